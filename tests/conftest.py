@@ -1,0 +1,41 @@
+"""Shared fixtures: the shared walking data, the MicroPython VM, firmware imports."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from retrowalk import fw, mpvm
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """Path of ../shared/data; tests that need it skip where it is absent (CI always has it)."""
+    if not (SHARED_DATA / "README.md").is_file():
+        pytest.skip("../shared/data is absent: the walking recordings live outside the project")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def mp_run():
+    """Run a code string in the real MicroPython VM with the firmware on its path."""
+    mpvm.executable()  # a missing VM is an install error, not a skip
+    return mpvm.run_code
+
+
+@pytest.fixture(scope="session")
+def firmware():
+    """Import firmware modules on CPython: firmware('walklog') -> module."""
+    return fw.load
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("RETROWALK_TEST_PORT"):
+        return
+    skip = pytest.mark.skip(reason="needs a real board: set RETROWALK_TEST_PORT=/dev/ttyACM0")
+    for item in items:
+        if "board" in item.keywords:
+            item.add_marker(skip)
