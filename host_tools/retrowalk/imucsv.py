@@ -1,0 +1,183 @@
+"""Canonical IMU CSV (t,ax,ay,az,gx,gy,gz in s, m/s², rad/s) in and out, and int16 count conversion."""
+
+import csv
+import math
+from array import array
+
+from .errors import RetrowalkError
+
+COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz")
+G = 9.80665  # m/s² per g
+# LSM6DS sensitivities at the board's full scales (datasheet typical values):
+ACCEL_UG_PER_LSB = 122  # ±4 g: 0.122 mg/LSB
+GYRO_UDPS_PER_LSB = 17500  # ±500 dps: 17.50 mdps/LSB
+BOARD_RATES = (104, 52, 26)
+_MAX_JITTER = 0.25  # a sample interval may differ from the median by this fraction
+
+
+class Recording:
+    """A canonical recording: uniform time base, SI units, optional per-sample labels."""
+
+    def __init__(self, path, t, cols, labels):
+        self.path = path
+        self.t = t  # s
+        self.cols = cols  # dict name -> list of floats (m/s², rad/s)
+        self.labels = labels  # list of str, or None
+        self.rate_hz = (len(t) - 1) / (t[-1] - t[0])
+
+    def __len__(self):
+        return len(self.t)
+
+
+def _cell_error(path, line, column, value, why):
+    return RetrowalkError("%s:%d: column %s: %s (got %r)" % (path, line, column, why, value))
+
+
+def load(path):
+    """Read and check a canonical CSV; raise RetrowalkError naming file, line and column."""
+    try:
+        f = open(path, newline="", encoding="utf-8")
+    except OSError as e:
+        raise RetrowalkError("%s: cannot open: %s" % (path, e.strerror or e))
+    with f:
+        try:
+            rows = csv.reader(f)
+            header = next(rows, None)
+            if header is None:
+                raise RetrowalkError("%s: empty file (expected a header line %s)" % (path, ",".join(COLUMNS)))
+            header = [h.strip() for h in header]
+            missing = [c for c in COLUMNS if c not in header]
+            if missing:
+                raise RetrowalkError("%s:1: missing column(s) %s (header must include %s)"
+                                     % (path, ",".join(missing), ",".join(COLUMNS)))
+            idx = [header.index(c) for c in COLUMNS]
+            li = header.index("label") if "label" in header else None
+            data = [[] for _ in COLUMNS]
+            labels = [] if li is not None else None
+            for line, row in enumerate(rows, start=2):
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                if len(row) < len(header):
+                    raise RetrowalkError("%s:%d: %d cells, header has %d" % (path, line, len(row), len(header)))
+                for k, (name, i) in enumerate(zip(COLUMNS, idx)):
+                    cell = row[i].strip()
+                    try:
+                        v = float(cell)
+                    except ValueError:
+                        raise _cell_error(path, line, name, cell, "not a number") from None
+                    if not math.isfinite(v):
+                        raise _cell_error(path, line, name, cell, "not a finite number")
+                    data[k].append(v)
+                if labels is not None:
+                    labels.append(row[li].strip())
+        except UnicodeDecodeError as e:
+            raise RetrowalkError("%s: not a text CSV file (%s)" % (path, e.reason)) from None
+        except csv.Error as e:
+            raise RetrowalkError("%s: malformed CSV: %s" % (path, e)) from None
+    t = data[0]
+    if len(t) < 2:
+        raise RetrowalkError("%s: no samples (need at least 2 data lines after the header)" % path)
+    _check_time(path, t)
+    cols = dict(zip(COLUMNS[1:], data[1:]))
+    _check_units(path, cols)
+    return Recording(path, t, cols, labels)
+
+
+def _check_time(path, t):
+    dts = [b - a for a, b in zip(t, t[1:])]
+    for i, dt in enumerate(dts):
+        if dt <= 0:
+            raise RetrowalkError("%s:%d: column t: time does not increase (%g after %g)" % (path, i + 3, t[i + 1], t[i]))
+    med = sorted(dts)[len(dts) // 2]
+    for i, dt in enumerate(dts):
+        if abs(dt - med) > _MAX_JITTER * med:
+            raise RetrowalkError("%s:%d: column t: irregular sampling (step %.4g s, the file's usual step is %.4g s)"
+                                 % (path, i + 3, dt, med), hint="the rate is taken from t, which must be uniform")
+    rate = 1.0 / med
+    if not 10.0 <= rate <= 2000.0:
+        raise RetrowalkError("%s: column t: sample rate %.3g Hz is outside 10..2000 Hz (is t in seconds?)" % (path, rate))
+
+
+def _check_units(path, cols):
+    n = len(cols["ax"])
+    mags = sorted(math.sqrt(cols["ax"][i] ** 2 + cols["ay"][i] ** 2 + cols["az"][i] ** 2) for i in range(n))
+    med = mags[n // 2]
+    if 0.5 < med < 2.0:
+        raise RetrowalkError("%s: columns ax,ay,az: median |a| is %.2f, which looks like g, not m/s²" % (path, med),
+                             hint="multiply the accelerations by 9.80665")
+    if not 4.0 < med < 20.0:
+        raise RetrowalkError("%s: columns ax,ay,az: median |a| is %.3g m/s², expected about 9.81 (gravity included)"
+                             % (path, med))
+
+
+def _resample(t, v, t0, dt_out, n_out):
+    """Linear interpolation of samples (t, v) onto t0 + k*dt_out, k < n_out."""
+    out = [0.0] * n_out
+    j = 0
+    last = len(t) - 1
+    for k in range(n_out):
+        tk = t0 + k * dt_out
+        while j < last - 1 and t[j + 1] <= tk:
+            j += 1
+        a = (tk - t[j]) / (t[j + 1] - t[j])
+        a = 0.0 if a < 0 else (1.0 if a > 1 else a)
+        out[k] = v[j] + a * (v[j + 1] - v[j])
+    return out
+
+
+def _box(v, width):
+    """Moving average over `width` samples, centred (anti-alias before decimation)."""
+    if width <= 1:
+        return v
+    half = width // 2
+    n = len(v)
+    pre = [0.0]
+    for x in v:
+        pre.append(pre[-1] + x)
+    return [(pre[min(n, i + half + 1)] - pre[max(0, i - half)]) / (min(n, i + half + 1) - max(0, i - half))
+            for i in range(n)]
+
+
+def _to_count(x, per_lsb):
+    c = int(round(x / per_lsb))
+    return 32767 if c > 32767 else (-32768 if c < -32768 else c)
+
+
+def to_counts(rec, rate_hz=104):
+    """Resample to the board rate and convert to int16 counts; returns (array('h') ax..gz interleaved, n)."""
+    if rate_hz not in BOARD_RATES:
+        raise RetrowalkError("rate %s Hz is not a board rate (choose 104, 52 or 26)" % rate_hz)
+    t = rec.t
+    same_rate = abs(rec.rate_hz - rate_hz) < 0.01 * rate_hz  # e.g. 104.0004 Hz from rounded t: no resampling
+    n = len(t) if same_rate else int(math.floor((t[-1] - t[0]) * rate_hz + 1e-9)) + 1
+    width = int(round(rec.rate_hz / rate_hz))  # >1 only when decimating a fast recording
+    a_lsb = ACCEL_UG_PER_LSB * 1e-6 * G
+    g_lsb = GYRO_UDPS_PER_LSB * 1e-6 * math.pi / 180.0
+    chans = []
+    for name in COLUMNS[1:]:
+        v = rec.cols[name] if same_rate else _resample(t, _box(rec.cols[name], width), t[0], 1.0 / rate_hz, n)
+        per = a_lsb if name[0] == "a" else g_lsb
+        chans.append([_to_count(x, per) for x in v])
+    out = array("h", bytes(12 * n))
+    for k in range(6):
+        out[k::6] = array("h", chans[k])
+    return out, n
+
+
+def counts_to_si(counts):
+    """Inverse of the count conversion for one 6-value sample: (ax..az m/s², gx..gz rad/s)."""
+    a_lsb = ACCEL_UG_PER_LSB * 1e-6 * G
+    g_lsb = GYRO_UDPS_PER_LSB * 1e-6 * math.pi / 180.0
+    return tuple(c * a_lsb for c in counts[:3]) + tuple(c * g_lsb for c in counts[3:6])
+
+
+def write(path, t, samples_si, labels=None):
+    """Write a canonical CSV: t (s) and 6-tuples (m/s², rad/s), with an optional label column."""
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(list(COLUMNS) + (["label"] if labels is not None else []))
+        for i, (ti, s) in enumerate(zip(t, samples_si)):
+            row = ["%.4f" % ti] + ["%.5f" % x for x in s[:3]] + ["%.6f" % x for x in s[3:6]]
+            if labels is not None:
+                row.append(labels[i])
+            w.writerow(row)
