@@ -193,11 +193,12 @@ class SimLSM6DS:
 
     @property
     def fifo_level(self):
-        """Unread FIFO words."""
+        """Unread FIFO words at now_us()."""
+        self.update()
         return self._count
 
-    def _advance(self):
-        # Produce every sample that is due at now_us(); called at the start of each transaction.
+    def update(self):
+        """Produce every sample due at now_us() (each bus transaction starts with this)."""
         r = self._rate10
         if not r:
             return
@@ -439,7 +440,7 @@ class SimLSM6DS:
     def _begin(self, addr):
         if addr != self.address:
             raise OSError(_ENODEV, "ENODEV")
-        self._advance()
+        self.update()
 
     # -- machine.I2C ------------------------------------------------------------------
 
@@ -559,7 +560,7 @@ class SimSPI:
 
     def _select(self, on):
         if on and not self._active:
-            self.sim._advance()
+            self.sim.update()
             self._first = True
         self._active = on
 

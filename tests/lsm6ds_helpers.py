@@ -1,0 +1,54 @@
+"""Shared parts of the LSM6DS tests: the simulated chip's location and recognisable samples."""
+
+import sys
+from pathlib import Path
+
+SIM_DIR = Path(__file__).resolve().parent.parent / "host_tools" / "retrowalk" / "vboard" / "mp"
+
+# WHO_AM_I of every chip the driver supports; tagged FIFO or pattern FIFO.
+TAGGED = (0x6C, 0x6B)
+PATTERN = (0x6A, 0x69)
+CHIPS = TAGGED + PATTERN
+RATES = (26, 52, 104)
+
+
+def sim_module():
+    """Import host_tools/retrowalk/vboard/mp/sim_lsm6ds.py on CPython."""
+    if str(SIM_DIR) not in sys.path:
+        sys.path.insert(0, str(SIM_DIR))
+    import sim_lsm6ds
+
+    return sim_lsm6ds
+
+
+def sample(i):
+    """Sample i: every field distinct, each one tells i and which axis it is (i < 5000)."""
+    return (i, 5000 + i, 10000 + i, -1 - i, -5001 - i, -10001 - i)
+
+
+def samples(n):
+    """The first n recognisable samples."""
+    return [sample(i) for i in range(n)]
+
+
+def due(t_us, rate_hz):
+    """Samples a chip at rate_hz has produced t_us after its ODR was set (datasheet timing)."""
+    return t_us * rate_hz // 1000000
+
+
+# MicroPython prelude for VM tests: the same sample() and a chip + driver factory.
+MP_PRELUDE = """
+import json, micropython
+from array import array
+from lsm6ds import LSM6DS
+from sim_lsm6ds import SimLSM6DS, ListSource, ManualClock
+
+def sample(i):
+    return (i, 5000 + i, 10000 + i, -1 - i, -5001 - i, -10001 - i)
+
+def make(who, rate=104, n=4000, **kw):
+    clk = ManualClock()
+    sim = SimLSM6DS(ListSource([sample(i) for i in range(n)]), clk, whoami=who)
+    imu = LSM6DS(sim, rate_hz=rate, clock_ms=lambda: clk.us // 1000, **kw)
+    return clk, sim, imu
+"""
