@@ -1,0 +1,314 @@
+"""Interval coach: runs a validated program against the classified steps, on the IMU sample clock.
+
+Time is the IMU sample index (`rate_hz` samples a second), not ticks_ms, so a replay may run
+faster than real time and every event carries the exact sample it happened at.
+
+    c = Coach(program, rate_hz=104)   program: program.validate()/apply_progression() output
+    c.start(sample)                   button: the walk begins (cue START)
+    c.on_step(sample, direction)      each classified step, in time order (FORWARD 1 / BACKWARD 2)
+    c.update(sample)                  once per FIFO batch, with the newest sample index
+    c.pause(sample) / c.resume(sample) / c.stop(sample)     button
+    while c.available():
+        k = c.pop()                   slot in the event ring:
+        c.ev_kind[k]                  EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_WRONG, EV_DONE, EV_STOP
+        c.ev_sample[k]                sample index the event happened at (may be before the call)
+        c.ev_arg[k]                   EV_SEGMENT: new plan index; EV_PAUSE/EV_RESUME: 1 button, 0 auto;
+                                      EV_WRONG: plan index; others 0
+        c.ev_cue[k]                   haptics pattern id to play, or haptics.NONE
+
+Walking time: the time between two steps counts up to GRACE_MS (and from start()/resume()
+to the first step likewise), so standing still eats at most that much of a timed segment;
+after `pause_after_s` without steps the coach reports an auto-pause (cue PAUSED) and the next
+step resumes it. Steps and distance count only steps in the segment's direction; distance
+segments become a step count (distance / stride, rounded up, in mm) when the coach is built.
+A wrong-direction cue comes after `wrong_direction_steps` steps in a row the wrong way (steps
+in the first SETTLE_MS of a segment, while the walker turns round, do not count), then not
+again in that segment until REARM_STEPS steps in a row go the right way.
+Steps reported late (the classifier emits a step up to ~2 steps after its contact) that
+happened before the segment began are tallied to the previous segment.
+No method allocates heap memory after construction (checked with micropython.heap_lock()).
+"""
+
+from micropython import const
+from array import array
+
+import haptics
+from stepclassifier import FORWARD, BACKWARD
+
+KIND_TIME = const(0)
+KIND_STEPS = const(1)
+KIND_DISTANCE = const(2)       # target held as steps
+
+EV_START = const(1)
+EV_SEGMENT = const(2)
+EV_PAUSE = const(3)
+EV_RESUME = const(4)
+EV_WRONG = const(5)
+EV_DONE = const(6)
+EV_STOP = const(7)
+EVENT_NAMES = ("", "start", "segment", "pause", "resume", "wrong_direction", "done", "stop")
+
+GRACE_MS = 2000          # counted time between two steps, at most (capped by pause_after_s)
+SETTLE_MS = 2000         # wrong-way steps this soon after a segment starts do not nag
+REARM_STEPS = 10         # right-way steps in a row before the wrong-direction cue can come again
+_EVENTS = const(16)
+
+_DIRS = {"forward": FORWARD, "backward": BACKWARD}
+
+
+def _samples(ms, rate_hz):
+    return (ms * rate_hz + 500) // 1000
+
+
+def plan(program, rate_hz):
+    """The walk as a list of (direction, kind, target): target in samples (time) or steps."""
+    stride_mm = {FORWARD: int(program["stride_m"]["forward"] * 1000 + 0.5),
+                 BACKWARD: int(program["stride_m"]["backward"] * 1000 + 0.5)}
+    segs = []
+    if program["warmup"]:
+        segs.append(program["warmup"])
+    segs.extend(program["segments"] * program["repeat"])
+    if program["cooldown"]:
+        segs.append(program["cooldown"])
+    out = []
+    for seg in segs:
+        d = _DIRS[seg["direction"]]
+        if "time_s" in seg:
+            out.append((d, KIND_TIME, _samples(int(seg["time_s"] * 1000 + 0.5), rate_hz)))
+        elif "steps" in seg:
+            out.append((d, KIND_STEPS, int(seg["steps"])))
+        else:
+            mm = int(seg["distance_m"] * 1000 + 0.5)
+            out.append((d, KIND_DISTANCE, (mm + stride_mm[d] - 1) // stride_mm[d]))
+    return out
+
+
+class Coach:
+    """Interval coach state machine (pure logic; cues come out of a preallocated event ring)."""
+
+    def __init__(self, program, rate_hz):
+        if isinstance(rate_hz, bool) or not isinstance(rate_hz, int) or not 1 <= rate_hz <= 10000:
+            raise ValueError("rate_hz must be a whole number of Hz, got %r" % (rate_hz,))
+        self.rate_hz = rate_hz
+        entries = plan(program, rate_hz)
+        n = len(entries)
+        self.n_plan = n
+        self.plan_dir = bytearray(n)
+        self.plan_kind = bytearray(n)
+        self.plan_target = array("i", bytes(4 * n))
+        for i in range(n):
+            self.plan_dir[i], self.plan_kind[i], self.plan_target[i] = entries[i]
+        self.seg_right = array("i", bytes(4 * n))   # steps the right way, per plan entry
+        self.seg_wrong = array("i", bytes(4 * n))   # steps the wrong way, per plan entry
+        self._pause_after = _samples(int(program["pause_after_s"] * 1000 + 0.5), rate_hz)
+        grace = _samples(GRACE_MS, rate_hz)
+        self._grace = grace if grace < self._pause_after else self._pause_after
+        self._settle = _samples(SETTLE_MS, rate_hz)
+        self._wrong_n = program["wrong_direction_steps"]
+        self.ev_kind = bytearray(_EVENTS)
+        self.ev_sample = array("i", bytes(4 * _EVENTS))
+        self.ev_arg = array("h", bytes(2 * _EVENTS))
+        self.ev_cue = bytearray(_EVENTS)
+        self._head = 0
+        self._count = 0
+        self.dropped = 0            # events lost because nobody popped them
+        self.started = False
+        self.stopped = False
+        self.done = False
+        self.paused = False         # auto-pause (no steps)
+        self.user_paused = False    # paused with the button
+        self.pauses = 0
+        self.steps_fwd = 0
+        self.steps_back = 0
+        self.wrong_cues = 0
+        self.segment = 0            # current plan index
+        self.seg_dir = 0
+        self.seg_kind = 0
+        self.seg_target = 0
+        self.seg_start = 0          # sample the segment began at
+        self.seg_start_credit = 0   # walking time (samples) when it began
+        self.seg_steps = 0          # right-way steps in this segment
+        self.credit = 0             # walking time counted up to sample _last (samples)
+        self._last = 0              # sample of the last step (or start/resume)
+        self._wrong_run = 0
+        self._right_run = 0
+        self._armed = True
+
+    # -- the event ring --
+    def available(self):
+        """Number of events waiting to be popped."""
+        return self._count
+
+    def pop(self):
+        """Slot index of the oldest waiting event (call only when available())."""
+        k = self._head
+        self._head = (k + 1) % _EVENTS
+        self._count -= 1
+        return k
+
+    def _emit(self, kind, sample, arg, cue):
+        if self._count == _EVENTS:
+            self.dropped += 1
+            return
+        k = (self._head + self._count) % _EVENTS
+        self.ev_kind[k] = kind
+        self.ev_sample[k] = sample
+        self.ev_arg[k] = arg
+        self.ev_cue[k] = cue
+        self._count += 1
+
+    # -- walking time --
+    def active(self, now):
+        """Walking time counted so far, in samples, as of sample `now`."""
+        if not self.started or self.stopped or self.done or self.user_paused or now <= self._last:
+            return self.credit
+        d = now - self._last
+        return self.credit + (d if d < self._grace else self._grace)
+
+    def seg_active(self, now):
+        """Walking time counted in the current segment, in samples, as of sample `now`."""
+        return self.active(now) - self.seg_start_credit
+
+    def _commit(self, sample):
+        # Count walking time from the last step up to `sample`, ending timed segments on the way.
+        if sample > self._last:
+            d = sample - self._last
+            if d > self._grace:
+                d = self._grace
+            self._timed(self._last, self.credit, d)
+            self.credit += d
+            self._last = sample
+
+    def _timed(self, base, credit, avail):
+        # From sample `base` walking time grows from `credit` by up to `avail` at one per sample:
+        # end every timed segment whose end falls inside, at its exact sample.
+        while not self.done and self.seg_kind == KIND_TIME:
+            end = self.seg_start_credit + self.seg_target
+            if end > credit + avail:
+                return
+            self._next(base + end - credit, end)
+
+    # -- segments --
+    def _enter(self, i, sample, credit):
+        self.segment = i
+        self.seg_dir = self.plan_dir[i]
+        self.seg_kind = self.plan_kind[i]
+        self.seg_target = self.plan_target[i]
+        self.seg_start = sample
+        self.seg_start_credit = credit
+        self.seg_steps = 0
+        self._wrong_run = 0
+        self._right_run = 0
+        self._armed = True
+
+    def _next(self, sample, credit):
+        # The current segment ended at `sample` (walking time `credit`).
+        i = self.segment + 1
+        if i >= self.n_plan:
+            self.done = True
+            self.paused = False
+            self._emit(EV_DONE, sample, 0, haptics.DONE)
+            return
+        old = self.seg_dir
+        self._enter(i, sample, credit)
+        cue = haptics.NONE
+        if self.seg_dir != old:
+            cue = haptics.SWITCH_BACKWARD if self.seg_dir == BACKWARD else haptics.SWITCH_FORWARD
+        self._emit(EV_SEGMENT, sample, i, cue)
+
+    # -- inputs --
+    def start(self, sample):
+        """The walk begins at `sample` (cue START)."""
+        if self.started:
+            return
+        self.started = True
+        self._last = sample
+        self._enter(0, sample, 0)
+        self._emit(EV_START, sample, 0, haptics.START)
+
+    def on_step(self, sample, direction):
+        """One classified step: contact at `sample`, direction FORWARD (1) or BACKWARD (2)."""
+        if not self.started or self.stopped:
+            return
+        if direction == FORWARD:
+            self.steps_fwd += 1
+        elif direction == BACKWARD:
+            self.steps_back += 1
+        else:
+            return
+        if self.done or self.user_paused:
+            return
+        self._commit(sample)
+        if self.done:
+            return
+        if self.paused:
+            self.paused = False
+            self._emit(EV_RESUME, sample, 0, haptics.NONE)
+        i = self.segment
+        if sample < self.seg_start and i > 0:
+            # Reported late, happened before this segment began.
+            if direction == self.plan_dir[i - 1]:
+                self.seg_right[i - 1] += 1
+            else:
+                self.seg_wrong[i - 1] += 1
+            return
+        if direction == self.seg_dir:
+            self.seg_right[i] += 1
+            self.seg_steps += 1
+            self._right_run += 1
+            self._wrong_run = 0
+            if self._right_run >= REARM_STEPS:
+                self._armed = True
+            if self.seg_kind != KIND_TIME and self.seg_steps >= self.seg_target:
+                self._next(sample, self.credit)
+            return
+        self.seg_wrong[i] += 1
+        self._right_run = 0
+        if sample - self.seg_start < self._settle:
+            return
+        self._wrong_run += 1
+        if self._armed and self._wrong_n and self._wrong_run >= self._wrong_n:
+            self._armed = False
+            self.wrong_cues += 1
+            self._emit(EV_WRONG, sample, i, haptics.WRONG_DIRECTION)
+
+    def update(self, now):
+        """Advance the clock to sample `now` (call once per FIFO batch): timed ends, auto-pause."""
+        if not self.started or self.stopped or self.done or self.user_paused or now <= self._last:
+            return
+        d = now - self._last
+        self._timed(self._last, self.credit, d if d < self._grace else self._grace)
+        if not self.done and not self.paused and d >= self._pause_after:
+            self.paused = True
+            self.pauses += 1
+            self._emit(EV_PAUSE, self._last + self._pause_after, 0, haptics.PAUSED)
+
+    def pause(self, sample):
+        """Button: pause the walk at `sample`; steps do not resume it (cue PAUSED)."""
+        if not self.started or self.stopped or self.done or self.user_paused:
+            return
+        self._commit(sample)
+        if self.done:
+            return
+        self.user_paused = True
+        self.paused = False
+        self.pauses += 1
+        self._emit(EV_PAUSE, sample, 1, haptics.PAUSED)
+
+    def resume(self, sample):
+        """Button: resume a paused walk at `sample` (cue START)."""
+        if not self.user_paused or self.stopped:
+            return
+        self.user_paused = False
+        if sample > self._last:
+            self._last = sample
+        self._emit(EV_RESUME, sample, 1, haptics.START)
+
+    def stop(self, sample):
+        """End the walk at `sample` (no cue: the caller decides how to signal it)."""
+        if not self.started or self.stopped:
+            return
+        if not self.done and not self.user_paused:
+            self._commit(sample)
+        self.stopped = True
+        self._emit(EV_STOP, sample, 0, haptics.NONE)

@@ -1,0 +1,363 @@
+"""Interval coach: simulated step streams for each preset, pauses, wrong way, distance, parity, heap."""
+
+import pytest
+
+from retrowalk import fw
+
+P = fw.load("program")
+C = fw.load("coach")
+
+RATE = 104
+F, B = 1, 2
+
+# Walk simulation shared by the CPython tests and the MicroPython VM runs (runs in both).
+SIM = r'''
+import coach, haptics, program
+
+def stream(first, period, until, bounds):
+    """Steps every `period` samples from `first` (< until); direction from bounds [(last_sample, dir)]."""
+    out = []
+    t = first
+    while t < until:
+        for last, d in bounds:
+            if t <= last:
+                out.append((t, d))
+                break
+        t += period
+    return out
+
+def run(prog, rate, steps, end, batch=26, delay=0, buttons=()):
+    """Feed like the board's main loop: per batch of samples, the steps reported by then, then update().
+    delay: samples between a step's contact and its report. buttons: [(sample, 'pause'|'resume'|'stop')]."""
+    c = coach.Coach(prog, rate)
+    c.start(0)
+    ev = []
+    i = 0
+    b = 0
+    now = 0
+    while now < end:
+        now += batch
+        while i < len(steps) and steps[i][0] + delay <= now:
+            c.on_step(steps[i][0], steps[i][1])
+            i += 1
+        while b < len(buttons) and buttons[b][0] <= now:
+            getattr(c, buttons[b][1])(buttons[b][0])
+            b += 1
+        c.update(now)
+        while c.available():
+            k = c.pop()
+            ev.append((coach.EVENT_NAMES[c.ev_kind[k]], c.ev_sample[k], c.ev_arg[k], haptics.NAMES[c.ev_cue[k]]))
+    return c, ev
+'''
+NS = {}
+exec(compile(SIM, "coach-sim", "exec"), NS)
+stream, run = NS["stream"], NS["run"]
+
+
+def switches(ev):
+    return [(name, sample, cue) for name, sample, arg, cue in ev if name in ("segment", "done")]
+
+
+# ---- presets, walked as prescribed (a step every 55 samples = 113 steps/min at 104 Hz) ----
+
+def test_five_one_switches_on_the_exact_sample():
+    # 300 s forward = 31200 samples, 60 s backward = 6240, x4, then 120 s forward = 12480.
+    edges = []
+    t = 0
+    for _ in range(4):
+        t += 300 * RATE
+        edges.append(t)
+        t += 60 * RATE
+        edges.append(t)
+    done = t + 120 * RATE
+    assert edges[:2] == [31200, 37440] and done == 162240
+    bounds = []
+    for i, e in enumerate(edges):
+        bounds.append((e - 1, F if i % 2 == 0 else B))
+    steps = stream(30, 55, done + 2000, bounds + [(10 ** 9, F)])
+    c, ev = run(P.preset("five-one"), RATE, steps, done + 2000)
+    cues = ["switch_backward", "switch_forward"] * 4
+    assert switches(ev) == ([("segment", e, cue) for e, cue in zip(edges, cues)] + [("done", done, "done")])
+    assert ev[0] == ("start", 0, 0, "start")
+    assert c.done and not c.paused and c.wrong_cues == 0 and c.pauses == 0
+    # Adherence: steps before 31200 are k = 0..566 (30 + 55k), all forward: 567.
+    assert c.seg_right[0] == 567 and c.seg_wrong[0] == 0
+    # [31200, 37440): k = 567..680 -> 114 backward steps.
+    assert c.seg_right[1] == 114 and c.seg_wrong[1] == 0
+
+
+def test_cue_samples_do_not_depend_on_batch_size_or_late_steps():
+    prog = P.preset("five-one")
+    bounds = [(31199, F), (37439, B), (68639, F), (74879, B), (10 ** 9, F)]
+    steps = stream(30, 55, 80000, bounds)
+    c0, ev0 = run(prog, RATE, steps, 80000, batch=1)
+    # The classifier reports a step up to ~2 steps after its contact; FIFO batches of ~1 s.
+    c1, ev1 = run(prog, RATE, steps, 80000, batch=104, delay=110)
+    assert switches(ev0) == switches(ev1) == [("segment", 31200, "switch_backward"), ("segment", 37440, "switch_forward"),
+                                              ("segment", 68640, "switch_backward"), ("segment", 74880, "switch_forward")]
+    # Steps reported after the switch that happened before it count for the segment they were in.
+    assert list(c1.seg_right)[:4] == list(c0.seg_right)[:4] and c1.seg_right[0] == 567 and c1.seg_right[1] == 114
+    assert sum(c1.seg_wrong) == 0
+
+
+def test_one_in_ten_after_three_weeks_walks_105_s_backward():
+    prog = P.apply_progression(P.preset("one-in-ten", "2025-03-03"), (2025, 3, 24))  # 21 days
+    # 240 s forward -> 24960; +105 s backward -> 35880; +300 s forward -> 67080.
+    steps = stream(30, 55, 70000, [(24959, F), (35879, B), (10 ** 9, F)])
+    c, ev = run(prog, RATE, steps, 70000)
+    assert switches(ev) == [("segment", 24960, "switch_backward"), ("segment", 35880, "switch_forward"),
+                            ("done", 67080, "done")]
+
+
+def test_one_one_alternates_every_minute_after_the_warm_up():
+    edges = [12480 + 6240 * i for i in range(10)]        # 120 s, then 60 s each
+    bounds = [(12479, F)] + [(e + 6239, B if i % 2 == 0 else F) for i, e in enumerate(edges)]
+    steps = stream(30, 55, 80000, bounds)
+    c, ev = run(P.preset("one-one"), RATE, steps, 80000)
+    # Written out: segments start at 12480, 18720, ..., 68640; the walk is done at 74880.
+    got = switches(ev)
+    assert [s for _, s, _ in got] == edges + [74880]
+    assert [cue for _, _, cue in got] == ["switch_backward", "switch_forward"] * 5 + ["done"]
+
+
+def test_block_ends_on_distance_counted_in_steps():
+    # 100 m / 0.70 m = 142.9 -> 143 forward steps; 100 m / 0.45 m = 222.2 -> 223 backward steps.
+    prog = P.preset("block")
+    assert list(C.Coach(prog, RATE).plan_target) == [143, 223] * 3
+    # The n-th step (from 0) is at 30 + 55 n. Forward steps 0..142 end block 1 at step 142.
+    ends = []
+    n = -1
+    for _ in range(3):
+        n += 143
+        ends.append(n)
+        n += 223
+        ends.append(n)
+    assert ends[:2] == [142, 365]
+    bounds = [(30 + 55 * e, F if i % 2 == 0 else B) for i, e in enumerate(ends)]
+    steps = stream(30, 55, 30 + 55 * ends[-1] + 1000, bounds)
+    c, ev = run(prog, RATE, steps, 30 + 55 * ends[-1] + 1000)
+    got = switches(ev)
+    assert [s for _, s, _ in got] == [30 + 55 * e for e in ends]
+    assert [cue for _, _, cue in got] == ["switch_backward", "switch_forward"] * 2 + ["switch_backward", "done"]
+
+
+def test_wrong_way_steps_do_not_count_toward_distance():
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 10},
+                                                  {"direction": "backward", "distance_m": 10}],
+                       "stride_m": {"backward": 0.5}})
+    # 10 s forward = 1040 samples; 10 m / 0.5 m = 20 backward steps, but 5 forward steps in between.
+    steps = [(30 + 55 * k, F) for k in range(19)]                 # up to 1020
+    t = 1075
+    for k in range(25):
+        steps.append((t, F if 8 <= k < 13 else B))               # 20 backward, 5 forward mixed in
+        t += 55
+    c, ev = run(prog, RATE, steps, 4000)
+    # The 20th backward step is the 25th step of the block: 1075 + 24 x 55 = 2395.
+    assert switches(ev) == [("segment", 1040, "switch_backward"), ("done", 2395, "done")]
+    assert c.seg_right[1] == 20 and c.seg_wrong[1] == 5
+    assert c.wrong_cues == 1           # 5 forward in a row, 4 needed, well after the settle time
+
+
+def test_step_count_segments():
+    prog = P.validate({"version": 1, "warmup": {"time_s": 10},
+                       "segments": [{"direction": "forward", "steps": 20}, {"direction": "backward", "steps": 10}],
+                       "repeat": 2})
+    # Warm-up ends at 1040. Next steps: k = 19 (1075) onward; 20 forward -> k = 38 (2120);
+    # 10 backward -> k = 48 (2670); 20 forward -> k = 68 (3770); 10 backward -> k = 78 (4320).
+    at = [30 + 55 * k for k in (38, 48, 68, 78)]
+    assert at == [2120, 2670, 3770, 4320]
+    steps = stream(30, 55, 6000, [(2120, F), (2670, B), (3770, F), (10 ** 9, B)])
+    c, ev = run(prog, RATE, steps, 6000)
+    assert switches(ev) == [("segment", 1040, "none"), ("segment", 2120, "switch_backward"),
+                            ("segment", 2670, "switch_forward"), ("segment", 3770, "switch_backward"),
+                            ("done", 4320, "done")]
+
+
+# ---- pauses ----
+
+def test_standing_still_pauses_and_does_not_eat_the_interval():
+    # one-one: 120 s forward warm-up = 12480 samples. The walker stops after the step at 5530
+    # and walks on at 7610 (20 s later). Of the gap only GRACE_MS (2 s = 208 samples) counts,
+    # so the warm-up ends 2080 - 208 = 1872 samples late: at 14352.
+    assert C.GRACE_MS == 2000
+    steps = stream(30, 55, 5531, [(10 ** 9, F)]) + stream(7610, 55, 20000, [(14351, F), (10 ** 9, B)])
+    c, ev = run(P.preset("one-one"), RATE, steps, 20000)
+    # Paused 4 s (416 samples) after the last step, cue "paused"; the first step resumes.
+    assert [e for e in ev if e[0] in ("pause", "resume")] == [("pause", 5946, 0, "paused"), ("resume", 7610, 0, "none")]
+    assert switches(ev)[0] == ("segment", 14352, "switch_backward")
+    assert c.pauses == 1 and not c.paused
+
+
+def test_pause_state_is_visible_while_standing():
+    steps = stream(30, 55, 5531, [(10 ** 9, F)])
+    c, ev = run(P.preset("one-one"), RATE, steps, 5900)
+    assert not c.paused                             # 5900 - 5530 = 370 < 416
+    assert c.active(5900) == 5530 + 208             # walking time stops growing after the grace
+    c.update(5946)
+    assert c.paused and c.active(9000) == 5738
+
+
+def test_button_pause_and_resume():
+    # Paused with the button at 5000 and resumed at 9000; steps in between do not count.
+    # Counted: 0..5000 (last step 4980, +20) and from 9000 on: the warm-up (12480) ends at
+    # 9000 + 12480 - 5000 = 16480.
+    steps = stream(30, 55, 25000, [(16479, F), (10 ** 9, B)])
+    c, ev = run(P.preset("one-one"), RATE, steps, 25000, buttons=[(5000, "pause"), (9000, "resume")])
+    assert [e for e in ev if e[0] in ("pause", "resume")] == [("pause", 5000, 1, "paused"), ("resume", 9000, 1, "start")]
+    assert switches(ev)[0] == ("segment", 16480, "switch_backward")
+    # Steps 30 + 55k in [0, 5000): k = 0..90 (91); in [9000, 16480): k = 164..299 (136).
+    assert c.seg_right[0] == 91 + 136
+
+
+def test_stop_ends_the_walk():
+    steps = stream(30, 55, 8000, [(10 ** 9, F)])
+    c, ev = run(P.preset("one-one"), RATE, steps, 8000, buttons=[(6000, "stop")])
+    assert ev[-1] == ("stop", 6000, 0, "none") and c.stopped and not c.done
+    # The stop is handled in the batch ending at 6006 (231 x 26), after its steps:
+    # 30 + 55k <= 6006 -> k = 0..108.
+    assert c.steps_fwd == 109
+
+
+# ---- wrong direction ----
+
+def test_wrong_direction_cue_after_four_steps_then_quiet_until_walking_right():
+    # five-one; in the first backward minute (31200..37440) the walker goes on forward until
+    # 33000, then backward until 35000, then forward again.
+    bounds = [(32999, F), (34999, B), (37439, F), (68639, F), (74879, B), (10 ** 9, F)]
+    steps = stream(30, 55, 80000, bounds)
+    c, ev = run(P.preset("five-one"), RATE, steps, 80000)
+    wrong = [e for e in ev if e[0] == "wrong_direction"]
+    # Steps at 31215, 31270, 31325, 31380 fall in the 2 s (208 samples) settle time; the 4th
+    # counted one is 31600. After 36 right steps (>= 10) the cue is armed again: forward from
+    # 35010, the 4th is 35175. The rest of that minute forward gives no third cue.
+    assert wrong == [("wrong_direction", 31600, 1, "wrong_direction"), ("wrong_direction", 35175, 1, "wrong_direction")]
+    # Adherence of the backward minute: 114 steps; backward k = 600..635 = 36.
+    assert c.seg_right[1] == 36 and c.seg_wrong[1] == 78
+    assert switches(ev)[:2] == [("segment", 31200, "switch_backward"), ("segment", 37440, "switch_forward")]
+    assert c.wrong_cues == 2
+
+
+def test_wrong_direction_cue_can_be_switched_off():
+    prog = P.validate(dict(P.preset("five-one"), wrong_direction_steps=0))
+    steps = stream(30, 55, 40000, [(10 ** 9, F)])
+    c, ev = run(prog, RATE, steps, 40000)
+    assert c.wrong_cues == 0 and c.seg_wrong[1] == 114
+
+
+def test_a_new_segment_rearms_the_wrong_direction_cue():
+    # 1/1 intervals; the walker never walks backward: a cue in every backward minute, none in forward ones.
+    steps = stream(30, 55, 80000, [(10 ** 9, F)])
+    c, ev = run(P.preset("one-one"), RATE, steps, 80000)
+    wrong = [(s, a) for name, s, a, cue in ev if name == "wrong_direction"]
+    # Backward minutes start at 12480 + 12480 i (plan entries 1, 3, ...). Steps in the first
+    # 208 samples (settle time) do not count; the cue comes on the 4th step after that.
+    expect = []
+    for i in range(5):
+        start = 12480 + 12480 * i
+        k = -(-(start + 208 - 30) // 55)           # first step inside, after the settle time
+        expect.append((30 + 55 * (k + 3), 1 + 2 * i))
+    assert wrong == expect
+
+
+# ---- parity and allocation in the real MicroPython VM ----
+
+PARITY = SIM + r'''
+p = program.preset("five-one")
+steps = stream(30, 55, 80000, [(32999, 1), (34999, 2), (37439, 1), (68639, 1), (74879, 2), (10 ** 9, 1)])
+gap = [s for s in steps if not (40000 <= s[0] < 45000)]
+c, ev = run(p, 104, gap, 80000, batch=104, delay=110, buttons=[(50000, "pause"), (52000, "resume")])
+for e in ev:
+    print(e)
+print(list(c.seg_right), list(c.seg_wrong), c.steps_fwd, c.steps_back, c.active(80000))
+b = program.preset("block")
+c, ev = run(b, 52, stream(15, 28, 40000, [(15 + 28 * 142, 1), (15 + 28 * 365, 2), (10 ** 9, 1)]), 40000, batch=13)
+for e in ev:
+    print(e)
+print(list(c.seg_right), list(c.seg_wrong))
+'''
+
+
+def test_same_cues_on_cpython_and_in_the_micropython_vm(mp_run, capsys):
+    vm = mp_run(PARITY)
+    exec(compile(PARITY, "parity", "exec"), {})
+    host = capsys.readouterr().out
+    assert vm == host
+    assert "('pause', 40376, 0, 'paused')" in vm      # last step before the gap 39960, + 416 samples
+    assert "('pause', 50000, 1, 'paused')" in vm
+
+
+HEAP = r'''
+import gc, micropython, coach, program
+from array import array
+
+def walk(c, out, n):
+    # The walker follows the coach (and goes the wrong way for a while in each segment).
+    t = 30
+    i = 0
+    while i < n:
+        d = c.seg_dir
+        if (i % 97) < 6:
+            d = 3 - d
+        c.on_step(t, d)
+        t += 55
+        if i % 2 == 0:
+            c.update(t)
+        while c.available():
+            k = c.pop()
+            out[c.ev_kind[k]] += 1
+        i += 1
+    c.pause(t)
+    c.resume(t + 500)
+    c.update(t + 1000)
+    c.update(t + 2000)
+    c.stop(t + 3000)
+
+def check(prog):
+    c = coach.Coach(prog, 104)
+    c.start(0)
+    out = array("i", [0] * 8)
+    gc.collect()
+    gc.disable()
+    before = gc.mem_alloc()
+    micropython.heap_lock()
+    try:
+        walk(c, out, 4000)
+        err = "ok"
+    except MemoryError:
+        err = "ALLOCATED"
+    micropython.heap_unlock()
+    after = gc.mem_alloc()
+    gc.enable()
+    print(err, after - before, list(out))
+
+check(program.preset("five-one"))
+check(program.preset("block"))
+check(program.validate({"version": 1, "segments": [{"direction": "forward", "steps": 30},
+                                                    {"direction": "backward", "time_s": 20}], "repeat": 40}))
+'''
+
+
+def test_no_heap_allocation_per_step_or_update_in_the_vm(mp_run):
+    lines = mp_run(HEAP).splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        status, delta, counts = line.split(" ", 2)
+        assert status == "ok" and delta == "0", line
+        kinds = eval(counts)  # our own VM output: a list of ints
+        assert kinds[C.EV_SEGMENT] > 0 and kinds[C.EV_WRONG] > 0 and kinds[C.EV_DONE] + kinds[C.EV_STOP] >= 1
+
+
+def test_event_ring_overflow_is_counted_not_fatal():
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "steps": 1},
+                                                  {"direction": "backward", "steps": 1}], "repeat": 20})
+    c = C.Coach(prog, RATE)
+    c.start(0)
+    for k in range(40):
+        c.on_step(10 + k, F if k % 2 == 0 else B)
+    assert c.available() == 16 and c.dropped == 40 + 1 - 16     # start + 39 segments + done
+    assert c.done
+
+
+def test_rate_must_be_whole_hz():
+    with pytest.raises(ValueError, match="rate_hz"):
+        C.Coach(P.preset("five-one"), 104.0)
