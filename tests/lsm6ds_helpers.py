@@ -32,8 +32,8 @@ def samples(n):
 
 
 def due(t_us, rate_hz):
-    """Samples a chip at rate_hz has produced t_us after its ODR was set (datasheet timing)."""
-    return t_us * rate_hz // 1000000
+    """Samples produced t_us after the ODR was set, sample k arriving at floor(k*1e6/rate) us."""
+    return ((t_us + 1) * rate_hz - 1) // 1000000
 
 
 # MicroPython prelude for VM tests: the same sample() and a chip + driver factory.
