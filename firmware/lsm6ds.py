@@ -114,7 +114,7 @@ class LSM6DS:
 
     def __init__(self, bus, address=None, rate_hz=104, accel_fs_g=4, gyro_fs_dps=500,
                  watermark=0, batch=32, cs=None, clock_ms=None):
-        """Find the chip, reset it and start the FIFO; batch = samples per bus burst."""
+        """Find the chip, reset it and start the FIFO; batch: samples per bus burst (1..256)."""
         if rate_hz not in _ODR:
             raise ValueError("rate_hz must be one of %s, not %r" % (_names(_ODR), rate_hz))
         if accel_fs_g not in _ACCEL_FS:
@@ -161,10 +161,13 @@ class LSM6DS:
 
         # One raw buffer; views of 1, 2, 4 ... units at its start (a unit is one tagged word
         # or one 12-byte pattern sample), so any burst length needs no slicing per call
-        # (slicing a memoryview allocates).
+        # (slicing a memoryview allocates). A burst is at most the largest power of two.
         unit = _WORD if self._tagged else 2 * _PAT
         units = 2 * batch if self._tagged else batch
-        self._raw = bytearray(unit * units)
+        k = 1
+        while 2 * k <= units:
+            k <<= 1
+        self._raw = bytearray(unit * k)
         mv = memoryview(self._raw)
         self._views = []
         k = 1
@@ -211,6 +214,9 @@ class LSM6DS:
         finally:
             cs(1)
 
+    def _where(self):
+        return "SPI" if self.address is None else "I2C address 0x%02x" % self.address
+
     def _probe(self, address):
         if not self._i2c:
             return None
@@ -245,7 +251,7 @@ class LSM6DS:
                 break
             sleep_ms(1)
         else:
-            raise OSError("%s at 0x%02x: software reset did not finish" % (self.chip, self.address or 0))
+            raise OSError("%s on %s: software reset did not finish" % (self.chip, self._where()))
         self._write_reg(_CTRL3_C, _CTRL3_BDU | _CTRL3_IF_INC)
         if self._ctrl9:
             # DSOX/DSO: disable I3C so its bus-available detection cannot disturb I2C;
@@ -328,6 +334,9 @@ class LSM6DS:
         level = s[0] | (s[1] & self._diff_hi) << 8  # words
         if s[1] & _T_OVR:
             self._overrun(level >> 1, now)
+            if self._carry_tag:  # its partner was the oldest word: overwritten
+                self._carry_tag = 0
+                self.dropped_words += 1
         self._t_read = now
         carry = 1 if self._carry_tag else 0
         words = 2 * max_samples - carry

@@ -46,9 +46,28 @@ from sim_lsm6ds import SimLSM6DS, ListSource, ManualClock
 def sample(i):
     return (i, 5000 + i, 10000 + i, -1 - i, -5001 - i, -10001 - i)
 
+class Ramp:
+    # The same samples as sample(i), computed on demand (no list of tuples in the VM's heap).
+    def __init__(self, n):
+        self.n = n
+        self.index = 0
+
+    def read_sample(self, buf):
+        i = self.index
+        if i >= self.n:
+            return False
+        buf[0] = i
+        buf[1] = 5000 + i
+        buf[2] = 10000 + i
+        buf[3] = -1 - i
+        buf[4] = -5001 - i
+        buf[5] = -10001 - i
+        self.index = i + 1
+        return True
+
 def make(who, rate=104, n=4000, **kw):
     clk = ManualClock()
-    sim = SimLSM6DS(ListSource([sample(i) for i in range(n)]), clk, whoami=who)
+    sim = SimLSM6DS(Ramp(n), clk, whoami=who)
     imu = LSM6DS(sim, rate_hz=rate, clock_ms=lambda: clk.us // 1000, **kw)
     return clk, sim, imu
 """

@@ -97,16 +97,18 @@ class ListSource:
     """Samples from memory: a sequence of (ax, ay, az, gx, gy, gz) int16 counts."""
 
     def __init__(self, samples):
-        data = array("h")
+        data = array("h", bytes(12 * len(samples)))  # one allocation, however many samples
+        j = 0
         for i, s in enumerate(samples):
             if len(s) != 6:
                 raise ValueError("sample %d has %d values, expected 6" % (i, len(s)))
             for v in s:
                 if not -32768 <= v <= 32767:
                     raise ValueError("sample %d: %r is not an int16 count" % (i, v))
-                data.append(v)
+                data[j] = v
+                j += 1
         self._data = data
-        self._count = len(data) // 6
+        self._count = len(samples)
         self.index = 0  # next sample to hand out
 
     def __len__(self):
