@@ -7,7 +7,8 @@ once and an asyncio task drives the motor. The motor is turned off in `finally` 
 Queueing policy: a cue of strictly higher priority cuts the one playing (the cut cue is not
 replayed: it was already partly felt); otherwise cues wait in a 4-deep queue and play in order,
 each followed by a quiet gap so cues in a row stay apart. A cue already playing or queued is
-not queued twice; a full queue drops the new cue (counted in `dropped`).
+not queued twice. When the queue is full the lowest-priority cue gives way (the newest of
+them, or the new cue itself if none is lower); every cue lost is counted in `dropped`.
 """
 
 from micropython import const
@@ -64,7 +65,7 @@ def duration_ms(pid):
 
 def _duty(strength, full):
     if isinstance(strength, bool) or not isinstance(strength, int) or not 1 <= strength <= 100:
-        raise ValueError("motor strength must be 1..100 (%), got %r" % (strength,))
+        raise ValueError("motor strength must be 1..100 (%%), got %r" % (strength,))
     return full * strength // 100
 
 
@@ -208,7 +209,7 @@ class Player:
             self._push_front(pid)
             self._start(self._gap)
             return True
-        if self._count == _QUEUE:
+        if self._count == _QUEUE and not self._remove_lowest(PATTERNS[pid][1]):
             self.dropped += 1
             return False
         self._queue[(self._head + self._count) % _QUEUE] = pid
@@ -232,10 +233,26 @@ class Player:
                 return True
         return False
 
+    def _remove_lowest(self, below):
+        # Make room: the newest of the lowest-priority waiting cues leaves, if its priority < below.
+        worst = -1
+        worst_prio = below
+        for i in range(self._count):
+            prio = PATTERNS[self._queue[(self._head + i) % _QUEUE]][1]
+            if prio < worst_prio or (prio == worst_prio and worst >= 0):
+                worst = i
+                worst_prio = prio
+        if worst < 0:
+            return False
+        for i in range(worst, self._count - 1):
+            self._queue[(self._head + i) % _QUEUE] = self._queue[(self._head + i + 1) % _QUEUE]
+        self._count -= 1
+        self.dropped += 1
+        return True
+
     def _push_front(self, pid):
         if self._count == _QUEUE:
-            self._count -= 1          # the newest waiting cue gives way
-            self.dropped += 1
+            self._remove_lowest(255)
         self._head = (self._head - 1) % _QUEUE
         self._queue[self._head] = pid
         self._count += 1
