@@ -1,26 +1,34 @@
 """Streaming step detector and forward/backward classifier on int16 IMU counts.
 
-API CONTRACT (implementation in progress; other modules may rely on exactly this):
-
     c = StepClassifier(rate_hz=104, accel_ug_per_lsb=122, gyro_udps_per_lsb=17500, forward=None)
-        forward: None = learn the mounting at the warm-up; or the sensor axis that points
-        forward when worn, as a string '+x' '-x' '+y' '-y' '+z' '-z'.
+        forward: None = learn the mounting at the warm-up (the walk starts walking forward);
+        or the sensor axis that points forward when worn: '+x' '-x' '+y' '-y' '+z' '-z'.
     c.feed(ax, ay, az, gx, gy, gz)      one sample, counts (int16)
     c.feed_batch(buf, n)                n samples from array('h') buf laid out ax,ay,az,gx,gy,gz
-    c.flush()                           end of data: emit steps still held back
+    c.flush()                           end of data: emit the step still held for look-ahead
     while c.available():
         k = c.pop()                     slot index into the event ring:
         c.ev_sample[k]                  sample index (0 = first sample fed) of the foot contact
         c.ev_dir[k]                     FORWARD (1) or BACKWARD (2)
         c.ev_conf[k]                    confidence 0..100 (%)
-    c.samples                           samples fed so far
-    c.walking                           True while in a walking bout
-    c.calibrated                        True once the forward axis is known
-    c.forward_q12                       array('h', 3): forward unit vector, sensor frame, x4096
-    c.dropped                           events lost because nobody popped them
 
-No method allocates heap memory per sample (checked with micropython.heap_lock()).
-Events come out in time order; a step may be emitted up to ~2 steps after its contact.
+How it works (integer maths only; nothing allocates per sample):
+- Samples are averaged into 26 Hz bins (1, 2 or 4 samples per bin), so every time constant
+  below is a fixed number of bins whatever the sensor rate.
+- Gravity is a slow low-pass of the acceleration and gives "up". The vertical acceleration,
+  smoothed, peaks once per step just after the foot contact. A peak that stands out from the
+  trough before it is a step candidate; walking starts when three candidates come at a
+  regular step rhythm, and the steps that start gate held back are credited then.
+- Direction: over one step period around each peak, the horizontal acceleration's component
+  at the step frequency that runs a quarter cycle out of phase with the vertical one (the
+  imaginary part of their cross-spectrum) points the way the body travels: the trunk vaults
+  over the stance leg like an inverted pendulum, slowest at the top, so speed and height
+  trade off in a fixed phase whichever way the walker faces, and walking backward reverses
+  the travel. The facing direction is learned from the first forward steps (the warm-up) or
+  taken from the configured axis; each step's cue is compared with it.
+- Each step's call waits for the next step: the direction switches only when two steps in a
+  row disagree with the current one, so a switch is recognised at its first or second step.
+- Steps taken while turning (yaw rate above 1 rad/s) are never called backward.
 """
 
 from micropython import const
@@ -28,49 +36,475 @@ from array import array
 
 FORWARD = const(1)
 BACKWARD = const(2)
-_RING = const(16)
+
+_EVENTS = const(16)  # event ring (steps waiting to be popped)
+_RING = const(64)  # bin history, power of two: 2.46 s at 26 Hz
+_MASK = const(63)
+_CAND = const(8)  # candidates held by the start gate
+
+# ---- time constants in 26 Hz bins (38.5 ms) ------------------------------------------------
+_G_SHIFT = const(5)  # gravity EMA time constant: 2**5 bins = 1.2 s
+_UP_EVERY = const(8)  # recompute the up unit vector every 8 bins
+_PEAK_L = const(5)  # a step peak is the largest value over 5 bins before ...
+_PEAK_R = const(5)  # ... and 5 bins after
+_TROUGH = const(12)  # prominence is measured against the lowest of the 12 bins before
+_DELAY = const(17)  # a peak is examined 17 bins later, when its widest window is complete
+_CONTACT = const(1)  # the foot contact is about one bin before the smoothed peak
+_MIN_INT = const(8)  # shortest step interval: 0.31 s
+_MAX_INT = const(34)  # longest step interval inside a bout: 1.31 s (also the widest window)
+_END_GAP = const(52)  # no step for 2 s ends the bout
+_GATE = const(3)  # regular candidates needed to start a bout
+_CAL_STEPS = const(8)  # warm-up steps that define the facing direction (auto mounting)
+
+# ---- thresholds in physical units, converted to counts at construction ----------------------
+_PROM_CMS2 = const(90)  # a step peak rises 0.9 m/s² above the trough before it
+_PEAK_CMS2 = const(25)  # and reaches +0.25 m/s² of vertical acceleration
+_TURN_MRAD = const(1000)  # mean yaw rate over the step above 1 rad/s: a turning step
+_SWITCH = const(410)  # a step disagrees when its cue is below -0.1 (cosine, x4096)
+
+_Q = const(12)  # unit vectors are scaled by 2**12
+_ONE = const(4096)
+
+# sin(2*pi*i/64) * 127: the step-frequency DFT uses it with the phase folded to 64 steps
+_SIN = (0, 12, 25, 37, 49, 60, 71, 81, 90, 98, 106, 112, 117, 122, 125, 126,
+        127, 126, 125, 122, 117, 112, 106, 98, 90, 81, 71, 60, 49, 37, 25, 12,
+        0, -12, -25, -37, -49, -60, -71, -81, -90, -98, -106, -112, -117, -122, -125, -126,
+        -127, -126, -125, -122, -117, -112, -106, -98, -90, -81, -71, -60, -49, -37, -25, -12)
+
+
+def _isqrt(n):
+    """Integer square root (floor) of 0 <= n < 2**30."""
+    if n <= 0:
+        return 0
+    x = n
+    y = (x + 1) >> 1
+    while y < x:
+        x = y
+        y = (x + n // x) >> 1
+    return x
+
+
+def _clamp(x, lim):
+    return -lim if x < -lim else (lim if x > lim else x)
+
+
+def _axis(spec):
+    """Parse '+x' ... '-z' into (index, sign)."""
+    if not isinstance(spec, str) or len(spec) != 2 or spec[0] not in "+-" or spec[1] not in "xyz":
+        raise ValueError("forward axis must be one of +x -x +y -y +z -z")
+    return "xyz".index(spec[1]), (1 if spec[0] == "+" else -1)
 
 
 class StepClassifier:
-    """Step detector + direction classifier (placeholder internals, real API)."""
+    """Step detector + forward/backward classifier fed with raw int16 counts."""
 
     def __init__(self, rate_hz=104, accel_ug_per_lsb=122, gyro_udps_per_lsb=17500, forward=None):
         if rate_hz not in (26, 52, 104):
             raise ValueError("rate_hz must be 26, 52 or 104")
+        if not 10 <= accel_ug_per_lsb <= 2000:
+            raise ValueError("accel_ug_per_lsb must be 10..2000")
+        if not 1000 <= gyro_udps_per_lsb <= 200000:
+            raise ValueError("gyro_udps_per_lsb must be 1000..200000")
         self.rate_hz = rate_hz
-        self.ev_sample = array("i", bytes(4 * _RING))
-        self.ev_dir = bytearray(_RING)
-        self.ev_conf = bytearray(_RING)
-        self._head = 0
-        self._count = 0
-        self.samples = 0
-        self.walking = False
-        self.calibrated = forward is not None
-        self.forward_q12 = array("h", (0, 0, 0))
+        self._per_bin = rate_hz // 26
+        self._bin_shift = (0, 0, 1, 1, 2)[self._per_bin]  # log2 of samples per bin
+        # 1 m/s² = 101972 µg; 1 rad/s = 57296 mdps
+        self._prom = _PROM_CMS2 * 10197 // (accel_ug_per_lsb * 10)
+        self._peak_min = _PEAK_CMS2 * 10197 // (accel_ug_per_lsb * 10)
+        self._turn = _TURN_MRAD * 57296 // gyro_udps_per_lsb
+        self._one_g = 1000000 // accel_ug_per_lsb
+        # events out
+        self.ev_sample = array("i", bytes(4 * _EVENTS))
+        self.ev_dir = bytearray(_EVENTS)
+        self.ev_conf = bytearray(_EVENTS)
+        self._ev_head = 0
+        self._ev_n = 0
         self.dropped = 0
+        # bin accumulation
+        self.samples = 0
+        self._k = 0
+        self._sx = self._sy = self._sz = 0
+        self._wx = self._wy = self._wz = 0
+        self._n = 0  # bins completed
+        # gravity (EMA state: counts << _G_SHIFT) and the up unit vector (Q12)
+        self._gx = self._gy = self._gz = 0
+        self._ux = self._uy = 0
+        self._uz = _ONE
+        # histories, one value per bin
+        self._hx = array("i", bytes(4 * _RING))  # acceleration minus gravity, sensor frame
+        self._hy = array("i", bytes(4 * _RING))
+        self._hz = array("i", bytes(4 * _RING))
+        self._v = array("i", bytes(4 * _RING))  # vertical acceleration
+        self._vs = array("i", bytes(4 * _RING))  # the same, smoothed [1 2 1]/4
+        self._yaw = array("i", bytes(4 * _RING))  # rotation rate about up
+        # candidates waiting at the start gate: bin, cue, turning, unit cue vector
+        self._cbin = array("i", bytes(4 * _CAND))
+        self._cs = array("i", bytes(4 * _CAND))
+        self._cturn = bytearray(_CAND)
+        self._cqx = array("i", bytes(4 * _CAND))
+        self._cqy = array("i", bytes(4 * _CAND))
+        self._cqz = array("i", bytes(4 * _CAND))
+        self._nc = 0
+        self.walking = False
+        self._last = -1000  # bin of the last accepted step
+        self._interval = 14  # running step interval, bins
+        # the step waiting for its look-ahead
+        self._pending = False
+        self._pbin = 0
+        self._ps = 0
+        self._pturn = 0
+        self._dir = FORWARD
+        # facing direction (unit, Q12, horizontal) and the cue of the current candidate
+        self._fx = self._fy = self._fz = 0
+        self._qx = self._qy = self._qz = 0
+        self._s = 0
+        self._turning = 0
+        self._calx = self._caly = self._calz = 0
+        self._ncal = 0
+        self.forward_q12 = array("h", (0, 0, 0))
+        if forward is None:
+            self._fixed = -1
+            self._fsign = 1
+            self.calibrated = False
+        else:
+            self._fixed, self._fsign = _axis(forward)
+            self.calibrated = True
 
+    # ---- input --------------------------------------------------------------------------------
     def feed(self, ax, ay, az, gx, gy, gz):
         """Take one sample of accelerometer and gyroscope counts."""
         self.samples += 1
+        self._sx += ax
+        self._sy += ay
+        self._sz += az
+        self._wx += gx
+        self._wy += gy
+        self._wz += gz
+        self._k += 1
+        if self._k == self._per_bin:
+            self._bin()
 
     def feed_batch(self, buf, n):
-        """Take n samples from buf, laid out ax,ay,az,gx,gy,gz per sample."""
-        i = 0
-        while i < n:
-            j = 6 * i
-            self.feed(buf[j], buf[j + 1], buf[j + 2], buf[j + 3], buf[j + 4], buf[j + 5])
-            i += 1
+        """Take n samples from buf (array('h')), laid out ax,ay,az,gx,gy,gz per sample."""
+        j = 0
+        end = 6 * n
+        per = self._per_bin
+        while j < end:
+            self._sx += buf[j]
+            self._sy += buf[j + 1]
+            self._sz += buf[j + 2]
+            self._wx += buf[j + 3]
+            self._wy += buf[j + 4]
+            self._wz += buf[j + 5]
+            self._k += 1
+            if self._k == per:
+                self._bin()
+            j += 6
+        self.samples += n
 
+    # ---- one 26 Hz bin ----------------------------------------------------------------------
+    def _bin(self):
+        sh = self._bin_shift
+        ax = self._sx >> sh
+        ay = self._sy >> sh
+        az = self._sz >> sh
+        wx = self._wx >> sh
+        wy = self._wy >> sh
+        wz = self._wz >> sh
+        self._sx = self._sy = self._sz = 0
+        self._wx = self._wy = self._wz = 0
+        self._k = 0
+        n = self._n
+        self._n = n + 1
+        if n == 0:  # start the gravity estimate at the first reading
+            self._gx = ax << _G_SHIFT
+            self._gy = ay << _G_SHIFT
+            self._gz = az << _G_SHIFT
+        self._gx += ax - (self._gx >> _G_SHIFT)
+        self._gy += ay - (self._gy >> _G_SHIFT)
+        self._gz += az - (self._gz >> _G_SHIFT)
+        if n % _UP_EVERY == 0:
+            self._up()
+        i = n & _MASK
+        ux = self._ux
+        uy = self._uy
+        uz = self._uz
+        hx = ax - (self._gx >> _G_SHIFT)
+        hy = ay - (self._gy >> _G_SHIFT)
+        hz = az - (self._gz >> _G_SHIFT)
+        self._hx[i] = hx
+        self._hy[i] = hy
+        self._hz[i] = hz
+        # |counts| <= 2**15 times |u| <= 2**12: each product < 2**27, the sum < 2**29
+        v = (hx * ux + hy * uy + hz * uz) >> _Q
+        self._v[i] = v
+        self._vs[i] = (v + 2 * self._v[(n - 1) & _MASK] + self._v[(n - 2) & _MASK]) >> 2
+        self._yaw[i] = (wx * ux + wy * uy + wz * uz) >> _Q
+        c = n - _DELAY
+        if c >= _TROUGH + 2:
+            self._check_peak(c)
+            if self.walking and c - self._last > _END_GAP:
+                self._end_bout()
+
+    def _up(self):
+        """Recompute the up unit vector (Q12) from the gravity estimate."""
+        # clamp so the squares stay below 2**30 on 32-bit ports (1 g is ~8200 counts at ±4 g)
+        gx = _clamp(self._gx >> _G_SHIFT, 16383)
+        gy = _clamp(self._gy >> _G_SHIFT, 16383)
+        gz = _clamp(self._gz >> _G_SHIFT, 16383)
+        m = _isqrt(gx * gx + gy * gy + gz * gz)
+        if m < 64:
+            return  # free fall or no signal: keep the old direction
+        self._ux = (gx << _Q) // m
+        self._uy = (gy << _Q) // m
+        self._uz = (gz << _Q) // m
+        if self._fixed >= 0 and not self._fx and not self._fy and not self._fz:
+            self._fixed_facing()
+
+    def _fixed_facing(self):
+        """Facing direction from the configured sensor axis, made horizontal."""
+        i = self._fixed
+        u = self._ux if i == 0 else (self._uy if i == 1 else self._uz)
+        fx = (_ONE if i == 0 else 0) - ((u * self._ux) >> _Q)
+        fy = (_ONE if i == 1 else 0) - ((u * self._uy) >> _Q)
+        fz = (_ONE if i == 2 else 0) - ((u * self._uz) >> _Q)
+        s = self._fsign
+        if self._unit(s * fx, s * fy, s * fz):
+            self._set_facing(self._qx, self._qy, self._qz)
+
+    def _unit(self, x, y, z):
+        """Scale (x, y, z) to length 4096 into self._qx/_qy/_qz; False if it is zero."""
+        while x > 16383 or x < -16383 or y > 16383 or y < -16383 or z > 16383 or z < -16383:
+            x >>= 1
+            y >>= 1
+            z >>= 1
+        m = _isqrt(x * x + y * y + z * z)
+        if m == 0:
+            return False
+        self._qx = (x << _Q) // m
+        self._qy = (y << _Q) // m
+        self._qz = (z << _Q) // m
+        return True
+
+    def _set_facing(self, fx, fy, fz):
+        self._fx = fx
+        self._fy = fy
+        self._fz = fz
+        self.forward_q12[0] = fx
+        self.forward_q12[1] = fy
+        self.forward_q12[2] = fz
+        self.calibrated = True
+
+    # ---- step candidates ----------------------------------------------------------------------
+    def _check_peak(self, c):
+        vs = self._vs
+        p = vs[c & _MASK]
+        if p < self._peak_min:
+            return
+        k = 1
+        while k <= _PEAK_L:
+            if vs[(c - k) & _MASK] > p:
+                return
+            k += 1
+        k = 1
+        while k <= _PEAK_R:
+            if vs[(c + k) & _MASK] >= p:
+                return
+            k += 1
+        lo = p
+        k = 1
+        while k <= _TROUGH:
+            x = vs[(c - k) & _MASK]
+            if x < lo:
+                lo = x
+            k += 1
+        if p - lo < self._prom:
+            return
+        self._cue(c)
+        if self.walking:
+            gap = c - self._last
+            if gap < _MIN_INT or 2 * gap < self._interval:
+                return  # a second peak inside the same step
+            if gap <= _MAX_INT:
+                self._interval += (gap - self._interval) >> 2
+            self._step(c, self._s, self._turning)
+            return
+        self._gate(c)
+
+    def _cue(self, c):
+        """Direction cue of the step peaking at bin c -> self._s (cosine x4096), self._turning.
+
+        DFT at the step frequency over one step period centred on the peak: for each axis the
+        imaginary part of (horizontal x conj(vertical)); the vertical part of that vector is
+        zero by construction, so it lies in the horizontal plane.
+        """
+        L = self._interval
+        L = _MIN_INT if L < _MIN_INT else (_MAX_INT if L > _MAX_INT else L)
+        i0 = c - (L >> 1)
+        cx = sx = cy = sy = cz = sz = cv = sv = 0
+        yaw = 0
+        j = 0
+        while j < L:
+            i = (i0 + j) & _MASK
+            p = (j * 64 + (L >> 1)) // L
+            sn = _SIN[p & 63]
+            cs = _SIN[(p + 16) & 63]
+            h = self._hx[i]  # |h| <= 2**15, |sin| <= 127, L <= 34: sums stay below 2**28
+            cx += h * cs
+            sx += h * sn
+            h = self._hy[i]
+            cy += h * cs
+            sy += h * sn
+            h = self._hz[i]
+            cz += h * cs
+            sz += h * sn
+            h = self._v[i]
+            cv += h * cs
+            sv += h * sn
+            yaw += self._yaw[i]
+            j += 1
+        # scale to 14 bits so the cross products stay below 2**29
+        cx = _clamp(cx >> 10, 16383)
+        sx = _clamp(sx >> 10, 16383)
+        cy = _clamp(cy >> 10, 16383)
+        sy = _clamp(sy >> 10, 16383)
+        cz = _clamp(cz >> 10, 16383)
+        sz = _clamp(sz >> 10, 16383)
+        cv = _clamp(cv >> 10, 16383)
+        sv = _clamp(sv >> 10, 16383)
+        yaw //= L
+        self._turning = 1 if (yaw > self._turn or yaw < -self._turn) else 0
+        if not self._unit(cx * sv - sx * cv, cy * sv - sy * cv, cz * sv - sz * cv):
+            self._qx = self._qy = self._qz = 0
+        if self._turning or not self.calibrated:
+            self._s = 0
+        else:
+            self._s = (self._qx * self._fx + self._qy * self._fy + self._qz * self._fz) >> _Q
+
+    def _gate(self, c):
+        """Not walking: hold the candidate; three at a regular rhythm start a bout."""
+        if self._nc == _CAND:
+            self._shift_candidates()
+        j = self._nc
+        self._cbin[j] = c
+        self._cs[j] = self._s
+        self._cturn[j] = self._turning
+        self._cqx[j] = self._qx
+        self._cqy[j] = self._qy
+        self._cqz[j] = self._qz
+        self._nc = j + 1
+        if j + 1 < _GATE:
+            return
+        b = self._cbin
+        i1 = b[j - 1] - b[j - 2]
+        i2 = b[j] - b[j - 1]
+        if not (_MIN_INT <= i1 <= _MAX_INT and _MIN_INT <= i2 <= _MAX_INT):
+            return
+        if 3 * abs(i1 - i2) > (i1 if i1 > i2 else i2):
+            return  # not regular enough for walking
+        # credit the chain: the gate's candidates and earlier ones that link at step rhythm
+        s = j - 2
+        while s > 0 and _MIN_INT <= b[s] - b[s - 1] <= _MAX_INT:
+            s -= 1
+        self.walking = True
+        self._interval = (i1 + i2) >> 1
+        k = s
+        while k <= j:
+            self._qx = self._cqx[k]
+            self._qy = self._cqy[k]
+            self._qz = self._cqz[k]
+            self._step(b[k], self._cs[k], self._cturn[k])
+            k += 1
+        self._nc = 0
+
+    def _shift_candidates(self):
+        k = 1
+        while k < self._nc:
+            self._cbin[k - 1] = self._cbin[k]
+            self._cs[k - 1] = self._cs[k]
+            self._cturn[k - 1] = self._cturn[k]
+            self._cqx[k - 1] = self._cqx[k]
+            self._cqy[k - 1] = self._cqy[k]
+            self._cqz[k - 1] = self._cqz[k]
+            k += 1
+        self._nc -= 1
+
+    # ---- accepted steps ----------------------------------------------------------------------
+    def _step(self, c, s, turning):
+        """An accepted step at bin c with cue s; decides the step before it (look-ahead)."""
+        self._last = c
+        if not self.calibrated and not turning:
+            self._learn()
+        if self._pending:
+            self._decide(s)
+        self._pending = True
+        self._pbin = c
+        self._ps = s
+        self._pturn = turning
+
+    def _learn(self):
+        """Warm-up: the facing direction is the mean cue vector of the first forward steps."""
+        if not self._qx and not self._qy and not self._qz:
+            return
+        self._calx += self._qx
+        self._caly += self._qy
+        self._calz += self._qz
+        self._ncal += 1
+        if self._ncal == _CAL_STEPS and self._unit(self._calx, self._caly, self._calz):
+            self._set_facing(self._qx, self._qy, self._qz)
+
+    def _decide(self, s_next):
+        """Call the pending step, switching direction when it and the next both disagree."""
+        s = self._ps
+        if self._dir == FORWARD:
+            if s < -_SWITCH and s_next < -_SWITCH:
+                self._dir = BACKWARD
+        elif s > _SWITCH and s_next > _SWITCH:
+            self._dir = FORWARD
+        d = FORWARD if self._pturn else self._dir
+        # confidence: how strongly this step and the next agree with the call, 0..100
+        a = (s + s_next) >> 1
+        if d == BACKWARD:
+            a = -a
+        if self._pturn or not self.calibrated:
+            a = 0
+        self._emit(self._pbin, d, 50 + (a * 50 >> _Q))
+        self._pending = False
+
+    def _end_bout(self):
+        if self._pending:
+            self._decide(0)  # no next step: a single step never switches the direction
+        self.walking = False
+        self._nc = 0
+
+    def _emit(self, c, d, conf):
+        if self._ev_n == _EVENTS:
+            self.dropped += 1
+            self._ev_head = (self._ev_head + 1) % _EVENTS
+            self._ev_n -= 1
+        k = (self._ev_head + self._ev_n) % _EVENTS
+        # bin c of the smoothed signal is centred one bin back; bins hold _per_bin samples
+        b = c - 1 - _CONTACT
+        if b < 0:
+            b = 0
+        self.ev_sample[k] = b * self._per_bin + (self._per_bin >> 1)
+        self.ev_dir[k] = d
+        self.ev_conf[k] = 0 if conf < 0 else (100 if conf > 100 else conf)
+        self._ev_n += 1
+
+    # ---- output -------------------------------------------------------------------------------
     def flush(self):
-        """End of data: emit the steps still held back."""
+        """End of data: call the step still waiting for its look-ahead."""
+        if self._pending:
+            self._end_bout()
 
     def available(self):
         """Number of events waiting to be popped."""
-        return self._count
+        return self._ev_n
 
     def pop(self):
         """Slot index of the oldest waiting event (call only when available())."""
-        k = self._head
-        self._head = (k + 1) % _RING
-        self._count -= 1
+        k = self._ev_head
+        self._ev_head = (k + 1) % _EVENTS
+        self._ev_n -= 1
         return k

@@ -1,0 +1,126 @@
+"""`retrowalk replay`: run a recorded IMU file through the board's own step classifier."""
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from . import fw, imucsv, mpvm
+from .errors import RetrowalkError
+
+DIRECTIONS = {1: "forward", 2: "backward"}
+MOUNTS = ("auto", "+x", "-x", "+y", "-y", "+z", "-z")
+_BATCH = 32  # samples per feed_batch on CPython, the same burst size as the MicroPython runner
+_RUNNER = Path(__file__).resolve().parent / "mpscripts" / "replay.py"
+
+
+class Result:
+    """Classifier output: steps as (sample index, direction code, confidence %) and the mounting."""
+
+    def __init__(self, steps, samples, forward_q12):
+        self.steps = steps
+        self.samples = samples
+        self.forward_q12 = forward_q12
+
+
+def _check_mount(mount):
+    if mount not in MOUNTS:
+        raise RetrowalkError("--mount %s: expected one of %s" % (mount, ", ".join(MOUNTS)))
+    return None if mount == "auto" else mount
+
+
+def classify_cpython(counts, n, rate_hz=104, mount="auto"):
+    """Run firmware/stepclassifier.py on CPython over n interleaved int16 samples."""
+    sc = fw.load("stepclassifier")
+    c = sc.StepClassifier(rate_hz=rate_hz, forward=_check_mount(mount))
+    steps = []
+    for start in range(0, n, _BATCH):
+        m = min(_BATCH, n - start)
+        c.feed_batch(counts[6 * start:6 * (start + m)], m)
+        while c.available():
+            k = c.pop()
+            steps.append((c.ev_sample[k], c.ev_dir[k], c.ev_conf[k]))
+    c.flush()
+    while c.available():
+        k = c.pop()
+        steps.append((c.ev_sample[k], c.ev_dir[k], c.ev_conf[k]))
+    return Result(steps, c.samples, tuple(c.forward_q12))
+
+
+def classify_micropython(counts, n, rate_hz=104, mount="auto"):
+    """Run the same firmware file inside the real MicroPython VM (unix port)."""
+    _check_mount(mount)
+    fd, path = tempfile.mkstemp(suffix=".imu")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            data = counts[:6 * n]
+            if sys.byteorder != "little":
+                data = data.__class__("h", data)
+                data.byteswap()
+            f.write(data.tobytes())
+        proc = mpvm.run([str(_RUNNER), path, str(rate_hz), mount])
+    finally:
+        os.unlink(path)
+    out = proc.stdout.decode(errors="replace").split("\n")
+    if proc.returncode != 0 or not any(line.startswith("end ") for line in out):
+        tail = (proc.stdout + proc.stderr).decode(errors="replace").strip().splitlines()[-3:]
+        raise RetrowalkError("the MicroPython engine failed: " + " | ".join(tail))
+    steps = []
+    for line in out:
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "end":
+            return Result(steps, int(parts[1]), tuple(int(x) for x in parts[2:5]))
+        steps.append(tuple(int(x) for x in parts))
+    raise AssertionError("unreachable")
+
+
+ENGINES = {"cpython": classify_cpython, "micropython": classify_micropython}
+
+
+def replay_file(path, mount="auto", engine="cpython", rate_hz=104):
+    """Load a canonical CSV and classify it; returns (recording, Result)."""
+    if engine not in ENGINES:
+        raise RetrowalkError("--engine %s: expected cpython or micropython" % engine)
+    rec = imucsv.load(path)
+    counts, n = imucsv.to_counts(rec, rate_hz)
+    return rec, ENGINES[engine](counts, n, rate_hz, mount)
+
+
+def step_records(rec, result, rate_hz):
+    """The JSON Lines objects for each step: t (s, file time base), direction, confidence 0..1."""
+    t0 = rec.t[0]
+    return [{"t": round(t0 + s / rate_hz, 3), "direction": DIRECTIONS[d], "confidence": c / 100}
+            for s, d, c in result.steps]
+
+
+def summary(rec, result, rate_hz, mount, engine):
+    """The closing summary object: counts, cadence and the mounting the classifier used."""
+    steps = result.steps
+    fwd = sum(1 for s in steps if s[1] == 1)
+    duration = result.samples / rate_hz
+    walk_s = (steps[-1][0] - steps[0][0]) / rate_hz if len(steps) > 1 else 0.0
+    return {
+        "steps": len(steps),
+        "forward": fwd,
+        "backward": len(steps) - fwd,
+        "duration_s": round(duration, 2),
+        "cadence_spm": round(60.0 * (len(steps) - 1) / walk_s, 1) if walk_s > 0 else 0.0,
+        "rate_hz": rate_hz,
+        "mount": mount,
+        "forward_axis": [round(x / 4096, 3) for x in result.forward_q12],
+        "engine": engine,
+    }
+
+
+def main(args):
+    """CLI handler: print JSON Lines (one object per step, then a summary)."""
+    rate = args.rate or 104
+    rec, result = replay_file(args.csv, args.mount, args.engine, rate)
+    out = sys.stdout
+    for obj in step_records(rec, result, rate):
+        out.write(json.dumps(obj) + "\n")
+    out.write(json.dumps({"summary": summary(rec, result, rate, args.mount, args.engine)}) + "\n")
+    return 0
