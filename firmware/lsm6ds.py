@@ -109,6 +109,11 @@ def _names(table):
     return ", ".join(str(k) for k in sorted(table))
 
 
+def _wrong_chip(where, value):
+    return OSError("LSM6DS on %s: WHO_AM_I is 0x%02x, expected %s" % (where, value, ", ".join(
+        "0x%02x (%s)" % (k, _CHIPS[k][0]) for k in sorted(_CHIPS, reverse=True))))
+
+
 class LSM6DS:
     """LSM6DS-family accelerometer + gyroscope on an injected I2C (or SPI) bus."""
 
@@ -148,6 +153,8 @@ class LSM6DS:
 
         self.address = self._probe(address)
         self.whoami = self._read_reg(_WHO_AM_I)
+        if self.whoami not in _CHIPS:  # SPI has no probe; on I2C the chip changed its mind
+            raise _wrong_chip(self._where(), self.whoami)
         (self.chip, self._tagged, self._fifo_words, self._diff_hi,
          self._ctrl9) = _CHIPS[self.whoami]
         self.fifo_samples = self._fifo_words // (2 if self._tagged else _PAT)  # FIFO depth
@@ -235,9 +242,7 @@ class LSM6DS:
                 wrong = (addr, self._one[0])
                 break
         if wrong:
-            raise OSError("LSM6DS at I2C address 0x%02x: WHO_AM_I is 0x%02x, expected %s" % (
-                wrong[0], wrong[1],
-                ", ".join("0x%02x (%s)" % (k, _CHIPS[k][0]) for k in sorted(_CHIPS, reverse=True))))
+            raise _wrong_chip("I2C address 0x%02x" % wrong[0], wrong[1])
         raise OSError("no LSM6DS chip answered at I2C address %s (check the wiring and the "
                       "board file's IMU address)" % " or ".join("0x%02x" % a for a in tried))
 
@@ -254,8 +259,8 @@ class LSM6DS:
             raise OSError("%s on %s: software reset did not finish" % (self.chip, self._where()))
         self._write_reg(_CTRL3_C, _CTRL3_BDU | _CTRL3_IF_INC)
         if self._ctrl9:
-            # DSOX/DSO: disable I3C so its bus-available detection cannot disturb I2C;
-            # ISM330DHCX: same bit is DEVICE_CONF, "always set to 1" per its datasheet.
+            # DSOX/DSO: I3C off, as ST's own examples do on I2C/SPI buses; ISM330DHCX: the
+            # same bit is DEVICE_CONF, which its datasheet says to always set to 1.
             self._write_reg(_CTRL9_XL, self._read_reg(_CTRL9_XL) | _CTRL9_I3C_DISABLE)
         odr = _ODR[self.rate_hz]
         self._write_reg(_CTRL1_XL, odr << 4 | _ACCEL_FS[self.accel_fs_g][0] << 2)

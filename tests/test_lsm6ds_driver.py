@@ -290,3 +290,12 @@ def test_tagged_carry_then_overrun_keeps_samples_whole(lsm6ds, late_samples):
     assert n == 4 and got[:n] == samples(5)[1:]  # 10 words: A0 (orphan) G1 A1 .. A4, G5 kept
     assert got[n:] == [sample(i) for i in range(got[n][0], got[-1][0] + 1)]
     assert imu.overruns == 1
+
+
+def test_wrong_whoami_over_spi(lsm6ds):
+    clk = sim_lsm6ds.ManualClock()
+    chip = sim_lsm6ds.SimLSM6DS(sim_lsm6ds.ListSource([]), clk)
+    chip.regs[0x0F] = 0x47
+    spi, cs = chip.spi()
+    with pytest.raises(OSError, match="SPI: WHO_AM_I is 0x47"):
+        lsm6ds.LSM6DS(spi, cs=cs)
