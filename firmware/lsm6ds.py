@@ -14,9 +14,16 @@ Chips, told apart by WHO_AM_I (0x0F):
 
 The bus is injected: an I2C object with readfrom_mem_into/writeto_mem (machine.I2C or the
 virtual board's simulated chip), or an SPI object with write/readinto plus a chip-select pin.
-read_fifo() and read_one() allocate no heap memory (checked with micropython.heap_lock()).
-Register names and values follow the ST datasheets; the facts the code relies on are noted
-where they are used.
+read_fifo() and read_one() allocate no heap memory (checked with micropython.heap_lock()),
+so they may run with the heap locked. Register names and values follow the ST datasheets;
+the facts the code relies on are noted where they are used.
+
+Constructor: LSM6DS(bus, address=None (probe 0x6A, 0x6B), rate_hz=104 (26, 52, 104),
+accel_fs_g=4, gyro_fs_dps=500, watermark=0 (samples, 0 = off), batch=32 (most samples per
+bus transfer), cs=None (SPI chip-select pin), clock_ms=None (time.ticks_ms; the clock used
+to estimate lost samples, which must run at the chip's pace, e.g. the virtual board's)).
+Attributes: chip, whoami, address, rate_hz, accel_ug_per_lsb, gyro_udps_per_lsb,
+fifo_samples (FIFO depth), overruns, lost_samples, dropped_words.
 """
 
 from micropython import const
@@ -315,7 +322,8 @@ class LSM6DS:
     def read_fifo(self, buf, max_samples):
         """Decode up to max_samples FIFO samples into buf (6 int16 counts each); return count.
 
-        Overruns: when the FIFO's overrun flag is seen, `overruns` grows by one and
+        buf holds at least 6 * max_samples values, ax,ay,az,gx,gy,gz per sample, oldest
+        first. A return of max_samples means more may be waiting. Overruns: when the FIFO's overrun flag is seen, `overruns` grows by one and
         `lost_samples` by an estimate: samples produced since the previous call
         (elapsed ms x rate_hz / 1000) plus those left unread then, minus those present now;
         at least 1. It assumes the chip and the clock (time.ticks_ms or clock_ms) agree.
@@ -363,7 +371,9 @@ class LSM6DS:
         while words:
             while (1 << k) > words:
                 k -= 1
-            self._read_into(_FIFO_DATA_OUT_TAG, views[k])  # address wraps 0x7E -> 0x78
+            # Many words in one transfer: with IF_INC the address wraps from 0x7E back to
+            # 0x78 (ST's stm32duino LSM6DSOX driver reads N x 7 bytes from 0x78 the same way).
+            self._read_into(_FIFO_DATA_OUT_TAG, views[k])
             count = 1 << k
             words -= count
             o = 0
@@ -441,7 +451,8 @@ class LSM6DS:
         while count:
             while (1 << k) > count:
                 k -= 1
-            # Burst over FIFO_DATA_OUT_L/H: with IF_INC the address wraps 0x3F -> 0x3E.
+            # Burst over FIFO_DATA_OUT_L/H: with IF_INC the address wraps 0x3F -> 0x3E
+            # (ST's lsm6ds3tr_c_fifo_raw_data_get reads len bytes from 0x3E the same way).
             self._read_into(_FIFO_DATA_OUT_L, views[k])
             m = 1 << k
             count -= m
