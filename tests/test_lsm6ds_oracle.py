@@ -11,14 +11,20 @@ datasheets put I3C_disable (DSOX/DSO) and DEVICE_CONF (ISM330DHCX) at bit 1, so 
 import math
 from array import array
 
-import adafruit_lsm6ds  # a test dependency: missing means a broken install, not a skip
 import pytest
-from adafruit_lsm6ds import AccelRange, GyroRange, Rate, ism330dhcx
-from adafruit_lsm6ds.lsm6ds3trc import LSM6DS3TRC
-from adafruit_lsm6ds.lsm6ds33 import LSM6DS33
-from adafruit_lsm6ds.lsm6dsox import LSM6DSOX
+from retrowalk import fw
 
-from lsm6ds_helpers import RATES, sample, samples, sim_module
+# Load our firmware first: it installs retrowalk's `micropython` shim, which the Adafruit
+# library then shares (otherwise Blinka's module would take that name for the whole session).
+fw.load("lsm6ds")
+
+import adafruit_lsm6ds  # noqa: E402  a test dependency: missing = broken install, not a skip
+from adafruit_lsm6ds import AccelRange, GyroRange, Rate, ism330dhcx  # noqa: E402
+from adafruit_lsm6ds.lsm6ds3trc import LSM6DS3TRC  # noqa: E402
+from adafruit_lsm6ds.lsm6ds33 import LSM6DS33  # noqa: E402
+from adafruit_lsm6ds.lsm6dsox import LSM6DSOX  # noqa: E402
+
+from lsm6ds_helpers import RATES, sample, samples, sim_module  # noqa: E402
 
 sim_lsm6ds = sim_module()
 G = 9.80665  # m/s^2 per g
