@@ -1,0 +1,131 @@
+"""The button: debounce, short and long press, and "held at power-up" for safe mode.
+
+Pure logic is fed (pressed, ticks_ms) so it is testable anywhere; PinButton polls an injected
+pin (machine.Pin interface: value()) whose pressed level the board file gives. Times use
+ticks_diff/ticks_add, so they survive the ticks wrap-around.
+"""
+
+from micropython import const
+
+try:
+    from time import ticks_ms, ticks_diff, ticks_add, sleep_ms
+except ImportError:  # CPython (tests, host): same arithmetic as MicroPython on a 32-bit port
+    import time as _time
+
+    _PERIOD = 1 << 30
+
+    def ticks_ms():
+        return int(_time.monotonic() * 1000) & (_PERIOD - 1)
+
+    def ticks_diff(a, b):
+        return ((a - b + _PERIOD // 2) & (_PERIOD - 1)) - _PERIOD // 2
+
+    def ticks_add(a, delta):
+        return (a + delta) & (_PERIOD - 1)
+
+    def sleep_ms(ms):
+        _time.sleep(ms / 1000)
+
+NONE = const(0)
+SHORT = const(1)      # released before LONG_MS
+LONG = const(2)       # reported once, as soon as the button has been held LONG_MS
+DEBOUNCE_MS = 30
+LONG_MS = 1500
+SAFE_MODE_MS = 1500   # held this long from power-up: skip the app
+
+
+class Button:
+    """Debounced press logic fed (pressed: bool, now: ticks_ms); feed() returns NONE/SHORT/LONG."""
+
+    def __init__(self, debounce_ms=DEBOUNCE_MS, long_ms=LONG_MS):
+        self._debounce = debounce_ms
+        self._long = long_ms
+        self.pressed = False        # debounced state
+        self._raw = False
+        self._raw_since = 0         # when the raw level last changed (ticks_ms)
+        self._down_at = 0           # when the debounced press began (its first raw edge)
+        self._long_sent = False
+        self._primed = False
+
+    def feed(self, pressed, now):
+        """Take one reading; returns SHORT on release of a short press, LONG once while held."""
+        pressed = bool(pressed)
+        if not self._primed:
+            # The first reading sets the state without an event: a button already down when
+            # polling begins (held at power-up) is not a press.
+            self._primed = True
+            self._raw = self.pressed = pressed
+            self._raw_since = self._down_at = now
+            self._long_sent = pressed   # a hold from power-up never reports LONG either
+            return NONE
+        if pressed != self._raw:
+            self._raw = pressed
+            self._raw_since = now
+        event = NONE
+        if self._raw != self.pressed and ticks_diff(now, self._raw_since) >= self._debounce:
+            self.pressed = self._raw
+            if self.pressed:
+                self._down_at = self._raw_since
+                self._long_sent = False
+            elif not self._long_sent:
+                event = SHORT
+        # Long only while the contact is still closed: a release inside the debounce time of
+        # the LONG_MS mark is a short press.
+        if self.pressed and self._raw and not self._long_sent and ticks_diff(now, self._down_at) >= self._long:
+            self._long_sent = True
+            event = LONG
+        return event
+
+
+class BootHold:
+    """Safe-mode decision fed (pressed, now): True once held SAFE_MODE_MS from the first
+    reading, False as soon as the button is (debounced) up, None while undecided."""
+
+    def __init__(self, hold_ms=SAFE_MODE_MS, debounce_ms=DEBOUNCE_MS):
+        self._hold = hold_ms
+        self._debounce = debounce_ms
+        self._t0 = None
+        self._up_since = None
+
+    def feed(self, pressed, now):
+        if self._t0 is None:
+            self._t0 = now
+        if pressed:
+            self._up_since = None
+            if ticks_diff(now, self._t0) >= self._hold:
+                return True
+            return None
+        if self._up_since is None:
+            self._up_since = now
+        if ticks_diff(now, self._up_since) >= self._debounce:
+            return False
+        return None
+
+
+class PinButton:
+    """Button on an injected pin; pressed_level 0 for a button to ground (pull-up), 1 otherwise."""
+
+    def __init__(self, pin, pressed_level=0, debounce_ms=DEBOUNCE_MS, long_ms=LONG_MS):
+        self._pin = pin
+        self._level = pressed_level
+        self.logic = Button(debounce_ms, long_ms)
+
+    def is_pressed(self):
+        """The raw (undebounced) state now."""
+        return self._pin.value() == self._level
+
+    def poll(self, now=None):
+        """Read the pin once (poll every ~10 ms); returns NONE, SHORT or LONG."""
+        return self.logic.feed(self._pin.value() == self._level, ticks_ms() if now is None else now)
+
+    def held_at_boot(self, hold_ms=SAFE_MODE_MS, poll_ms=10, clock=ticks_ms, sleep=sleep_ms):
+        """Blocking check at power-up: True if the button stays held hold_ms (safe mode).
+
+        Returns within ~debounce time when the button is up, so a normal boot is not delayed.
+        """
+        decide = BootHold(hold_ms, self.logic._debounce)
+        while True:
+            verdict = decide.feed(self.is_pressed(), clock())
+            if verdict is not None:
+                return verdict
+            sleep(poll_ms)
