@@ -225,7 +225,10 @@ class Player:
             self._task = None
         self._count = 0
         self.playing = NONE
-        self._motor.off()
+        try:
+            self._motor.off()
+        except OSError:
+            self.errors += 1
 
     def _queued(self, pid):
         for i in range(self._count):
