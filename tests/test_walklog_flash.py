@@ -1,0 +1,511 @@
+"""Walk logs on littlefs in the real MicroPython VM: power cuts at every flash operation,
+flash full, zero allocation per step/poll/flush, and the log directory helpers."""
+
+import hashlib
+import re
+
+import pytest
+
+from retrowalk import fw
+
+R = fw.load("logreader")
+
+# A RAM NOR flash for os.VfsLfs2 (extended block protocol, realistic geometry: 4 KB erase
+# blocks, 256-byte programs). Counts program/erase operations; `journal` records them so a
+# cut at operation N can be rebuilt as "the first N operations happened"; cut_at=N raises
+# PowerCut instead of doing operation N, after which the device ignores everything.
+# The copies are viper loops: no slice objects, so the callbacks never allocate.
+FLASHSIM = r'''
+import os, micropython
+
+@micropython.viper
+def copy_bytes(dst: ptr8, doff: int, src: ptr8, soff: int, n: int):
+    i = 0
+    while i < n:
+        dst[doff + i] = src[soff + i]
+        i += 1
+
+@micropython.viper
+def erase_bytes(dst: ptr8, doff: int, n: int):
+    i = 0
+    while i < n:
+        dst[doff + i] = 0xFF
+        i += 1
+
+class PowerCut(Exception):
+    pass
+
+class Flash:
+    def __init__(self, block_size, blocks):
+        self.bs = block_size
+        self.n = blocks
+        self.data = bytearray(block_size * blocks)
+        erase_bytes(self.data, 0, block_size * blocks)
+        self.ops = 0
+        self.progs = 0
+        self.erases = 0
+        self.cut_at = -1
+        self.dead = False
+        self.journal = None
+
+    def readblocks(self, b, buf, off=0):
+        copy_bytes(buf, 0, self.data, b * self.bs + off, len(buf))
+
+    def writeblocks(self, b, buf, off=0):
+        if self._op():
+            if self.journal is not None:
+                self.journal.append((b * self.bs + off, bytes(buf)))
+            copy_bytes(self.data, b * self.bs + off, buf, 0, len(buf))
+            self.progs += 1
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return self.n
+        if op == 5:
+            return self.bs
+        if op == 6:
+            if self._op():
+                if self.journal is not None:
+                    self.journal.append((arg * self.bs, None))
+                erase_bytes(self.data, arg * self.bs, self.bs)
+                self.erases += 1
+        return 0
+
+    def _op(self):
+        if self.dead:
+            return False
+        if self.ops == self.cut_at:
+            self.dead = True
+            raise PowerCut()
+        self.ops += 1
+        return True
+
+def apply_op(img, op, bs, torn=False):
+    addr, data = op
+    if data is None:
+        erase_bytes(img, addr, bs // 2 if torn else bs)
+    else:
+        copy_bytes(img, addr, data, 0, len(data) // 2 if torn else len(data))
+
+def mount(dev, at):
+    os.mount(os.VfsLfs2(dev, progsize=256, mtime=False), at)
+
+def fresh(blocks):
+    dev = Flash(4096, blocks)
+    os.VfsLfs2.mkfs(dev, progsize=256)
+    dev.ops = dev.progs = dev.erases = 0  # count from the formatted image
+    return dev
+
+import logstore, walklog as W
+PROG = b'{"name":"5/1 x 3","warmup":{"s":300},"repeat":3,"forward":{"s":300},"backward":{"s":60}}'
+HEADER = dict(rate_hz=104, board_id=b"\x01\x02\x03\x04", chip="LSM6DSOX",
+              start=(2025, 5, 6, 7, 8, 9), firmware="0.1.0", program_name="5/1 x 3",
+              program=PROG)
+'''
+
+# Two walks of STEPS steps each (the second while the first is finished on flash); marks
+# every completed flush as (flash operations done, walk, file size) and every close (-1).
+POWERCUT = FLASHSIM + r'''
+STEPS = %(steps)d
+
+def workload(dev, marks):
+    mount(dev, "/fl")
+    st = logstore.Store("/fl/walks")
+    st.boot()
+    for k in range(2):
+        w = st.new_walk(**HEADER)
+        marks.append((dev.ops, k, w.size))
+        seen = [w.flushes]
+
+        def check():
+            if w.flushes != seen[0]:
+                seen[0] = w.flushes
+                marks.append((dev.ops, k, w.size))
+
+        t = 0
+        for i in range(STEPS):
+            t += 44 + (i * 37) %% 30
+            w.step(t, 2 if (i // 100) %% 3 == 2 else 1, 60 + i %% 41)
+            check()
+            if i %% 300 == 150:
+                w.cue(t + 5, 2)
+                w.segment(t + 5, i // 300, 1, 60, 0)
+            if i %% 500 == 499:
+                w.pause(t + 30)
+                check()
+                t += 600
+                w.resume(t)
+            w.poll(t + 40)
+            check()
+        w.end(t + 50, W.END_FINISHED, 1234)
+        check()
+        st.close(w)
+        marks.append((dev.ops, k, -1))
+    os.umount("/fl")
+
+dev = fresh(%(blocks)d)
+base = bytes(dev.data)
+dev.journal = []
+marks = []
+workload(dev, marks)
+for m in marks:
+    print("MARK", m[0], m[1], m[2])
+print("TOTAL", dev.ops, dev.progs, dev.erases)
+total = dev.ops
+journal = dev.journal
+dev.journal = None
+mount(dev, "/fl")
+refs = {}
+for no in (1, 2):
+    with open("/fl/walks/%%06d.rwl" %% no, "rb") as f:
+        refs[no] = f.read()
+    with open("%(out)s/ref%%d.bin" %% no, "wb") as f:
+        f.write(refs[no])
+os.umount("/fl")
+
+sc = Flash(4096, %(blocks)d)
+
+def check(img, N, tag):
+    sc.data[:] = img
+    try:
+        mount(sc, "/c")
+    except OSError as e:
+        print("C", N, tag, "NOMOUNT", e)
+        return
+    try:
+        st = logstore.Store("/c/walks")
+        st.boot()
+        out = []
+        for name in sorted(os.listdir("/c/walks")):
+            with open("/c/walks/" + name, "rb") as f:
+                c = f.read()
+            ref = refs.get(int(name[:6])) if name[:6].isdigit() else None
+            flag = "-"
+            if ref is not None:
+                flag = "E" if c == ref else ("P" if ref[:len(c)] == c else "X")
+            out.append("%%s:%%d:%%s" %% (name, len(c), flag))
+        w = st.new_walk(rate_hz=104)
+        w.end(0)
+        print("C", N, tag, st.close(w), " ".join(out))
+    except Exception as e:
+        print("C", N, tag, "ERROR", repr(e))
+    os.umount("/c")
+
+img = bytearray(base)
+real = set(range(0, total + 1, max(1, total // %(real)d)))
+for N in range(total + 1):
+    check(img, N, "clean")
+    if N < total:
+        torn = bytearray(img)
+        apply_op(torn, journal[N], 4096, True)
+        check(torn, N, "torn")
+    if N in real:
+        d2 = Flash(4096, %(blocks)d)
+        d2.data[:] = base
+        d2.cut_at = N
+        try:
+            workload(d2, [])
+            print("REAL", N, "nocut")
+        except PowerCut:
+            os.umount("/fl")
+            print("REAL", N, "same" if d2.data == img else "DIFF")
+    if N < total:
+        apply_op(img, journal[N], 4096)
+print("OPS_AFTER_READ", dev.ops - total)
+'''
+
+
+@pytest.mark.slow
+def test_power_cut_at_every_flash_operation(mp_run, tmp_path):
+    steps = 1500
+    out = mp_run(POWERCUT % {"steps": steps, "blocks": 32, "out": tmp_path, "real": 40},
+                 heapsize="64M")
+    lines = out.splitlines()
+    marks = [tuple(map(int, ln.split()[1:])) for ln in lines if ln.startswith("MARK")]
+    total = int([ln for ln in lines if ln.startswith("TOTAL")][0].split()[1])
+    refs = {no: (tmp_path / ("ref%d.bin" % no)).read_bytes() for no in (1, 2)}
+    full = {}
+    for no, ref in refs.items():
+        log = R.read(ref)
+        assert log.complete and log.end_reason == "finished" and not log.warnings
+        assert len([r for r in log.records if r[1] == "step"]) == steps
+        full[no] = log.records
+    flushed = {0: [], 1: []}
+    closed = {}
+    for ops, k, size in marks:
+        if size < 0:
+            closed[k] = ops
+        else:
+            flushed[k].append((ops, size))
+    assert len(flushed[1]) > 150  # flushes of the second walk: every 5 s and at pauses
+
+    cuts = [ln.split(None, 4) for ln in lines if ln.startswith("C ")]
+    assert len(cuts) == 2 * total + 1  # a clean and a torn cut at every operation
+    prefixes = set()
+    for c in cuts:
+        n, tag, result = int(c[1]), c[2], c[3]
+        assert result not in ("NOMOUNT", "ERROR"), c
+        files = {}
+        for item in (c[4].split() if len(c) > 4 else []):
+            name, length, flag = item.split(":")
+            files[name] = (int(length), flag)
+        assert not [f for f in files if f.endswith(".part") or f.endswith(".tmp")], c
+        numbers = [int(f[:6]) for f in files if re.fullmatch(r"\d{6}\.rwl", f)]
+        assert int(result[:6]) > max(numbers + [0]), c  # a new walk never reuses a number
+        for k in (0, 1):
+            name = "%06d.rwl" % (k + 1)
+            done = [size for ops, size in flushed[k] if ops <= n]
+            if k in closed and closed[k] <= n:
+                assert files.get(name, (0, ""))[1] == "E", (c, "finished walk damaged")
+            elif done:
+                length, flag = files.get(name, (-1, "missing"))
+                assert flag in "PE" and length >= max(done), (c, max(done))
+                prefixes.add((k + 1, length))
+            elif name in files:
+                assert files[name][1] in "PE", c
+                prefixes.add((k + 1, files[name][0]))
+    for no, length in prefixes:
+        log = R.read(refs[no][:length])
+        assert log.records == full[no][:len(log.records)]
+        assert log.complete == (length == len(refs[no]))
+    real = [ln.split() for ln in lines if ln.startswith("REAL")]
+    assert len(real) >= 40 and all(r[2] in ("same", "nocut") for r in real), real
+    assert [r for r in real if r[2] == "same"]
+    print("power cuts tried: %d operations x (clean + torn) = %d, %d real-cut replays, "
+          "%d distinct in-progress lengths" % (total, len(cuts), len(real), len(prefixes)))
+
+
+FLASH_FULL = FLASHSIM + r'''
+dev = fresh(24)
+mount(dev, "/fl")
+st = logstore.Store("/fl/walks")
+st.boot()
+w = st.new_walk(**HEADER)
+t = 0
+for i in range(300):
+    t += 52
+    w.step(t, 1, 90)
+    w.poll(t)
+w.end(t, W.END_FINISHED, 0)
+first = st.close(w)
+with open("/fl/walks/" + first, "rb") as f:
+    ref = f.read()
+print("FREE0", st.free_bytes(), os.statvfs("/fl")[3])
+
+def fill(w, kind):
+    t = 0
+    given = 0
+    status = 0
+    failed = 0
+    while status == 0 and given < 10 ** 6:
+        t += 52
+        if kind == "walk":
+            w.step(t, 1 + given % 2, 90)
+            given += 1
+            status = w.poll(t)
+        else:
+            w.samples(buf, 26)
+            given += 26
+            status = w.poll()
+    return status, given
+
+from array import array
+buf = array("h", range(-78, 78))
+for kind in ("walk", "capture"):
+    w = st.new_walk(**HEADER) if kind == "walk" else st.new_capture(
+        rate_hz=104, accel_fs_g=4, gyro_fs_dps=500, label="fill", chip="LSM6DSOX")
+    status, given = fill(w, kind)
+    sv = os.statvfs("/fl")
+    name = st.close(w)
+    with open("/fl/walks/" + name, "rb") as f:
+        print("FULL", kind, status, given, w.size, w.budget, sv[3], name, w.dropped, f.read().hex())
+    try:
+        st.new_walk(**HEADER)
+        print("NEW ok")
+    except OSError as e:
+        print("NEW", e.errno)
+    with open("/fl/walks/" + first, "rb") as f:
+        print("FIRST", f.read() == ref)
+    logstore.atomic_write("/fl/walks/note", b"still writable")
+    print("BOOT", st.boot(), sorted(os.listdir("/fl/walks")))
+    st.delete(name)
+w = st.new_walk(**HEADER)
+w.end(0)
+print("AFTER", st.close(w), os.statvfs("/fl")[3])
+'''
+
+
+def test_flash_full_stops_early_reports_and_keeps_walks(mp_run):
+    out = mp_run(FLASH_FULL, heapsize="8M").splitlines()
+    full = [ln.split() for ln in out if ln.startswith("FULL")]
+    assert [f[1] for f in full] == ["walk", "capture"]
+    for f in full:
+        kind, status, given, size, budget, bfree, dropped = f[1], int(f[2]), int(f[3]), \
+            int(f[4]), int(f[5]), int(f[6]), int(f[8])
+        assert status == 1  # STATUS_FULL, never STATUS_FAILED: littlefs never ran out
+        assert size <= budget and bfree >= 4  # the reserve blocks are still free
+        assert budget - size < 3 * 1035  # ... and it did not stop far too early
+        log = R.read(bytes.fromhex(f[9]))
+        assert log.complete and log.end_reason == "flash_full" and not log.warnings
+        if kind == "walk":
+            assert dropped == 0
+            assert len([r for r in log.records if r[1] == "step"]) == given > 10000
+        else:  # the rest of the batch that filled the last frame is refused and counted
+            assert 0 <= dropped < 26 and log.samples == given - dropped > 3000
+    assert [ln for ln in out if ln.startswith("NEW")] == ["NEW 28", "NEW 28"]
+    assert [ln for ln in out if ln.startswith("FIRST")] == ["FIRST True", "FIRST True"]
+    assert len([ln for ln in out if ln.startswith("BOOT []")]) == 2
+    assert out[-1].startswith("AFTER 000004.rwl")
+
+
+ZERO_ALLOC = FLASHSIM + r'''
+from array import array
+
+dev = fresh(64)
+mount(dev, "/fl")
+st = logstore.Store("/fl/walks")
+st.boot()
+
+def locked_steps(w, t, n):
+    micropython.heap_lock()
+    try:
+        for i in range(n):
+            t += 52
+            w.step(t, 1 + i % 2, 90)
+            w.poll(t)
+        err = 0
+    except MemoryError:
+        err = 1
+    micropython.heap_unlock()
+    return err
+
+def locked_others(w, t, q):
+    micropython.heap_lock()
+    try:
+        w.step(t + 500, 2, 70)  # long gap: the long step record
+        w.cue(t + 501, 3)
+        w.segment(t + 502, 4, 2, 60, 0)
+        w.overrun(t + 503, 12)
+        w.calibration(t + 504, q)
+        w.pause(t + 505)  # flushes
+        w.resume(t + 900)
+        w.poll(t + 2000)
+        w.poll(t + 3000)  # flush due
+        err = 0
+    except MemoryError:
+        err = 1
+    micropython.heap_unlock()
+    return err
+
+def locked_capture(c, buf, n):
+    micropython.heap_lock()
+    try:
+        for i in range(n):
+            c.samples(buf, 26)
+            c.poll()
+        err = 0
+    except MemoryError:
+        err = 1
+    micropython.heap_unlock()
+    return err
+
+def locked_control():
+    micropython.heap_lock()
+    try:
+        x = [0, 1, 2]
+        err = 0
+    except MemoryError:
+        err = 1
+    micropython.heap_unlock()
+    return err
+
+w = st.new_walk(**HEADER)
+for i in range(50):  # steady state first
+    w.step(52 * i, 1, 90)
+    w.poll(52 * i)
+f0 = w.flushes
+print("STEPS", locked_steps(w, 52 * 50, 3000), w.flushes - f0, w.status)
+f0 = w.flushes
+print("OTHERS", locked_others(w, 52 * 3050, array("h", (4000, -200, 31))), w.flushes - f0,
+      w.status)
+w.end(52 * 3100)
+st.close(w)
+c = st.new_capture(rate_hz=104, accel_fs_g=4, gyro_fs_dps=500, label="zero alloc")
+buf = array("h", range(-78, 78))
+c.samples(buf, 26)
+f0 = c.flushes
+print("CAPTURE", locked_capture(c, buf, 400), c.flushes - f0, c.status, c.samples_written)
+c.end()
+st.close(c)
+print("CONTROL", locked_control())
+'''
+
+
+def test_zero_allocation_per_step_poll_flush_and_capture_batch(mp_run):
+    out = dict(ln.split(None, 1) for ln in mp_run(ZERO_ALLOC).splitlines())
+    err, flushes, status = map(int, out["STEPS"].split())
+    # 3000 steps 52 samples apart: a frame is due 520 samples after its first step, so it
+    # closes at its 11th step: 3000 / 11 = 272 flushes, all with the heap locked
+    assert (err, status) == (0, 0) and flushes >= 272
+    err, flushes, status = map(int, out["OTHERS"].split())
+    assert (err, status) == (0, 0) and flushes >= 2
+    err, flushes, status, taken = map(int, out["CAPTURE"].split())
+    assert (err, status, taken) == (0, 0, 26 * 401) and flushes >= 19
+    assert out["CONTROL"] == "1"  # heap_lock does catch an allocation
+
+
+STORE = FLASHSIM + r'''
+dev = fresh(32)
+mount(dev, "/fl")
+st = logstore.Store("/fl/walks")
+print("BOOT", st.boot())
+names = []
+for k in range(3):
+    w = st.new_walk(**HEADER) if k != 1 else st.new_capture(rate_hz=52, label="x")
+    w.end(100)
+    names.append(st.close(w))
+print("NAMES", " ".join(names))
+with open("/fl/walks/" + names[0], "rb") as f:
+    print("DATA", f.read().hex())
+print("HASH", st.hash(names[0]))
+print("LIST", " ".join("%s=%d" % x for x in st.list()))
+for n in names:
+    st.delete(n)
+w = st.new_walk(**HEADER)
+print("OPEN", w.path)
+print("LIST2", st.list())
+# a power cut now: the file stays .part; a temp file is left over by an atomic write
+w.close()
+with open("/fl/walks/seq.tmp", "w") as f:
+    f.write("junk")
+print("BOOT2", sorted(st.boot()), sorted(os.listdir("/fl/walks")))
+os.remove("/fl/walks/seq")  # even without the counter, numbers go on from the files
+w = st.new_walk(**HEADER)
+print("OPEN2", w.path)
+for bad in ("../seq", "seq", "000004.rwl.part", "/fl/walks/000004.rwl", "00004.rwl"):
+    try:
+        st.delete(bad)
+        print("DELETED", bad)
+    except ValueError:
+        pass
+print("LIST3", " ".join("%s=%d" % x for x in st.list()))
+'''
+
+
+def test_store_numbering_recovery_list_hash_delete(mp_run):
+    out = dict(ln.split(None, 1) for ln in mp_run(STORE).splitlines())
+    assert out["BOOT"] == "[]"
+    assert out["NAMES"] == "000001.rwl 000002.rwc 000003.rwl"
+    data = bytes.fromhex(out["DATA"])
+    assert out["HASH"] == "sha256:" + hashlib.sha256(data).hexdigest()
+    sizes = dict(x.split("=") for x in out["LIST"].split())
+    assert list(sizes) == ["000001.rwl", "000002.rwc", "000003.rwl"]
+    assert int(sizes["000001.rwl"]) == len(data)
+    assert out["OPEN"] == "/fl/walks/000004.rwl.part"  # deletes did not reset the numbering
+    assert out["LIST2"] == "[]"  # a walk being written is not offered to the host
+    assert out["BOOT2"] == ("['000004.rwl.part', 'seq.tmp'] ['000004.rwl', 'seq']")
+    assert out["OPEN2"] == "/fl/walks/000005.rwl.part"
+    assert "DELETED" not in out
+    assert list(dict(x.split("=") for x in out["LIST3"].split())) == ["000004.rwl"]
+    log = R.read(data)
+    assert log.complete and log.header["walk_no"] == 1 and log.header["chip"] == "LSM6DSOX"
