@@ -25,15 +25,24 @@ Records inside FRAME_RECORDS
 
 Flush policy (littlefs): an appended-but-unflushed file shows only its old contents after a
 power cut, and each flush of a small append rewrites the file's last 4 KB block (one erase).
-Records collect in RAM and go out as one frame with one flush every FLUSH_SECONDS of samples
-(or when the buffer fills, or at a pause): a power cut loses at most the last FLUSH_SECONDS
-of steps, at 12 erases per walking minute (wear: ~0.2 erase per block per walking hour on a
-1 MB filesystem with wear levelling). One frame per flush keeps framing at ~1 byte per step.
+Records collect in RAM and go out as one frame with one flush FLUSH_SECONDS (5 s) of samples
+after the oldest pending record (also when the buffer fills, at a pause and at the end): a
+power cut loses at most the last 5 s of steps (plus the classifier's lag of ~2 steps). Cost,
+measured on littlefs: ~10 erases per walking minute, i.e. ~2 erases per block per walking
+hour on a Pico's 352-block filesystem (wear-levelled; NOR flash lasts ~100k cycles), and
+~1 byte per step of framing. 10 s would halve both but lose twice as much.
+
+The header stores the program JSON itself (up to PROGRAM_MAX bytes), not a hash: a walk
+stays self-describing after the board's program changes, for ~0.1 byte per step.
 """
 
 import sys
 from array import array
 from micropython import const
+
+# step() takes the direction values the classifier emits (re-exported for callers); the
+# file stores its own bit (bit 14 of a compact step, bit 7 of a long one) independently.
+from stepclassifier import FORWARD, BACKWARD
 
 MAGIC = b"RWLG"
 FORMAT_VERSION = const(1)
@@ -55,10 +64,6 @@ REC_ERROR = const(6)  # t, code (varint), text (rest of payload, UTF-8, <= ERROR
 REC_OVERRUN = const(7)  # t, lost samples (varint)
 REC_CALIBRATION = const(8)  # t, forward unit vector x4096 (3 x int16 LE), sensor frame
 REC_END = const(9)  # t, steps fwd, steps bwd, active samples (varints), reason (u8), elapsed ms
-
-# Direction values as the step classifier emits them (stepclassifier.FORWARD/BACKWARD).
-FORWARD = const(1)
-BACKWARD = const(2)
 
 SEG_WARMUP = const(0)
 SEG_FORWARD = const(1)
@@ -172,6 +177,9 @@ def _put_u32(buf, n, v):
 
 def encode_header(ftype, fields):
     """The header frame (bytes) for a dict of HEADER_FIELDS names; None values are left out."""
+    for k in fields:
+        if not [1 for f in HEADER_FIELDS if f[1] == k]:
+            raise ValueError("unknown log header field: %s" % k)
     out = bytearray(5)
     for tag, name, kind in HEADER_FIELDS:
         v = fields.get(name)
@@ -209,10 +217,15 @@ def encode_header(ftype, fields):
 class WalkWriter:
     """Writes one walk log to an open binary file; no heap allocation per record or poll().
 
-    Times are IMU sample indices since the walk started (0 = first sample of the walk, >= 0),
-    as the step classifier reports them. budget: the largest file size (bytes) the
-    filesystem can give this log, or None; the writer ends the log with END_FLASH_FULL
-    while it still has a margin of about 1 KB left.
+    Times t are IMU sample indices since the walk started (0 = its first sample, >= 0), as
+    the step classifier reports them; records may come slightly out of time order (a step
+    is logged ~2 steps after its contact). Header: board_id = machine.unique_id() bytes;
+    chip e.g. "LSM6DSOX"; start = (year, month, day, hour, minute, second), e.g.
+    time.localtime()[:6] (RTC.datetime() puts the weekday 4th); firmware, program_name,
+    program (JSON bytes); mount = configured forward vector x4096 or None (learn it).
+    budget: the largest file size (bytes) the filesystem can give this log, or None; the
+    writer writes the end record (END_FLASH_FULL) and stops while 2 frames of room are left.
+    Writes and flushes that raise OSError set STATUS_FAILED instead of raising.
     """
 
     _HEADER_FRAME = FRAME_WALK_HEADER
@@ -260,16 +273,13 @@ class WalkWriter:
     # -- records (call with the heap locked if you like: none of these allocate) -----------
     def step(self, t, direction, conf):
         """Log a step: foot contact at sample t, FORWARD or BACKWARD, confidence 0..100 (%)."""
-        if self.status:
-            self.dropped += 1
+        if not self._room(t):
             return
         back = 1 if direction == BACKWARD else 0
         if back:
             self.steps_backward += 1
         else:
             self.steps_forward += 1
-        if not self._room(t):
-            return
         conf = 0 if conf < 0 else (100 if conf > 100 else conf)
         dt = t - self._last_step
         n = self._n
@@ -334,7 +344,7 @@ class WalkWriter:
             self._finish(_put_varint(self._buf, self._begin(REC_OVERRUN, t), lost))
 
     def calibration(self, t, q12):
-        """Log the mounting learned at sample t: forward unit vector x4096 (3 ints), sensor frame."""
+        """Log the mounting learned at sample t: forward unit vector x4096, sensor frame."""
         if self._room(t):
             n = self._begin(REC_CALIBRATION, t)
             buf = self._buf
@@ -346,7 +356,7 @@ class WalkWriter:
             self._finish(n)
 
     def end(self, t, reason=END_FINISHED, elapsed_ms=0):
-        """Write the end record (totals, END_* reason, board-clock ms since start), flush; -> STATUS_*."""
+        """Write the end record (totals, END_* reason, board ms since start); -> STATUS_*."""
         if self.status or self.ended:
             return self.status
         if t > self._now:
@@ -381,7 +391,7 @@ class WalkWriter:
     # -- internals -------------------------------------------------------------------------
     def _room(self, t):
         # Make sure the next record fits in the buffer; False once the log has stopped.
-        if self.status:
+        if self.status or self.ended:
             self.dropped += 1
             return False
         if self._n > _BLOCK - _REC_MAX - _END_MAX - 2:
@@ -488,7 +498,7 @@ class CaptureWriter(WalkWriter):
 
     def samples(self, buf, n):
         """Append n samples from array('h') buf laid out ax,ay,az,gx,gy,gz (counts); -> STATUS_*."""
-        if self.status:
+        if self.status or self.ended:
             self.dropped += n
             return self.status
         sb = self._sbuf
@@ -517,7 +527,7 @@ class CaptureWriter(WalkWriter):
         return self.status
 
     def overrun(self, t, lost):
-        """Log `lost` samples lost to a FIFO overrun now (t is ignored: the sample count is used)."""
+        """Log `lost` samples lost to a FIFO overrun (t ignored: dated by samples taken)."""
         self._write_samples()
         WalkWriter.overrun(self, self.samples_written, lost)
         self.samples_written += lost
@@ -538,7 +548,7 @@ class CaptureWriter(WalkWriter):
         return self.status
 
     def end(self, t=None, reason=END_FINISHED, elapsed_ms=0):
-        """Write the pending samples and the end record (time = samples taken), flush; -> STATUS_*."""
+        """Write the pending samples and the end record (t ignored); -> STATUS_*."""
         self._write_samples()
         return WalkWriter.end(self, self.samples_written, reason, elapsed_ms)
 

@@ -403,3 +403,18 @@ def test_reader_never_raises_on_mutated_logs(draw):
             del data[pos:pos + draw.draw(st.integers(1, 8))]
     log = R.read(bytes(data))
     log.as_dict()
+
+
+def test_writer_rejects_unknown_header_fields_and_records_after_the_end():
+    with pytest.raises(ValueError):
+        W.WalkWriter(Recorder(), 104, board=b"\x01")  # a typo of board_id
+    f = Recorder()
+    w = W.WalkWriter(f, 104)
+    w.step(50, W.FORWARD, 90)
+    w.end(60)
+    w.step(100, W.FORWARD, 90)
+    w.cue(101, 1)
+    w.flush()
+    assert w.dropped == 2
+    log = R.read(f.getvalue())
+    assert [r[1] for r in log.records] == ["step", "end"] and not log.warnings
