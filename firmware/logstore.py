@@ -67,7 +67,11 @@ class Store:
         self.reserve_blocks = reserve_blocks
 
     def boot(self):
-        """Make the directory, remove temp files, finish logs cut by a power cut; -> names."""
+        """Make the directory, remove temp files, finish logs cut by a power cut; -> names.
+
+        A log cut before anything reached flash (0 bytes) is removed; any other keeps what
+        was flushed and reads as interrupted (no end record).
+        """
         try:
             os.mkdir(self.root)
         except OSError:
@@ -76,6 +80,10 @@ class Store:
         for name in os.listdir(self.root):
             if name.endswith(PART) and _number(name) >= 0:
                 final = name[:-len(PART)]
+                if os.stat(self._path(name))[6] == 0:
+                    os.remove(self._path(name))
+                    done.append(name)
+                    continue
                 try:
                     os.stat(self._path(final))
                     continue  # both exist (should not happen): leave the part for a human

@@ -478,6 +478,7 @@ print("LIST2", st.list())
 w.close()
 with open("/fl/walks/seq.tmp", "w") as f:
     f.write("junk")
+open("/fl/walks/000006.rwl.part", "w").close()  # cut before its header reached flash
 print("BOOT2", sorted(st.boot()), sorted(os.listdir("/fl/walks")))
 os.remove("/fl/walks/seq")  # even without the counter, numbers go on from the files
 w = st.new_walk(**HEADER)
@@ -489,6 +490,11 @@ for bad in ("../seq", "seq", "000004.rwl.part", "/fl/walks/000004.rwl", "00004.r
     except ValueError:
         pass
 print("LIST3", " ".join("%s=%d" % x for x in st.list()))
+b0 = w.budget
+with open("/fl/other.bin", "wb") as f:  # something else takes 40 KB while the walk runs
+    f.write(bytes(40000))
+st.refresh_budget(w)
+print("REFRESH", b0 - w.budget)
 '''
 
 
@@ -503,9 +509,12 @@ def test_store_numbering_recovery_list_hash_delete(mp_run):
     assert int(sizes["000001.rwl"]) == len(data)
     assert out["OPEN"] == "/fl/walks/000004.rwl.part"  # deletes did not reset the numbering
     assert out["LIST2"] == "[]"  # a walk being written is not offered to the host
-    assert out["BOOT2"] == ("['000004.rwl.part', 'seq.tmp'] ['000004.rwl', 'seq']")
+    assert out["BOOT2"] == ("['000004.rwl.part', '000006.rwl.part', 'seq.tmp'] "
+                            "['000004.rwl', 'seq']")
     assert out["OPEN2"] == "/fl/walks/000005.rwl.part"
     assert "DELETED" not in out
     assert list(dict(x.split("=") for x in out["LIST3"].split())) == ["000004.rwl"]
     log = R.read(data)
     assert log.complete and log.header["walk_no"] == 1 and log.header["chip"] == "LSM6DSOX"
+    # 40000 bytes take 10 blocks of 4096 (4080 usable each, as the store counts them)
+    assert 40000 <= int(out["REFRESH"]) <= 11 * 4080
