@@ -13,6 +13,12 @@ def do_replay(args):
     return replay.main(args)
 
 
+def do_evaluate(args):
+    from . import evaluate
+
+    return evaluate.main(args)
+
+
 def build_parser():
     """The argument parser for every sub-command."""
     p = argparse.ArgumentParser(prog="retrowalk", description="Retro-walking coach: board and laptop tools.")
@@ -26,6 +32,13 @@ def build_parser():
     r.add_argument("--engine", choices=("cpython", "micropython"), default="cpython")
     r.add_argument("--rate", type=int, default=None, help="resample to this rate (Hz) before replay: 104, 52 or 26")
     r.set_defaults(func=do_replay)
+
+    e = sub.add_parser("evaluate", help="score the step classifier against annotated recordings")
+    e.add_argument("data", metavar="DIR", help="folder holding real-l5-forward/ and virtual-belt/ (../shared/data)")
+    e.add_argument("--rate", type=int, default=104, choices=(104, 52, 26), help="board sample rate to simulate (Hz)")
+    e.add_argument("--only", action="append", help="only rows whose data set/variant contains this text")
+    e.add_argument("--json", action="store_true", help="machine-readable output")
+    e.set_defaults(func=do_evaluate)
     return p
 
 
