@@ -50,7 +50,7 @@ _PEAK_R = const(5)  # ... and 5 bins after
 _TROUGH = const(12)  # prominence is measured against the lowest of the 12 bins before
 _DELAY = const(17)  # a peak is examined 17 bins later, when its widest window is complete
 _CONTACT = const(1)  # the foot contact is about one bin before the smoothed peak
-_MIN_INT = const(8)  # shortest step interval: 0.31 s
+_MIN_INT = const(10)  # shortest step interval: 0.38 s (156 steps/min)
 _MAX_INT = const(34)  # longest step interval inside a bout: 1.31 s (also the widest window)
 _END_GAP = const(52)  # no step for 2 s ends the bout
 _GATE = const(3)  # regular candidates needed to start a bout
@@ -58,6 +58,7 @@ _CAL_STEPS = const(8)  # warm-up steps that define the facing direction (auto mo
 
 # ---- thresholds in physical units, converted to counts at construction ----------------------
 _PROM_CMS2 = const(90)  # a step peak rises 0.9 m/s² above the trough before it
+_PROM_WALK_CMS2 = const(80)  # ... or 0.5 m/s² once walking
 _PEAK_CMS2 = const(25)  # and reaches +0.25 m/s² of vertical acceleration
 _TURN_MRAD = const(1000)  # mean yaw rate over the step above 1 rad/s: a turning step
 _SWITCH = const(410)  # a step disagrees when its cue is below -0.1 (cosine, x4096)
@@ -110,6 +111,7 @@ class StepClassifier:
         self._bin_shift = (0, 0, 1, 1, 2)[self._per_bin]  # log2 of samples per bin
         # 1 m/s² = 101972 µg; 1 rad/s = 57296 mdps
         self._prom = _PROM_CMS2 * 10197 // (accel_ug_per_lsb * 10)
+        self._prom_walk = _PROM_WALK_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._peak_min = _PEAK_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._turn = _TURN_MRAD * 57296 // gyro_udps_per_lsb
         self._one_g = 1000000 // accel_ug_per_lsb
@@ -141,6 +143,7 @@ class StepClassifier:
         self._cbin = array("i", bytes(4 * _CAND))
         self._cs = array("i", bytes(4 * _CAND))
         self._cturn = bytearray(_CAND)
+        self._cprom = array("i", bytes(4 * _CAND))
         self._cqx = array("i", bytes(4 * _CAND))
         self._cqy = array("i", bytes(4 * _CAND))
         self._cqz = array("i", bytes(4 * _CAND))
@@ -153,12 +156,15 @@ class StepClassifier:
         self._pbin = 0
         self._ps = 0
         self._pturn = 0
+        self._pprom = 0
+        self._pqx = self._pqy = self._pqz = 0
         self._dir = FORWARD
         # facing direction (unit, Q12, horizontal) and the cue of the current candidate
         self._fx = self._fy = self._fz = 0
         self._qx = self._qy = self._qz = 0
         self._s = 0
         self._turning = 0
+        self._height = 0
         self._calx = self._caly = self._calz = 0
         self._ncal = 0
         self.forward_q12 = array("h", (0, 0, 0))
@@ -214,6 +220,10 @@ class StepClassifier:
         self._sx = self._sy = self._sz = 0
         self._wx = self._wy = self._wz = 0
         self._k = 0
+        self._bin_in(ax, ay, az, wx, wy, wz)
+
+    def _bin_in(self, ax, ay, az, wx, wy, wz):
+        """Process one bin of mean acceleration and rotation rate (counts)."""
         n = self._n
         self._n = n + 1
         if n == 0:  # start the gravity estimate at the first reading
@@ -241,7 +251,7 @@ class StepClassifier:
         self._vs[i] = (v + 2 * self._v[(n - 1) & _MASK] + self._v[(n - 2) & _MASK]) >> 2
         self._yaw[i] = (wx * ux + wy * uy + wz * uz) >> _Q
         c = n - _DELAY
-        if c >= _TROUGH + 2:
+        if c >= _PEAK_L:  # bins before the first hold zeros: no motion
             self._check_peak(c)
             if self.walking and c - self._last > _END_GAP:
                 self._end_bout()
@@ -318,16 +328,21 @@ class StepClassifier:
             if x < lo:
                 lo = x
             k += 1
-        if p - lo < self._prom:
+        # inside a bout a step may be softer (the last one before stopping)
+        if p - lo < (self._prom_walk if self.walking else self._prom):
             return
+        self._height = p - lo
         self._cue(c)
         if self.walking:
             gap = c - self._last
-            if gap < _MIN_INT or 2 * gap < self._interval:
-                return  # a second peak inside the same step
+            if gap < _MIN_INT or 2 * gap < 1 * self._interval:
+                # two peaks inside one step: keep the stronger as the step
+                if self._pending and self._height > self._pprom:
+                    self._hold(c, self._s, self._turning, self._height, self._qx, self._qy, self._qz)
+                return
             if gap <= _MAX_INT:
                 self._interval += (gap - self._interval) >> 2
-            self._step(c, self._s, self._turning)
+            self._step(c, self._s, self._turning, self._height, self._qx, self._qy, self._qz)
             return
         self._gate(c)
 
@@ -389,6 +404,7 @@ class StepClassifier:
         self._cbin[j] = c
         self._cs[j] = self._s
         self._cturn[j] = self._turning
+        self._cprom[j] = self._height
         self._cqx[j] = self._qx
         self._cqy[j] = self._qy
         self._cqz[j] = self._qz
@@ -406,14 +422,19 @@ class StepClassifier:
         s = j - 2
         while s > 0 and _MIN_INT <= b[s] - b[s - 1] <= _MAX_INT:
             s -= 1
+        # a first peak much weaker than the gate's others is the weight shift before the first
+        # step (gait initiation), not a foot contact
+        p1 = self._cprom[j - 1]
+        p2 = self._cprom[j]
+        ref = p1 if p1 < p2 else p2
+        while s < j - 1 and 2 * self._cprom[s] < ref:
+            s += 1
         self.walking = True
         self._interval = (i1 + i2) >> 1
         k = s
         while k <= j:
-            self._qx = self._cqx[k]
-            self._qy = self._cqy[k]
-            self._qz = self._cqz[k]
-            self._step(b[k], self._cs[k], self._cturn[k])
+            self._step(b[k], self._cs[k], self._cturn[k], self._cprom[k],
+                       self._cqx[k], self._cqy[k], self._cqz[k])
             k += 1
         self._nc = 0
 
@@ -423,6 +444,7 @@ class StepClassifier:
             self._cbin[k - 1] = self._cbin[k]
             self._cs[k - 1] = self._cs[k]
             self._cturn[k - 1] = self._cturn[k]
+            self._cprom[k - 1] = self._cprom[k]
             self._cqx[k - 1] = self._cqx[k]
             self._cqy[k - 1] = self._cqy[k]
             self._cqz[k - 1] = self._cqz[k]
@@ -430,31 +452,38 @@ class StepClassifier:
         self._nc -= 1
 
     # ---- accepted steps ----------------------------------------------------------------------
-    def _step(self, c, s, turning):
-        """An accepted step at bin c with cue s; decides the step before it (look-ahead)."""
-        self._last = c
-        if not self.calibrated and not turning:
-            self._learn()
+    def _step(self, c, s, turning, height, qx, qy, qz):
+        """An accepted step at bin c: decides the step before it (look-ahead), then waits."""
         if self._pending:
             self._decide(s)
+        self._hold(c, s, turning, height, qx, qy, qz)
+
+    def _hold(self, c, s, turning, height, qx, qy, qz):
+        self._last = c
         self._pending = True
         self._pbin = c
         self._ps = s
         self._pturn = turning
+        self._pprom = height
+        self._pqx = qx
+        self._pqy = qy
+        self._pqz = qz
 
     def _learn(self):
         """Warm-up: the facing direction is the mean cue vector of the first forward steps."""
-        if not self._qx and not self._qy and not self._qz:
+        if not self._pqx and not self._pqy and not self._pqz:
             return
-        self._calx += self._qx
-        self._caly += self._qy
-        self._calz += self._qz
+        self._calx += self._pqx
+        self._caly += self._pqy
+        self._calz += self._pqz
         self._ncal += 1
         if self._ncal == _CAL_STEPS and self._unit(self._calx, self._caly, self._calz):
             self._set_facing(self._qx, self._qy, self._qz)
 
     def _decide(self, s_next):
         """Call the pending step, switching direction when it and the next both disagree."""
+        if not self.calibrated and not self._pturn:
+            self._learn()
         s = self._ps
         if self._dir == FORWARD:
             if s < -_SWITCH and s_next < -_SWITCH:
@@ -494,7 +523,15 @@ class StepClassifier:
 
     # ---- output -------------------------------------------------------------------------------
     def flush(self):
-        """End of data: call the step still waiting for its look-ahead."""
+        """End of data: examine the last peaks as if the sensor then held still, and call
+        the step still waiting for its look-ahead."""
+        gx = self._gx >> _G_SHIFT
+        gy = self._gy >> _G_SHIFT
+        gz = self._gz >> _G_SHIFT
+        k = 0
+        while k < _DELAY:
+            self._bin_in(gx, gy, gz, 0, 0, 0)
+            k += 1
         if self._pending:
             self._end_bout()
 
