@@ -15,52 +15,11 @@ import os
 import sys
 
 from . import imucsv, replay
+from .mountings import MOUNTINGS, apply, forward_axis_of
 from .errors import RetrowalkError
 
 TOLERANCE_S = 0.5  # a detected step matches an annotated contact within ±0.5 s
 KNOWN = ("forward", "backward", "turn")  # annotated directions that count as steps to find
-
-
-# ---- mountings: rotation taking body-frame vectors (x forward, y left, z up) to the sensor ----
-def _rot(axis, deg):
-    c = math.cos(math.radians(deg))
-    s = math.sin(math.radians(deg))
-    if axis == "x":
-        return ((1, 0, 0), (0, c, -s), (0, s, c))
-    if axis == "y":
-        return ((c, 0, s), (0, 1, 0), (-s, 0, c))
-    return ((c, -s, 0), (s, c, 0), (0, 0, 1))
-
-
-def _mul(a, b):
-    return tuple(tuple(sum(a[i][k] * b[k][j] for k in range(3)) for j in range(3)) for i in range(3))
-
-
-def _body_to_sensor(*rots):
-    m = ((1, 0, 0), (0, 1, 0), (0, 0, 1))
-    for axis, deg in rots:
-        m = _mul(m, _rot(axis, deg))
-    # the sensor reads v_s = M^T v_b when its axes are the columns of M in body coordinates
-    return tuple(tuple(m[j][i] for j in range(3)) for i in range(3))
-
-
-MOUNTINGS = {
-    "front": _body_to_sensor(),
-    "back": _body_to_sensor(("z", 180)),
-    "left-hip": _body_to_sensor(("z", 90)),
-    "right-hip": _body_to_sensor(("z", -90)),
-    "tilted": _body_to_sensor(("y", 18), ("x", -8)),
-    "upside-down": _body_to_sensor(("x", 180)),
-    "on-side": _body_to_sensor(("x", 90)),
-    "hip-side-tilted": _body_to_sensor(("z", -90), ("x", -90), ("y", 16)),
-}
-
-
-def forward_axis_of(m):
-    """The signed sensor axis closest to the body's forward direction, e.g. '-y'."""
-    f = [m[i][0] for i in range(3)]
-    i = max(range(3), key=lambda k: abs(f[k]))
-    return ("+" if f[i] > 0 else "-") + "xyz"[i]
 
 
 # ---- trials ------------------------------------------------------------------------------------
@@ -109,11 +68,7 @@ def load_trial(path, forward_axis):
 
 def rotate(trial, m, name):
     """The trial as a sensor mounted with body-to-sensor rotation m would read it."""
-    data = []
-    for s in trial.data:
-        a = [sum(m[i][k] * s[k] for k in range(3)) for i in range(3)]
-        g = [sum(m[i][k] * s[3 + k] for k in range(3)) for i in range(3)]
-        data.append(a + g)
+    data = [apply(m, s[:3]) + apply(m, s[3:]) for s in trial.data]
     return Trial(name, trial.t, data, trial.labels, trial.steps, forward_axis_of(m))
 
 
