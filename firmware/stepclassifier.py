@@ -28,7 +28,7 @@ How it works (integer maths only; nothing allocates per sample):
   taken from the configured axis; each step's cue is compared with it.
 - Each step's call waits for the next step: the direction switches only when two steps in a
   row disagree with the current one, so a switch is recognised at its first or second step.
-- Steps taken while turning (yaw rate above 1 rad/s) are never called backward.
+- Steps taken while turning (yaw rate above 0.75 rad/s) are never called backward.
 """
 
 from micropython import const
@@ -60,7 +60,7 @@ _CAL_STEPS = const(8)  # warm-up steps that define the facing direction (auto mo
 _PROM_CMS2 = const(90)  # a step peak rises 0.9 m/s² above the trough before it
 _PROM_WALK_CMS2 = const(80)  # ... or 0.5 m/s² once walking
 _PEAK_CMS2 = const(25)  # and reaches +0.25 m/s² of vertical acceleration
-_TURN_MRAD = const(1000)  # mean yaw rate over the step above 1 rad/s: a turning step
+_TURN_MRAD = const(750)  # mean yaw rate over the step above 0.75 rad/s: a turning step
 _SWITCH = const(410)  # a step disagrees when its cue is below -0.1 (cosine, x4096)
 
 _Q = const(12)  # unit vectors are scaled by 2**12
@@ -151,13 +151,15 @@ class StepClassifier:
         self.walking = False
         self._last = -1000  # bin of the last accepted step
         self._interval = 14  # running step interval, bins
-        # the step waiting for its look-ahead
-        self._pending = False
-        self._pbin = 0
-        self._ps = 0
-        self._pturn = 0
+        # the (up to) two steps waiting for their look-ahead: slot 0 older, slot 1 newer
+        self._np = 0
+        self._pbin = array("i", (0, 0))
+        self._ps = array("i", (0, 0))
+        self._pturn = bytearray(2)
+        self._pqx = array("i", (0, 0))
+        self._pqy = array("i", (0, 0))
+        self._pqz = array("i", (0, 0))
         self._pprom = 0
-        self._pqx = self._pqy = self._pqz = 0
         self._dir = FORWARD
         # facing direction (unit, Q12, horizontal) and the cue of the current candidate
         self._fx = self._fy = self._fz = 0
@@ -337,8 +339,9 @@ class StepClassifier:
             gap = c - self._last
             if gap < _MIN_INT or 2 * gap < 1 * self._interval:
                 # two peaks inside one step: keep the stronger as the step
-                if self._pending and self._height > self._pprom:
-                    self._hold(c, self._s, self._turning, self._height, self._qx, self._qy, self._qz)
+                if self._np and self._height > self._pprom:
+                    self._hold(self._np - 1, c, self._s, self._turning, self._height,
+                               self._qx, self._qy, self._qz)
                 return
             if gap <= _MAX_INT:
                 self._interval += (gap - self._interval) >> 2
@@ -453,56 +456,74 @@ class StepClassifier:
 
     # ---- accepted steps ----------------------------------------------------------------------
     def _step(self, c, s, turning, height, qx, qy, qz):
-        """An accepted step at bin c: decides the step before it (look-ahead), then waits."""
-        if self._pending:
-            self._decide(s)
-        self._hold(c, s, turning, height, qx, qy, qz)
+        """An accepted step at bin c; the oldest waiting step is called once two follow it."""
+        if self._np == 2:
+            self._decide(True)
+        self._hold(self._np, c, s, turning, height, qx, qy, qz)
+        self._np += 1
 
-    def _hold(self, c, s, turning, height, qx, qy, qz):
+    def _hold(self, j, c, s, turning, height, qx, qy, qz):
+        """Put a step in waiting slot j (0 = older, 1 = newer)."""
         self._last = c
-        self._pending = True
-        self._pbin = c
-        self._ps = s
-        self._pturn = turning
+        self._pbin[j] = c
+        self._ps[j] = s
+        self._pturn[j] = turning
+        self._pqx[j] = qx
+        self._pqy[j] = qy
+        self._pqz[j] = qz
         self._pprom = height
-        self._pqx = qx
-        self._pqy = qy
-        self._pqz = qz
 
     def _learn(self):
         """Warm-up: the facing direction is the mean cue vector of the first forward steps."""
-        if not self._pqx and not self._pqy and not self._pqz:
+        qx = self._pqx[0]
+        qy = self._pqy[0]
+        qz = self._pqz[0]
+        if not qx and not qy and not qz:
             return
-        self._calx += self._pqx
-        self._caly += self._pqy
-        self._calz += self._pqz
+        self._calx += qx
+        self._caly += qy
+        self._calz += qz
         self._ncal += 1
         if self._ncal == _CAL_STEPS and self._unit(self._calx, self._caly, self._calz):
             self._set_facing(self._qx, self._qy, self._qz)
 
-    def _decide(self, s_next):
-        """Call the pending step, switching direction when it and the next both disagree."""
-        if not self.calibrated and not self._pturn:
+    def _decide(self, more):
+        """Call the oldest waiting step.
+
+        The direction switches when this step and the next both disagree with it and the
+        walk goes on after them (more=True): the last steps before stopping brake the body,
+        which mimics the other direction, so they never switch it.
+        """
+        if not self.calibrated and not self._pturn[0]:
             self._learn()
-        s = self._ps
-        if self._dir == FORWARD:
-            if s < -_SWITCH and s_next < -_SWITCH:
-                self._dir = BACKWARD
-        elif s > _SWITCH and s_next > _SWITCH:
-            self._dir = FORWARD
-        d = FORWARD if self._pturn else self._dir
+        s = self._ps[0]
+        s1 = self._ps[1] if self._np > 1 else 0
+        if more:
+            if self._dir == FORWARD:
+                if s < -_SWITCH and s1 < -_SWITCH:
+                    self._dir = BACKWARD
+            elif s > _SWITCH and s1 > _SWITCH:
+                self._dir = FORWARD
+        d = FORWARD if self._pturn[0] else self._dir
         # confidence: how strongly this step and the next agree with the call, 0..100
-        a = (s + s_next) >> 1
+        a = (s + s1) >> 1
         if d == BACKWARD:
             a = -a
-        if self._pturn or not self.calibrated:
+        if self._pturn[0] or not self.calibrated:
             a = 0
-        self._emit(self._pbin, d, 50 + (a * 50 >> _Q))
-        self._pending = False
+        self._emit(self._pbin[0], d, 50 + (a * 50 >> _Q))
+        self._np -= 1
+        if self._np:
+            self._pbin[0] = self._pbin[1]
+            self._ps[0] = self._ps[1]
+            self._pturn[0] = self._pturn[1]
+            self._pqx[0] = self._pqx[1]
+            self._pqy[0] = self._pqy[1]
+            self._pqz[0] = self._pqz[1]
 
     def _end_bout(self):
-        if self._pending:
-            self._decide(0)  # no next step: a single step never switches the direction
+        while self._np:
+            self._decide(False)
         self.walking = False
         self._nc = 0
 
@@ -532,7 +553,7 @@ class StepClassifier:
         while k < _DELAY:
             self._bin_in(gx, gy, gz, 0, 0, 0)
             k += 1
-        if self._pending:
+        if self._np:
             self._end_bout()
 
     def available(self):

@@ -216,26 +216,30 @@ class Score:
 
 
 def switch_latencies(truth, call):
-    """For each change of walking direction: steps of the new direction until the calls settle.
+    """For each change of walking direction: how many steps until the calls follow it.
 
-    Turn steps count as forward. 1 means the first step after the switch was already called
-    right (and every later step of that run too); a run never settled counts as its length + 1.
+    Only forward and backward steps take part (turn steps are scored on their own) and only
+    the detected ones count (an annotated contact the detector missed cannot be called).
+    The switch is recognised at the first detected step of the new direction that is called
+    right together with the next one (or is the run's last); 1 = at once. A run never
+    recognised counts as its detected length + 1.
     """
-    seq = [(j, "forward" if d == "turn" else d) for j, (_, d) in enumerate(truth)
-           if d in KNOWN]
+    seq = [(j, d) for j, (_, d) in enumerate(truth) if d in ("forward", "backward")]
     out = []
     k = 1
     while k < len(seq):
         if seq[k][1] != seq[k - 1][1]:
             new = seq[k][1]
-            run_ = []
+            called = []
             while k < len(seq) and seq[k][1] == new:
-                run_.append(seq[k][0])
+                if seq[k][0] in call:
+                    called.append(call[seq[k][0]])
                 k += 1
-            called = [call.get(j) for j in run_]
-            need = len(run_) + 1
-            for s in range(len(run_)):
-                if all(c == new for c in called[s:] if c is not None) and called[s] == new:
+            if not called:
+                continue
+            need = len(called) + 1
+            for s in range(len(called)):
+                if called[s] == new and (s + 1 == len(called) or called[s + 1] == new):
                     need = s + 1
                     break
             out.append(need)
