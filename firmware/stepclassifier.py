@@ -28,7 +28,9 @@ How it works (integer maths only; nothing allocates per sample):
   taken from the configured axis; each step's cue is compared with it.
 - Each step's call waits for the next step: the direction switches only when two steps in a
   row disagree with the current one, so a switch is recognised at its first or second step.
-- Steps taken while turning (yaw rate above 0.75 rad/s) are never called backward.
+- Steps taken while turning are never called backward: the step's mean yaw rate tops
+  0.75 rad/s, or the strides on both sides of it (two steps each, so the pelvis's own swing
+  cancels) turn faster than 0.5 rad/s.
 """
 
 from micropython import const
@@ -60,7 +62,8 @@ _CAL_STEPS = const(8)  # warm-up steps that define the facing direction (auto mo
 _PROM_CMS2 = const(90)  # a step peak rises 0.9 m/s² above the trough before it
 _PROM_WALK_CMS2 = const(80)  # ... or 0.5 m/s² once walking
 _PEAK_CMS2 = const(25)  # and reaches +0.25 m/s² of vertical acceleration
-_TURN_MRAD = const(750)  # mean yaw rate over the step above 0.75 rad/s: a turning step
+_TURN_MRAD = const(750)  # a step whose mean yaw rate tops 0.75 rad/s has no direction cue
+_TURN_STRIDE_MRAD = const(500)  # a stride whose mean yaw rate tops 0.5 rad/s is a turn
 _SWITCH = const(410)  # a step disagrees when its cue is below -0.1 (cosine, x4096)
 
 _Q = const(12)  # unit vectors are scaled by 2**12
@@ -114,6 +117,7 @@ class StepClassifier:
         self._prom_walk = _PROM_WALK_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._peak_min = _PEAK_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._turn = _TURN_MRAD * 57296 // gyro_udps_per_lsb
+        self._turn_stride = _TURN_STRIDE_MRAD * 57296 // gyro_udps_per_lsb
         self._one_g = 1000000 // accel_ug_per_lsb
         # events out
         self.ev_sample = array("i", bytes(4 * _EVENTS))
@@ -139,10 +143,10 @@ class StepClassifier:
         self._v = array("i", bytes(4 * _RING))  # vertical acceleration
         self._vs = array("i", bytes(4 * _RING))  # the same, smoothed [1 2 1]/4
         self._yaw = array("i", bytes(4 * _RING))  # rotation rate about up
-        # candidates waiting at the start gate: bin, cue, turning, unit cue vector
+        # candidates waiting at the start gate: bin, cue, yaw rate, unit cue vector
         self._cbin = array("i", bytes(4 * _CAND))
         self._cs = array("i", bytes(4 * _CAND))
-        self._cturn = bytearray(_CAND)
+        self._cyaw = array("i", bytes(4 * _CAND))
         self._cprom = array("i", bytes(4 * _CAND))
         self._cqx = array("i", bytes(4 * _CAND))
         self._cqy = array("i", bytes(4 * _CAND))
@@ -155,17 +159,18 @@ class StepClassifier:
         self._np = 0
         self._pbin = array("i", (0, 0))
         self._ps = array("i", (0, 0))
-        self._pturn = bytearray(2)
+        self._pyaw = array("i", (0, 0))
         self._pqx = array("i", (0, 0))
         self._pqy = array("i", (0, 0))
         self._pqz = array("i", (0, 0))
         self._pprom = 0
+        self._prev_yaw = 0  # mean yaw rate over the last step called
         self._dir = FORWARD
         # facing direction (unit, Q12, horizontal) and the cue of the current candidate
         self._fx = self._fy = self._fz = 0
         self._qx = self._qy = self._qz = 0
         self._s = 0
-        self._turning = 0
+        self._yaw_step = 0
         self._height = 0
         self._calx = self._caly = self._calz = 0
         self._ncal = 0
@@ -340,17 +345,17 @@ class StepClassifier:
             if gap < _MIN_INT or 2 * gap < 1 * self._interval:
                 # two peaks inside one step: keep the stronger as the step
                 if self._np and self._height > self._pprom:
-                    self._hold(self._np - 1, c, self._s, self._turning, self._height,
+                    self._hold(self._np - 1, c, self._s, self._yaw_step, self._height,
                                self._qx, self._qy, self._qz)
                 return
             if gap <= _MAX_INT:
                 self._interval += (gap - self._interval) >> 2
-            self._step(c, self._s, self._turning, self._height, self._qx, self._qy, self._qz)
+            self._step(c, self._s, self._yaw_step, self._height, self._qx, self._qy, self._qz)
             return
         self._gate(c)
 
     def _cue(self, c):
-        """Direction cue of the step peaking at bin c -> self._s (cosine x4096), self._turning.
+        """Direction cue of the step peaking at bin c -> self._s (cosine x4096), self._yaw_step.
 
         DFT at the step frequency over one step period centred on the peak: for each axis the
         imaginary part of (horizontal x conj(vertical)); the vertical part of that vector is
@@ -391,11 +396,11 @@ class StepClassifier:
         cv = _clamp(cv >> 10, 16383)
         sv = _clamp(sv >> 10, 16383)
         yaw //= L
-        self._turning = 1 if (yaw > self._turn or yaw < -self._turn) else 0
+        self._yaw_step = yaw
         if not self._unit(cx * sv - sx * cv, cy * sv - sy * cv, cz * sv - sz * cv):
             self._qx = self._qy = self._qz = 0
-        if self._turning or not self.calibrated:
-            self._s = 0
+        if yaw > self._turn or yaw < -self._turn or not self.calibrated:
+            self._s = 0  # the cue of a sharply turning step is not about walking direction
         else:
             self._s = (self._qx * self._fx + self._qy * self._fy + self._qz * self._fz) >> _Q
 
@@ -406,7 +411,7 @@ class StepClassifier:
         j = self._nc
         self._cbin[j] = c
         self._cs[j] = self._s
-        self._cturn[j] = self._turning
+        self._cyaw[j] = self._yaw_step
         self._cprom[j] = self._height
         self._cqx[j] = self._qx
         self._cqy[j] = self._qy
@@ -436,7 +441,7 @@ class StepClassifier:
         self._interval = (i1 + i2) >> 1
         k = s
         while k <= j:
-            self._step(b[k], self._cs[k], self._cturn[k], self._cprom[k],
+            self._step(b[k], self._cs[k], self._cyaw[k], self._cprom[k],
                        self._cqx[k], self._cqy[k], self._cqz[k])
             k += 1
         self._nc = 0
@@ -446,7 +451,7 @@ class StepClassifier:
         while k < self._nc:
             self._cbin[k - 1] = self._cbin[k]
             self._cs[k - 1] = self._cs[k]
-            self._cturn[k - 1] = self._cturn[k]
+            self._cyaw[k - 1] = self._cyaw[k]
             self._cprom[k - 1] = self._cprom[k]
             self._cqx[k - 1] = self._cqx[k]
             self._cqy[k - 1] = self._cqy[k]
@@ -455,19 +460,19 @@ class StepClassifier:
         self._nc -= 1
 
     # ---- accepted steps ----------------------------------------------------------------------
-    def _step(self, c, s, turning, height, qx, qy, qz):
+    def _step(self, c, s, yaw, height, qx, qy, qz):
         """An accepted step at bin c; the oldest waiting step is called once two follow it."""
         if self._np == 2:
             self._decide(True)
-        self._hold(self._np, c, s, turning, height, qx, qy, qz)
+        self._hold(self._np, c, s, yaw, height, qx, qy, qz)
         self._np += 1
 
-    def _hold(self, j, c, s, turning, height, qx, qy, qz):
+    def _hold(self, j, c, s, yaw, height, qx, qy, qz):
         """Put a step in waiting slot j (0 = older, 1 = newer)."""
         self._last = c
         self._pbin[j] = c
         self._ps[j] = s
-        self._pturn[j] = turning
+        self._pyaw[j] = yaw
         self._pqx[j] = qx
         self._pqy[j] = qy
         self._pqz[j] = qz
@@ -494,7 +499,14 @@ class StepClassifier:
         walk goes on after them (more=True): the last steps before stopping brake the body,
         which mimics the other direction, so they never switch it.
         """
-        if not self.calibrated and not self._pturn[0]:
+        y0 = self._pyaw[0]
+        a = y0 + self._prev_yaw  # twice the stride's mean yaw rate, with the step before ...
+        b = y0 + self._pyaw[1] if self._np > 1 else 0  # ... and with the step after
+        lim = 2 * self._turn_stride
+        turning = (y0 > self._turn or y0 < -self._turn or
+                   ((a > lim or a < -lim) and (b > lim or b < -lim)))
+        self._prev_yaw = y0
+        if not self.calibrated and not turning:
             self._learn()
         s = self._ps[0]
         s1 = self._ps[1] if self._np > 1 else 0
@@ -504,19 +516,19 @@ class StepClassifier:
                     self._dir = BACKWARD
             elif s > _SWITCH and s1 > _SWITCH:
                 self._dir = FORWARD
-        d = FORWARD if self._pturn[0] else self._dir
+        d = FORWARD if turning else self._dir
         # confidence: how strongly this step and the next agree with the call, 0..100
         a = (s + s1) >> 1
         if d == BACKWARD:
             a = -a
-        if self._pturn[0] or not self.calibrated:
+        if turning or not self.calibrated:
             a = 0
         self._emit(self._pbin[0], d, 50 + (a * 50 >> _Q))
         self._np -= 1
         if self._np:
             self._pbin[0] = self._pbin[1]
             self._ps[0] = self._ps[1]
-            self._pturn[0] = self._pturn[1]
+            self._pyaw[0] = self._pyaw[1]
             self._pqx[0] = self._pqx[1]
             self._pqy[0] = self._pqy[1]
             self._pqz[0] = self._pqz[1]
@@ -524,6 +536,7 @@ class StepClassifier:
     def _end_bout(self):
         while self._np:
             self._decide(False)
+        self._prev_yaw = 0
         self.walking = False
         self._nc = 0
 
