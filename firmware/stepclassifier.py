@@ -59,9 +59,10 @@ _GATE = const(3)  # regular candidates needed to start a bout
 _CAL_STEPS = const(8)  # warm-up steps that define the facing direction (auto mounting)
 
 # ---- thresholds in physical units, converted to counts at construction ----------------------
-_PROM_CMS2 = const(90)  # a step peak rises 0.9 m/s² above the trough before it
-_PROM_WALK_CMS2 = const(80)  # ... or 0.5 m/s² once walking
-_PEAK_CMS2 = const(25)  # and reaches +0.25 m/s² of vertical acceleration
+_PROM_CMS2 = const(110)  # to start walking a peak rises 1.1 m/s² above the trough before it
+_PEAK_CMS2 = const(50)  # and reaches +0.5 m/s² of vertical acceleration;
+_PROM_WALK_CMS2 = const(80)  # once walking 0.8 m/s²
+_PEAK_WALK_CMS2 = const(25)  # and +0.25 m/s² do
 _TURN_MRAD = const(750)  # a step whose mean yaw rate tops 0.75 rad/s has no direction cue
 _TURN_STRIDE_MRAD = const(500)  # a stride whose mean yaw rate tops 0.5 rad/s is a turn
 _SWITCH = const(410)  # a step disagrees when its cue is below -0.1 (cosine, x4096)
@@ -116,6 +117,7 @@ class StepClassifier:
         self._prom = _PROM_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._prom_walk = _PROM_WALK_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._peak_min = _PEAK_CMS2 * 10197 // (accel_ug_per_lsb * 10)
+        self._peak_walk = _PEAK_WALK_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._turn = _TURN_MRAD * 57296 // gyro_udps_per_lsb
         self._turn_stride = _TURN_STRIDE_MRAD * 57296 // gyro_udps_per_lsb
         self._one_g = 1000000 // accel_ug_per_lsb
@@ -316,7 +318,7 @@ class StepClassifier:
     def _check_peak(self, c):
         vs = self._vs
         p = vs[c & _MASK]
-        if p < self._peak_min:
+        if p < (self._peak_walk if self.walking else self._peak_min):
             return
         k = 1
         while k <= _PEAK_L:
