@@ -70,11 +70,12 @@ _SWITCH = const(410)  # a step disagrees when its cue is below -0.1 (cosine, x40
 _Q = const(12)  # unit vectors are scaled by 2**12
 _ONE = const(4096)
 
-# sin(2*pi*i/64) * 127: the step-frequency DFT uses it with the phase folded to 64 steps
-_SIN = (0, 12, 25, 37, 49, 60, 71, 81, 90, 98, 106, 112, 117, 122, 125, 126,
-        127, 126, 125, 122, 117, 112, 106, 98, 90, 81, 71, 60, 49, 37, 25, 12,
-        0, -12, -25, -37, -49, -60, -71, -81, -90, -98, -106, -112, -117, -122, -125, -126,
-        -127, -126, -125, -122, -117, -112, -106, -98, -90, -81, -71, -60, -49, -37, -25, -12)
+# 128 + 127*sin(2*pi*i/64): the step-frequency DFT folds its phase to 64 steps (bytes: 64 B
+# of RAM instead of a tuple's 500)
+_SIN = (b"\x80\x8c\x99\xa5\xb1\xbc\xc7\xd1\xda\xe2\xea\xf0\xf5\xfa\xfd\xfe"
+        b"\xff\xfe\xfd\xfa\xf5\xf0\xea\xe2\xda\xd1\xc7\xbc\xb1\xa5\x99\x8c"
+        b"\x80\x74\x67\x5b\x4f\x44\x39\x2f\x26\x1e\x16\x10\x0b\x06\x03\x02"
+        b"\x01\x02\x03\x06\x0b\x10\x16\x1e\x26\x2f\x39\x44\x4f\x5b\x67\x74")
 
 
 def _isqrt(n):
@@ -139,12 +140,12 @@ class StepClassifier:
         self._ux = self._uy = 0
         self._uz = _ONE
         # histories, one value per bin
-        self._hx = array("i", bytes(4 * _RING))  # acceleration minus gravity, sensor frame
-        self._hy = array("i", bytes(4 * _RING))
-        self._hz = array("i", bytes(4 * _RING))
-        self._v = array("i", bytes(4 * _RING))  # vertical acceleration
-        self._vs = array("i", bytes(4 * _RING))  # the same, smoothed [1 2 1]/4
-        self._yaw = array("i", bytes(4 * _RING))  # rotation rate about up
+        self._hx = array("h", bytes(2 * _RING))  # acceleration minus gravity, sensor frame
+        self._hy = array("h", bytes(2 * _RING))
+        self._hz = array("h", bytes(2 * _RING))
+        self._v = array("h", bytes(2 * _RING))  # vertical acceleration
+        self._vs = array("h", bytes(2 * _RING))  # the same, smoothed [1 2 1]/4
+        self._yaw = array("h", bytes(2 * _RING))  # rotation rate about up
         # candidates waiting at the start gate: bin, cue, yaw rate, unit cue vector
         self._cbin = array("i", bytes(4 * _CAND))
         self._cs = array("i", bytes(4 * _CAND))
@@ -248,17 +249,18 @@ class StepClassifier:
         ux = self._ux
         uy = self._uy
         uz = self._uz
-        hx = ax - (self._gx >> _G_SHIFT)
-        hy = ay - (self._gy >> _G_SHIFT)
-        hz = az - (self._gz >> _G_SHIFT)
+        # histories are int16: clamp (only a saturated sensor gets near)
+        hx = _clamp(ax - (self._gx >> _G_SHIFT), 32767)
+        hy = _clamp(ay - (self._gy >> _G_SHIFT), 32767)
+        hz = _clamp(az - (self._gz >> _G_SHIFT), 32767)
         self._hx[i] = hx
         self._hy[i] = hy
         self._hz[i] = hz
         # |counts| <= 2**15 times |u| <= 2**12: each product < 2**27, the sum < 2**29
-        v = (hx * ux + hy * uy + hz * uz) >> _Q
+        v = _clamp((hx * ux + hy * uy + hz * uz) >> _Q, 32767)
         self._v[i] = v
         self._vs[i] = (v + 2 * self._v[(n - 1) & _MASK] + self._v[(n - 2) & _MASK]) >> 2
-        self._yaw[i] = (wx * ux + wy * uy + wz * uz) >> _Q
+        self._yaw[i] = _clamp((wx * ux + wy * uy + wz * uz) >> _Q, 32767)
         c = n - _DELAY
         if c >= _PEAK_L:  # bins before the first hold zeros: no motion
             self._check_peak(c)
@@ -372,8 +374,8 @@ class StepClassifier:
         while j < L:
             i = (i0 + j) & _MASK
             p = (j * 64 + (L >> 1)) // L
-            sn = _SIN[p & 63]
-            cs = _SIN[(p + 16) & 63]
+            sn = _SIN[p & 63] - 128
+            cs = _SIN[(p + 16) & 63] - 128
             h = self._hx[i]  # |h| <= 2**15, |sin| <= 127, L <= 34: sums stay below 2**28
             cx += h * cs
             sx += h * sn
