@@ -171,6 +171,14 @@ print('fed')
     assert run(vb, "import machine; print(machine.reset_cause())", "resume")[-1] == "3"  # WDT_RESET
 
 
+def test_machine_soft_reset_is_a_soft_reset(vb):
+    n = len(vb.events)
+    vb.mpremote("exec", "import machine; machine.soft_reset()")
+    # mpremote's own soft reset, then machine.soft_reset() from the raw REPL (stays raw)
+    assert wait_for(lambda: vb.events[n:].count(("soft_reset", 1)) >= 2)
+    assert run(vb, "print('still here')")[-1] == "still here"
+
+
 def test_machine_reset_and_deepsleep(vb):
     n = len(vb.events)
     vb.mpremote("exec", "--no-follow", "import machine; machine.reset()")

@@ -128,6 +128,8 @@ def test_main_py_that_raises_leaves_the_board_at_the_repl(vb, tmp_path):
     assert b"Type \"help()\"" in tail  # then the friendly REPL, like a board
     assert out(vb.mpremote("exec", "print('alive')")) == "alive\n"
     vb.mpremote("fs", "rm", ":main.py")
+    # mpremote's soft resets (raw REPL) did not run main.py again
+    assert vb.console()[since:].count(b"main starts") == 1
 
 
 def test_power_cycle_keeps_files(vb):
@@ -174,8 +176,11 @@ def test_kill_9_mid_write_keeps_the_filesystem(vb, tmp_path):
     vb.power_on()
 
 
-def test_friendly_repl_over_the_serial_port(vb):
-    # The friendly REPL as a terminal sees it: echo, CR LF line ends, paste mode, Ctrl-D soft reboot.
+def test_friendly_repl_over_the_serial_port(vb, tmp_path):
+    # The friendly REPL as a terminal sees it: echo, CR LF line ends, paste mode, Ctrl-D soft
+    # reboot, which (unlike a raw-REPL soft reset) runs main.py.
+    (tmp_path / "main.py").write_text("print('main ran')\n")
+    vb.mpremote("fs", "cp", tmp_path / "main.py", ":main.py")
     with serial.Serial(vb.port, 115200, timeout=5) as s:
         def expect(token):
             buf = b""
@@ -197,7 +202,8 @@ def test_friendly_repl_over_the_serial_port(vb):
         assert b"15\r\n>>> " in expect(b"15\r\n>>> ")
         s.write(b"\x04")
         buf = expect(b">>> ")
-        assert b"MPY: soft reboot\r\n" in buf and b"MicroPython v" in buf
+        assert b"MPY: soft reboot\r\nmain ran\r\nMicroPython v" in buf
+    vb.mpremote("fs", "rm", ":main.py")
 
 
 def test_command_line_runs_a_board(tmp_path):
@@ -213,3 +219,19 @@ def test_command_line_runs_a_board(tmp_path):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     assert (tmp_path / "cli" / "flash.img").stat().st_size == 1408 * 1024
+
+
+def test_unmountable_flash_is_formatted_and_ticks_start_near_the_wrap(tmp_path):
+    # Like the rp2 port, a board whose flash does not mount formats it; ticks_offset_ms lets
+    # the firmware meet the ticks wrap-around (2**30 ms) early.
+    work = tmp_path / "bad"
+    work.mkdir()
+    (work / "flash.img").write_bytes(b"\x00\x13" * (64 * 1024))
+    with VirtualBoard(work, ticks_offset_ms=(1 << 30) - 5000, speed=5) as board:
+        assert ("formatted", None) in board.events
+        before, after, diff = map(int, out(board.mpremote(
+            "exec", "import time\na = time.ticks_ms()\ntime.sleep_ms(6000)\nb = time.ticks_ms()\n"
+                    "print(a, b, time.ticks_diff(b, a))")).split())
+    assert flash.check(work / "flash.img")
+    assert before > (1 << 30) - 5000 and after < 6000  # wrapped, as a 32-bit board's ticks do
+    assert 6000 <= diff < 6500
