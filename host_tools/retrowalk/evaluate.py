@@ -12,6 +12,7 @@ import glob
 import json
 import math
 import os
+import re
 import sys
 
 from . import imucsv, replay
@@ -253,30 +254,52 @@ def _csvs(d):
     return sorted(p for p in glob.glob(os.path.join(d, "*.csv")) if not p.endswith(".steps.csv"))
 
 
-# Sessions composed from the virtual-belt takes: each starts with forward walking (warm-up).
-SESSIONS = {
-    "Female1": [
-        ["B03_Walk1", "B02_WalkToStand", "B04_StandToWalkBack", "B07_WalkBackwardsTurnForwards"],
-        ["B01_StandToWalk", "B02_WalkToStandT2", "B05_WalkBackwards", "B08_WalkBackwardsStopForwards"],
-        ["B13_WalkTurnRight45", "B02_WalkToStand", "B06_WalkBackwardsToStand", "B15_WalkTurnAround180"],
-    ],
-    "Male1": [
-        ["B3_Walk", "B2_WalkToStand", "B4_StandToWalkBack", "B7_WalkBackTurnForward"],
-        ["B1_StandToWalk", "B6_WalkBackwards", "B8_WalkBackToForward"],
-        ["B13_WalkTurnRight45", "B2_WalkToStand", "B5_WalkBackToStand", "B15_WalkTurnAround"],
-    ],
-}
+# Sessions composed from a subject's virtual-belt takes, by ACCAD take number: each starts
+# with forward walking (the warm-up). 1 stand-to-walk, 2 walk-to-stand, 3 walk, 4 stand-to-walk-
+# back, 5/6 walking backward (to a stand), 7 back-turn-forward, 8 back-stop-forward, 13 walk
+# with a 45 degree turn, 15 walk with a U-turn.
+SESSIONS = ((3, 2, 4, 7), (1, 6, 8), (13, 2, 5, 15))
 
 
-def _find(trials, subject, take):
+def _take_number(name):
+    m = re.match(r"[^_]+_B0*(\d+)_", name)
+    return int(m.group(1)) if m else None
+
+
+def sessions_of(trials):
+    """[(name, [trial, ...])] composed per subject from the takes present."""
+    subjects = {}
     for tr in trials:
-        if tr.name.startswith(subject + "_" + take):
-            return tr
-    raise RetrowalkError("session take %s_%s not found" % (subject, take))
+        num = _take_number(tr.name)
+        if num is not None:
+            takes = subjects.setdefault(tr.name.split("_")[0], {})
+            takes.setdefault(num, tr)  # the first of e.g. B02 and B02 ...T2
+    out = []
+    for subject in sorted(subjects):
+        takes = subjects[subject]
+        for i, plan in enumerate(SESSIONS):
+            if plan[0] not in takes:
+                continue
+            out.append(("%s-session%d" % (subject, i + 1), [takes[n] for n in plan if n in takes]))
+    return out
 
 
-def benchmark(data_root, rate_hz=104, progress=None, only=None):
+def data_sets(paths):
+    """[(kind, folder)] for each path: a data root holding real-l5-forward/ and virtual-belt/,
+    or one such folder itself (kind from its name: 'l5' in it means the real L5 layout)."""
+    out = []
+    for path in paths:
+        subs = [os.path.join(path, d) for d in ("real-l5-forward", "virtual-belt")]
+        found = [d for d in subs if os.path.isdir(d)]
+        for d in found or ([path] if os.path.isdir(path) else []):
+            out.append(("l5" if "l5" in os.path.basename(os.path.normpath(d)).lower() else "belt", d))
+    return out
+
+
+def benchmark(paths, rate_hz=104, progress=None, only=None):
     """All rows of the accuracy table: {(data set, variant, mount mode): Score}."""
+    if isinstance(paths, str):
+        paths = [paths]
     rows = {}
 
     def add(key, trial, mount):
@@ -287,31 +310,31 @@ def benchmark(data_root, rate_hz=104, progress=None, only=None):
         if progress:
             progress(key, trial.name)
 
-    l5 = os.path.join(data_root, "real-l5-forward")
-    if os.path.isdir(l5):
-        trials = [load_trial(p, "-z") for p in _csvs(l5)]
-        for tr in trials:
-            for mode, mount in (("auto", "auto"), ("axis", tr.forward_axis)):
-                add(("real-l5-forward", "as recorded", mode), tr, mount)
-            rv = reverse(tr)
-            add(("real-l5-reversed", "backward stand-in", "axis"), rv, rv.forward_axis)
-            add(("real-l5-reversed", "forward+reversed session", "auto"),
-                compose(tr.name + "+rev", [tr, rv]), "auto")
-    vb = os.path.join(data_root, "virtual-belt")
-    if os.path.isdir(vb):
-        base = [load_trial(p, "+x") for p in _csvs(vb)]
+    for kind, folder in data_sets(paths):
+        label = os.path.basename(os.path.normpath(folder))
+        if kind == "l5":
+            # Xsens at L5: x up, +z backward (see ../shared/data/README.md)
+            for tr in [load_trial(p, "-z") for p in _csvs(folder)]:
+                for mode, mount in (("auto", "auto"), ("axis", tr.forward_axis)):
+                    add((label, "as recorded", mode), tr, mount)
+                rv = reverse(tr)
+                add((label + " reversed", "backward stand-in", "axis"), rv, rv.forward_axis)
+                add((label + " reversed", "forward+reversed session", "auto"),
+                    compose(tr.name + "+rev", [tr, rv]), "auto")
+            continue
+        # virtual belt clip: x facing, y left, z up; worn in every mounting
+        base = [load_trial(p, "+x") for p in _csvs(folder)]
         for mname, m in MOUNTINGS.items():
             rot = [rotate(tr, m, tr.name) for tr in base]
             for tr in rot:
-                group = "virtual-belt stand/sway/swing/look" if "_A" in tr.name else "virtual-belt takes"
+                group = label + (" stand/sway/swing/look" if "_A" in tr.name else " takes")
                 add((group, mname, "axis"), tr, tr.forward_axis)
-            for subject, sessions in SESSIONS.items():
-                for i, takes in enumerate(sessions):
-                    s = compose("%s-session%d" % (subject, i + 1), [_find(rot, subject, t) for t in takes])
-                    add(("virtual-belt sessions", mname, "auto"), s, "auto")
-                    add(("virtual-belt sessions", mname, "axis"), s, s.forward_axis)
+            for name, takes in sessions_of(rot):
+                s = compose(name, takes)
+                add((label + " sessions", mname, "auto"), s, "auto")
+                add((label + " sessions", mname, "axis"), s, s.forward_axis)
     if not rows:
-        raise RetrowalkError("no recordings found under %s" % data_root)
+        raise RetrowalkError("no recordings found under %s" % ", ".join(paths))
     return rows
 
 
@@ -343,9 +366,14 @@ def table(rows):
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines)
 
 
+def _progress(key, name):
+    sys.stderr.write("\r%-70s" % ("%s | %s | %s: %s" % (key + (name,)))[:70])
+    sys.stderr.flush()
+
+
 def main(args):
-    """CLI handler for `retrowalk evaluate DIR`."""
-    rows = benchmark(args.data, args.rate, only=args.only)
+    """CLI handler for `retrowalk evaluate DIR...`."""
+    rows = benchmark(args.data, args.rate, only=args.only, progress=_progress if sys.stderr.isatty() else None)
     if args.json:
         out = {" | ".join(k): v.row() for k, v in sorted(rows.items())}
         json.dump(out, sys.stdout, indent=1)

@@ -1,0 +1,95 @@
+"""Small IMU signals built by the tests themselves, in int16 counts (±4 g, ±500 dps).
+
+The model is the textbook one for a sensor at the lower back: the trunk is lowest at each
+foot contact (vertical acceleration peaks there, A*cos(phase) with phase 0 at contact) and,
+vaulting over the stance leg, slowest at the top, so its speed along the walking direction
+is S + k*cos(phase). Walking forward that gives a front-back acceleration -k*w*sin(phase);
+walking backward the travel, and the sign, reverse. Contacts are at phase = 0, 2pi, ...
+"""
+
+import math
+import random
+from array import array
+
+ACC_LSB = 9.80665 * 0.122e-3  # m/s² per count at ±4 g
+GYR_LSB = math.radians(0.0175)  # rad/s per count at ±500 dps
+
+
+def rot_z(deg):
+    """Body-to-sensor matrix for a clip turned deg about the vertical."""
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+    return ((c, s, 0.0), (-s, c, 0.0), (0.0, 0.0, 1.0))
+
+
+def rot_x(deg):
+    """Body-to-sensor matrix for a clip rolled deg about the forward axis."""
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+    return ((1.0, 0.0, 0.0), (0.0, c, s), (0.0, -s, c))
+
+
+IDENTITY = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
+
+
+def _mv(m, v):
+    return [m[i][0] * v[0] + m[i][1] * v[1] + m[i][2] * v[2] for i in range(3)]
+
+
+def _count(x, lsb):
+    c = int(round(x / lsb))
+    return max(-32768, min(32767, c))
+
+
+def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05):
+    """Samples for segments [(kind, seconds[, yaw rad/s])], kind still/forward/backward/sway.
+
+    Returns (array('h') interleaved ax,ay,az,gx,gy,gz, n, contacts) where contacts is a list
+    of (sample index, kind) at every phase wrap while walking.
+    """
+    rnd = random.Random(seed)
+    out = []
+    contacts = []
+    phase = 0.0
+    dt = 1.0 / rate
+    i = 0
+    for seg in segments:
+        kind, secs = seg[0], seg[1]
+        yaw_rate = seg[2] if len(seg) > 2 else 0.0
+        for _ in range(int(round(secs * rate))):
+            acc = [0.0, 0.0, 9.80665]
+            gyr = [0.0, 0.0, yaw_rate]
+            if kind in ("forward", "backward"):
+                prev = phase
+                phase += 2 * math.pi * step_hz * dt
+                if int(phase // (2 * math.pi)) != int(prev // (2 * math.pi)):
+                    contacts.append((i, kind))
+                sign = -1.0 if kind == "forward" else 1.0
+                acc[2] += 3.0 * math.cos(phase)
+                acc[0] += sign * 1.5 * math.sin(phase)
+                acc[1] += 0.8 * math.sin(phase / 2)
+                gyr[2] += 0.3 * math.cos(phase / 2)
+            elif kind == "sway":  # standing, swaying and swinging the arms: small and slow
+                acc[2] += 0.25 * math.sin(2 * math.pi * 0.9 * i * dt)
+                acc[0] += 0.4 * math.sin(2 * math.pi * 0.5 * i * dt)
+                gyr[2] += 0.3 * math.sin(2 * math.pi * 0.5 * i * dt)
+            acc = [a + rnd.gauss(0.0, noise) for a in _mv(m, acc)]
+            gyr = [g + rnd.gauss(0.0, noise / 10) for g in _mv(m, gyr)]
+            out += [_count(a, ACC_LSB) for a in acc] + [_count(g, GYR_LSB) for g in gyr]
+            i += 1
+    return array("h", out), i, contacts
+
+
+def run(counts, n, rate=104, forward=None, batch=32, classifier_cls=None):
+    """Feed the classifier in FIFO-sized batches; returns [(sample, direction, confidence)]."""
+    c = classifier_cls(rate_hz=rate, forward=forward)
+    events = []
+    for start in range(0, n, batch):
+        k = min(batch, n - start)
+        c.feed_batch(counts[6 * start:6 * (start + k)], k)
+        while c.available():
+            j = c.pop()
+            events.append((c.ev_sample[j], c.ev_dir[j], c.ev_conf[j]))
+    c.flush()
+    while c.available():
+        j = c.pop()
+        events.append((c.ev_sample[j], c.ev_dir[j], c.ev_conf[j]))
+    return events

@@ -1,0 +1,91 @@
+"""The accuracy benchmark's own parts: matching, switch latency, derived trials."""
+
+import math
+
+import pytest
+
+from retrowalk import cli, evaluate as ev, synthwalk
+from retrowalk.mountings import MOUNTINGS, apply, forward_axis_of
+
+
+def test_match_pairs_within_tolerance_one_to_one():
+    pred = [(1.0,), (1.4,), (3.0,), (9.0,)]
+    truth = [(1.1, "forward"), (2.0, "forward"), (3.45, "forward")]
+    # 1.0<->1.1 and 3.0<->3.45 are within 0.5 s; 1.4 could take 1.1 too but only one may
+    m = ev.match(pred, truth)
+    assert m == {0: 0, 2: 2} or m == {1: 0, 2: 2}
+    assert m[2] == 2 and len(m) == 2
+
+
+def test_match_keeps_order_and_maximises_pairs_under_drift():
+    # the detector's clock runs 0.3 s ahead by the end: nearest-first pairing would cross
+    truth = [(float(i), "forward") for i in range(6)]
+    pred = [(i - 0.06 * i,) for i in range(6)]
+    assert ev.match(pred, truth) == {i: i for i in range(6)}
+    pred = [(0.0,), (0.55,), (1.05,)]
+    truth = [(0.5, "f"), (1.0, "f")]
+    # three candidates, two contacts: order-preserving, as many pairs as possible, smallest error
+    assert ev.match(pred, truth) == {1: 0, 2: 1}
+
+
+def test_switch_latency():
+    F, B = "forward", "backward"
+    truth = [(i, d) for i, d in enumerate([F, F, F, B, B, B, B, F, F, F])]
+    perfect = {j: d for j, (_, d) in enumerate(truth)}
+    assert ev.switch_latencies(truth, perfect) == [1, 1]
+    late = dict(perfect)
+    late[3] = F  # first backward step called forward: recognised at the 2nd
+    late[7] = B  # first forward step after called backward
+    late[8] = B  # ... and the second
+    assert ev.switch_latencies(truth, late) == [2, 3]
+    missed = dict(perfect)
+    del missed[3]  # an undetected contact cannot be called: the next detected one counts
+    assert ev.switch_latencies(truth, missed) == [1, 1]
+    turns = [(0, F), (1, F), (2, "turn"), (3, F)]
+    assert ev.switch_latencies(turns, {0: F, 1: F, 2: B, 3: F}) == []
+
+
+def test_reverse_is_an_involution_and_flips_directions():
+    w = synthwalk.generate([("still", 1), ("forward", 6), ("still", 1)], seed=2)
+    data = [list(s) for s in zip(*(w.cols[c] for c in ("ax", "ay", "az", "gx", "gy", "gz")))]
+    tr = ev.Trial("syn", w.t, data, w.labels, [(t, d) for t, _, d in w.steps], "+x")
+    rv = ev.reverse(tr)
+    assert all(d == "backward" for _, d in rv.steps)
+    assert rv.data[0][:3] == tr.data[-1][:3] and rv.data[0][3:] == [-g for g in tr.data[-1][3:]]
+    back = ev.reverse(rv)
+    assert back.data == tr.data
+    assert [round(t, 9) for t, _ in back.steps] == [round(t, 9) for t, _ in tr.steps]
+
+
+@pytest.mark.parametrize("name", sorted(MOUNTINGS))
+def test_mountings_are_rotations(name):
+    m = MOUNTINGS[name]
+    for i in range(3):
+        for j in range(3):
+            dot = sum(m[i][k] * m[j][k] for k in range(3))
+            assert math.isclose(dot, 1.0 if i == j else 0.0, abs_tol=1e-12)
+    det = (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+           + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
+    assert math.isclose(det, 1.0)  # proper rotation: the sensor frame stays right-handed
+    f = apply(m, [1.0, 0.0, 0.0])
+    axis = forward_axis_of(m)
+    assert f["xyz".index(axis[1])] * (1 if axis[0] == "+" else -1) > 0.7
+
+
+def test_benchmark_runs_on_a_folder_of_recordings(tmp_path, capsys):
+    d = tmp_path / "virtual-belt"
+    d.mkdir()
+    w = synthwalk.generate([("still", 2), ("forward", 20), ("backward", 12), ("still", 2)], seed=5)
+    synthwalk.write_csv(d / "Synth_B01_Walk.csv", w)
+    rows = ev.benchmark(str(tmp_path), only=["front"])
+    r = rows[("virtual-belt takes", "front", "axis")].row()
+    assert r["steps"] == len(w.steps)
+    assert r["f1"] > 0.95 and r["dir_bal_acc"] > 0.95 and r["switch_max"] <= 2
+    assert cli.main(["evaluate", str(tmp_path), "--only", "front"]) == 0
+    out = capsys.readouterr().out
+    assert "virtual-belt takes" in out and "dir_bal_acc" in out
+
+
+def test_benchmark_on_an_empty_folder_is_a_clear_error(tmp_path, capsys):
+    assert cli.main(["evaluate", str(tmp_path)]) == 2
+    assert "no recordings found" in capsys.readouterr().err

@@ -1,0 +1,113 @@
+"""`retrowalk replay`: JSON Lines out, and one clear error line (file, line, column) for bad input."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+import gait_signals as gs
+from retrowalk import cli
+
+G = 9.80665
+
+
+def _write_walk(path, segments, rate=100, scale=1.0, extra=False):
+    counts, n, contacts = gs.build(segments, rate=104)
+    lines = ["t,ax,ay,az,gx,gy,gz" + (",label,foo" if extra else "")]
+    for i in range(n):
+        s = counts[6 * i:6 * i + 6]
+        a = [v * gs.ACC_LSB * scale for v in s[:3]]
+        g = [v * gs.GYR_LSB for v in s[3:]]
+        row = ["%.5f" % (i / 104)] + ["%.5f" % v for v in a] + ["%.6f" % v for v in g]
+        if extra:
+            row += ["forward", "x"]
+        lines.append(",".join(row))
+    path.write_text("\n".join(lines) + "\n")
+    return contacts
+
+
+def _replay(capsys, *args):
+    code = cli.main(["replay"] + [str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_lines_then_summary(tmp_path, capsys):
+    f = tmp_path / "walk.csv"
+    contacts = _write_walk(f, [("still", 2), ("forward", 15), ("backward", 10), ("still", 2)], extra=True)
+    code, out, err = _replay(capsys, f)
+    assert code == 0 and err == ""
+    objs = [json.loads(line) for line in out.splitlines()]
+    steps, summary = objs[:-1], objs[-1]["summary"]
+    assert len(steps) == len(contacts) == summary["steps"]
+    assert summary["forward"] + summary["backward"] == summary["steps"]
+    assert summary["backward"] >= sum(1 for _, k in contacts if k == "backward") - 1
+    for s in steps:
+        assert set(s) == {"t", "direction", "confidence"}
+        assert s["direction"] in ("forward", "backward")
+        assert 0.0 <= s["confidence"] <= 1.0
+        assert 0.0 <= s["t"] <= 29.0
+    assert [s["t"] for s in steps] == sorted(s["t"] for s in steps)
+
+
+def test_micropython_engine_prints_the_same(tmp_path, capsys):
+    f = tmp_path / "walk.csv"
+    _write_walk(f, [("still", 2), ("forward", 12), ("backward", 8), ("still", 2)])
+    a = _replay(capsys, f, "--mount", "+x")
+    b = _replay(capsys, f, "--mount", "+x", "--engine", "micropython")
+    assert a[0] == b[0] == 0
+    assert a[1].replace('"engine": "cpython"', "") == b[1].replace('"engine": "micropython"', "")
+
+
+def _bad(tmp_path, text):
+    f = tmp_path / "bad.csv"
+    f.write_text(text)
+    return f
+
+
+GOOD_ROWS = "".join("%.2f,0.1,0.2,9.8,0,0,0\n" % (i / 100) for i in range(50))
+
+
+@pytest.mark.parametrize("text,expect", [
+    ("", "empty file"),
+    ("t,ax,ay,az,gx,gy,gz\n", "no samples"),
+    ("t,ax,ay,az,gx,gy\n0,1,2,3,4,5\n", "missing column(s) gz"),
+    ("t,ax,ay,az,gx,gy,gz\n" + GOOD_ROWS + "0.50,0.1,abc,9.8,0,0,0\n", ":52: column ay: not a number"),
+    ("t,ax,ay,az,gx,gy,gz\n" + GOOD_ROWS + "0.50,0.1,0.2,nan,0,0,0\n", ":52: column az: not a finite number"),
+    ("t,ax,ay,az,gx,gy,gz\n" + GOOD_ROWS + "0.45,0.1,0.2,9.8,0,0,0\n", ":52: column t: time does not increase"),
+    ("t,ax,ay,az,gx,gy,gz\n" + GOOD_ROWS + "0.90,0.1,0.2,9.8,0,0,0\n", ":52: column t: irregular sampling"),
+    ("t,ax,ay,az,gx,gy,gz\n" + GOOD_ROWS.replace(",9.8,", ",1.0,"), "looks like g, not m/s²"),
+    ("t,ax,ay,az,gx,gy,gz\n" + GOOD_ROWS + "0.50,0.1,0.2\n", ":52: 3 cells, header has 7"),
+])
+def test_bad_input_one_clear_line_exit_2(tmp_path, capsys, text, expect):
+    f = _bad(tmp_path, text)
+    code, out, err = _replay(capsys, f)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("retrowalk: ")
+    assert str(f) in err and expect in err
+
+
+def test_missing_file_and_bad_mount(tmp_path, capsys):
+    code, _, err = _replay(capsys, tmp_path / "nope.csv")
+    assert code == 2 and "nope.csv" in err and "cannot open" in err
+    f = tmp_path / "walk.csv"
+    _write_walk(f, [("still", 3)])
+    code, _, err = _replay(capsys, f, "--mount", "sideways")
+    assert code == 2 and "--mount sideways" in err
+
+
+def test_binary_garbage_is_a_clear_error(tmp_path, capsys):
+    f = tmp_path / "junk.csv"
+    f.write_bytes(bytes(range(256)) * 4)
+    code, _, err = _replay(capsys, f)
+    assert code == 2 and err.startswith("retrowalk: ") and err.count("\n") == 1
+
+
+def test_the_installed_command_exits_2_with_one_line(tmp_path):
+    f = _bad(tmp_path, "t,ax\n1,2\n")
+    proc = subprocess.run([sys.executable, "-m", "retrowalk.cli", "replay", str(f)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stdout == "" and len(proc.stderr.splitlines()) == 1

@@ -1,0 +1,153 @@
+"""Step classifier on CPython, fed small signals the tests build (tests/gait_signals.py)."""
+
+import pytest
+
+import gait_signals as gs
+
+FWD, BWD = 1, 2
+
+
+@pytest.fixture(scope="module")
+def sc(firmware):
+    return firmware("stepclassifier")
+
+
+def _run(sc, segments, **kw):
+    rate = kw.pop("rate", 104)
+    forward = kw.pop("forward", None)
+    counts, n, contacts = gs.build(segments, rate=rate, **kw)
+    return gs.run(counts, n, rate=rate, forward=forward, classifier_cls=sc.StepClassifier), contacts
+
+
+def test_direction_codes(sc):
+    assert (sc.FORWARD, sc.BACKWARD) == (FWD, BWD)
+
+
+@pytest.mark.parametrize("kind", ["still", "sway"])
+def test_no_steps_while_standing_or_swaying(sc, kind):
+    events, _ = _run(sc, [(kind, 30)])
+    assert events == []
+
+
+def test_counts_every_step_from_the_first(sc):
+    events, contacts = _run(sc, [("still", 3), ("forward", 20), ("still", 3)])
+    # one event per modelled contact: the start gate's held-back steps are credited
+    assert len(events) == len(contacts)
+    for (s, _, _), (c, _) in zip(events, contacts):
+        assert abs(s - c) <= 0.1 * 104  # contact time within 0.1 s
+
+
+def test_forward_walk_is_forward(sc):
+    events, _ = _run(sc, [("still", 2), ("forward", 30), ("still", 2)])
+    assert events and all(d == FWD for _, d, _ in events)
+    assert all(0 <= c <= 100 for _, _, c in events)
+
+
+def _switch_steps(events, contacts, new_dir, first_new):
+    """1-based index, among steps from the switch on, of the first step called new_dir for good."""
+    after = [d for (s, d, _), (c, k) in zip(events, contacts) if c >= first_new]
+    for i in range(len(after)):
+        if all(d == new_dir for d in after[i:]):
+            return i + 1
+    return None
+
+
+@pytest.mark.parametrize("forward", [None, "+x"])
+def test_switch_to_backward_and_back_within_two_steps(sc, forward):
+    segs = [("still", 2), ("forward", 20), ("backward", 15), ("forward", 15), ("still", 2)]
+    events, contacts = _run(sc, segs, forward=forward)
+    assert len(events) == len(contacts)
+    first_bwd = min(c for c, k in contacts if k == "backward")
+    first_fwd2 = min(c for c, k in contacts if k == "forward" and c > first_bwd)
+    bwd_part = [(e, c) for e, c in zip(events, contacts) if first_bwd <= c[0] < first_fwd2]
+    need = _switch_steps([e for e, _ in bwd_part], [c for _, c in bwd_part], BWD, first_bwd)
+    assert need is not None and need <= 2
+    assert _switch_steps(events, contacts, FWD, first_fwd2) <= 2
+    # before the first switch everything is forward
+    assert all(d == FWD for (s, d, _), (c, _) in zip(events, contacts) if c < first_bwd)
+
+
+MOUNTS = {
+    "front": (gs.IDENTITY, "+x"),
+    "back": (gs.rot_z(180), "-x"),
+    "left-hip": (gs.rot_z(90), "-y"),
+    "upside-down": (gs.rot_x(180), "+x"),
+    "on-side": (gs.rot_x(90), "+x"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MOUNTS))
+@pytest.mark.parametrize("auto", [True, False])
+def test_any_mounting(sc, name, auto):
+    m, axis = MOUNTS[name]
+    # the axis each matrix maps body-forward to, reasoned from the matrix itself
+    f = [m[i][0] for i in range(3)]
+    k = max(range(3), key=lambda j: abs(f[j]))
+    assert axis == ("+" if f[k] > 0 else "-") + "xyz"[k]
+    segs = [("still", 2), ("forward", 20), ("backward", 12), ("still", 2)]
+    events, contacts = _run(sc, segs, m=m, forward=None if auto else axis)
+    assert len(events) == len(contacts)
+    wrong = [1 for (s, d, _), (c, kind) in zip(events, contacts) if d != (FWD if kind == "forward" else BWD)]
+    assert len(wrong) <= 1  # at most the first step after the switch
+
+
+@pytest.mark.parametrize("rate", [104, 52, 26])
+def test_all_board_rates(sc, rate):
+    segs = [("still", 2), ("forward", 20), ("backward", 12), ("still", 2)]
+    events, contacts = _run(sc, segs, rate=rate)
+    assert len(events) == len(contacts)
+    assert sum(1 for _, d, _ in events if d == BWD) >= sum(1 for _, k in contacts if k == "backward") - 1
+
+
+def test_turning_steps_are_never_backward(sc):
+    # walking backward, then turning on the spot-ish at 2 rad/s while stepping
+    segs = [("still", 2), ("forward", 15), ("backward", 10), ("forward", 1.6, 2.0), ("backward", 8), ("still", 2)]
+    counts, n, contacts = gs.build(segs)
+    events = gs.run(counts, n, classifier_cls=sc.StepClassifier)
+    t_turn0, t_turn1 = int(27 * 104), int(28.6 * 104)
+    turning = [d for s, d, _ in events if t_turn0 + 20 <= s <= t_turn1 - 20]
+    assert turning and all(d == FWD for d in turning)
+
+
+def test_batch_size_does_not_change_the_result(sc):
+    counts, n, _ = gs.build([("still", 2), ("forward", 15), ("backward", 10), ("still", 2)])
+    ref = gs.run(counts, n, batch=32, classifier_cls=sc.StepClassifier)
+    one = sc.StepClassifier()
+    got = []
+    for i in range(n):
+        one.feed(*counts[6 * i:6 * i + 6])
+        while one.available():
+            k = one.pop()
+            got.append((one.ev_sample[k], one.ev_dir[k], one.ev_conf[k]))
+    one.flush()
+    while one.available():
+        k = one.pop()
+        got.append((one.ev_sample[k], one.ev_dir[k], one.ev_conf[k]))
+    assert got == ref
+    assert got == gs.run(counts, n, batch=7, classifier_cls=sc.StepClassifier)
+
+
+def test_learns_the_facing_at_the_warm_up(sc):
+    counts, n, _ = gs.build([("still", 2), ("forward", 12)], m=gs.rot_z(90))
+    c = sc.StepClassifier()
+    c.feed_batch(counts, n)
+    assert c.calibrated
+    # body forward (1, 0, 0) seen by the sensor through rot_z(90) is (0, -1, 0)
+    fx, fy, fz = (v / 4096 for v in c.forward_q12)
+    assert fy < -0.95 and abs(fx) < 0.2 and abs(fz) < 0.2
+
+
+def test_unpopped_events_are_counted_as_dropped(sc):
+    counts, n, contacts = gs.build([("still", 2), ("forward", 30)])
+    c = sc.StepClassifier()
+    c.feed_batch(counts, n)
+    c.flush()
+    assert c.available() == 16  # the ring holds the newest 16
+    assert c.dropped == len(contacts) - 16
+
+
+@pytest.mark.parametrize("kwargs", [{"rate_hz": 100}, {"forward": "x"}, {"forward": "+w"},
+                                    {"accel_ug_per_lsb": 0}, {"gyro_udps_per_lsb": 10}])
+def test_bad_settings_raise_value_error(sc, kwargs):
+    with pytest.raises(ValueError):
+        sc.StepClassifier(**kwargs)

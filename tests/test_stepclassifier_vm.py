@@ -1,0 +1,107 @@
+"""The same classifier inside the real MicroPython VM: identical output, no allocation per sample."""
+
+import os
+
+import pytest
+
+import gait_signals as gs
+from retrowalk import evaluate, imucsv, replay
+
+SEGMENTS = [("still", 2), ("forward", 20), ("backward", 12), ("forward", 1.6, 2.0),
+            ("forward", 8), ("sway", 5), ("backward", 6), ("still", 2)]
+
+
+@pytest.mark.parametrize("rate", [104, 52, 26])
+@pytest.mark.parametrize("mount", ["auto", "+x"])
+def test_parity_on_built_signals(rate, mount):
+    counts, n, contacts = gs.build(SEGMENTS, rate=rate)
+    a = replay.classify_cpython(counts, n, rate, mount)
+    b = replay.classify_micropython(counts, n, rate, mount)
+    assert len(a.steps) >= len(contacts) - 2
+    assert a.steps == b.steps
+    assert a.forward_q12 == b.forward_q12 and a.samples == b.samples == n
+
+
+def _shared_files(root):
+    out = []
+    for sub, axis in (("real-l5-forward", "-z"), ("virtual-belt", "+x")):
+        out += [(p, axis) for p in evaluate._csvs(os.path.join(root, sub))]
+    return out
+
+
+@pytest.mark.slow
+def test_parity_on_the_shared_data(shared_data):
+    files = _shared_files(str(shared_data))
+    assert len(files) > 100
+    steps = 0
+    for path, axis in files:
+        rec = imucsv.load(path)
+        counts, n = imucsv.to_counts(rec, 104)
+        for mount in ("auto", axis):
+            a = replay.classify_cpython(counts, n, 104, mount)
+            b = replay.classify_micropython(counts, n, 104, mount)
+            assert a.steps == b.steps, (path, mount)
+            assert a.forward_q12 == b.forward_q12, (path, mount)
+            steps += len(a.steps)
+    assert steps > 5000
+
+
+ZERO_ALLOC = """
+import micropython
+from array import array
+from stepclassifier import StepClassifier
+B = 32
+buf = array('h', bytes(12 * B))
+mv = memoryview(buf)
+c = StepClassifier({rate}, forward={forward})
+locked = 0
+steps = 0
+def batch(lock):
+    global locked, steps
+    got = f.readinto(mv)
+    if not got:
+        return False
+    n = got // 12
+    if lock:
+        micropython.heap_lock()
+    try:
+        c.feed_batch(buf, n)
+        while c.available():
+            c.pop()
+            if lock:
+                steps += 1
+    finally:
+        if lock:
+            locked += micropython.heap_unlock() == 0
+    return True
+f = open({path!r}, 'rb')
+for _ in range({warm}):
+    batch(False)
+ok = True
+while batch(True):
+    pass
+print('calibrated', c.calibrated, 'steps', steps, 'batches', locked)
+"""
+
+
+@pytest.mark.parametrize("forward", [None, "'+x'"])
+def test_zero_heap_allocation_per_sample(mp_run, tmp_path, forward):
+    rate = 104
+    counts, n, contacts = gs.build(SEGMENTS, rate=rate)
+    path = tmp_path / "walk.bin"
+    path.write_bytes(counts.tobytes())
+    # warm up through the start gate and the 8 warm-up steps unlocked; then lock every batch
+    warm = int(14 * rate / 32)
+    out = mp_run(ZERO_ALLOC.format(rate=rate, forward=forward, path=str(path), warm=warm))
+    # a MemoryError under heap_lock() would have ended the script with a traceback
+    parts = out.split()
+    assert parts[:2] == ["calibrated", "True"]
+    steps = int(parts[3])
+    assert steps >= sum(1 for c, _ in contacts if c > warm * 32) - 3
+    assert int(parts[5]) > 100
+
+
+def test_heap_lock_really_catches_allocation(mp_run):
+    # guards the test above: an allocating call under heap_lock() must fail
+    out = mp_run("import micropython\nmicropython.heap_lock()\ntry:\n  x = [1, 2]\n  r = 'no'\nexcept MemoryError:\n  r = 'yes'\nmicropython.heap_unlock()\nprint(r)")
+    assert out.strip() == "yes"
