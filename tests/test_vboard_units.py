@@ -325,3 +325,102 @@ except OSError as e:
     print(e.errno)
 """
     assert run_mp(code).split() == ["False", "False", "True", "19"]
+
+
+def test_asyncio_scheduling_on_the_scaled_clock_allocates_nothing():
+    # The firmware's asyncio main loop runs on vbtasks and the scaled poll: once warm, queuing,
+    # popping and waiting must not allocate (a board's C _asyncio does not).
+    code = """
+import sys, vbclock
+vbclock.setup(vbclock._real_us(), 4, 1, 0, None)
+import time, vbtasks, micropython
+q = vbtasks.TaskQueue()
+tasks = [vbtasks.Task(None, {}) for _ in range(4)]
+poll = vbclock.ScaledPoll()
+def cycle():
+    for t in tasks:
+        q.push(t, time.ticks_add(time.ticks_ms(), 5))
+    q.push(tasks[0])
+    q.remove(tasks[0])
+    while q.peek():
+        q.pop()
+    for _ in poll.ipoll(1):
+        pass
+cycle()
+micropython.heap_lock()
+try:
+    cycle()
+    r = 'no allocation'
+except MemoryError:
+    r = 'allocated'
+micropython.heap_unlock()
+print(r)
+"""
+    assert run_mp(code).strip() == "no allocation"
+
+
+def test_task_queue_orders_by_time_across_the_wrap():
+    code = """
+import vbclock
+vbclock.setup(vbclock._real_us(), 1, 1, (1 << 30) - 2, None)
+import vbtasks
+q = vbtasks.TaskQueue()
+names = {}
+for key, name in ((5, 'c'), ((1 << 30) - 1, 'b'), ((1 << 30) - 3, 'a'), (5, 'd')):
+    t = vbtasks.Task(None, {})
+    names[id(t)] = name
+    q.push(t, key)
+out = []
+while q.peek():
+    out.append(names[id(q.pop())])
+print(''.join(out))
+"""
+    assert run_mp(code).strip() == "abcd"  # wrap-aware order; equal times keep their queue order
+
+
+def test_asyncio_behaves_with_the_replacement_task_queue():
+    # gather, cancel, wait_for, Event and exceptions through vbtasks, on a 10x clock.
+    code = """
+import vbclock
+vbclock.setup(vbclock._real_us(), 10, 1, 0, None)
+import time, vbtasks
+vbtasks.install()
+import asyncio
+async def nap(ms):
+    t0 = time.ticks_ms()
+    await asyncio.sleep_ms(ms)
+    return time.ticks_diff(time.ticks_ms(), t0) >= ms
+async def forever():
+    try:
+        while True:
+            await asyncio.sleep_ms(50)
+    except asyncio.CancelledError:
+        return 'cancelled'
+async def boom():
+    raise ValueError('x')
+async def main():
+    out = [await asyncio.gather(nap(300), nap(100), nap(10))]
+    t = asyncio.create_task(forever())
+    await asyncio.sleep_ms(120)
+    t.cancel()
+    out.append(await t)
+    try:
+        await asyncio.wait_for(nap(5000), 0.2)
+    except asyncio.TimeoutError:
+        out.append('timeout')
+    ev = asyncio.Event()
+    async def setter():
+        await asyncio.sleep_ms(100)
+        ev.set()
+    asyncio.create_task(setter())
+    t0 = time.ticks_ms()
+    await ev.wait()
+    out.append(time.ticks_diff(time.ticks_ms(), t0) >= 100)
+    try:
+        await asyncio.create_task(boom())
+    except ValueError as e:
+        out.append(str(e))
+    return out
+print(asyncio.run(main()))
+"""
+    assert run_mp(code).strip() == "[[True, True, True], 'cancelled', 'timeout', True, 'x']"

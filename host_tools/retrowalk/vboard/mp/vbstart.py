@@ -58,11 +58,7 @@ def _setup(cfg):
     # tasks with real time) and its event-loop waits.
     import vbtasks
 
-    sys.modules["_asyncio"] = vbtasks
-    import asyncio.core
-
-    asyncio.core.select = vbclock.SelectModule
-    asyncio.core._io_queue.poller = vbclock.ScaledPoll()
+    vbtasks.install()
 
 
 def _mount_flash(cfg):

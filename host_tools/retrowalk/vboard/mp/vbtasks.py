@@ -3,45 +3,76 @@
 The unix port's C `_asyncio` stamps tasks with its own real-time ticks (when a task is queued
 to run now, and in cancel()), which cannot be mixed with the simulated ticks that asyncio's
 sleeps use. This module gives the same interface and behaviour on `time.ticks_ms` (the
-board's clock); vbstart installs it as sys.modules["_asyncio"] before asyncio is imported.
-The queue is a list kept in time order (a board runs a handful of tasks); equal times run
-in the order they were queued.
+board's clock); install() makes asyncio use it (before anything imports asyncio).
+The queue is an array of slots kept in time order (a board runs a handful of tasks); equal
+times run in the order they were queued.
 """
+
+import sys
 
 from time import ticks_ms as _ticks, ticks_diff as _ticks_diff
 
 _context = None  # asyncio.core's globals (cur_task, _task_queue, CancelledError), given by Task()
 
 
+def install():
+    """Put asyncio on the simulated clock: this task queue, and the scaled poll for its waits."""
+    import vbclock
+
+    sys.modules["_asyncio"] = sys.modules[__name__]
+    import asyncio.core
+
+    asyncio.core.select = vbclock.SelectModule
+    asyncio.core._io_queue.poller = vbclock.ScaledPoll()
+
+
 class TaskQueue:
-    """Tasks ordered by ph_key (ticks_ms at which each may run)."""
+    """Tasks ordered by ph_key (ticks_ms at which each may run); no allocation once it has grown."""
 
     def __init__(self):
-        self._q = []
+        self._q = [None] * 8  # slots; a list would shrink on pop and allocate again on push
+        self._n = 0
 
     def peek(self):
-        q = self._q
-        return q[0] if q else None
+        return self._q[0] if self._n else None
 
     def push(self, task, key=None):
         task.data = None
-        task.ph_key = _ticks() if key is None else key
+        if key is None:
+            key = _ticks()
+        task.ph_key = key
         q = self._q
-        i = len(q)
-        while i and _ticks_diff(q[i - 1].ph_key, task.ph_key) > 0:
+        n = self._n
+        if n == len(q):
+            q.extend([None] * n)
+        i = n
+        while i and _ticks_diff(q[i - 1].ph_key, key) > 0:
+            q[i] = q[i - 1]
             i -= 1
-        q.insert(i, task)
+        q[i] = task
+        self._n = n + 1
 
     def pop(self):
-        if not self._q:
+        n = self._n
+        if not n:
             raise IndexError("empty heap")
-        return self._q.pop(0)
+        q = self._q
+        task = q[0]
+        for i in range(1, n):
+            q[i - 1] = q[i]
+        q[n - 1] = None
+        self._n = n - 1
+        return task
 
     def remove(self, task):
         q = self._q
-        for i in range(len(q)):
+        n = self._n
+        for i in range(n):
             if q[i] is task:
-                del q[i]
+                for j in range(i + 1, n):
+                    q[j - 1] = q[j]
+                q[n - 1] = None
+                self._n = n - 1
                 return
 
 
