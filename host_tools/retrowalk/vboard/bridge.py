@@ -30,6 +30,7 @@ _READ = 65536
 _MAX_PENDING = 1 << 20  # output kept for a slow reader before the oldest is dropped
 _SIGINT_REARM_S = 0.5  # a second SIGINT before the first is handled would kill the unix port
 _CRASH_LIMIT = 3  # interpreters dying before boot in a row: give up
+_CONSOLE_LIMIT = 8 << 20  # console log size at which it moves to console.log.1
 
 
 def cook(data, after_cr=False):
@@ -58,6 +59,7 @@ class Bridge:
         self._prepare_boot = prepare_boot
         self._on_stop = on_stop  # on_stop(cause): the interpreter is gone (not called for soft resets)
         self._clock = clock  # the board's simulated clock: now_us(), speed (same epoch as the interpreter's)
+        self._console_path = console_path
         self._console = open(console_path, "ab", buffering=0) if console_path else None
         self.events = []  # (kind, detail) in order: boot, soft_reset, hard_reset, wdt_reset, crash, ...
         self.booted = threading.Event()
@@ -414,6 +416,10 @@ class Bridge:
     def _emit(self, data):
         if self._console:
             self._console.write(data)
+            if self._console.tell() > _CONSOLE_LIMIT:
+                self._console.close()
+                os.replace(self._console_path, str(self._console_path) + ".1")
+                self._console = open(self._console_path, "ab", buffering=0)
         if not self._connected:
             return
         if self._state in (vbfiles.M_FRIENDLY, vbfiles.M_EXEC) and self._kbd >= 0:
