@@ -109,8 +109,12 @@ class VirtualBoard:
         self.trace_path.touch()
         self.set_imu(self._imu_src, self._imu_rate)
         self._bridge = Bridge(self._prepare_boot, self._on_stop, self.clock, self.console_path)
-        self._bridge.start()
-        self.wait_booted()
+        try:
+            self._bridge.start()
+            self.wait_booted()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def close(self):

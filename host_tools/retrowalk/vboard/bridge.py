@@ -304,7 +304,7 @@ class Bridge:
             self.events.append(("power_off", None))
             return
         if action[0] == "crash" and self._crashes >= _CRASH_LIMIT:
-            self.dead = "the interpreter exited %d times before booting (exit status %s); see the console log" % (
+            self.dead = "the interpreter exited %d times before booting (exit status %s)" % (
                 self._crashes, proc.returncode)
             self.booted.set()
             return
