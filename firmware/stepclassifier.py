@@ -26,8 +26,9 @@ How it works (integer maths only; nothing allocates per sample):
   trade off in a fixed phase whichever way the walker faces, and walking backward reverses
   the travel. The facing direction is learned from the first forward steps (the warm-up) or
   taken from the configured axis; each step's cue is compared with it.
-- Each step's call waits for the next step: the direction switches only when two steps in a
-  row disagree with the current one, so a switch is recognised at its first or second step.
+- Each step's call waits for the next two steps: the direction switches only when three steps
+  in a row disagree with the current one, and the call lands on the first of them, so a switch
+  is recognised at its first or second step while single odd steps never flip it.
 - Steps taken while turning are never called backward: the step's mean yaw rate tops
   0.75 rad/s, or the strides on both sides of it (two steps each, so the pelvis's own swing
   cancels) turn faster than 0.5 rad/s.
@@ -56,7 +57,8 @@ _MIN_INT = const(10)  # shortest step interval: 0.38 s (156 steps/min)
 _MAX_INT = const(34)  # longest step interval inside a bout: 1.31 s (also the widest window)
 _END_GAP = const(52)  # no step for 2 s ends the bout
 _GATE = const(3)  # regular candidates needed to start a bout
-_CAL_STEPS = const(8)  # warm-up steps that define the facing direction (auto mounting)
+_CAL_MIN = const(4)  # warm-up steps before the facing direction is first estimated ...
+_CAL_STEPS = const(12)  # ... and the steps that refine it (auto mounting)
 
 # ---- thresholds in physical units, converted to counts at construction ----------------------
 _PROM_CMS2 = const(110)  # to start walking a peak rises 1.1 m/s² above the trough before it
@@ -467,7 +469,7 @@ class StepClassifier:
     def _step(self, c, s, yaw, height, qx, qy, qz):
         """An accepted step at bin c; the oldest waiting step is called once two follow it."""
         if self._np == 2:
-            self._decide(True)
+            self._decide(True, s)
         self._hold(self._np, c, s, yaw, height, qx, qy, qz)
         self._np += 1
 
@@ -482,26 +484,32 @@ class StepClassifier:
         self._pqz[j] = qz
         self._pprom = height
 
-    def _learn(self):
-        """Warm-up: the facing direction is the mean cue vector of the first forward steps."""
+    def _learn(self, s):
+        """Warm-up: the facing direction is the mean cue vector of the first forward steps.
+
+        A first estimate after _CAL_MIN steps; up to _CAL_STEPS steps refine it, each only if
+        its cue agrees with the estimate so far (s >= 0), so a walk that turns backward early
+        does not teach the opposite.
+        """
         qx = self._pqx[0]
         qy = self._pqy[0]
         qz = self._pqz[0]
-        if not qx and not qy and not qz:
+        if (not qx and not qy and not qz) or self._ncal >= _CAL_STEPS or (self.calibrated and s < 0):
             return
         self._calx += qx
         self._caly += qy
         self._calz += qz
         self._ncal += 1
-        if self._ncal == _CAL_STEPS and self._unit(self._calx, self._caly, self._calz):
+        if self._ncal >= _CAL_MIN and self._unit(self._calx, self._caly, self._calz):
             self._set_facing(self._qx, self._qy, self._qz)
 
-    def _decide(self, more):
+    def _decide(self, more, s2=0):
         """Call the oldest waiting step.
 
-        The direction switches when this step and the next both disagree with it and the
-        walk goes on after them (more=True): the last steps before stopping brake the body,
-        which mimics the other direction, so they never switch it.
+        The direction switches when this step, the next and the one after (cue s2, when
+        more=True) all disagree with it. The call still lands on the first of them, so a
+        switch is recognised at its first step; and the last steps before stopping, which brake
+        the body and so mimic the other direction, or a stumble, never switch it.
         """
         y0 = self._pyaw[0]
         a = y0 + self._prev_yaw  # twice the stride's mean yaw rate, with the step before ...
@@ -510,15 +518,15 @@ class StepClassifier:
         turning = (y0 > self._turn or y0 < -self._turn or
                    ((a > lim or a < -lim) and (b > lim or b < -lim)))
         self._prev_yaw = y0
-        if not self.calibrated and not turning:
-            self._learn()
+        if self._fixed < 0 and not turning:
+            self._learn(self._ps[0])
         s = self._ps[0]
         s1 = self._ps[1] if self._np > 1 else 0
         if more:
             if self._dir == FORWARD:
-                if s < -_SWITCH and s1 < -_SWITCH:
+                if s < -_SWITCH and s1 < -_SWITCH and s2 < -_SWITCH:
                     self._dir = BACKWARD
-            elif s > _SWITCH and s1 > _SWITCH:
+            elif s > _SWITCH and s1 > _SWITCH and s2 > _SWITCH:
                 self._dir = FORWARD
         d = FORWARD if turning else self._dir
         # confidence: how strongly this step and the next agree with the call, 0..100
