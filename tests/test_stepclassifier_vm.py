@@ -65,7 +65,13 @@ def batch(lock):
     if lock:
         micropython.heap_lock()
     try:
-        c.feed_batch(buf, n)
+        if {per_sample}:
+            j = 0
+            while j < 6 * n:
+                c.feed(buf[j], buf[j + 1], buf[j + 2], buf[j + 3], buf[j + 4], buf[j + 5])
+                j += 6
+        else:
+            c.feed_batch(buf, n)
         while c.available():
             c.pop()
             if lock:
@@ -85,14 +91,15 @@ print('calibrated', c.calibrated, 'steps', steps, 'batches', locked)
 
 
 @pytest.mark.parametrize("forward", [None, "'+x'"])
-def test_zero_heap_allocation_per_sample(mp_run, tmp_path, forward):
+@pytest.mark.parametrize("per_sample", [False, True])
+def test_zero_heap_allocation_per_sample(mp_run, tmp_path, forward, per_sample):
     rate = 104
     counts, n, contacts = gs.build(SEGMENTS, rate=rate)
     path = tmp_path / "walk.bin"
     path.write_bytes(counts.tobytes())
     # warm up through the start gate and the 8 warm-up steps unlocked; then lock every batch
     warm = int(14 * rate / 32)
-    out = mp_run(ZERO_ALLOC.format(rate=rate, forward=forward, path=str(path), warm=warm))
+    out = mp_run(ZERO_ALLOC.format(rate=rate, forward=forward, path=str(path), warm=warm, per_sample=per_sample))
     # a MemoryError under heap_lock() would have ended the script with a traceback
     parts = out.split()
     assert parts[:2] == ["calibrated", "True"]
