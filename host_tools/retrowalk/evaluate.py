@@ -181,10 +181,12 @@ class Score:
             elif d == "turn":
                 self.turn += 1
                 self.turn_bwd += pred[i][1] == "backward"
+        # steps counted while the recording is labelled `still` and no contact is annotated near
+        # (the labels are coarse: a walk's first and last contacts often sit in a still span)
         rate = trial.rate
-        for p in pred:
+        for i, p in enumerate(pred):
             k = min(len(trial.labels) - 1, max(0, int(round(p[0] * rate))))
-            if trial.labels[k] == "still":
+            if trial.labels[k] == "still" and i not in m:
                 self.still_steps += 1
         for need in switch_latencies(truth, call):
             self.switches += 1
