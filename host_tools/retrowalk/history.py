@@ -1,0 +1,185 @@
+"""The walk history on the laptop: one SQLite file holding every log pulled from every board.
+
+A log is stored once per (board unique id, sha256 of its bytes): pulling again stores nothing
+twice. The file's bytes are kept as pulled (the truth; reports decode them again), with a few
+facts decoded at import for quick listings. Commits are durable (synchronous=FULL) before a
+pull deletes the log from its board.
+"""
+
+import json
+import os
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from .errors import RetrowalkError
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS boards (
+    uid TEXT PRIMARY KEY,            -- hex of machine.unique_id()
+    first_seen TEXT NOT NULL,        -- ISO local time of the first pull
+    last_seen TEXT NOT NULL,
+    info TEXT NOT NULL               -- JSON: the board's last probe line (firmware, MicroPython ...)
+);
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY,          -- the walk number shown to users (retrowalk report ID)
+    board_uid TEXT NOT NULL REFERENCES boards(uid),
+    sha256 TEXT NOT NULL,            -- of data
+    file_name TEXT NOT NULL,         -- its name on the board, e.g. 000012.rwl
+    kind TEXT,                       -- walk, capture, or NULL when no header could be read
+    walk_no INTEGER,                 -- the board's file number (header)
+    started TEXT,                    -- ISO local time of the start from the header, NULL if unset
+    pulled_at TEXT NOT NULL,         -- ISO local time
+    size INTEGER NOT NULL,
+    complete INTEGER NOT NULL,       -- 1 when the log has its end record
+    end_reason TEXT,
+    steps_forward INTEGER,
+    steps_backward INTEGER,
+    duration_s REAL,
+    warnings TEXT NOT NULL,          -- JSON list of the reader's warnings
+    data BLOB NOT NULL,              -- the file as pulled
+    UNIQUE (board_uid, sha256)
+);
+CREATE INDEX IF NOT EXISTS logs_started ON logs (started);
+"""
+
+# Columns of a log row other than data, in listing order.
+COLUMNS = ("id", "board_uid", "sha256", "file_name", "kind", "walk_no", "started", "pulled_at", "size",
+           "complete", "end_reason", "steps_forward", "steps_backward", "duration_s", "warnings")
+
+
+def default_path():
+    """The history file in the user's data directory (platformdirs)."""
+    import platformdirs
+    return Path(platformdirs.user_data_dir("retrowalk", appauthor=False)) / "history.sqlite"
+
+
+def now_iso():
+    """The laptop's local time, ISO 8601 to the second."""
+    return datetime.now().replace(microsecond=0).isoformat()
+
+
+class History:
+    """An open history database: `with History(path) as h: ...`."""
+
+    def __init__(self, path=None):
+        self.path = Path(path) if path else default_path()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(self.path), timeout=30)
+        except (OSError, sqlite3.Error) as e:
+            raise RetrowalkError("%s: cannot open the walk history: %s" % (self.path, e)) from None
+        self.db.row_factory = sqlite3.Row
+        try:
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            with self.db:
+                self.db.executescript(_SCHEMA)
+                row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                if row is None:
+                    self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                elif row[0] != str(SCHEMA_VERSION):
+                    raise RetrowalkError("%s: history format %s, this retrowalk reads %d" % (
+                        self.path, row[0], SCHEMA_VERSION), hint="update retrowalk")
+        except sqlite3.DatabaseError as e:
+            self.db.close()
+            raise RetrowalkError("%s: not a retrowalk history (%s)" % (self.path, e),
+                                 hint="name another file with --db") from None
+
+    def close(self):
+        self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- writing -----------------------------------------------------------------------------
+    def see_board(self, uid, info):
+        """Record that board `uid` was seen now, with its probe/status line `info` (dict)."""
+        now = now_iso()
+        with self.db:
+            self.db.execute("INSERT INTO boards (uid, first_seen, last_seen, info) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT(uid) DO UPDATE SET last_seen=excluded.last_seen, info=excluded.info",
+                            (uid, now, now, json.dumps(info, sort_keys=True)))
+
+    def has(self, uid, sha256):
+        """True when this board's log with this hash ("<hex>" or "sha256:<hex>") is stored."""
+        sha256 = sha256.split(":", 1)[-1]
+        return self.db.execute("SELECT 1 FROM logs WHERE board_uid=? AND sha256=?", (uid, sha256)).fetchone() is not None
+
+    def add(self, uid, file_name, data, facts):
+        """Store one log in its own committed transaction; -> (id, True) or (id of the copy, False).
+
+        facts: kind, walk_no, started, complete, end_reason, steps_forward, steps_backward,
+        duration_s, warnings (list), from the decoded log.
+        """
+        import hashlib
+        sha = hashlib.sha256(data).hexdigest()
+        with self.db:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO logs (board_uid, sha256, file_name, kind, walk_no, started, pulled_at, size,"
+                " complete, end_reason, steps_forward, steps_backward, duration_s, warnings, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (uid, sha, file_name, facts.get("kind"), facts.get("walk_no"), facts.get("started"), now_iso(),
+                 len(data), 1 if facts.get("complete") else 0, facts.get("end_reason"), facts.get("steps_forward"),
+                 facts.get("steps_backward"), facts.get("duration_s"), json.dumps(facts.get("warnings", [])),
+                 sqlite3.Binary(data)))
+            new = cur.rowcount == 1
+        row = self.db.execute("SELECT id FROM logs WHERE board_uid=? AND sha256=?", (uid, sha)).fetchone()
+        return row[0], new
+
+    # -- reading -----------------------------------------------------------------------------
+    def logs(self, kind=None, ids=None):
+        """Log rows (dicts without data), oldest first (by start time, else pull time)."""
+        q = "SELECT %s FROM logs" % ", ".join(COLUMNS)
+        where, args = [], []
+        if kind is not None:
+            where.append("kind=?")
+            args.append(kind)
+        if ids is not None:
+            ids = [int(i) for i in ids]
+            where.append("id IN (%s)" % ",".join("?" * len(ids)) if ids else "0")
+            args += ids
+        if where:
+            q += " WHERE " + " AND ".join(where)
+        q += " ORDER BY COALESCE(started, pulled_at), id"
+        out = []
+        for r in self.db.execute(q, args):
+            d = dict(r)
+            d["warnings"] = json.loads(d["warnings"])
+            out.append(d)
+        return out
+
+    def get(self, log_id):
+        """One log row with its data (bytes); RetrowalkError if there is none."""
+        r = self.db.execute("SELECT %s, data FROM logs WHERE id=?" % ", ".join(COLUMNS), (int(log_id),)).fetchone()
+        if r is None:
+            raise RetrowalkError("no walk %s in the history %s" % (log_id, self.path), hint="`retrowalk walks` lists them")
+        d = dict(r)
+        d["warnings"] = json.loads(d["warnings"])
+        d["data"] = bytes(d["data"])
+        return d
+
+    def data(self, log_id):
+        """The bytes of one log."""
+        return self.get(log_id)["data"]
+
+    def boards(self):
+        """Board rows (dicts, info decoded)."""
+        out = []
+        for r in self.db.execute("SELECT uid, first_seen, last_seen, info FROM boards ORDER BY first_seen"):
+            d = dict(r)
+            d["info"] = json.loads(d["info"])
+            out.append(d)
+        return out
+
+
+def describe_path(path):
+    """The history path as shown to users (with ~ for the home directory)."""
+    p = str(path)
+    home = os.path.expanduser("~")
+    return "~" + p[len(home):] if home != "/" and p.startswith(home + os.sep) else p

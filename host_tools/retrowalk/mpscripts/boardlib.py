@@ -1,0 +1,180 @@
+# Helpers the host sends to a board once per connection (raw REPL, then called by name).
+# Runs on any MicroPython port (no firmware needed); each helper prints lines that the host
+# parses without eval. Binary data travels as base64 lines: raw bytes could hold the raw
+# REPL's control characters (0x04 ends the output).
+import os
+import sys
+import binascii
+
+try:
+    import hashlib
+except ImportError:
+    hashlib = None
+
+_CHUNK = 768  # file bytes per base64 line (1024 characters)
+
+
+_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:+/-"
+
+
+def _q(v):
+    # A value for a key=value line: bytes outside _SAFE as %XX (boardinfo.py's format; this
+    # file runs before the firmware is installed, so it cannot import boardinfo.quote).
+    return "".join([chr(b) if b in _SAFE else "%%%02X" % b for b in str(v).encode()])
+
+
+def rw_probe():
+    """One line: mpy, mp (MicroPython version), machine, uid, fs_total, fs_free (bytes), fw, rtc."""
+    import time
+    impl = sys.implementation
+    v = impl.version
+    try:
+        import machine
+        uid = binascii.hexlify(machine.unique_id()).decode()
+    except Exception:
+        uid = ""
+    try:
+        st = os.statvfs("/")
+        total = st[0] * st[2]
+        free = st[0] * st[3]
+    except Exception:
+        total = free = -1
+    try:
+        import version
+        fw = version.VERSION
+    except Exception:
+        fw = ""
+    t = time.localtime()
+    try:
+        name = os.uname().machine
+    except Exception:
+        name = getattr(impl, "_machine", "")
+    print("mpy=%d mp=%d.%d.%d uid=%s fs_total=%d fs_free=%d fw=%s rtc=%04d-%02d-%02dT%02d:%02d:%02d machine=%s"
+          % (getattr(impl, "_mpy", 0), v[0], v[1], v[2], _q(uid), total, free, _q(fw),
+             t[0], t[1], t[2], t[3], t[4], t[5], _q(name)))
+
+
+def rw_set_rtc(y, mo, d, wd, h, mi, s):
+    """Set the RTC (local time, weekday 0 = Monday, as `mpremote rtc --set` does)."""
+    import machine
+    machine.RTC().datetime((y, mo, d, wd, h, mi, s, 0))
+
+
+def _hash(path):
+    buf = bytearray(512)
+    mv = memoryview(buf)
+    n_all = 0
+    if hashlib is not None:
+        h = hashlib.sha256()
+    else:
+        crc = 0
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            n_all += n
+            if hashlib is not None:
+                h.update(mv[:n])
+            else:
+                crc = binascii.crc32(mv[:n], crc)
+    if hashlib is not None:
+        return "sha256:" + binascii.hexlify(h.digest()).decode(), n_all
+    return "crc32:%08x" % (crc & 0xFFFFFFFF), n_all
+
+
+def rw_files(names):
+    """One line per name: F <name> <size> <hash>, or F <name> - - when it is absent."""
+    for name in names:
+        try:
+            hv, n = _hash(name)
+            print("F", name, n, hv)
+        except OSError:
+            print("F", name, "-", "-")
+
+
+def rw_read(path):
+    """The file as base64 lines, then E <bytes sent>."""
+    buf = bytearray(_CHUNK)
+    mv = memoryview(buf)
+    w = sys.stdout.write
+    total = 0
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            total += n
+            w(binascii.b2a_base64(mv[:n]))
+    print("E", total)
+
+
+_wf = None
+
+
+def rw_open(path):
+    """Start writing `path` (replaced)."""
+    global _wf
+    _wf = open(path, "wb")
+
+
+def rw_put(b64):
+    """Append base64 data to the file being written."""
+    _wf.write(binascii.a2b_base64(b64))
+
+
+def rw_close(path, final):
+    """Close the file written to `path`, rename it to `final`, print its hash."""
+    global _wf
+    _wf.close()
+    _wf = None
+    try:
+        os.remove(final)
+    except OSError:
+        pass
+    os.rename(path, final)
+    hv, n = _hash(final)
+    print("F", final, n, hv)
+
+
+def rw_remove(names):
+    """Remove files; print R <name> for each one removed."""
+    for name in names:
+        try:
+            os.remove(name)
+            print("R", name)
+        except OSError:
+            pass
+
+
+def rw_ls(path):
+    """One line per entry of directory `path`: D|F <size> <name>."""
+    for e in os.ilistdir(path):
+        kind = "D" if e[1] & 0x4000 else "F"
+        size = e[3] if len(e) > 3 else 0
+        print(kind, size, e[0])
+
+
+def rw_logs():
+    """Finish logs cut short, then one line per finished log: L <size> <hash> <name>."""
+    import logstore
+    s = logstore.Store()
+    s.boot()
+    for name, size in s.list():
+        print("L", size, s.hash(name), name)
+
+
+def rw_log_read(name):
+    """A finished log as base64 lines (see rw_read)."""
+    import logstore
+    rw_read(logstore.Store().root + "/" + name)
+
+
+def rw_log_delete(name):
+    """Delete a finished log (the host stored it); print D <name>."""
+    import logstore
+    try:
+        logstore.Store().delete(name)
+    except OSError:
+        pass  # already gone (a pull cut after the delete)
+    print("D", name)

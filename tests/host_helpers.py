@@ -1,0 +1,98 @@
+"""Helpers for the host-tool tests: walk/capture files made with the board's own writer, a flashed virtual board."""
+
+import io
+
+from retrowalk import fw, flasher
+from retrowalk.link import Link
+from retrowalk.vboard import VirtualBoard
+
+W = fw.load("walklog")
+RATE = 104
+
+
+class _Keep(io.BytesIO):
+    """A file whose bytes survive close()."""
+
+    def close(self):
+        pass
+
+
+def walk_bytes(walk_no=1, start=(2025, 3, 3, 10, 0, 0), steps=(), segments=(), cues=(), pauses=(), end=None,
+               board_id=b"\x01\x02\x03\x04\x05\x06\x07\x08", program_name="test"):
+    """A walk log written by firmware/walklog.WalkWriter, as the board writes it.
+
+    steps: (t, "forward"|"backward", conf); segments: (t, index, SEG kind name, planned, unit name);
+    cues: (t, pattern id); pauses: (t_pause, t_resume); end: (t, reason name) or None (cut short).
+    Records are written in time order (sample indices).
+    """
+    f = _Keep()
+    w = W.WalkWriter(f, RATE, board_id=board_id, chip="LSM6DSOX", start=start, firmware="0.1.0",
+                     program_name=program_name, program=b"{}", walk_no=walk_no)
+    events = []
+    for t, d, c in steps:
+        events.append((t, 1, lambda t=t, d=d, c=c: w.step(t, W.BACKWARD if d == "backward" else W.FORWARD, c)))
+    for t, i, kind, planned, unit in segments:
+        events.append((t, 0, lambda t=t, i=i, k=kind, p=planned, u=unit: w.segment(
+            t, i, W.SEGMENT_KINDS.index(k), p, W.UNITS.index(u))))
+    for t, pid in cues:
+        events.append((t, 2, lambda t=t, pid=pid: w.cue(t, pid)))
+    for a, b in pauses:
+        events.append((a, 3, lambda a=a: w.pause(a)))
+        events.append((b, 4, lambda b=b: w.resume(b)))
+    for t, _, fn in sorted(events, key=lambda e: (e[0], e[1])):
+        fn()
+        w.poll(t)
+    if end is not None:
+        w.end(end[0], W.END_REASONS.index(end[1]), 1000 * end[0] // RATE)
+    w.close()
+    return f.getvalue()
+
+
+def simple_walk(walk_no=1, n_fwd=40, n_bwd=20, start=(2025, 3, 3, 10, 0, 0), board_id=b"\x01" * 8):
+    """A finished walk: n_fwd forward steps then n_bwd backward steps, one every 52 samples (0.5 s)."""
+    steps = [(52 * (i + 1), "forward", 90) for i in range(n_fwd)]
+    steps += [(52 * (n_fwd + i + 1), "backward", 80) for i in range(n_bwd)]
+    end_t = 52 * (n_fwd + n_bwd + 1)
+    return walk_bytes(walk_no, start, steps, segments=[(0, 0, "warmup", 60, "s"), (52 * n_fwd + 26, 1, "backward", 30, "s")],
+                      end=(end_t, "finished"), board_id=board_id)
+
+
+def capture_bytes(samples, walk_no=1, rate=RATE, label="", lost_after=None, lost=0):
+    """A raw capture of `samples` [(ax, ay, az, gx, gy, gz) counts]; optionally `lost` samples
+    dropped (an overrun) after sample index `lost_after`."""
+    from array import array
+
+    f = _Keep()
+    w = W.CaptureWriter(f, rate, chip="LSM6DSOX", start=(2025, 3, 3, 9, 0, 0), board_id=b"\x01" * 8,
+                        walk_no=walk_no, label=label)
+    for i, s in enumerate(samples):
+        w.samples(array("h", s), 1)
+        if lost_after is not None and i == lost_after:
+            w.overrun(0, lost)
+    w.end()
+    w.close()
+    return f.getvalue()
+
+
+def start_board(workdir, uid=None, speed=1.0, flash_firmware=True):
+    """A started VirtualBoard (the caller closes it), flashed with the real firmware by flasher.flash."""
+    vb = VirtualBoard(workdir, board="virtual", uid=uid, speed=speed, rtc_battery=True)
+    vb.start()
+    if flash_firmware:
+        flasher.flash(port=vb.port, board="virtual", say=lambda s: None)
+    return vb
+
+
+def put_logs(port, logs):
+    """Put {name: bytes} into the board's /walks (the log store) through a Link."""
+    with Link(port) as link:
+        link.run("import os\ntry:\n os.mkdir('/walks')\nexcept OSError:\n pass")
+        for name, data in logs.items():
+            link.write_file("/walks/" + name, data)
+
+
+def board_logs(port):
+    """{name: size} of the board's /walks directory."""
+    with Link(port) as link:
+        return {n: s for n, d, s in link.listdir("/walks") if not d} if "walks" in [
+            n for n, d, _ in link.listdir("/") if d] else {}
