@@ -354,10 +354,12 @@ class StepClassifier:
                     self._hold(self._np - 1, c, self._s, self._yaw_step, self._height,
                                self._qx, self._qy, self._qz)
                 return
-            if gap <= _MAX_INT:
+            if gap <= 2 * self._interval:
                 self._interval += (gap - self._interval) >> 2
-            self._step(c, self._s, self._yaw_step, self._height, self._qx, self._qy, self._qz)
-            return
+                self._step(c, self._s, self._yaw_step, self._height, self._qx, self._qy, self._qz)
+                return
+            # the rhythm broke (a pause, or shuffling after stopping): a new bout must pass the gate
+            self._end_bout()
         self._gate(c)
 
     def _cue(self, c):
