@@ -5,7 +5,7 @@
         or the sensor axis that points forward when worn: '+x' '-x' '+y' '-y' '+z' '-z'.
     c.feed(ax, ay, az, gx, gy, gz)      one sample, counts (int16)
     c.feed_batch(buf, n)                n samples from array('h') buf laid out ax,ay,az,gx,gy,gz
-    c.flush()                           end of data: emit the step still held for look-ahead
+    c.flush()                           end of data: call the steps still held for look-ahead
     while c.available():
         k = c.pop()                     slot index into the event ring:
         c.ev_sample[k]                  sample index (0 = first sample fed) of the foot contact
@@ -123,7 +123,6 @@ class StepClassifier:
         self._peak_walk = _PEAK_WALK_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._turn = _TURN_MRAD * 57296 // gyro_udps_per_lsb
         self._turn_stride = _TURN_STRIDE_MRAD * 57296 // gyro_udps_per_lsb
-        self._one_g = 1000000 // accel_ug_per_lsb
         # events out
         self.ev_sample = array("i", bytes(4 * _EVENTS))
         self.ev_dir = bytearray(_EVENTS)
@@ -281,7 +280,7 @@ class StepClassifier:
         self._ux = (gx << _Q) // m
         self._uy = (gy << _Q) // m
         self._uz = (gz << _Q) // m
-        if self._fixed >= 0 and not self._fx and not self._fy and not self._fz:
+        if self._fixed >= 0:  # follow the horizontal plane as the clip's tilt settles
             self._fixed_facing()
 
     def _fixed_facing(self):
