@@ -16,6 +16,8 @@ Schema, version 1 (keys not listed are errors, so typos never pass silently):
       "stride_m": {"forward": 0.70, "backward": 0.45},         metres per step, for distance_m
       "pause_after_s": 4,                             auto-pause after this long without steps
       "wrong_direction_steps": 4,                     cue after this many steps the wrong way (0 = never)
+      "mode": "walk",                                 "walk" (default) or "capture": a press records raw
+      "label": "backward, grass",                     IMU samples instead (label kept in the capture)
       "progression": {                                optional: grow the walk week by week
         "start_date": "2025-03-03",                   the day the program starts (YYYY-MM-DD)
         "every_days": 7,                              one step of growth per this many days
@@ -23,6 +25,10 @@ Schema, version 1 (keys not listed are errors, so typos never pass silently):
         "repeat_add": 0, "repeat_max": 4              per step, added to `repeat`
       }
     }
+
+A capture program ({"version": 1, "mode": "capture", "label": "..."}) needs no segments: the
+board's button then starts and ends raw captures (see app.py). Its normalised form has only
+version, name, mode and label.
 
 Each segment has exactly one end condition: `time_s` (seconds of walking; standing still does
 not count), `steps` (steps in the segment's direction) or `distance_m` (steps in the segment's
@@ -44,6 +50,7 @@ MAX_SEGMENTS = 10        # entries in "segments"
 MAX_REPEAT = 100
 MAX_PLAN = 200           # repeat x len(segments): entries the coach preallocates
 MAX_NAME = 40
+MODES = ("walk", "capture")
 STRIDE_RANGE_M = (0.1, 2.0)
 PAUSE_RANGE_S = (1, 60)
 MAX_WRONG_STEPS = 50
@@ -62,7 +69,7 @@ _END_LIMITS = {"time_s": (1, MAX_TIME_S, False), "steps": (1, MAX_STEPS, True),
 _END_UNITS = {"time_s": "s", "steps": "steps", "distance_m": "m"}
 
 _TOP_KEYS = ("version", "name", "warmup", "segments", "repeat", "cooldown", "stride_m",
-             "pause_after_s", "wrong_direction_steps", "progression")
+             "pause_after_s", "wrong_direction_steps", "progression", "mode", "label")
 _SEGMENT_KEYS = ("direction", "time_s", "steps", "distance_m")
 _STRIDE_KEYS = ("forward", "backward")
 _PROGRESSION_KEYS = ("start_date", "every_days", "backward_add", "backward_max",
@@ -251,6 +258,22 @@ def validate(data):
     if not isinstance(name, str) or len(name) > MAX_NAME:
         _fail("name", "must be a text of at most %d characters" % MAX_NAME, name)
     out["name"] = name
+    mode = data.get("mode", "walk")
+    if mode not in MODES:
+        _fail("mode", 'must be "walk" or "capture"', mode)
+    label = data.get("label", "")
+    if not isinstance(label, str) or len(label) > MAX_NAME:
+        _fail("label", "must be a text of at most %d characters" % MAX_NAME, label)
+    if mode == "capture":
+        for key in data:
+            if key not in ("version", "name", "mode", "label"):
+                _fail(key, "a capture program has only version, name, mode and label")
+        out["mode"] = mode
+        out["label"] = label
+        return out
+    if "label" in data:
+        _fail("label", 'only a capture program ("mode": "capture") has a label')
+    out["mode"] = mode
     warmup = data.get("warmup")
     if warmup is not None:
         warmup = _segment(warmup, "warmup", FORWARD)
@@ -300,6 +323,8 @@ def periods_since_start(program, today):
 
 def apply_progression(program, today):
     """The effective program for `today` (y, m, d): a normalised program without a progression."""
+    if program.get("mode") == "capture":
+        return dict(program)
     n = periods_since_start(program, today)
     prog = program.get("progression")
     out = dict(program)
@@ -405,6 +430,19 @@ def load_file(path="/program.json"):
         return default_program(), "%s: %s" % (path, e)
 
 
+def walk_order(program):
+    """The segments in the order they are walked: [(part, segment)], part "warmup"/"main"/"cooldown"."""
+    out = []
+    if program["warmup"]:
+        out.append(("warmup", program["warmup"]))
+    for _ in range(program["repeat"]):
+        for seg in program["segments"]:
+            out.append(("main", seg))
+    if program["cooldown"]:
+        out.append(("cooldown", program["cooldown"]))
+    return out
+
+
 def _clock(seconds):
     return "%d:%02d" % (seconds // 60, seconds % 60)
 
@@ -426,6 +464,10 @@ def describe(program):
     lines = []
     if program["name"]:
         lines.append(program["name"])
+    if program.get("mode") == "capture":
+        lines.append("raw capture%s: a press starts and ends a recording of IMU samples"
+                     % (' "%s"' % program["label"] if program["label"] else ""))
+        return lines
     if program["warmup"]:
         lines.append("warm-up: " + _describe_segment(program["warmup"]))
     lines.append("%d x [%s]" % (program["repeat"], ", ".join(_describe_segment(s) for s in program["segments"])))

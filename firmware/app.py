@@ -1,0 +1,419 @@
+"""The retrowalk application: idle -> walk or capture -> idle, driven by the button.
+
+Hardware comes in as `hw` (built by main.py from the board file; tests pass fakes):
+    hw.rate_hz        IMU sample rate (Hz) from the board file
+    hw.forward        the board file's mount axis ("+x" ... "-z"), None to learn it ("auto")
+    hw.mount_vector   that axis as a unit vector x4096, None for "auto"
+    hw.open_imu()     -> a configured lsm6ds.LSM6DS (powers the chip first); OSError if absent
+    hw.motor          on()/off();  hw.led: on()/off() or None;  hw.button: button.PinButton
+    hw.board_id       bytes (machine.unique_id())
+    hw.arm_watchdog() start the watchdog (a no-op where the port or board has none);
+    hw.watchdog       the running watchdog (feed()) or None
+    hw.reset()        hard reset (machine.reset)
+
+Button: in idle a short press starts a walk (a capture if the program's mode is "capture"),
+a long press starts a raw capture. During a walk a short press pauses / resumes and a long
+press ends it; any press ends a capture. The program ending, the log filling the flash
+(the coaching goes on without a log) and standing still (auto-pause) come from the coach
+and the session (session.py).
+
+Watchdog: armed when a walk or capture starts and fed by the main loop. It cannot be
+stopped on rp2/esp32 and keeps running through a soft reset, so a host on the REPL would be
+reset under its feet: after a walk the board does a hard reset once its last cue has played
+(so it idles with no watchdog, ready for `retrowalk pull`), and a Ctrl-C during a walk
+(KeyboardInterrupt) closes the log, then main.py resets at once.
+
+IMU: absent at boot -> OSError out of App.boot() after IMU_RETRIES tries (main.py buzzes
+ERROR, logs it and waits). A bus error during a walk is logged (walk log error record with
+code ERR_IMU, and the error log), the chip is restarted, and after IMU_RETRIES failures in a
+row the walk ends with END_ERROR. The IMU is powered down while idle.
+
+RAM: the modules a walk needs (session, stepclassifier, coach, walklog, logstore) are
+imported when the first walk starts, and the ones only boot needs (program, logstore,
+walklog) are dropped after boot, so an idle board holds only what idling needs.
+
+Error codes in walk log error records: ERR_IMU (IMU bus error), ERR_PROGRAM (the program
+file was refused; the default program ran).
+"""
+
+import gc
+import sys
+from micropython import const
+
+try:
+    import asyncio
+except ImportError:  # CPython without asyncio: only the synchronous parts are used
+    asyncio = None
+
+import haptics
+from button import NONE, SHORT, LONG, ticks_ms, ticks_diff, sleep_ms
+from version import VERSION
+
+IDLE = const(0)
+WALK = const(1)
+CAPTURE = const(2)
+STATE_NAMES = ("idle", "walk", "capture")
+
+SERVICE_MS = 200  # FIFO service period: ~21 samples at 104 Hz; the FIFO holds 2.4 s or more
+BUTTON_MS = 10
+IMU_RETRIES = 3
+RETRY_MS = 200
+
+ERR_IMU = const(1)
+ERR_PROGRAM = const(3)
+
+PROGRAM_FILE = "/program.json"
+
+
+def _sleep(ms):
+    s = getattr(asyncio, "sleep_ms", None)
+    return s(ms) if s else asyncio.sleep(ms / 1000)
+
+
+def _heap():
+    # Bytes of heap in use after a collection (0 on CPython, which has no gc.mem_alloc).
+    gc.collect()
+    return gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0
+
+
+def _drop(names):
+    # Forget modules so their RAM can be collected (a later import loads them again).
+    for n in names:
+        sys.modules.pop(n, None)
+
+
+def _error(text):
+    import errlog
+    errlog.write(text)
+
+
+def _localtime():
+    try:
+        import time
+        return time.localtime()
+    except Exception:  # a port without a calendar clock
+        return None
+
+
+class Program:
+    """What the app keeps of the program file: its JSON and what the log needs (see progload)."""
+
+    def __init__(self, json_bytes, name, mode, label, plan, error):
+        self.json = json_bytes  # the normalised program, with today's progression applied
+        self.name = name
+        self.mode = mode  # "walk" or "capture"
+        self.label = label  # capture label
+        self.plan = plan  # (kinds, units, planned) per walked segment, for the log
+        self.error = error  # why the program file was refused (the default runs), or None
+
+    def program(self):
+        """The normalised program (a new dict: the coach reads it once)."""
+        import json
+        return json.loads(self.json)
+
+
+def load_program(path=PROGRAM_FILE, today=None):
+    """The Program from the board's program file (progload.load); the modules that did the
+    work are dropped afterwards (~20 KB of RAM on the unix port)."""
+    import progload
+    if today is None:
+        t = _localtime()
+        today = t[:3] if t else (2000, 1, 1)
+    out = progload.load(Program, path, today)
+    del progload
+    _drop(("progload", "program"))
+    gc.collect()
+    return out
+
+
+class App:
+    """The board application; see the module docstring."""
+
+    def __init__(self, hw, program, store=None):
+        """store: a logstore.Store (tests); None = the board's /walks, opened when needed."""
+        self.hw = hw
+        self.prog = program
+        self._store = store
+        self._own_store = store is None
+        self.rate_hz = hw.rate_hz
+        self.forward = hw.forward
+        self.state = IDLE
+        self.session = None
+        self.imu = None
+        self.player = None
+        self.reset_pending = False
+        self.walks = 0  # walks and captures finished since boot
+        self.last_log = None  # file name of the last log closed
+        self.heap = {}  # gc.mem_alloc() once idle after boot, and once while walking
+        self._t0 = 0
+        self._imu_fail = 0
+        self._crash = None  # an exception from the button or LED task, raised by the main loop
+
+    def store(self):
+        """The log store (logstore.Store), imported on first use."""
+        if self._store is None:
+            from logstore import Store
+            self._store = Store()
+        return self._store
+
+    # -- boot ------------------------------------------------------------------------------
+    def boot(self):
+        """Recover the log store, find the IMU (IMU_RETRIES tries) and power it down; OSError if absent."""
+        sealed = self.store().boot()
+        if sealed:
+            _error("logs recovered at boot: %s" % " ".join(sealed))
+        if self.prog.error:
+            _error("program refused, default program used: %s" % self.prog.error)
+        last = None
+        for _ in range(IMU_RETRIES):
+            try:
+                self.imu = self.hw.open_imu()
+                break
+            except OSError as e:
+                last = e
+                sleep_ms(RETRY_MS)
+        if self.imu is None:
+            raise OSError("IMU: %s" % (last.args[0] if last.args else last))
+        self.imu.power_down()
+        if self._own_store:
+            self._store = None  # idle needs no store: drop it until the first walk
+            _drop(("logstore", "walklog", "stepclassifier", "errlog"))
+        self.heap["boot"] = _heap()
+
+    # -- starting and ending ---------------------------------------------------------------
+    def start_walk(self):
+        """Start a coached walk now (the IMU restarts: its next sample is sample 0)."""
+        if self.prog.mode == "capture":
+            return self.start_capture()
+        import session
+        gc.collect()
+        self.imu.configure()
+        log = self._new_log(self.store().new_walk, rate_hz=self.rate_hz, mount=self.hw.mount_vector,
+                            program_name=self.prog.name, program=self.prog.json)
+        s = session.WalkSession(self.imu, log, self.prog.program(), self.prog.plan, self.rate_hz,
+                                self.forward)
+        if self.prog.error:
+            s.error(ERR_PROGRAM, self.prog.error)
+        self._begin(s, WALK)
+
+    def start_capture(self):
+        """Start a raw capture now."""
+        import session
+        gc.collect()
+        imu = self.imu
+        imu.configure()
+        log = self._new_log(self.store().new_capture, rate_hz=self.rate_hz, accel_fs_g=imu.accel_fs_g,
+                            gyro_fs_dps=imu.gyro_fs_dps, label=self.prog.label)
+        self._begin(session.CaptureSession(imu, log), CAPTURE)
+
+    def _new_log(self, new, **header):
+        import session
+        import walklog
+        t = _localtime()
+        try:
+            return new(board_id=self.hw.board_id, chip=self.imu.chip, firmware=VERSION,
+                       start=t[:6] if t else None, **header)
+        except OSError as e:
+            log = session.NullLog()  # walk without a log: LOW_FLASH (ENOSPC) or ERROR
+            if not (e.args and e.args[0] == 28):
+                _error("cannot start a log: %r" % (e,))
+                log.status = walklog.STATUS_FAILED
+            return log
+
+    def _begin(self, s, state):
+        import walklog
+        self.session = s
+        self.state = state
+        self._t0 = ticks_ms()
+        self._imu_fail = 0
+        self.hw.arm_watchdog()
+        s.start()
+        if s.log.status == walklog.STATUS_FAILED:
+            s.log_failed = True
+            self._play_one(haptics.ERROR)
+        elif s.log_full:
+            self._play_one(haptics.LOW_FLASH)
+        self.play_cues()
+
+    def end(self, reason, cue=haptics.NONE):
+        """End the running walk or capture (walklog END_* reason): end record, file closed, IMU off."""
+        import walklog
+        s = self.session
+        if s is None:
+            return
+        self.session = None
+        self.state = IDLE
+        try:
+            s.finish(reason, ticks_diff(ticks_ms(), self._t0))
+        except OSError as e:
+            _error("finishing the log: %r" % (e,))
+        self._play(s)
+        if cue:
+            self._play_one(cue)
+        log = s.log
+        self.last_log = None
+        if isinstance(log, walklog.WalkWriter):
+            try:
+                self.last_log = self.store().close(log)
+            except OSError as e:
+                _error("closing the log: %r" % (e,))
+        try:
+            self.imu.power_down()
+        except OSError:
+            pass
+        self.walks += 1
+        print("retrowalk: %s %s ended (%s) after %d samples; heap in use: %s" % (
+            "walk" if hasattr(s, "coach") else "capture", self.last_log, walklog.END_REASONS[reason],
+            s.now(), " ".join("%s=%d" % (k, self.heap[k]) for k in sorted(self.heap))))
+        if self.hw.watchdog is not None:
+            self.reset_pending = True
+        gc.collect()
+
+    # -- the loop's work -------------------------------------------------------------------
+    def tick(self):
+        """Service the running session once (the main loop calls this every SERVICE_MS)."""
+        s = self.session
+        if s is None:
+            return
+        try:
+            s.service()
+            self._imu_fail = 0
+        except OSError as e:
+            self._imu_error(s, e)
+            if self.session is None:
+                return
+        if "walk" not in self.heap and self.state == WALK and s.samples > 30 * self.rate_hz:
+            self.heap["walk"] = _heap()
+        if s.finished:  # a walk: the program is done; a capture: the flash is full
+            import walklog
+            self.end(walklog.END_FINISHED if self.state == WALK else walklog.END_FLASH_FULL)
+        else:
+            self.play_cues()
+
+    def _imu_error(self, s, e):
+        import walklog
+        self._imu_fail += 1
+        text = "IMU: %r" % (e,)
+        s.error(ERR_IMU, text)
+        _error(text)
+        if self._imu_fail >= IMU_RETRIES:
+            self.end(walklog.END_ERROR, haptics.ERROR)
+            return
+        try:
+            self.imu.configure()  # restart the chip and its FIFO
+        except OSError:
+            pass
+
+    def on_button(self, ev):
+        """React to a button event (button.SHORT / button.LONG)."""
+        if ev == NONE or self.reset_pending:
+            return
+        s = self.session
+        if self.state == IDLE:
+            try:
+                if ev == SHORT:
+                    self.start_walk()
+                else:
+                    self.start_capture()
+            except OSError as e:  # the IMU did not restart: stay idle
+                _error("cannot start: %r" % (e,))
+                self._play_one(haptics.ERROR)
+            return
+        import walklog
+        if self.state == CAPTURE:
+            self.end(walklog.END_STOPPED, haptics.DONE)
+        elif ev == LONG:
+            s.stop()
+            self.end(walklog.END_STOPPED, haptics.DONE)
+        elif s.paused():
+            s.resume()
+            self.play_cues()
+        else:
+            s.pause()
+            self.play_cues()
+
+    def play_cues(self):
+        """Hand the running session's waiting cues to the player."""
+        if self.session is not None:
+            self._play(self.session)
+
+    def _play(self, s):
+        while s.cues_waiting():
+            self._play_one(s.pop_cue())
+
+    def _play_one(self, pid):
+        if self.player is not None:
+            self.player.play(pid)
+
+    # -- asyncio ---------------------------------------------------------------------------
+    def run(self):
+        """Run the app for ever (asyncio); the motor is off on every way out (main.py then
+        resets the board if the watchdog runs)."""
+        try:
+            asyncio.run(self.main())
+        finally:
+            self.shutdown()
+
+    def shutdown(self):
+        """Close a running walk or capture (END_INTERRUPTED) and turn the motor off."""
+        try:
+            if self.session is not None:
+                import walklog
+                self.end(walklog.END_INTERRUPTED)
+        finally:
+            if self.player is not None:
+                self.player.stop()
+            self.hw.motor.off()
+            if self.hw.led is not None:
+                self.hw.led.off()
+
+    async def main(self):
+        """The main loop: the button and LED tasks, the FIFO service, the watchdog."""
+        self.player = haptics.Player(self.hw.motor)
+        if self.prog.error:
+            self.player.play(haptics.ERROR)
+        asyncio.create_task(self._button_task())
+        if self.hw.led is not None:
+            asyncio.create_task(self._led_task())
+        while True:
+            if self._crash is not None:
+                raise self._crash
+            self.tick()
+            wdt = self.hw.watchdog
+            if wdt is not None:
+                wdt.feed()
+                if self.reset_pending and not self.player.busy():
+                    self.hw.reset()
+            await _sleep(SERVICE_MS)
+
+    async def _button_task(self):
+        b = self.hw.button
+        try:
+            while True:
+                ev = b.poll(ticks_ms())
+                if ev != NONE:
+                    self.on_button(ev)
+                await _sleep(BUTTON_MS)
+        except Exception as e:  # hand it to the main loop, which stops the app
+            self._crash = e
+
+    async def _led_task(self):
+        led = self.hw.led
+        k = 0
+        try:
+            while True:
+                s = self.session
+                if self.state == CAPTURE:
+                    on = k & 1  # 5 Hz blink
+                elif self.state == WALK:
+                    on = not (s.paused() or s.coach.paused) or (k % 10) < 5  # paused: 1 Hz blink
+                else:
+                    on = k % 30 == 0  # idle: a 100 ms flash every 3 s
+                if on:
+                    led.on()
+                else:
+                    led.off()
+                k += 1
+                await _sleep(100)
+        except Exception as e:
+            self._crash = e

@@ -1,0 +1,216 @@
+"""Power-up entry point: reads /board.json, builds the hardware with `machine`, runs the app.
+
+The only firmware module (besides drivers, which take their bus or pin injected) that
+imports `machine`. Order at power-up:
+1. /board.json (boardcfg) -> Hardware: I2C/SoftI2C bus, IMU power pin, motor (PWM, GPIO or
+   DRV2605), button, LED, unique id; the watchdog is only built when a walk starts.
+2. Safe mode: the button held SAFE_MODE_MS (1.5 s) from power-up skips the app (LED on), so
+   a host can always reach the REPL.
+3. The program file (app.load_program: progression for today, then the program module is
+   dropped), App.boot() (log store recovery, IMU probe), App.run() for ever.
+It never crash-loops: any exception is printed, written to the bounded error log
+(errlog.py), the motor buzzes the ERROR pattern, and the board waits with the LED blinking
+fast and the REPL reachable (Ctrl-C); a button press then restarts the board. The motor is
+off in `finally` on every way out. Importing this file (boardinfo does) runs nothing.
+"""
+
+import gc
+import sys
+import time
+
+BOARD_FILE = "/board.json"
+APP = None  # the running App (for a look from the REPL after Ctrl-C: APP.heap, APP.state)
+
+
+class _Out:
+    """An output pin with an active level (LED): on()/off()."""
+
+    def __init__(self, pin, active_level):
+        self._pin = pin
+        self._on = active_level
+        pin.value(1 - active_level)
+
+    def on(self):
+        self._pin.value(self._on)
+
+    def off(self):
+        self._pin.value(1 - self._on)
+
+
+class Hardware:
+    """The board's parts, built from a validated board file (boardcfg.validate output).
+
+    Keeps only what the app needs afterwards: name, imu_cfg, rate_hz, forward (mount axis
+    or None for auto), mount_vector, watchdog_ms, and the parts (see app.py).
+    """
+
+    def __init__(self, cfg):
+        import machine
+        from button import PinButton
+
+        self._m = machine
+        self.name = cfg["name"]
+        self.imu_cfg = cfg["imu"]
+        self.rate_hz = cfg["imu"]["rate_hz"]
+        self.forward = None if cfg["mount"] == "auto" else cfg["mount"]
+        self.watchdog_ms = cfg["watchdog_ms"]
+        self.watchdog = None
+        Pin = machine.Pin
+        try:
+            self.board_id = machine.unique_id()
+        except Exception:  # not every port has one
+            self.board_id = b""
+        led = cfg["led"]
+        self.led = _Out(Pin(led["pin"], Pin.OUT), led["active_level"]) if led else None
+        b = cfg["button"]
+        pull = {"up": Pin.PULL_UP, "down": getattr(Pin, "PULL_DOWN", None), "none": None}[b["pull"]]
+        self.button = PinButton(Pin(b["pin"], Pin.IN, pull), b["pressed_level"])
+        bus = cfg["i2c"]
+        if bus["soft"]:
+            self.bus = machine.SoftI2C(scl=Pin(bus["scl"]), sda=Pin(bus["sda"]), freq=bus["freq"])
+        else:
+            self.bus = machine.I2C(bus["bus"], scl=Pin(bus["scl"]), sda=Pin(bus["sda"]), freq=bus["freq"])
+        imu = cfg["imu"]
+        self._imu_power = None
+        if imu["power_pin"] is not None:
+            self._imu_power = Pin(imu["power_pin"], Pin.OUT, value=imu["power_level"])
+        self.motor = self._motor(cfg["motor"])
+
+    def _motor(self, m):
+        import haptics
+
+        Pin = self._m.Pin
+        if m["kind"] == "pwm":
+            pwm = self._m.PWM(Pin(m["pin"]))
+            pwm.freq(m["freq"])
+            return haptics.PWMMotor(pwm, m["strength"])
+        if m["kind"] == "gpio":
+            return haptics.PinMotor(Pin(m["pin"], Pin.OUT), m["active_level"] == 1)
+        return haptics.DRV2605Motor(self.bus, m["address"], m["actuator"], m["strength"])
+
+    def open_imu(self):
+        """Power the IMU (where the board switches it), find it and configure it; OSError if absent."""
+        from lsm6ds import LSM6DS
+
+        imu = self.imu_cfg
+        if self._imu_power is not None:
+            self._imu_power.value(imu["power_level"])
+            time.sleep_ms(imu["power_on_ms"])
+        return LSM6DS(self.bus, address=imu["address"], rate_hz=imu["rate_hz"])
+
+    def arm_watchdog(self):
+        """Start the watchdog (board file watchdog_ms) if the port has one; it cannot be stopped."""
+        ms = self.watchdog_ms
+        if self.watchdog is None and ms and hasattr(self._m, "WDT"):
+            self.watchdog = self._m.WDT(timeout=ms)
+        return self.watchdog
+
+    def reset(self):
+        """Hard reset (the only way to stop a watchdog)."""
+        self._m.reset()
+
+
+def _buzz(motor, pid):
+    # Blocking playback of one haptics pattern (for when the asyncio player is gone).
+    import haptics
+
+    try:
+        steps = haptics.PATTERNS[pid][2]
+        for i in range(len(steps)):
+            if i & 1:
+                motor.off()
+            else:
+                motor.on()
+            time.sleep_ms(steps[i])
+    finally:
+        motor.off()
+
+
+def _wait(hw):
+    # Error state: LED blinking fast, the watchdog fed; a button press restarts the board.
+    # Ctrl-C (KeyboardInterrupt) leaves for the REPL.
+    from button import SHORT, LONG
+
+    k = 0
+    try:
+        while True:
+            if hw.led is not None:
+                if k % 4 < 2:
+                    hw.led.on()
+                else:
+                    hw.led.off()
+            if hw.watchdog is not None:
+                hw.watchdog.feed()
+            if hw.button.poll() in (SHORT, LONG):
+                hw.reset()
+            time.sleep_ms(50)
+            k += 1
+    except KeyboardInterrupt:
+        if hw.watchdog is not None:
+            hw.reset()
+        raise
+
+
+def _failed(hw, e):
+    import errlog
+
+    sys.print_exception(e)
+    errlog.write("%s: %s" % (type(e).__name__, e))
+    if hw is None:
+        print("retrowalk: cannot start (see /errors.log); the REPL is free")
+        return
+    try:
+        hw.motor.off()
+        import haptics
+        _buzz(hw.motor, haptics.ERROR)
+    except Exception as e2:
+        errlog.write("error buzz failed: %r" % (e2,))
+    print("retrowalk: stopped by an error (see /errors.log); press the button to restart, Ctrl-C for the REPL")
+    _wait(hw)
+
+
+def _hardware():
+    # The board file read and checked, the hardware built; boardcfg is dropped afterwards
+    # (it is only needed at power-up, and holds ~17 KB of RAM on the unix port).
+    import boardcfg
+
+    cfg = boardcfg.load(BOARD_FILE)
+    hw = Hardware(cfg)
+    hw.mount_vector = boardcfg.mount_vector(cfg["mount"])
+    del boardcfg
+    sys.modules.pop("boardcfg", None)
+    return hw
+
+
+def main():
+    """Boot the board; returns only in safe mode, after Ctrl-C or when the board file is bad."""
+    global APP
+    hw = None
+    try:
+        hw = _hardware()
+        if hw.button.held_at_boot():
+            if hw.led is not None:
+                hw.led.on()
+            print("retrowalk: safe mode (button held at power-up): the app does not run")
+            return
+        import app
+
+        prog = app.load_program()
+        APP = app.App(hw, prog)
+        APP.boot()
+        print("retrowalk %s on %s: press the button to walk" % (app.VERSION, hw.name))
+        APP.run()
+    except KeyboardInterrupt:
+        print("retrowalk: stopped (Ctrl-C)")
+        if hw is not None and hw.watchdog is not None:
+            hw.reset()  # the watchdog cannot be stopped: restart into idle, where none runs
+    except Exception as e:
+        _failed(hw, e)
+    finally:
+        if hw is not None:
+            hw.motor.off()
+        gc.collect()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""One walk or one raw capture on the board: IMU FIFO -> classifier -> coach -> log, per batch.
+
+    s = WalkSession(imu, log, program, plan, rate_hz, forward=None)   # imu configured, FIFO running
+    s.start()                   # cue START, segment 0 logged
+    s.service()                 # every ~200 ms: drain the FIFO and process it (no heap allocation)
+    while s.cues_waiting(): player.play(s.pop_cue())     # outside any heap-locked region
+    s.pause() / s.resume() / s.stop()                    # button
+    s.finish(reason, elapsed_ms)                         # end record; the caller closes the file
+
+Time is the IMU sample clock: sample 0 is the first sample read after start (the classifier's
+index), so every record is dated exactly; samples lost to a FIFO overrun are logged, not
+counted. service() and the button methods allocate nothing, so the main loop's steady state
+can run with the heap locked (tests check it with micropython.heap_lock()). The per-walk
+objects (classifier, coach, buffers) are allocated by the constructor, at walk start.
+The log is a walklog.WalkWriter (or NullLog when the flash is too full to start one): when it
+reports STATUS_FULL the log has ended itself; the coaching goes on and the LOW_FLASH cue
+plays once. An OSError from the IMU propagates to the caller, which retries (see app.py).
+"""
+
+from array import array
+from micropython import const
+
+import haptics
+import walklog
+from coach import Coach, EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_DONE, EV_STOP
+from stepclassifier import StepClassifier
+
+BATCH = const(32)  # samples per FIFO burst (384 bytes of buffer)
+_CUES = const(8)  # cues waiting for the player
+
+
+class NullLog:
+    """Stands in for a WalkWriter when no log could be started (flash full): logs nothing."""
+
+    status = walklog.STATUS_FULL
+    size = 0
+
+    def step(self, t, direction, conf):
+        pass
+
+    def segment(self, t, index, kind, planned, unit):
+        pass
+
+    def pause(self, t):
+        pass
+
+    def resume(self, t):
+        pass
+
+    def cue(self, t, pattern):
+        pass
+
+    def error(self, t, code, text=b""):
+        pass
+
+    def overrun(self, t, lost):
+        pass
+
+    def calibration(self, t, q12):
+        pass
+
+    def samples(self, buf, n):
+        return self.status
+
+    def poll(self, now=None):
+        return self.status
+
+    def flush(self):
+        return self.status
+
+    def end(self, t=None, reason=0, elapsed_ms=0):
+        return self.status
+
+
+class _Base:
+    # What walks and captures share: the FIFO buffer, overrun accounting, the cue ring.
+
+    def __init__(self, imu, log):
+        self.imu = imu
+        self.log = log
+        self.buf = array("h", bytes(12 * BATCH))
+        self.samples = 0  # samples read since the start (sample index of the next one)
+        self.lost = 0  # samples lost to FIFO overruns since the start
+        self._overruns = imu.overruns
+        self._lost_seen = imu.lost_samples
+        self.log_full = log.status == walklog.STATUS_FULL  # the log has stopped (or never began)
+        self.log_failed = False  # the filesystem raised an error: the log stopped there
+        self._cues = bytearray(_CUES)
+        self._cue_head = 0
+        self._cue_n = 0
+
+    def cues_waiting(self):
+        """Number of cues to hand to the player."""
+        return self._cue_n
+
+    def pop_cue(self):
+        """The oldest waiting cue (a haptics pattern id)."""
+        c = self._cues[self._cue_head]
+        self._cue_head = (self._cue_head + 1) % _CUES
+        self._cue_n -= 1
+        return c
+
+    def _cue(self, pid):
+        if self._cue_n < _CUES:
+            self._cues[(self._cue_head + self._cue_n) % _CUES] = pid
+            self._cue_n += 1
+
+    def _overrun(self, t):
+        # Log the samples an overrun lost (the driver counts them; we log the difference).
+        imu = self.imu
+        if imu.overruns != self._overruns:
+            self._overruns = imu.overruns
+            lost = imu.lost_samples - self._lost_seen
+            self._lost_seen = imu.lost_samples
+            self.lost += lost
+            self.log.overrun(t, lost)
+
+    def _check_log(self, status):
+        if status == walklog.STATUS_FULL and not self.log_full:
+            self.log_full = True
+            self._cue(haptics.LOW_FLASH)
+        elif status == walklog.STATUS_FAILED and not self.log_failed:
+            self.log_failed = True
+            self._cue(haptics.ERROR)
+
+
+class WalkSession(_Base):
+    """A coached walk: classify every sample, run the program, log steps and events."""
+
+    def __init__(self, imu, log, program, plan, rate_hz, forward=None):
+        """plan: (kinds, units, planned) per program entry for the log (see app.log_plan)."""
+        _Base.__init__(self, imu, log)
+        self.classifier = StepClassifier(rate_hz, imu.accel_ug_per_lsb, imu.gyro_udps_per_lsb, forward)
+        self.coach = Coach(program, rate_hz)
+        self._kinds, self._units, self._planned = plan
+        self._cal_logged = forward is not None  # a configured mounting is in the log header
+        self.finished = False  # the program is done, or stop() was called
+        self.steps = 0
+
+    def now(self):
+        """The sample index of the newest sample read."""
+        return self.classifier.samples
+
+    def start(self):
+        """The walk begins at sample 0 (cue START)."""
+        self.coach.start(0)
+        self._coach_events()
+
+    def service(self):
+        """Read everything the FIFO holds and process it; allocation-free."""
+        imu = self.imu
+        buf = self.buf
+        cl = self.classifier
+        while True:
+            n = imu.read_fifo(buf, BATCH)
+            if n:
+                cl.feed_batch(buf, n)
+                self.samples += n
+                self._steps()
+                self.coach.update(cl.samples)
+                self._coach_events()
+            self._overrun(cl.samples)
+            if n < BATCH:
+                break
+        if not self._cal_logged and cl.calibrated:
+            self._cal_logged = True
+            self.log.calibration(cl.samples, cl.forward_q12)
+        self._check_log(self.log.poll(cl.samples))
+
+    def _steps(self):
+        cl = self.classifier
+        coach = self.coach
+        log = self.log
+        while cl.available():
+            k = cl.pop()
+            t = cl.ev_sample[k]
+            d = cl.ev_dir[k]
+            log.step(t, d, cl.ev_conf[k])
+            coach.on_step(t, d)
+            self.steps += 1
+
+    def _coach_events(self):
+        c = self.coach
+        log = self.log
+        while c.available():
+            k = c.pop()
+            kind = c.ev_kind[k]
+            t = c.ev_sample[k]
+            if kind == EV_START:
+                log.segment(t, 0, self._kinds[0], self._planned[0], self._units[0])
+            elif kind == EV_SEGMENT:
+                i = c.ev_arg[k]
+                log.segment(t, i, self._kinds[i], self._planned[i], self._units[i])
+            elif kind == EV_PAUSE:
+                log.pause(t)
+            elif kind == EV_RESUME:
+                log.resume(t)
+            elif kind == EV_DONE or kind == EV_STOP:
+                self.finished = True
+            cue = c.ev_cue[k]
+            if cue:
+                # Logged when it is given (the newest sample read), which may be after the
+                # event's own sample: the classifier reports a step ~2 s after its contact,
+                # so the coach may notice a segment end that late.
+                log.cue(self.classifier.samples, cue)
+                self._cue(cue)
+
+    # -- button --------------------------------------------------------------------------
+    def paused(self):
+        """True while paused with the button."""
+        return self.coach.user_paused
+
+    def pause(self):
+        """Pause the walk now (cue PAUSED); steps do not resume it."""
+        self.coach.pause(self.now())
+        self._coach_events()
+
+    def resume(self):
+        """Resume a walk paused with the button (cue START)."""
+        self.coach.resume(self.now())
+        self._coach_events()
+
+    def stop(self):
+        """End the walk now (the caller then calls finish)."""
+        self.coach.stop(self.now())
+        self._coach_events()
+
+    def error(self, code, text):
+        """Log an error record (allocates: not in the locked region)."""
+        self.log.error(self.now(), code, text)
+
+    def finish(self, reason, elapsed_ms):
+        """Call the steps the classifier still holds, then write the end record; -> STATUS_*."""
+        cl = self.classifier
+        cl.flush()
+        while cl.available():
+            k = cl.pop()
+            self.log.step(cl.ev_sample[k], cl.ev_dir[k], cl.ev_conf[k])
+            self.steps += 1
+        return self.log.end(cl.samples, reason, elapsed_ms)
+
+
+class CaptureSession(_Base):
+    """A raw capture: every IMU sample goes to the capture file."""
+
+    finished = False
+
+    def now(self):
+        return self.samples
+
+    def start(self):
+        self._cue(haptics.START)
+
+    def service(self):
+        """Read everything the FIFO holds and append it to the capture; allocation-free."""
+        imu = self.imu
+        buf = self.buf
+        log = self.log
+        while True:
+            n = imu.read_fifo(buf, BATCH)
+            if imu.overruns != self._overruns:
+                # The lost samples come before the ones just read.
+                self._overrun(self.samples)
+            if n:
+                self._check_log(log.samples(buf, n))
+                self.samples += n
+            if n < BATCH:
+                break
+        self._check_log(log.poll())
+        if self.log_full:
+            self.finished = True
+
+    def error(self, code, text):
+        self.log.error(self.samples, code, text)
+
+    def finish(self, reason, elapsed_ms):
+        return self.log.end(None, reason, elapsed_ms)

@@ -1,0 +1,145 @@
+"""End to end on the virtual board: the unchanged main.py walks a synthetic interval walk.
+
+The walk log the board writes is decoded by the host's reader and compared with the host-side
+replay of the same samples; the motor trace is compared with the program's schedule; the
+heap the application keeps is measured in the running board.
+"""
+
+import re
+
+import pytest
+
+from retrowalk import fw
+from retrowalk.vboard import VirtualBoard, flash
+
+from board_helpers import Images, RATE, alignments, board_steps, decode_cues, synth_counts, wait_for, write_samples
+
+R = fw.load("logreader")
+W = fw.load("walklog")
+APP = fw.load("app")
+
+SPEED = 10  # simulated seconds per real second
+PRESS_MS = 5000  # the button press that starts the walk (after the boot has finished)
+# A walker who stands, then walks forward 30.5 s, backward 20 s, forward 22 s, and stands.
+PLAN = [("still", 1.5), ("forward", 30.5), ("backward", 20), ("forward", 22), ("still", 6)]
+PROGRAM = {"version": 1, "name": "e2e intervals", "warmup": {"time_s": 30},
+           "segments": [{"direction": "backward", "time_s": 20}, {"direction": "forward", "time_s": 20}]}
+# The program's schedule on the sample clock, worked out by hand: walking starts within the
+# coach's 2 s grace of the press, so walking time is wall time: switches at 30 s and 50 s,
+# done at 70 s, times 104 samples/s.
+SCHEDULE = [(0, "start"), (30 * RATE, "switch_backward"), (50 * RATE, "switch_forward"), (70 * RATE, "done")]
+HEAP_GOAL = 48 * 1024
+
+
+class Walked:
+    pass
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    return Images(tmp_path_factory.mktemp("firmware_images"))
+
+
+@pytest.fixture(scope="module")
+def walked(images, tmp_path_factory):
+    """One whole walk on the virtual board; what the board left behind."""
+    work = tmp_path_factory.mktemp("e2e_walk")
+    out = Walked()
+    out.counts, out.n = synth_counts(PLAN, seed=1)
+    img = images.install(work, program=PROGRAM)
+    write_samples(work / "walk.bin", out.counts)
+    with VirtualBoard(work, board="virtual", imu=work / "walk.bin", speed=SPEED,
+                      button=[(PRESS_MS, "press")]) as vb:
+        vb.set_button([])  # the boots after the walk's restart see no press
+        out.restarted = wait_for(lambda: ("hard_reset", 2) in vb.events, timeout=90)
+        vb.wait_booted()
+        # The idle board after the restart: the heap of the board's own simulation modules,
+        # and the application's heap once idle (measured by the app after boot).
+        line = vb.mpremote("resume", "exec", "import vbstart; print(vbstart.heap_after_boot, APP.heap['boot'])")
+        out.sim_heap, out.idle_heap = map(int, line.stdout.decode().split()[-2:])
+        out.events = vb.events
+        out.motor = vb.levels("motor")
+        out.console = vb.console().decode(errors="replace")
+        vb.cut_power()
+        out.files = {name: size for name, _, size in flash.listdir(img, "/walks")}
+        out.data = flash.read_file(img, "/walks/000001.rwl") if "000001.rwl" in out.files else b""
+    out.log = R.read(out.data)
+    return out
+
+
+def test_the_walk_ends_with_the_program_and_the_board_restarts_once(walked):
+    assert walked.restarted, walked.console[-2000:]
+    assert [e for e in walked.events if e[0] in ("boot", "hard_reset", "wdt", "crash")][:3] == [
+        ("boot", 1), ("hard_reset", 2), ("boot", 2)]
+    assert sorted(walked.files) == ["000001.rwl", "seq"]  # one finished walk, no .part left
+    log = walked.log
+    assert log.kind == "walk" and log.complete and log.end_reason == "finished"
+    assert not log.warnings
+    assert log.header["program_name"] == "e2e intervals"
+    assert log.header["chip"] == "LSM6DSO(X)" and log.header["rate_hz"] == RATE
+
+
+def test_logged_steps_are_the_host_replay_of_the_same_samples(walked):
+    steps = board_steps(walked.log)
+    n = walked.log.end[0]  # samples the board fed its classifier
+    assert len(steps) > 100
+    # Exactly one alignment of the board's sample 0 within the samples the chip produced
+    # gives the host replay's steps, sample for sample, direction and confidence included.
+    assert len(alignments(walked.counts, steps, n)) == 1
+    back = [s for s in steps if s[1] == 2]
+    assert 30 <= len(back) <= 40  # the 20 s walked backward at ~1.7 steps/s
+
+
+def test_segments_are_logged_on_the_program_schedule(walked):
+    segs = [(r[0], r[2], r[3], r[4], r[5]) for r in walked.log.records if r[1] == "segment"]
+    assert segs == [(0, 0, "warmup", 30, "s"), (30 * RATE, 1, "backward", 20, "s"),
+                    (50 * RATE, 2, "forward", 20, "s")]
+    assert walked.log.end[5] == "finished" and walked.log.end[0] >= 70 * RATE
+
+
+def _logged_cues(log):
+    names = fw.load("haptics").NAMES
+    return [(r[0], names[r[2]]) for r in log.records if r[1] == "cue"]
+
+
+def test_cues_are_given_soon_after_their_scheduled_sample(walked):
+    cues = _logged_cues(walked.log)
+    assert [name for _, name in cues] == [name for _, name in SCHEDULE]
+    # A cue is logged when it is given. The coach ends a timed segment once a step from
+    # within its 2 s grace of the end has been reported; the classifier reports a step about
+    # 2 s after its contact, so a cue can come up to a step interval (~0.6 s) plus one FIFO
+    # batch after its scheduled sample.
+    for (t, name), (sample, _) in zip(cues, SCHEDULE):
+        assert 0 <= t - sample <= RATE, (name, t, sample)
+
+
+@pytest.mark.xfail(strict=True, reason="the coach's 2 s grace is about the classifier's ~2 s "
+                   "report lag, so a segment end is noticed up to a step late (see the report)")
+def test_cues_are_given_within_one_fifo_batch_of_the_schedule(walked):
+    batch = APP.SERVICE_MS * RATE // 1000
+    for (t, name), (sample, _) in zip(_logged_cues(walked.log), SCHEDULE):
+        assert t - sample <= batch, (name, t - sample)
+
+
+def test_motor_plays_each_cue_when_the_log_says_within_one_fifo_batch(walked):
+    played = decode_cues(walked.motor)
+    cues = _logged_cues(walked.log)
+    assert [name for _, name in played] == [name for _, name in cues]
+    # motor time - logged sample time = the walk's start on the board clock + the delay of
+    # the FIFO read that noticed the cue, which is at most one service period (+ slack for
+    # the simulated board's own scheduling).
+    offsets = [t - sample / RATE for (t, _), (sample, _) in zip(played, cues)]
+    batch = APP.SERVICE_MS / 1000
+    assert max(offsets[1:]) - min(offsets[1:]) <= batch + 0.1, offsets
+    # START is played once the walk is set up (log file, classifier, coach), at sample 0.
+    assert -(batch + 0.1) <= offsets[0] - min(offsets[1:]) <= 1.0, offsets
+
+
+def test_heap_kept_by_the_application(walked):
+    m = re.search(r"heap in use: boot=(\d+) walk=(\d+)", walked.console)
+    assert m, walked.console[-1000:]
+    walk_heap = int(m.group(2)) - walked.sim_heap
+    idle_heap = walked.idle_heap - walked.sim_heap
+    print("application heap on the unix port: idle %d B, walking %d B" % (idle_heap, walk_heap))
+    assert 0 < idle_heap <= HEAP_GOAL
+    assert idle_heap < walk_heap
