@@ -330,3 +330,25 @@ def test_walk_bytes_helper_reads_back(firmware):
     log = firmware("logreader").read(data)
     assert [r[2] for r in log.records if r[1] == "step"] == ["forward", "backward"]
     assert log.end_reason == "stopped" and log.warnings == []
+
+
+def test_capture_pull_writes_canonical_csv(fresh, tmp_path, capsys):
+    from retrowalk import cli, imucsv
+
+    from host_helpers import capture_bytes
+
+    samples = [(i, -i, 8197, 3 * i, 0, -5) for i in range(300)]
+    put_logs(fresh.port, {"000001.rwl": simple_walk(1), "000002.rwc": capture_bytes(samples, 2, label="sit")})
+    db, out = tmp_path / "h.sqlite", tmp_path / "csv"
+    assert cli.main(["capture", "pull", "--port", fresh.port, "--db", str(db), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "pulled 0 walks and 1 capture" in printed
+    (csv_path,) = sorted(out.iterdir())
+    assert csv_path.name == "capture-1-%s-000002.csv" % UID.hex()[:8]
+    rec = imucsv.load(csv_path)
+    assert len(rec) == 300 and rec.labels[0] == "sit"
+    assert rec.cols["gx"][10] == pytest.approx(30 * 17.5e-3 * 3.141592653589793 / 180, rel=1e-3)
+    assert set(board_logs(fresh.port)) == {"000001.rwl"}  # walks wait for `retrowalk pull`
+    assert cli.main(["capture", "list", "--db", str(db), "--json"]) == 0
+    (row,) = __import__("json").loads(capsys.readouterr().out)
+    assert row["samples"] == 300 and row["label"] == "sit" and row["seconds"] == pytest.approx(300 / 104, abs=0.1)

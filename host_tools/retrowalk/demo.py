@@ -17,9 +17,10 @@ from .errors import RetrowalkError
 
 DEMO_SPEED = 25.0  # simulated seconds per real second
 BOARD = "virtual"  # boards/virtual.json
-# The walker presses the button this long (real time) after power-up: long enough for the
-# app to be listening however fast the simulation runs (the walk's data starts at the press).
-BUTTON_PRESS_REAL_S = 1.0
+# The walker presses the button this long (real time) after power-up; the app must be
+# listening by then, which the START cue on the motor shows; if not (a slow first start),
+# the board is powered up again and pressed later. The walk's data starts at the press.
+BUTTON_PRESS_REAL_S = (1.0, 3.0, 8.0)
 # The demo's program and the example walk that follows it. The coach counts walking time
 # (a stop eats at most coach.GRACE_MS = 2 s of a timed interval): the walker switches about
 # 1 s after each cue, stands still for 8 s inside the second forward interval (the coach
@@ -72,12 +73,19 @@ def run(workdir=None, speed=None, say=print):
     with VirtualBoard(board_dir, board=BOARD, speed=speed, rtc_battery=True) as vb:
         say("virtual board on %s, running %g times faster than real time" % (vb.port, vb.speed))
         flasher.flash(port=vb.port, board=BOARD, program=PROGRAM, say=lambda s: say("flash: " + s))
-        vb.set_imu(csv)
-        vb.set_button([(int(BUTTON_PRESS_REAL_S * vb.speed * 1000), "press")])
-        mark = len(vb.events)
-        vb.power_cycle()
-        vb.set_imu(None)  # later boots (the app resets the board after the walk) lie still
-        vb.set_button(None)
+        for press_s in BUTTON_PRESS_REAL_S:
+            vb.set_imu(csv)
+            vb.set_button([(int(press_s * vb.speed * 1000), "press")])
+            mark = len(vb.events)
+            vb.power_cycle()
+            vb.set_imu(None)  # later boots (the app resets the board after the walk) lie still
+            vb.set_button(None)
+            if _walk_started(vb, press_s):
+                break
+            say("the board was not listening yet when its button was pressed: once more, pressing later")
+        else:
+            raise RetrowalkError("the virtual board's app did not start the walk",
+                                 hint="see the board's console in %s" % vb.console_path)
         say("walking (%.0f s of walk in about %.0f s) ..." % (seconds, seconds / vb.speed))
         finished = _wait_walk_end(vb, mark, seconds)
         if not finished:
@@ -109,9 +117,19 @@ def run(workdir=None, speed=None, say=print):
     return {"db": db_path, "walk_png": walk_png, "weeks_png": weeks_png, "walk_id": walks[-1]}
 
 
+def _walk_started(vb, press_s):
+    # True once the motor has buzzed (the START cue) since this power-up.
+    limit = time.monotonic() + press_s + 2.0
+    while time.monotonic() < limit:
+        if any(e == vb.clock.epoch and v > 0 for e, _, v in vb.levels("motor")):
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def _wait_walk_end(vb, mark, seconds):
     # The app resets the board once the program has ended and its last cue played.
-    limit = time.monotonic() + BUTTON_PRESS_REAL_S + seconds / vb.speed * 2 + 30
+    limit = time.monotonic() + seconds / vb.speed * 2 + 30
     while time.monotonic() < limit:
         if any(e[0] in ("hard_reset", "wdt_reset", "crash") for e in vb.events[mark:]):
             vb.wait_booted()

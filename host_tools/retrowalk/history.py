@@ -6,6 +6,7 @@ facts decoded at import for quick listings. Commits are durable (synchronous=FUL
 pull deletes the log from its board.
 """
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -117,7 +118,6 @@ class History:
         facts: kind, walk_no, started, complete, end_reason, steps_forward, steps_backward,
         duration_s, warnings (list), from the decoded log.
         """
-        import hashlib
         sha = hashlib.sha256(data).hexdigest()
         with self.db:
             cur = self.db.execute(

@@ -336,7 +336,7 @@ class Link:
     # -- files -------------------------------------------------------------------------------
     def read_file(self, path, limit, progress=None, helper="rw_read"):
         """The bytes of a board file (at most `limit` bytes, else RetrowalkError); progress(bytes)."""
-        text_limit = (limit + 767) // 768 * 1025 + 64  # base64 lines of 768 bytes + the E line
+        text_limit = (limit + 767) // 768 * 1026 + 64  # base64 lines of 768 bytes (CR LF ends) + the E line
         prog = None if progress is None else (lambda n: progress(n * 3 // 4))
         text = self.call(helper, path, limit=text_limit, progress=prog)
         return decode_b64_lines(text, path)
