@@ -11,6 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from retrowalk import fw, imucsv, replay, synthwalk
 from retrowalk.vboard import flash, samples
 
@@ -70,6 +72,26 @@ class Images:
             data = program if isinstance(program, (bytes, str)) else json.dumps(program)
             flash.write_file(img, "/program.json", data.encode() if isinstance(data, str) else data)
         return img
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory):
+    """Firmware flash images for virtual boards (import this fixture into a test module)."""
+    return Images(tmp_path_factory.mktemp("firmware_images"))
+
+
+def prefix_alignments(counts, steps, window=32, mount="auto", extra=1200):
+    """Offsets k0 in [0, window) at which `steps` are the first steps of the host replay
+    (for a log cut short: its steps are a prefix of what the whole walk gives)."""
+    if not steps:
+        return list(range(window))
+    n = steps[-1][0] + extra
+    found = []
+    for k0 in range(window):
+        res = replay.classify_cpython(still_padded(counts, k0, n), n, RATE, mount)
+        if res.steps[:len(steps)] == steps:
+            found.append(k0)
+    return found
 
 
 def synth_counts(plan, seed=1, mount="front"):
@@ -139,7 +161,7 @@ def pulses(levels, t_from=0.0, t_to=1e9):
     return out
 
 
-def decode_cues(levels, tol_s=0.08):
+def decode_cues(levels, tol_s=0.12):
     """[(t_on, pattern name)] read from the motor: pulses matched against haptics.PATTERNS.
 
     At each pulse the longest pattern whose on-times (and the off-times between them) agree

@@ -12,7 +12,7 @@ import pytest
 from retrowalk import fw
 from retrowalk.vboard import VirtualBoard, flash
 
-from board_helpers import Images, RATE, alignments, board_steps, decode_cues, synth_counts, wait_for, write_samples
+from board_helpers import RATE, alignments, board_steps, decode_cues, images, synth_counts, wait_for, write_samples  # noqa: F401
 
 R = fw.load("logreader")
 W = fw.load("walklog")
@@ -33,11 +33,6 @@ HEAP_GOAL = 48 * 1024
 
 class Walked:
     pass
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory):
-    return Images(tmp_path_factory.mktemp("firmware_images"))
 
 
 @pytest.fixture(scope="module")

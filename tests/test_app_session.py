@@ -1,0 +1,345 @@
+"""Walk and capture sessions (firmware/session.py) fed by the LSM6DS driver on the simulated chip.
+
+The same script runs on CPython and in the MicroPython VM: the walk logs must be byte for byte
+the same, the logged steps must be the host replay's, and in the VM every FIFO service runs
+with the heap locked.
+"""
+
+import json
+import sys
+
+import pytest
+
+from retrowalk import fw, replay
+from retrowalk.vboard.board import MP_DIR
+
+from board_helpers import RATE, board_steps, synth_counts, write_samples
+
+R = fw.load("logreader")
+W = fw.load("walklog")
+H = fw.load("haptics")
+P = fw.load("program")
+
+# Runs unchanged on both interpreters. run(cfg) drives one session with a manual clock:
+# every `step_ms` the clock advances and service() runs (heap locked if cfg["lock"]);
+# cfg["actions"] = {service number: "pause" | "resume" | "stop" | "gap:<ms>"}.
+SCRIPT = r'''
+import json, micropython
+from array import array
+from lsm6ds import LSM6DS
+from sim_lsm6ds import SimLSM6DS, ManualClock
+from vbimu import SampleFile
+import session, walklog
+
+
+class RamFile:
+    # A file in a preallocated buffer: write(buf, n) copies without allocating.
+    def __init__(self, size):
+        self.data = bytearray(size)
+        self.n = 0
+
+    def write(self, buf, k=None):
+        if k is None:
+            k = len(buf)
+        n = self.n
+        d = self.data
+        for i in range(k):
+            d[n + i] = buf[i]
+        self.n = n + k
+        return k
+
+    def flush(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class Flaky:
+    # The simulated chip's bus, failing with OSError(5) on reads from call `fail_from` on.
+    def __init__(self, chip, fail_from, fails):
+        self.chip = chip
+        self.calls = 0
+        self.fail_from = fail_from
+        self.fails = fails
+
+    def readfrom_mem_into(self, addr, reg, buf):
+        self.calls += 1
+        if self.fail_from <= self.calls < self.fail_from + self.fails:
+            raise OSError(5)
+        self.chip.readfrom_mem_into(addr, reg, buf)
+
+    def writeto_mem(self, addr, reg, buf):
+        self.chip.writeto_mem(addr, reg, buf)
+
+
+def run(cfg):
+    clk = ManualClock()
+    chip = SimLSM6DS(SampleFile(open(cfg["samples"], "rb")), clk)
+    bus = Flaky(chip, cfg.get("fail_from", 1 << 30), cfg.get("fails", 0))
+    imu = LSM6DS(bus, clock_ms=lambda: clk.us // 1000)
+    f = RamFile(cfg.get("file_size", 65536))
+    out = {"cues": [], "errors": [], "allocs": 0, "actions": []}
+    store = None
+    if cfg.get("image"):
+        # the board's own flash: littlefs on the virtual board's block device, through logstore
+        import vfs, vbflash, logstore
+        img = open(cfg["image"], "r+b")
+        fs, _ = vbflash.make_fs(vbflash.FileFlash(img, cfg["blocks"]), format_if_bad=False)
+        vfs.mount(fs, "/fl")
+        store = logstore.Store("/fl/walks")
+        store.boot()
+    if store is not None:
+        prog = json.loads(cfg["program"])
+        plan = (bytearray(cfg["plan"][0]), bytearray(cfg["plan"][1]), cfg["plan"][2])
+        log = store.new_walk(rate_hz=104, program=cfg["program"].encode())
+        s = session.WalkSession(imu, log, prog, plan, 104, cfg.get("mount"))
+    elif cfg["kind"] == "capture":
+        log = walklog.CaptureWriter(f, 104, label="test", budget=cfg.get("budget"))
+        s = session.CaptureSession(imu, log)
+    else:
+        prog = json.loads(cfg["program"])
+        plan = (bytearray(cfg["plan"][0]), bytearray(cfg["plan"][1]), cfg["plan"][2])
+        log = session.NullLog() if cfg.get("nolog") else walklog.WalkWriter(
+            f, 104, program=cfg["program"].encode(), budget=cfg.get("budget"))
+        s = session.WalkSession(imu, log, prog, plan, 104, cfg.get("mount"))
+    s.start()
+    k = 0
+    while k < cfg["services"]:
+        k += 1
+        act = cfg["actions"].get(str(k), "")
+        if act.startswith("gap:"):
+            clk.advance(int(act[4:]) * 1000)
+        clk.advance(cfg["step_ms"] * 1000)
+        if cfg["lock"] and k > 3:
+            micropython.heap_lock()
+            try:
+                s.service()
+            except MemoryError:
+                out["allocs"] += 1
+            except OSError as e:
+                out["errors"].append((k, e.args[0]))
+            micropython.heap_unlock()
+        else:
+            try:
+                s.service()
+            except OSError as e:
+                out["errors"].append((k, e.args[0]))
+        if act in ("pause", "resume", "stop"):
+            getattr(s, act)()
+            out["actions"].append((k, act, s.now()))
+        while s.cues_waiting():
+            out["cues"].append((k, s.now(), s.pop_cue()))
+        if s.finished:
+            break
+    stopped = out["actions"] and out["actions"][-1][1] == "stop"
+    out["status"] = s.finish(walklog.END_STOPPED if stopped or not s.finished else walklog.END_FINISHED, 1234)
+    out["samples"] = s.samples
+    out["lost"] = s.lost
+    out["services"] = k
+    out["log_full"] = s.log_full
+    out["overruns"] = imu.overruns
+    out["lost_samples"] = imu.lost_samples
+    if cfg["kind"] != "capture":
+        out["fed"] = s.classifier.samples
+        out["steps"] = s.steps
+    if store is not None:
+        name = store.close(log)
+        out["flushes"] = log.flushes
+        with open("/fl/walks/" + name, "rb") as g:
+            data = g.read()
+        out["log"] = "".join("%02x" % b for b in data)
+    else:
+        out["log"] = "".join("%02x" % f.data[i] for i in range(f.n))
+    return out
+'''
+
+PLAN = [("still", 1.0), ("forward", 20.0), ("backward", 10.0), ("forward", 12.0), ("still", 6.0)]
+PROGRAM = P.validate({"version": 1, "name": "session test", "warmup": {"time_s": 20},
+                      "segments": [{"direction": "backward", "time_s": 10}, {"direction": "forward", "time_s": 10}]})
+
+
+def _plan(program):
+    pl = fw.load("progload").log_plan(program)
+    return [list(pl[0]), list(pl[1]), pl[2]]
+
+
+@pytest.fixture(scope="module")
+def walk_file(tmp_path_factory):
+    counts, n = synth_counts(PLAN, seed=3)
+    path = tmp_path_factory.mktemp("session") / "walk.bin"
+    write_samples(path, counts)
+    return path, counts, n
+
+
+def cpython(cfg):
+    if str(MP_DIR) not in sys.path:
+        sys.path.insert(0, str(MP_DIR))
+    fw.load("session")
+    ns = {}
+    exec(SCRIPT, ns)
+    return json.loads(json.dumps(ns["run"](cfg)))  # tuples -> lists, as from the VM
+
+
+def micropython(mp_run, cfg):
+    text = mp_run(SCRIPT + "\nprint(json.dumps(run(json.loads(%r))))\n" % json.dumps(cfg), path=[MP_DIR])
+    return json.loads(text.strip().splitlines()[-1])
+
+
+def walk_cfg(path, **kw):
+    cfg = {"kind": "walk", "samples": str(path), "program": json.dumps(PROGRAM), "plan": _plan(PROGRAM),
+           "services": 300, "step_ms": 200, "actions": {}, "lock": False}
+    cfg.update(kw)
+    return cfg
+
+
+def test_walk_log_is_the_same_on_both_interpreters_and_the_vm_never_allocates(mp_run, walk_file):
+    path, counts, n = walk_file
+    host = cpython(walk_cfg(path))
+    board = micropython(mp_run, walk_cfg(path, lock=True))
+    assert board["allocs"] == 0  # every FIFO service (after the first three) with the heap locked
+    assert board["log"] == host["log"]  # byte for byte
+    assert board["cues"] == host["cues"]
+    log = R.read(bytes.fromhex(host["log"]))
+    assert log.complete and not log.warnings and log.end_reason == "finished"
+    # The program (20 s + 10 s + 10 s) ends at 40 s of walking; the walker walked from the
+    # start, so the session stops soon after sample 40 * 104.
+    assert 40 * RATE <= host["fed"] < 41 * RATE
+
+
+def test_on_littlefs_through_the_log_store_the_vm_never_allocates_either(mp_run, walk_file, tmp_path):
+    from retrowalk.vboard import flash
+    path, counts, n = walk_file
+    img = tmp_path / "flash.img"
+    flash.create(img, 256)
+    board = micropython(mp_run, walk_cfg(path, lock=True, image=str(img), blocks=flash.blocks(img)))
+    host = cpython(walk_cfg(path))
+    assert board["allocs"] == 0  # FIFO reads, classifier, coach, records and littlefs flushes
+    assert board["flushes"] >= 8  # one flush per 5 s of records, and at the segment switches
+    log = R.read(bytes.fromhex(board["log"]))
+    assert log.complete and not log.warnings
+    assert board_steps(log) == board_steps(R.read(bytes.fromhex(host["log"])))
+
+
+def test_logged_steps_are_the_host_replay_of_the_samples_read(walk_file):
+    path, counts, n = walk_file
+    host = cpython(walk_cfg(path))
+    log = R.read(bytes.fromhex(host["log"]))
+    fed = host["fed"]
+    # The chip started at the session's sample 0: the replay of exactly those samples (and the
+    # classifier's end-of-data flush) gives the same steps, sample, direction and confidence.
+    expected = replay.classify_cpython(counts[:6 * fed], fed, RATE, "auto").steps
+    assert board_steps(log) == expected
+    assert host["steps"] == len(expected)
+    assert len([s for s in expected if s[1] == 2]) >= 12  # the backward stretch was walked
+
+
+def test_segments_and_cues_follow_the_coach(walk_file):
+    path, counts, n = walk_file
+    host = cpython(walk_cfg(path))
+    log = R.read(bytes.fromhex(host["log"]))
+    segs = [(r[0], r[2], r[3], r[4], r[5]) for r in log.records if r[1] == "segment"]
+    assert segs == [(0, 0, "warmup", 20, "s"), (20 * RATE, 1, "backward", 10, "s"), (30 * RATE, 2, "forward", 10, "s")]
+    cues = [(r[0], r[2]) for r in log.records if r[1] == "cue"]
+    assert [c for _, c in cues] == [H.START, H.SWITCH_BACKWARD, H.SWITCH_FORWARD, H.DONE]
+    # each cue is logged at the sample the board had read when it handed it to the player
+    # (START at the walk's sample 0, before the first FIFO read)
+    assert [s for _, s, _ in host["cues"]][1:] == [t for t, _ in cues][1:] and cues[0][0] == 0
+    assert [c for _, _, c in host["cues"]] == [c for _, c in cues]
+    cal = [r for r in log.records if r[1] == "calibration"]
+    assert len(cal) == 1 and cal[0][2][0] > 3500  # learned once: synthetic "front" clip, x forward
+
+
+def test_button_pause_resume_and_stop(walk_file):
+    path, counts, n = walk_file
+    host = cpython(walk_cfg(path, actions={"20": "pause", "40": "resume", "60": "stop"}))
+    log = R.read(bytes.fromhex(host["log"]))
+    kinds = [r[1] for r in log.records if r[1] in ("pause", "resume", "end")]
+    assert kinds == ["pause", "resume", "end"]
+    cues = [c for _, _, c in host["cues"]]
+    assert cues == [H.START, H.PAUSED, H.START]
+    # logged at the newest sample read when the button acted
+    at = {act: sample for _, act, sample in host["actions"]}
+    assert [r[0] for r in log.records if r[1] in ("pause", "resume")] == [at["pause"], at["resume"]]
+    assert abs(at["pause"] - 20 * 0.2 * RATE) <= 1 and abs(at["resume"] - 40 * 0.2 * RATE) <= 1
+    assert log.end[5] == "stopped" and host["services"] == 60 and log.end[0] == at["stop"]
+
+
+def test_a_late_fifo_read_logs_the_overrun_and_the_walk_goes_on(walk_file):
+    path, counts, n = walk_file
+    host = cpython(walk_cfg(path, actions={"50": "gap:4000"}))
+    log = R.read(bytes.fromhex(host["log"]))
+    over = [r for r in log.records if r[1] == "overrun"]
+    assert len(over) == 1 and host["overruns"] == 1
+    # 4.2 s without a read, the FIFO holds 256 samples (LSM6DSOX): about 4.2 * 104 - 256 lost
+    assert over[0][2] == host["lost_samples"] == host["lost"]
+    assert abs(over[0][2] - (4.2 * RATE - 256)) <= 25
+    assert log.complete and sum(1 for r in log.records if r[1] == "step") > 40
+
+
+def test_imu_errors_propagate_to_the_caller(walk_file):
+    path, counts, n = walk_file
+    host = cpython(walk_cfg(path, fail_from=200, fails=2, services=80))
+    assert [e[1] for e in host["errors"]] == [5, 5]
+
+
+def test_flash_full_stops_the_log_once_and_the_coaching_goes_on(walk_file):
+    path, counts, n = walk_file
+    # room for the header (~400 bytes with the program) and a few record frames only
+    host = cpython(walk_cfg(path, budget=1000))
+    log = R.read(bytes.fromhex(host["log"]))
+    assert host["log_full"] and log.end_reason == "flash_full"
+    cues = [c for _, _, c in host["cues"]]
+    assert cues.count(H.LOW_FLASH) == 1
+    # the program's later cues still come after the log has stopped
+    assert cues.index(H.LOW_FLASH) < cues.index(H.DONE)
+    assert len(bytes.fromhex(host["log"])) <= 1000
+
+
+def test_a_walk_without_a_log_is_still_coached(walk_file):
+    path, counts, n = walk_file
+    host = cpython(walk_cfg(path, nolog=True))
+    assert host["log"] == ""
+    assert [c for _, _, c in host["cues"]] == [H.START, H.SWITCH_BACKWARD, H.SWITCH_FORWARD, H.DONE]
+
+
+def test_capture_holds_every_sample_and_the_overrun_gap(mp_run, walk_file):
+    path, counts, n = walk_file
+    cfg = {"kind": "capture", "samples": str(path), "services": 60, "step_ms": 200,
+           "actions": {"30": "gap:4000"}, "lock": True, "file_size": 200000}
+    board = micropython(mp_run, cfg)
+    assert board["allocs"] == 0
+    cfg["lock"] = False
+    host = cpython(cfg)
+    assert host["log"] == board["log"]
+    data = bytes.fromhex(host["log"])
+    got = list(R.iter_samples(data))
+    log = R.read(data)
+    assert log.kind == "capture" and log.complete and log.header["label"] == "test"
+    lost = host["lost_samples"]
+    assert lost > 0 and [r[2] for r in log.records if r[1] == "overrun"] == [lost]
+    # Samples before the gap are the source's first ones; after it, the source continues
+    # after the samples the chip overwrote, and the file's indices skip the lost ones.
+    idx = [g[0] for g in got]
+    jump = [i for i in range(1, len(idx)) if idx[i] != idx[i - 1] + 1]
+    assert len(jump) == 1 and idx[jump[0]] - idx[jump[0] - 1] == lost + 1
+    for g in got[:jump[0]]:
+        assert list(g[1:]) == list(counts[6 * g[0]: 6 * g[0] + 6])
+    # The driver estimates the lost samples from its clock (LSM6DS.read_fifo): the samples
+    # after the gap are the source's, shifted by that estimate's error (at most a sample).
+    after = got[jump[0]:]
+    shift = [d for d in (-1, 0, 1) if all(list(g[1:]) == list(counts[6 * (g[0] + d): 6 * (g[0] + d) + 6])
+                                          for g in after)]
+    assert len(shift) == 1
+    assert len(got) == host["samples"]
+
+
+def test_capture_ends_itself_when_the_flash_fills(walk_file):
+    path, counts, n = walk_file
+    cfg = {"kind": "capture", "samples": str(path), "services": 200, "step_ms": 200, "actions": {},
+           "lock": False, "budget": 6000}
+    host = cpython(cfg)
+    log = R.read(bytes.fromhex(host["log"]))
+    assert host["log_full"] and log.end_reason == "flash_full"
+    assert [c for _, _, c in host["cues"]] == [H.START, H.LOW_FLASH]
+    assert host["services"] < 200  # it ended by itself

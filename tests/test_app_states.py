@@ -1,0 +1,341 @@
+"""The application's states in the MicroPython VM with fake hardware: idle -> walk / capture
+-> idle, button handling, the watchdog, IMU errors, a full flash, a refused program file.
+
+Each test runs one scenario in the VM (the app, the LSM6DS driver, the simulated chip on a
+manual clock, the log store on a host directory) and decodes what it left on CPython.
+"""
+
+import json
+
+import pytest
+
+from retrowalk import fw
+from retrowalk.vboard.board import MP_DIR
+
+from board_helpers import RATE, synth_counts, write_samples
+
+A = fw.load("app")
+R = fw.load("logreader")
+P = fw.load("program")
+
+# MicroPython side: fakes for what main.Hardware gives the app, and helpers for scenarios.
+SCRIPT = r'''
+import json, os
+import app as A
+import haptics as H
+import button as B
+from lsm6ds import LSM6DS
+from sim_lsm6ds import SimLSM6DS, ManualClock
+from vbimu import SampleFile
+from logstore import Store
+
+A.sleep_ms = lambda ms: None  # IMU retries: no real waiting
+
+
+class Motor:
+    def __init__(self):
+        self.calls = []
+
+    def on(self):
+        self.calls.append(1)
+
+    def off(self):
+        self.calls.append(0)
+
+
+class Player:
+    def __init__(self):
+        self.played = []
+
+    def play(self, pid):
+        self.played.append(H.NAMES[pid])
+
+    def busy(self):
+        return False
+
+    def stop(self):
+        pass
+
+
+class WDT:
+    def feed(self):
+        pass
+
+
+class Bus:
+    # The simulated chip's I2C, failing every access while `failing` is set.
+    def __init__(self, chip):
+        self.chip = chip
+        self.failing = False
+
+    def readfrom_mem_into(self, addr, reg, buf):
+        if self.failing:
+            raise OSError(5)
+        self.chip.readfrom_mem_into(addr, reg, buf)
+
+    def writeto_mem(self, addr, reg, buf):
+        if self.failing:
+            raise OSError(5)
+        self.chip.writeto_mem(addr, reg, buf)
+
+
+class HW:
+    def __init__(self, samples, watchdog=True, address=0x6A):
+        self.clock = ManualClock()
+        self.chip = SimLSM6DS(SampleFile(open(samples, "rb")), self.clock)
+        self.bus = Bus(self.chip)
+        self.rate_hz = 104
+        self.forward = None
+        self.mount_vector = None
+        self.board_id = b"\x01\x02\x03\x04"
+        self.motor = Motor()
+        self.led = None
+        self.button = None
+        self.watchdog = None
+        self._wdt = watchdog
+        self._address = address
+        self.resets = 0
+        self.opened = 0
+
+    def open_imu(self):
+        self.opened += 1
+        return LSM6DS(self.bus, address=self._address, clock_ms=lambda: self.clock.us // 1000)
+
+    def arm_watchdog(self):
+        if self._wdt and self.watchdog is None:
+            self.watchdog = WDT()
+
+    def reset(self):
+        self.resets += 1
+
+
+def make(cfg):
+    prog = A.load_program(cfg["program"], today=(2025, 3, 3))
+    hw = HW(cfg["samples"], cfg.get("watchdog", True), cfg.get("address", 0x6A))
+    app = A.App(hw, prog, Store(root=cfg["root"]))
+    app.player = Player()
+    return app, hw
+
+
+def run_for(app, hw, seconds):
+    for _ in range(int(seconds * 5)):
+        hw.clock.advance(200000)
+        app.tick()
+
+
+def files(app):
+    out = {}
+    for name, size in app.store().list():
+        with open(app.store().root + "/" + name, "rb") as f:
+            out[name] = "".join("%02x" % b for b in f.read())
+    return out
+
+
+def result(app, hw, **kw):
+    out = {"state": A.STATE_NAMES[app.state], "played": app.player.played, "files": files(app),
+           "last_log": app.last_log, "reset_pending": app.reset_pending, "resets": hw.resets,
+           "watchdog": hw.watchdog is not None, "ctrl1_xl": hw.chip.regs[0x10],
+           "prog_error": app.prog.error, "opened": hw.opened}
+    out.update(kw)
+    return out
+'''
+
+
+@pytest.fixture(scope="module")
+def samples_path(tmp_path_factory):
+    counts, n = synth_counts([("still", 1.0), ("forward", 30.0), ("still", 10.0)], seed=5)
+    return write_samples(tmp_path_factory.mktemp("states") / "walk.bin", counts)
+
+
+@pytest.fixture
+def vm(mp_run, samples_path, tmp_path):
+    """vm(body, program=None, **cfg): run `body` (MicroPython code using `app`, `hw`, `cfg`,
+    ending with `print(json.dumps(result(app, hw, ...)))`) after make(cfg); returns the dict."""
+
+    def run(body, program=None, **cfg):
+        path = tmp_path / "program.json"
+        if program is not None:
+            path.write_text(program if isinstance(program, str) else json.dumps(program))
+        cfg.update(program=str(path), samples=str(samples_path), root=str(tmp_path / "walks"))
+        code = SCRIPT + "\ncfg = json.loads(%r)\napp, hw = make(cfg)\n" % json.dumps(cfg) + body
+        text = mp_run(code, path=[MP_DIR])
+        return json.loads(text.strip().splitlines()[-1])
+    return run
+
+
+def log_of(res, name):
+    return R.read(bytes.fromhex(res["files"][name]))
+
+
+def test_boot_finds_the_imu_and_powers_it_down(vm):
+    res = vm("app.boot()\nprint(json.dumps(result(app, hw, chip=app.imu.chip)))\n")
+    assert res["state"] == "idle" and res["chip"] == "LSM6DSO(X)"
+    assert res["ctrl1_xl"] == 0  # accelerometer off while idle
+    assert not res["watchdog"]  # no watchdog while idle
+
+
+def test_missing_imu_fails_boot_after_retries(vm):
+    res = vm("""
+try:
+    app.boot()
+    err = None
+except OSError as e:
+    err = str(e)
+print(json.dumps(result(app, hw, err=err)))
+""", address=0x6B)
+    assert "no LSM6DS chip answered at I2C address 0x6b" in res["err"]
+    assert res["opened"] == A.IMU_RETRIES
+
+
+def test_short_press_walks_pause_resume_long_press_ends(vm):
+    res = vm("""
+app.boot()
+app.on_button(B.SHORT)
+seen = [A.STATE_NAMES[app.state], hw.watchdog is not None, hw.chip.regs[0x10] >> 4]
+run_for(app, hw, 10)
+app.on_button(B.SHORT)
+seen.append(app.session.paused())
+run_for(app, hw, 2)
+app.on_button(B.SHORT)
+seen.append(app.session.paused())
+run_for(app, hw, 3)
+app.on_button(B.LONG)
+app.on_button(B.SHORT)  # ignored: the restart is pending
+print(json.dumps(result(app, hw, seen=seen)))
+""")
+    assert res["seen"] == ["walk", True, 4, True, False]  # IMU back on at 104 Hz while walking
+    assert res["state"] == "idle" and res["played"] == ["start", "paused", "start", "done"]
+    assert res["last_log"] == "000001.rwl" and res["reset_pending"]  # the watchdog ran: restart
+    assert res["ctrl1_xl"] == 0  # IMU powered down again
+    log = log_of(res, "000001.rwl")
+    assert log.complete and log.end_reason == "stopped" and not log.warnings
+    assert [r[1] for r in log.records if r[1] in ("pause", "resume")] == ["pause", "resume"]
+    assert log.summary()["steps_forward"] > 10
+    assert log.header["board_id"] == "01020304"
+    assert log.header["program_name"] == P.default_program()["name"]
+    assert list(res["files"]) == ["000001.rwl"]
+
+
+def test_without_a_watchdog_the_board_walks_again_without_restarting(vm):
+    res = vm("""
+app.boot()
+app.on_button(B.SHORT)
+run_for(app, hw, 3)
+app.on_button(B.LONG)
+app.on_button(B.SHORT)
+second = A.STATE_NAMES[app.state]
+run_for(app, hw, 3)
+app.on_button(B.LONG)
+print(json.dumps(result(app, hw, second=second)))
+""", watchdog=False)
+    assert not res["reset_pending"] and res["second"] == "walk"
+    assert sorted(res["files"]) == ["000001.rwl", "000002.rwl"]
+
+
+def test_program_end_finishes_the_walk(vm):
+    res = vm("app.boot()\napp.on_button(B.SHORT)\nrun_for(app, hw, 15)\nprint(json.dumps(result(app, hw)))\n",
+             program={"version": 1, "name": "short", "segments": [{"direction": "forward", "time_s": 10}]})
+    assert res["state"] == "idle" and res["played"] == ["start", "done"]
+    log = log_of(res, "000001.rwl")
+    assert log.end_reason == "finished" and log.header["program_name"] == "short"
+
+
+def test_long_press_in_idle_captures_and_any_press_ends_it(vm):
+    res = vm("""
+app.boot()
+app.on_button(B.LONG)
+state = A.STATE_NAMES[app.state]
+run_for(app, hw, 5)
+app.on_button(B.SHORT)
+print(json.dumps(result(app, hw, during=state)))
+""")
+    assert res["during"] == "capture" and res["state"] == "idle" and res["last_log"] == "000001.rwc"
+    log = log_of(res, "000001.rwc")
+    assert log.kind == "capture" and log.complete and log.end_reason == "stopped"
+    assert 5 * RATE - 25 <= log.samples <= 5 * RATE  # the 5 s of samples (the last read may lag)
+    assert res["played"] == ["start", "done"]
+
+
+def test_a_capture_program_makes_the_short_press_capture(vm):
+    res = vm("app.boot()\napp.on_button(B.SHORT)\nrun_for(app, hw, 2)\napp.on_button(B.LONG)\n"
+             "print(json.dumps(result(app, hw)))\n",
+             program={"version": 1, "mode": "capture", "label": "grass, backward"})
+    assert list(res["files"]) == ["000001.rwc"]
+    assert log_of(res, "000001.rwc").header["label"] == "grass, backward"
+
+
+def test_imu_errors_are_logged_retried_and_end_the_walk_after_three(vm):
+    res = vm("""
+app.boot()
+app.on_button(B.SHORT)
+run_for(app, hw, 5)
+hw.bus.failing = True
+run_for(app, hw, 0.4)    # two failed services, each followed by a restart attempt
+hw.bus.failing = False
+run_for(app, hw, 3)
+recovered = A.STATE_NAMES[app.state]
+hw.bus.failing = True
+run_for(app, hw, 1)
+hw.bus.failing = False
+print(json.dumps(result(app, hw, recovered=recovered)))
+""")
+    assert res["recovered"] == "walk" and res["state"] == "idle"
+    assert res["played"][-1] == "error"
+    log = log_of(res, "000001.rwl")
+    errors = [r for r in log.records if r[1] == "error"]
+    assert [e[2] for e in errors] == [A.ERR_IMU] * 5  # 2 recovered + 3 in a row
+    assert "IMU: OSError(5" in errors[0][3]
+    assert log.end_reason == "error"
+
+
+def test_full_flash_walks_without_a_log(vm):
+    res = vm("""
+app.boot()
+app.store().free_bytes = lambda: 1000    # below what a new log needs
+app.on_button(B.SHORT)
+state = A.STATE_NAMES[app.state]
+run_for(app, hw, 3)
+app.on_button(B.LONG)
+print(json.dumps(result(app, hw, during=state)))
+""")
+    assert res["during"] == "walk"
+    assert res["played"] == ["low_flash", "start", "done"]
+    assert res["files"] == {} and res["last_log"] is None
+
+
+def test_refused_program_file_runs_the_default_and_says_so(vm):
+    res = vm("app.boot()\napp.on_button(B.SHORT)\nrun_for(app, hw, 2)\napp.on_button(B.LONG)\n"
+             "print(json.dumps(result(app, hw)))\n", program="{not json")
+    assert res["prog_error"].endswith("program.json: not valid JSON")
+    log = log_of(res, "000001.rwl")
+    assert log.header["program_name"] == P.default_program()["name"]
+    err = [r for r in log.records if r[1] == "error"]
+    # the record keeps the first 40 bytes of the message (on a board: "/program.json: not valid JSON")
+    assert err and err[0][2] == A.ERR_PROGRAM and err[0][3] == res["prog_error"][:40]
+
+
+def test_shutdown_interrupts_a_walk_and_stops_the_motor(vm):
+    res = vm("""
+app.boot()
+app.on_button(B.SHORT)
+run_for(app, hw, 2)
+app.shutdown()
+print(json.dumps(result(app, hw, motor=hw.motor.calls[-1])))
+""")
+    assert res["motor"] == 0
+    log = log_of(res, "000001.rwl")
+    assert log.end_reason == "interrupted" and log.complete
+
+
+def test_log_plan_follows_the_coach_plan():
+    # progload's per-segment log entries line up with the coach's own plan (same order).
+    C = fw.load("coach")
+    W = fw.load("walklog")
+    prog = P.preset("one-one")
+    kinds, units, planned = fw.load("progload").log_plan(prog)
+    coach_plan = C.plan(prog, RATE)
+    assert [2 if k == W.SEG_BACKWARD else 1 for k in kinds] == [d for d, _, _ in coach_plan]
+    assert list(kinds) == [W.SEG_WARMUP] + [W.SEG_BACKWARD, W.SEG_FORWARD] * 5
+    assert planned == [120] + [60, 60] * 5 and set(units) == {W.UNIT_SECONDS}
+    block = fw.load("progload").log_plan(P.preset("block"))
+    assert block[2] == [100, 100] * 3 and set(block[1]) == {W.UNIT_METRES}
