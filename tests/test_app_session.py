@@ -343,3 +343,40 @@ def test_capture_ends_itself_when_the_flash_fills(walk_file):
     assert host["log_full"] and log.end_reason == "flash_full"
     assert [c for _, _, c in host["cues"]] == [H.START, H.LOW_FLASH]
     assert host["services"] < 200  # it ended by itself
+
+
+def _own_walk(tmp_path, plan, seed):
+    counts, n = synth_counts(plan, seed=seed)
+    return write_samples(tmp_path / "walk.bin", counts)
+
+
+def test_standing_still_auto_pauses_and_the_next_steps_resume(tmp_path):
+    path = _own_walk(tmp_path, [("still", 1.0), ("forward", 12.0), ("still", 8.0), ("forward", 10.0),
+                                ("still", 2.0)], seed=4)
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]})
+    host = cpython(walk_cfg(path, program=json.dumps(prog), plan=_plan(prog), services=160))
+    log = R.read(bytes.fromhex(host["log"]))
+    rec = [(r[0], r[1]) for r in log.records if r[1] in ("pause", "resume", "step")]
+    pauses = [t for t, k in rec if k == "pause"]
+    resumes = [t for t, k in rec if k == "resume"]
+    assert len(pauses) >= 1 and len(resumes) >= 1
+    # paused pause_after_s (4 s) after the last step before the stop; resumed by the next step
+    last_before = max(t for t, k in rec if k == "step" and t < pauses[0])
+    assert pauses[0] == last_before + 4 * RATE
+    first_after = min(t for t, k in rec if k == "step" and t > pauses[0])
+    assert resumes[0] == first_after
+    assert 13 * RATE < pauses[0] < 21 * RATE
+    assert [c for _, _, c in host["cues"]][:2] == [H.START, H.PAUSED]
+
+
+def test_walking_the_wrong_way_gives_the_wrong_direction_cue(tmp_path):
+    path = _own_walk(tmp_path, [("still", 1.0), ("forward", 25.0), ("still", 2.0)], seed=6)
+    prog = P.validate({"version": 1, "warmup": {"time_s": 10}, "wrong_direction_steps": 4,
+                       "segments": [{"direction": "backward", "time_s": 30}]})
+    host = cpython(walk_cfg(path, program=json.dumps(prog), plan=_plan(prog), services=120))
+    log = R.read(bytes.fromhex(host["log"]))
+    cues = [(r[0], r[2]) for r in log.records if r[1] == "cue"]
+    assert [c for _, c in cues][:3] == [H.START, H.SWITCH_BACKWARD, H.WRONG_DIRECTION]
+    # after the 2 s the coach gives the walker to turn round, and 4 steps the wrong way
+    assert 12 * RATE < cues[2][0] < 17 * RATE
+    assert [c for _, _, c in host["cues"]][:3] == [H.START, H.SWITCH_BACKWARD, H.WRONG_DIRECTION]
