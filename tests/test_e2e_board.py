@@ -13,6 +13,8 @@ from retrowalk.vboard import VirtualBoard, flash
 from board_helpers import (RATE, board_steps, decode_cues, images, prefix_alignments,  # noqa: F401
                            synth_counts, wait_for, write_samples)
 
+pytestmark = pytest.mark.slow  # virtual boards: about a minute for both files
+
 R = fw.load("logreader")
 W = fw.load("walklog")
 VERSION = fw.load("version").VERSION

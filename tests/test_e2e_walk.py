@@ -14,6 +14,8 @@ from retrowalk.vboard import VirtualBoard, flash
 
 from board_helpers import RATE, alignments, board_steps, decode_cues, images, synth_counts, wait_for, write_samples  # noqa: F401
 
+pytestmark = pytest.mark.slow  # virtual boards: about a minute for both files
+
 R = fw.load("logreader")
 W = fw.load("walklog")
 APP = fw.load("app")
