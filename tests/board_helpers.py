@@ -1,8 +1,8 @@
 """Shared parts of the board application tests: firmware flash images, synthetic walks, replay.
 
 A flash image with the firmware is built once per test session (main.py as source, the
-other modules compiled with mpy-cross into /lib, as a flash tool copies them) and copied
-into each virtual board's work directory.
+other modules compiled with mpy-cross, all at the top of the flash as `retrowalk flash`
+installs them) and copied into each virtual board's work directory.
 """
 
 import json
@@ -29,18 +29,17 @@ def compile_firmware(out_dir, mpy=True):
         if p.name in HOST_ONLY:
             continue
         if p.name == "main.py" or not mpy:
-            files.append(("/main.py" if p.name == "main.py" else "/lib/" + p.name, p.read_bytes()))
+            files.append(("/" + p.name, p.read_bytes()))
             continue
         out = out_dir / (p.stem + ".mpy")
         subprocess.run(["mpy-cross", "-o", str(out), str(p)], check=True, capture_output=True)
-        files.append(("/lib/" + p.stem + ".mpy", out.read_bytes()))
+        files.append(("/" + p.stem + ".mpy", out.read_bytes()))
     return files
 
 
 def build_image(path, files, flash_kib=1408):
     """A littlefs image at `path` holding `files` [(board path, bytes)]."""
     flash.create(path, flash_kib)
-    flash.mkdir(path, "/lib")
     for name, data in files:
         flash.write_file(path, name, data)
 
