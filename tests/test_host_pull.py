@@ -254,6 +254,7 @@ def test_hostile_listing_cannot_escape_or_crash(fresh, tmp_path):
         "L 99999999999 %s 000004.rwl" % digest,  # 100 GB
         "L -5 %s 000005.rwl" % digest,
         "L 10 md5:abc 000006.rwl",
+        "L 10 %s 000007.rwl" % digest,  # not on the board at all
         "garbage line",
         "L %d %s 000001.rwl" % (len(real), digest),
         "L %d %s 000001.rwl" % (len(real), digest),  # twice
@@ -262,7 +263,8 @@ def test_hostile_listing_cannot_escape_or_crash(fresh, tmp_path):
     before = set(os.listdir(tmp_path))
     res = hostile_pull(fresh.port, tmp_path / "h.sqlite", code)
     assert [n for n, _, _ in res.stored] == ["000001.rwl"]
-    assert [n for n, _ in res.skipped] == ["000004.rwl"]
+    assert [n for n, _ in res.skipped] == ["000004.rwl", "000007.rwl"]
+    assert "could not read" in res.skipped[1][1]
     assert sum("unsafe name" in w for w in res.warnings) == 4
     assert set(os.listdir(tmp_path)) - before == {"h.sqlite"}
 

@@ -18,7 +18,8 @@ from .errors import RetrowalkError
 
 BOARDLIB = Path(__file__).resolve().parent / "mpscripts" / "boardlib.py"
 BAUD = 115200  # ignored by USB CDC boards; mpremote's default
-CONNECT_TRIES = 3  # attempts to open the port and enter the raw REPL
+CONNECT_TRIES = 4  # attempts to open the port and enter the raw REPL, 0.5/1/1.5 s apart (a board
+                   # that resets when its walk is interrupted comes back on USB within ~2 s)
 IDLE_TIMEOUT_S = 10.0  # longest silence from a board in the middle of an answer
 LINE_MAX = 2048  # longest status/probe line accepted (bytes)
 OUTPUT_MAX = 256 * 1024  # default bound on one answer's bytes

@@ -160,8 +160,8 @@ def all_report(items):
               "steps_backward": sum(m["steps_backward"] for m in walks)}
     lines = weeks_table(weeks)
     lines.append("")
-    lines.append("all: %d walks, %.1f min walking, %.1f min backward, %d steps forward, %d backward" % (
-        totals["walks"], totals["active_min"], totals["backward_min"], totals["steps_forward"],
+    lines.append("all: %d walk%s, %.1f min walking, %.1f min backward, %d steps forward, %d backward" % (
+        totals["walks"], "" if totals["walks"] == 1 else "s", totals["active_min"], totals["backward_min"], totals["steps_forward"],
         totals["steps_backward"]))
     return lines, {"weeks": weeks, "totals": totals}
 
