@@ -173,7 +173,7 @@ class App:
                 last = e
                 sleep_ms(RETRY_MS)
         if self.imu is None:
-            raise OSError("IMU: %s" % (last.args[0] if last.args else last))
+            raise OSError("IMU: %s" % (last,))
         self.imu.power_down()
         if self._own_store:
             self._store = None  # idle needs no store: drop it until the first walk
