@@ -375,7 +375,8 @@ def build_parser():
     rp.set_defaults(func=do_replay)
 
     ev = sub.add_parser("evaluate", help="score the step classifier against annotated recordings")
-    ev.add_argument("data", metavar="DIR", help="folder holding real-l5-forward/ and virtual-belt/ (../shared/data)")
+    ev.add_argument("data", metavar="DIR", nargs="+",
+                    help="folder holding real-l5-forward/ and virtual-belt/ (../shared/data)")
     ev.add_argument("--rate", type=int, default=104, choices=(104, 52, 26), help="board sample rate to simulate (Hz)")
     ev.add_argument("--only", action="append", help="only rows whose data set/variant contains this text")
     ev.add_argument("--json", action="store_true", help="machine-readable output")
