@@ -6,7 +6,9 @@ faster than real time and every event carries the exact sample it happened at.
     c = Coach(program, rate_hz=104)   program: program.validate()/apply_progression() output
     c.start(sample)                   button: the walk begins (cue START)
     c.on_step(sample, direction)      each classified step, in time order (FORWARD 1 / BACKWARD 2)
-    c.update(sample)                  once per FIFO batch, with the newest sample index
+    c.update(sample, seen)            once per FIFO batch, with the newest sample index and the
+                                      contact of the newest step the classifier has accepted
+                                      but not yet called (StepClassifier.last_contact), or -1
     c.pause(sample) / c.resume(sample) / c.stop(sample)     button
     while c.available():
         k = c.pop()                   slot in the event ring:
@@ -25,7 +27,9 @@ A wrong-direction cue comes after `wrong_direction_steps` steps in a row the wro
 in the first SETTLE_MS of a segment, while the walker turns round, do not count), then not
 again in that segment until REARM_STEPS steps in a row go the right way.
 Steps reported late (the classifier emits a step up to ~2 steps after its contact) that
-happened before the segment began are tallied to the previous segment.
+happened before the segment began are tallied to the previous segment. Walking time runs up to
+the newest step the classifier has seen (`seen`, known long before the step is called), so a
+timed segment ends at its exact sample within one FIFO batch.
 No method allocates heap memory after construction (checked with micropython.heap_lock()).
 """
 
@@ -272,9 +276,19 @@ class Coach:
             self.wrong_cues += 1
             self._emit(EV_WRONG, sample, i, haptics.WRONG_DIRECTION)
 
-    def update(self, now):
-        """Advance the clock to sample `now` (call once per FIFO batch): timed ends, auto-pause."""
-        if not self.started or self.stopped or self.done or self.user_paused or now <= self._last:
+    def update(self, now, seen=-1):
+        """Advance the clock to sample `now` (call once per FIFO batch): timed ends, auto-pause.
+
+        `seen`: the contact sample of the newest step seen but not yet called (or -1): walking
+        time counts up to it as it does up to a called step; a called step resumes an auto-pause.
+        """
+        if not self.started or self.stopped or self.done or self.user_paused:
+            return
+        if seen > self._last and not self.paused:
+            self._commit(seen)
+            if self.done:
+                return
+        if now <= self._last:
             return
         d = now - self._last
         self._timed(self._last, self.credit, d if d < self._grace else self._grace)

@@ -157,7 +157,7 @@ class WalkSession(_Base):
                 cl.feed_batch(buf, n)
                 self.samples += n
                 self._steps()
-                self.coach.update(cl.samples)
+                self.coach.update(cl.samples, cl.last_contact)
                 self._coach_events()
             self._overrun(cl.samples)
             if n < BATCH:

@@ -11,6 +11,9 @@
         c.ev_sample[k]                  sample index (0 = first sample fed) of the foot contact
         c.ev_dir[k]                     FORWARD (1) or BACKWARD (2)
         c.ev_conf[k]                    confidence 0..100 (%)
+    c.last_contact                  sample index of the newest accepted step's contact, known
+                                    ~0.65 s after it (its direction is called two steps later);
+                                    -1 before the first
 
 How it works (integer maths only; nothing allocates per sample):
 - Samples are averaged into 26 Hz bins (1, 2 or 4 samples per bin), so every time constant
@@ -158,6 +161,7 @@ class StepClassifier:
         self._nc = 0
         self.walking = False
         self._last = -1000  # bin of the last accepted step
+        self.last_contact = -1
         self._interval = 14  # running step interval, bins
         # the (up to) two steps waiting for their look-ahead: slot 0 older, slot 1 newer
         self._np = 0
@@ -477,6 +481,7 @@ class StepClassifier:
     def _hold(self, j, c, s, yaw, height, qx, qy, qz):
         """Put a step in waiting slot j (0 = older, 1 = newer)."""
         self._last = c
+        self.last_contact = self._sample_of(c)
         self._pbin[j] = c
         self._ps[j] = s
         self._pyaw[j] = yaw
@@ -559,14 +564,18 @@ class StepClassifier:
             self._ev_head = (self._ev_head + 1) % _EVENTS
             self._ev_n -= 1
         k = (self._ev_head + self._ev_n) % _EVENTS
+        self.ev_sample[k] = self._sample_of(c)
+        self.ev_dir[k] = d
+        self.ev_conf[k] = 0 if conf < 0 else (100 if conf > 100 else conf)
+        self._ev_n += 1
+
+    def _sample_of(self, c):
+        """Sample index of the foot contact for a step peaking at bin c."""
         # bin c of the smoothed signal is centred one bin back; bins hold _per_bin samples
         b = c - 1 - _CONTACT
         if b < 0:
             b = 0
-        self.ev_sample[k] = b * self._per_bin + (self._per_bin >> 1)
-        self.ev_dir[k] = d
-        self.ev_conf[k] = 0 if conf < 0 else (100 if conf > 100 else conf)
-        self._ev_n += 1
+        return b * self._per_bin + (self._per_bin >> 1)
 
     # ---- output -------------------------------------------------------------------------------
     def flush(self):

@@ -26,9 +26,11 @@ def stream(first, period, until, bounds):
         t += period
     return out
 
-def run(prog, rate, steps, end, batch=26, delay=0, buttons=()):
+def run(prog, rate, steps, end, batch=26, delay=0, buttons=(), seen_delay=-1, popped_at=None):
     """Feed like the board's main loop: per batch of samples, the steps reported by then, then update().
-    delay: samples between a step's contact and its report. buttons: [(sample, 'pause'|'resume'|'stop')]."""
+    delay: samples between a step's contact and its report. buttons: [(sample, 'pause'|'resume'|'stop')].
+    seen_delay >= 0: the classifier has seen a step this many samples after its contact (update's
+    `seen`). popped_at: a list that receives the sample clock at which each event came out."""
     c = coach.Coach(prog, rate)
     c.start(0)
     ev = []
@@ -43,9 +45,17 @@ def run(prog, rate, steps, end, batch=26, delay=0, buttons=()):
         while b < len(buttons) and buttons[b][0] <= now:
             getattr(c, buttons[b][1])(buttons[b][0])
             b += 1
-        c.update(now)
+        seen = -1
+        if seen_delay >= 0:
+            for t, _ in steps:
+                if t + seen_delay > now:
+                    break
+                seen = t
+        c.update(now, seen)
         while c.available():
             k = c.pop()
+            if popped_at is not None:
+                popped_at.append(now)
             ev.append((coach.EVENT_NAMES[c.ev_kind[k]], c.ev_sample[k], c.ev_arg[k], haptics.NAMES[c.ev_cue[k]]))
     return c, ev
 '''
@@ -98,6 +108,29 @@ def test_cue_samples_do_not_depend_on_batch_size_or_late_steps():
     # Steps reported after the switch that happened before it count for the segment they were in.
     assert list(c1.seg_right)[:4] == list(c0.seg_right)[:4] and c1.seg_right[0] == 567 and c1.seg_right[1] == 114
     assert sum(c1.seg_wrong) == 0
+
+
+def test_steps_seen_before_they_are_called_end_timed_segments_within_one_batch():
+    prog = P.preset("five-one")
+    bounds = [(31199, F), (37439, B), (68639, F), (74879, B), (10 ** 9, F)]
+    steps = stream(30, 55, 80000, bounds)
+    want = [("segment", 31200, "switch_backward"), ("segment", 37440, "switch_forward"),
+            ("segment", 68640, "switch_backward"), ("segment", 74880, "switch_forward")]
+    # Called 2.3 s after the contact (more than the 2 s grace): without `seen` the coach
+    # notices a segment's end only when a step from after it is called.
+    late = []
+    c0, ev0 = run(prog, RATE, steps, 80000, batch=21, delay=240, popped_at=late)
+    assert switches(ev0) == want
+    assert max(p - s for p, (_, s, _, _) in zip(late, ev0) if s > 0) > 21
+    # Seen 0.65 s after the contact (StepClassifier.last_contact): each end comes out in the
+    # FIFO read (21 samples = 200 ms) that passes it.
+    popped = []
+    c1, ev1 = run(prog, RATE, steps, 80000, batch=21, delay=240, seen_delay=68, popped_at=popped)
+    assert switches(ev1) == want
+    for p, (name, sample, _, _) in zip(popped, ev1):
+        if name == "segment":
+            assert 0 <= p - sample < 21, (sample, p)
+    assert list(c1.seg_right)[:4] == list(c0.seg_right)[:4]
 
 
 def test_one_in_ten_after_three_weeks_walks_105_s_backward():

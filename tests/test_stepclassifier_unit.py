@@ -151,3 +151,19 @@ def test_unpopped_events_are_counted_as_dropped(sc):
 def test_bad_settings_raise_value_error(sc, kwargs):
     with pytest.raises(ValueError):
         sc.StepClassifier(**kwargs)
+
+
+def test_last_contact_runs_ahead_of_the_called_steps(sc):
+    counts, n, contacts = gs.build([("still", 2), ("forward", 20)])
+    c = sc.StepClassifier()
+    assert c.last_contact == -1
+    c.feed_batch(counts, n)
+    called = []
+    while c.available():
+        called.append(c.ev_sample[c.pop()])
+    # the two newest accepted steps wait for their look-ahead; the newest is already known
+    assert c.last_contact > called[-1]
+    nearest = min(abs(c.last_contact - s) for s, _ in contacts)
+    assert nearest <= 0.1 * 104
+    # it is no older than the peak examination delay (17 bins of 4 samples) plus one step
+    assert n - c.last_contact <= 17 * 4 + 104 / 1.8 + 8
