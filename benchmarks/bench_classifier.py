@@ -10,11 +10,11 @@ each other, not with a microcontroller (an RP2040 at 125 MHz is roughly 30-60x s
 
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 
 from retrowalk import fw, imucsv, mpvm, synthwalk
+from retrowalk.flasher import mpy_cross_command
 
 PLAN = [("still", 3), ("forward", 40), ("backward", 30), ("turn", 3), ("forward", 14)]
 
@@ -72,7 +72,7 @@ def _variant(tmp, name, native):
     py = os.path.join(d, "stepclassifier.py")
     open(py, "w").write(src)
     if name.endswith("mpy"):
-        subprocess.run([shutil.which("mpy-cross"), "-o", os.path.join(d, "stepclassifier.mpy"), py], check=True)
+        subprocess.run(mpy_cross_command() + ["-o", os.path.join(d, "stepclassifier.mpy"), py], check=True)
         os.unlink(py)
     return d
 

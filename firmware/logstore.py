@@ -25,7 +25,7 @@ _ENOSPC = const(28)
 
 
 def atomic_write(path, data):
-    """Replace file `path` with `data` so a power cut leaves the old or the new content."""
+    """Replace file `path` with bytes `data` so a power cut leaves the old or the new content."""
     tmp = path + TMP
     with open(tmp, "wb") as f:
         f.write(data)
@@ -182,7 +182,7 @@ class Store:
                 seq = k + 1
         if seq < 1:
             seq = 1
-        atomic_write(self._path("seq"), str(seq + 1))
+        atomic_write(self._path("seq"), str(seq + 1).encode())
         return seq
 
     def _new(self, cls, ext, header):

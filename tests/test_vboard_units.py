@@ -2,7 +2,6 @@
 
 import calendar
 import json
-import shutil
 import struct
 import subprocess
 
@@ -11,6 +10,7 @@ import pytest
 
 from retrowalk import imucsv, mpvm
 from retrowalk.errors import RetrowalkError
+from retrowalk.flasher import mpy_cross_command
 from retrowalk.vboard import SimClock, flash, hardware, samples, trace
 from retrowalk.vboard.bridge import cook
 from retrowalk.vboard.board import MP_DIR
@@ -161,7 +161,7 @@ def test_flash_check_detects_garbage(tmp_path):
 
 @pytest.mark.parametrize("path", sorted(MP_DIR.glob("*.py")), ids=lambda p: p.name)
 def test_mp_files_compile_with_mpy_cross(path, tmp_path):
-    proc = subprocess.run([shutil.which("mpy-cross"), "-o", str(tmp_path / "x.mpy"), str(path)],
+    proc = subprocess.run(mpy_cross_command() + ["-o", str(tmp_path / "x.mpy"), str(path)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
 

