@@ -11,6 +11,8 @@ import math
 import random
 from array import array
 
+from retrowalk import replay
+
 ACC_LSB = 9.80665 * 0.122e-3  # m/s² per count at ±4 g
 GYR_LSB = math.radians(0.0175)  # rad/s per count at ±500 dps
 
@@ -78,18 +80,6 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05):
     return array("h", out), i, contacts
 
 
-def run(counts, n, rate=104, forward=None, batch=32, classifier_cls=None):
-    """Feed the classifier in FIFO-sized batches; returns [(sample, direction, confidence)]."""
-    c = classifier_cls(rate_hz=rate, forward=forward)
-    events = []
-    for start in range(0, n, batch):
-        k = min(batch, n - start)
-        c.feed_batch(counts[6 * start:6 * (start + k)], k)
-        while c.available():
-            j = c.pop()
-            events.append((c.ev_sample[j], c.ev_dir[j], c.ev_conf[j]))
-    c.flush()
-    while c.available():
-        j = c.pop()
-        events.append((c.ev_sample[j], c.ev_dir[j], c.ev_conf[j]))
-    return events
+def run(counts, n, rate=104, forward=None, batch=32):
+    """Feed the board's classifier in FIFO-sized batches; returns [(sample, direction, confidence)]."""
+    return replay.classify_cpython(counts, n, rate, forward or "auto", batch=batch).steps

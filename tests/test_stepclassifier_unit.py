@@ -3,6 +3,7 @@
 import pytest
 
 import gait_signals as gs
+from retrowalk import replay
 
 FWD, BWD = 1, 2
 
@@ -16,7 +17,7 @@ def _run(sc, segments, **kw):
     rate = kw.pop("rate", 104)
     forward = kw.pop("forward", None)
     counts, n, contacts = gs.build(segments, rate=rate, **kw)
-    return gs.run(counts, n, rate=rate, forward=forward, classifier_cls=sc.StepClassifier), contacts
+    return gs.run(counts, n, rate=rate, forward=forward), contacts
 
 
 def test_direction_codes(sc):
@@ -103,7 +104,7 @@ def test_turning_steps_are_never_backward(sc):
     # walking backward, then turning on the spot-ish at 2 rad/s while stepping
     segs = [("still", 2), ("forward", 15), ("backward", 10), ("forward", 1.6, 2.0), ("backward", 8), ("still", 2)]
     counts, n, contacts = gs.build(segs)
-    events = gs.run(counts, n, classifier_cls=sc.StepClassifier)
+    events = gs.run(counts, n)
     t_turn0, t_turn1 = int(27 * 104), int(28.6 * 104)
     turning = [d for s, d, _ in events if t_turn0 + 20 <= s <= t_turn1 - 20]
     assert turning and all(d == FWD for d in turning)
@@ -111,20 +112,16 @@ def test_turning_steps_are_never_backward(sc):
 
 def test_batch_size_does_not_change_the_result(sc):
     counts, n, _ = gs.build([("still", 2), ("forward", 15), ("backward", 10), ("still", 2)])
-    ref = gs.run(counts, n, batch=32, classifier_cls=sc.StepClassifier)
+    ref = gs.run(counts, n, batch=32)
     one = sc.StepClassifier()
     got = []
     for i in range(n):
         one.feed(*counts[6 * i:6 * i + 6])
-        while one.available():
-            k = one.pop()
-            got.append((one.ev_sample[k], one.ev_dir[k], one.ev_conf[k]))
+        replay.drain(one, got)
     one.flush()
-    while one.available():
-        k = one.pop()
-        got.append((one.ev_sample[k], one.ev_dir[k], one.ev_conf[k]))
+    replay.drain(one, got)
     assert got == ref
-    assert got == gs.run(counts, n, batch=7, classifier_cls=sc.StepClassifier)
+    assert got == gs.run(counts, n, batch=7)
 
 
 def test_learns_the_facing_at_the_warm_up(sc):

@@ -30,21 +30,24 @@ def _check_mount(mount):
     return None if mount == "auto" else mount
 
 
-def classify_cpython(counts, n, rate_hz=104, mount="auto"):
+def drain(c, steps):
+    """Append the classifier's waiting events to steps as (sample, direction code, confidence %)."""
+    while c.available():
+        k = c.pop()
+        steps.append((c.ev_sample[k], c.ev_dir[k], c.ev_conf[k]))
+
+
+def classify_cpython(counts, n, rate_hz=104, mount="auto", batch=_BATCH):
     """Run firmware/stepclassifier.py on CPython over n interleaved int16 samples."""
     sc = fw.load("stepclassifier")
     c = sc.StepClassifier(rate_hz=rate_hz, forward=_check_mount(mount))
     steps = []
-    for start in range(0, n, _BATCH):
-        m = min(_BATCH, n - start)
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
         c.feed_batch(counts[6 * start:6 * (start + m)], m)
-        while c.available():
-            k = c.pop()
-            steps.append((c.ev_sample[k], c.ev_dir[k], c.ev_conf[k]))
+        drain(c, steps)
     c.flush()
-    while c.available():
-        k = c.pop()
-        steps.append((c.ev_sample[k], c.ev_dir[k], c.ev_conf[k]))
+    drain(c, steps)
     return Result(steps, c.samples, tuple(c.forward_q12))
 
 
