@@ -60,6 +60,7 @@ _MIN_INT = const(10)  # shortest step interval: 0.38 s (156 steps/min)
 _MAX_INT = const(34)  # longest step interval inside a bout: 1.31 s (also the widest window)
 _END_GAP = const(52)  # no step for 2 s ends the bout
 _GATE = const(3)  # regular candidates needed to start a bout
+_WAIT = const(2)  # steps that must follow a step before it is called (look-ahead)
 _CAL_MIN = const(4)  # warm-up steps before the facing direction is first estimated ...
 _CAL_STEPS = const(12)  # ... and the steps that refine it (auto mounting)
 
@@ -165,12 +166,12 @@ class StepClassifier:
         self._interval = 14  # running step interval, bins
         # the (up to) two steps waiting for their look-ahead: slot 0 older, slot 1 newer
         self._np = 0
-        self._pbin = array("i", (0, 0))
-        self._ps = array("i", (0, 0))
-        self._pyaw = array("i", (0, 0))
-        self._pqx = array("i", (0, 0))
-        self._pqy = array("i", (0, 0))
-        self._pqz = array("i", (0, 0))
+        self._pbin = array("i", bytes(4 * _WAIT))
+        self._ps = array("i", bytes(4 * _WAIT))
+        self._pyaw = array("i", bytes(4 * _WAIT))
+        self._pqx = array("i", bytes(4 * _WAIT))
+        self._pqy = array("i", bytes(4 * _WAIT))
+        self._pqz = array("i", bytes(4 * _WAIT))
         self._pprom = 0
         self._prev_yaw = 0  # mean yaw rate over the last step called
         self._dir = FORWARD
@@ -473,7 +474,7 @@ class StepClassifier:
     # ---- accepted steps ----------------------------------------------------------------------
     def _step(self, c, s, yaw, height, qx, qy, qz):
         """An accepted step at bin c; the oldest waiting step is called once two follow it."""
-        if self._np == 2:
+        if self._np == _WAIT:
             self._decide(True, s)
         self._hold(self._np, c, s, yaw, height, qx, qy, qz)
         self._np += 1
@@ -509,13 +510,14 @@ class StepClassifier:
         if self._ncal >= _CAL_MIN and self._unit(self._calx, self._caly, self._calz):
             self._set_facing(self._qx, self._qy, self._qz)
 
-    def _decide(self, more, s2=0):
+    def _decide(self, more, s_new=0):
         """Call the oldest waiting step.
 
-        The direction switches when this step, the next and the one after (cue s2, when
-        more=True) all disagree with it. The call still lands on the first of them, so a
-        switch is recognised at its first step; and the last steps before stopping, which brake
-        the body and so mimic the other direction, or a stumble, never switch it.
+        The direction switches when the _WAIT waiting steps and the newest one (cue s_new, when
+        more=True) all disagree with it; the call lands on the first of them, so a switch is
+        recognised at its first step, while a stumble, or the last steps before stopping (which
+        brake the body and so mimic the other direction), never switch it. (Waiting for three
+        steps instead of two was tried: fewer odd steps flip, but more backward steps are missed.)
         """
         y0 = self._pyaw[0]
         a = y0 + self._prev_yaw  # twice the stride's mean yaw rate, with the step before ...
@@ -528,12 +530,14 @@ class StepClassifier:
             self._learn(self._ps[0])
         s = self._ps[0]
         s1 = self._ps[1] if self._np > 1 else 0
-        if more:
-            if self._dir == FORWARD:
-                if s < -_SWITCH and s1 < -_SWITCH and s2 < -_SWITCH:
-                    self._dir = BACKWARD
-            elif s > _SWITCH and s1 > _SWITCH and s2 > _SWITCH:
-                self._dir = FORWARD
+        if more and self._np == _WAIT:
+            # every waiting step and the newest (s_new) disagree: the direction switches
+            sign = -1 if self._dir == FORWARD else 1
+            k = 0
+            while k < _WAIT and sign * self._ps[k] > _SWITCH:
+                k += 1
+            if k == _WAIT and sign * s_new > _SWITCH:
+                self._dir = BACKWARD if self._dir == FORWARD else FORWARD
         d = FORWARD if turning else self._dir
         # confidence: how strongly this step and the next agree with the call, 0..100
         a = (s + s1) >> 1
@@ -543,13 +547,15 @@ class StepClassifier:
             a = 0
         self._emit(self._pbin[0], d, 50 + (a * 50 >> _Q))
         self._np -= 1
-        if self._np:
-            self._pbin[0] = self._pbin[1]
-            self._ps[0] = self._ps[1]
-            self._pyaw[0] = self._pyaw[1]
-            self._pqx[0] = self._pqx[1]
-            self._pqy[0] = self._pqy[1]
-            self._pqz[0] = self._pqz[1]
+        k = 1
+        while k <= self._np:
+            self._pbin[k - 1] = self._pbin[k]
+            self._ps[k - 1] = self._ps[k]
+            self._pyaw[k - 1] = self._pyaw[k]
+            self._pqx[k - 1] = self._pqx[k]
+            self._pqy[k - 1] = self._pqy[k]
+            self._pqz[k - 1] = self._pqz[k]
+            k += 1
 
     def _end_bout(self):
         while self._np:
