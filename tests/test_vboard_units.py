@@ -2,6 +2,7 @@
 
 import calendar
 import json
+import re
 import struct
 import subprocess
 
@@ -424,3 +425,39 @@ async def main():
 print(asyncio.run(main()))
 """
     assert run_mp(code).strip() == "[[True, True, True], 'cancelled', 'timeout', True, 'x']"
+
+
+# A raw REPL session run by vbrepl in the VM, with a KeyboardInterrupt injected right after
+# its N-th message to the bridge: what a Ctrl-C does when the bridge turns it into SIGINT just
+# as a run starts (N=2, M_EXEC_RAW) or while the run is ending (N=3, 4: the REPL's own
+# M_RAW messages, sent before the bridge knew code had stopped running). Input: two commands,
+# then Ctrl-B. A board's REPL is never interrupted: the REPL must go on to run the second
+# command and leave on Ctrl-B; the interpreter must not die (the unix port would exit on an
+# uncaught KeyboardInterrupt, which the bridge sees as a crash and a reset).
+_REPL_WITH_INTERRUPT = """
+import sys, vbrepl, vblink
+out = sys.stdout.buffer
+n = [0]
+def send(cmd):
+    out.write(b"{" + bytes((cmd,)) + b"}")
+    n[0] += 1
+    if n[0] == %d:
+        raise KeyboardInterrupt
+vblink.send = send
+r = vbrepl.repl(vbrepl.RAW, {"__name__": "__main__"})
+out.write(b"|returned %%d" %% r)
+"""
+
+
+@pytest.mark.parametrize("at", [2, 3, 4])
+def test_raw_repl_survives_a_ctrl_c_racing_a_run(at):
+    proc = mpvm.run(["-c", _REPL_WITH_INTERRUPT % at], path=[MP_DIR], input=b"print(1)\x04print(2)\x04\x02")
+    out = proc.stdout
+    assert proc.returncode == 0, out
+    assert out.endswith(b"|returned 0"), out  # FRIENDLY: left on Ctrl-B, not by an exception
+    # the second command ran in full: OK, its output, end of output, no error, end of error
+    assert b"OK{y}2\n\x04{r}\x04" in out, out
+    if at == 2:  # interrupted as it started: the first run ends with KeyboardInterrupt
+        assert re.search(rb"OK\{y\}\x04[^\x04]*KeyboardInterrupt: \n\{r\}\x04", out), out
+    else:
+        assert b"OK{y}1\n\x04" in out, out

@@ -460,7 +460,8 @@ class Bridge:
         if self._proc is None:
             return
         kbd = self._kbd
-        if (self._proc is not None and self._state in (vbfiles.M_EXEC, vbfiles.M_EXEC_RAW) and kbd >= 0
+        # No interrupt once the interpreter has said it is leaving (soft reset under way).
+        if (self._state in (vbfiles.M_EXEC, vbfiles.M_EXEC_RAW) and self._exit_action is None and kbd >= 0
                 and kbd in data):
             parts = data.split(bytes((kbd,)))
             for k, part in enumerate(parts):

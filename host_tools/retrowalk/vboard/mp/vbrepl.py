@@ -54,10 +54,12 @@ def print_exception(e):
 def _run(what, arg, g, raw):
     # Run code with the interrupt armed; returns SOFT_RESET after SystemExit, else 0.
     # what: 0 = source string (file input), 1 = source (single input), 2 = file name.
-    vblink.send(vbfiles.M_EXEC_RAW if raw else vbfiles.M_EXEC)
     err = None
     forced = False
     try:
+        # Told inside the try: from this message on the bridge may turn a Ctrl-C into
+        # KeyboardInterrupt, which must end this run (pyexec arms it the same way).
+        vblink.send(vbfiles.M_EXEC_RAW if raw else vbfiles.M_EXEC)
         if what == 2:
             g["__file__"] = arg
             execfile(arg, g)  # noqa: F821  (MicroPython built-in)
@@ -176,10 +178,29 @@ def _readline(prompt):
             _w(_b1)
 
 
-def friendly(g):
+def repl(mode, g):
+    """The REPL in `mode` (FRIENDLY or RAW) until it changes mode: returns the new mode or SOFT_RESET.
+
+    A KeyboardInterrupt outside user code is a Ctrl-C that raced the end of a run (the bridge
+    had not yet seen the REPL waiting for input). A board's REPL cannot be interrupted there:
+    the Ctrl-C is input, and 0x03 at a prompt only starts a new line; so the REPL carries on
+    with a fresh prompt (never a crash, which the unix port would make of it).
+    """
+    fresh = True
+    while True:
+        try:
+            return raw(g, fresh) if mode == RAW else friendly(g, fresh)
+        except KeyboardInterrupt:
+            fresh = False
+
+
+def friendly(g, banner=True):
     """The friendly REPL; returns RAW (Ctrl-A) or SOFT_RESET."""
     vblink.send(vbfiles.M_FRIENDLY)
-    _print_banner()
+    if banner:
+        _print_banner()
+    else:
+        _w(b"\r\n")
     while True:
         try:
             r = _friendly_once(g)
@@ -249,9 +270,10 @@ def _paste(g):
     return None
 
 
-def raw(g):
+def raw(g, banner=True):
     """The raw REPL; returns FRIENDLY (Ctrl-B) or SOFT_RESET."""
-    _w(b"raw REPL; CTRL-B to exit\r\n")
+    if banner:
+        _w(b"raw REPL; CTRL-B to exit\r\n")
     while True:
         vblink.send(vbfiles.M_RAW)
         _w(b">")

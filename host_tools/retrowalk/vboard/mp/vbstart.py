@@ -101,15 +101,36 @@ def run(g):
     vblink.send(vbfiles.M_BOOTED)
     mode = cfg["mode"]
     del cfg
-    r = vbrepl.run_file("boot.py", g)
-    if r != vbrepl.SOFT_RESET and mode == vbrepl.FRIENDLY:
-        r = vbrepl.run_file("main.py", g)
+    r = _run_files(g, mode)
     while r != vbrepl.SOFT_RESET:
-        if mode == vbrepl.RAW:
-            r = vbrepl.raw(g)
-        else:
-            r = vbrepl.friendly(g)
+        r = vbrepl.repl(mode, g)
         if r != vbrepl.SOFT_RESET:
             mode = r
-    vblink.write(b"MPY: soft reboot\r\n")
-    vblink.send_u8(vbfiles.M_SOFT_RESET, mode)
+    _soft_reboot(mode)
+
+
+def _run_files(g, mode):
+    # boot.py, then main.py unless the mode is raw. A Ctrl-C that raced the end of boot.py
+    # (KeyboardInterrupt outside both runs) stops main.py before it starts.
+    try:
+        r = vbrepl.run_file("boot.py", g)
+        if r != vbrepl.SOFT_RESET and mode == vbrepl.FRIENDLY:
+            r = vbrepl.run_file("main.py", g)
+    except KeyboardInterrupt:
+        r = 0
+    return r
+
+
+def _soft_reboot(mode):
+    # The bridge is told first: from then on it starts the next interpreter however this one
+    # ends, even by a KeyboardInterrupt from a Ctrl-C that raced the end of the last run.
+    # Each step is retried once after such an interrupt: the bridge sends no second one so
+    # soon, and a repeated message or line does no harm.
+    try:
+        vblink.send_u8(vbfiles.M_SOFT_RESET, mode)
+    except KeyboardInterrupt:
+        vblink.send_u8(vbfiles.M_SOFT_RESET, mode)
+    try:
+        vblink.write(b"MPY: soft reboot\r\n")
+    except KeyboardInterrupt:
+        vblink.write(b"MPY: soft reboot\r\n")
