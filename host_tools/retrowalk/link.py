@@ -20,6 +20,8 @@ BOARDLIB = Path(__file__).resolve().parent / "mpscripts" / "boardlib.py"
 BAUD = 115200  # ignored by USB CDC boards; mpremote's default
 CONNECT_TRIES = 4  # attempts to open the port and enter the raw REPL, 0.5/1/1.5 s apart (a board
                    # that resets when its walk is interrupted comes back on USB within ~2 s)
+INTERRUPT_S = 5.0  # longest one attempt goes on interrupting a board that does not answer (s)
+RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"  # what the raw REPL says on entry (pyexec.c)
 IDLE_TIMEOUT_S = 10.0  # longest silence from a board in the middle of an answer
 LINE_MAX = 2048  # longest status/probe line accepted (bytes)
 OUTPUT_MAX = 256 * 1024  # default bound on one answer's bytes
@@ -178,19 +180,10 @@ class Link:
             try:
                 with contextlib.redirect_stdout(noise):  # mpremote prints what it got on failure
                     self._t = ts.SerialTransport(self.port, baudrate=BAUD, timeout=0.05)
-                    # A board still starting its app can swallow the first Ctrl-C: try again
-                    # soon rather than after mpremote's 10 s. (On a pty mpremote reads byte by
-                    # byte without polling first, so the read timeout bounds its waits too.)
-                    first = 1.0 if attempt == 0 else 10
-                    self._s = _Pushback(self._t.serial, min(first, self.idle_timeout))
+                    self._s = _Pushback(self._t.serial, self.idle_timeout)
                     self._t.serial = self._s
-                    # A Ctrl-C sent while a board starts can be lost before its app runs:
-                    # one more, a moment later, comes with mpremote's own.
-                    self._s.write(b"\r\x03")
-                    time.sleep(0.05)
                     self._t.read_until = self._capped(self._t.read_until)
-                    self._t.enter_raw_repl(soft_reset=True, timeout_overall=first)
-                    self._s.timeout = self.idle_timeout
+                    self._enter_raw_repl()
                 self.run(BOARDLIB.read_text())
                 return self
             except BoardError:
@@ -206,6 +199,51 @@ class Link:
                     "plugging it in (safe mode)")
         raise RetrowalkError("cannot talk to the board on %s: %s" % (self.port, msg.strip() or type(last).__name__),
                              hint=hint)
+
+    def _enter_raw_repl(self):
+        # Interrupt what runs (Ctrl-C), enter the raw REPL (Ctrl-A) and soft-reset there (Ctrl-D:
+        # main.py does not run then). A board drops a Ctrl-C that arrives while it is still
+        # starting its program (nothing runs to interrupt yet, and no REPL reads it as a key),
+        # and a single Ctrl-C, as mpremote sends, then leaves the host waiting while the program
+        # runs on. So until the raw REPL answers, Ctrl-C and Ctrl-A go out again: after 0.5 s,
+        # then every second (time for the program's own clean-up on Ctrl-C, such as closing a
+        # walk log, which another Ctrl-C would cut short), for up to INTERRUPT_S.
+        s = self._s
+        end = time.monotonic() + INTERRUPT_S
+        wait = 0.5
+        while True:
+            s.write(b"\r\x03")
+            time.sleep(0.02)
+            s.back.clear()
+            while s.port.in_waiting:  # what the board said before: not an answer to this
+                s.port.read(s.port.in_waiting)
+            s.write(b"\r\x01")
+            if self._expect(RAW_BANNER + b">", max(0.05, min(wait, end - time.monotonic()))):
+                break
+            if time.monotonic() >= end:
+                raise ts_error("could not enter raw repl")
+            wait = 1.0
+        s.write(b"\x04")
+        if not (self._expect(b"soft reboot\r\n", self.idle_timeout)
+                and self._expect(RAW_BANNER, self.idle_timeout)):
+            raise ts_error("could not enter raw repl")
+        self._t.in_raw_repl = True
+
+    def _expect(self, ending, timeout):
+        # Read until `ending` has arrived (True; what follows it stays unread) or `timeout` s passed.
+        s = self._s
+        buf = bytearray()
+        deadline = time.monotonic() + timeout
+        while True:
+            i = buf.find(ending)
+            if i >= 0:
+                s.back[:0] = buf[i + len(ending):]
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            if len(buf) > LINE_MAX:
+                del buf[:len(buf) - len(ending)]
+            buf += s.read_available()
 
     def _capped(self, read_until):
         # mpremote's waits (10 s between characters) bounded by this link's idle timeout.
@@ -235,11 +273,18 @@ class Link:
         t = self._t
         self._t = self._s = None
         if t is not None:
+            if isinstance(t.serial, _Pushback):
+                t.serial = t.serial.port
             try:
-                if isinstance(t.serial, _Pushback):
-                    t.serial = t.serial.port
                 t.close()
             except Exception:  # noqa: BLE001 - the port may be gone already
+                pass
+            # mpremote's close() raises before closing the port when the device has gone away
+            # (clearing RTS fails with EIO): close it here, or the descriptor and its exclusive
+            # lock would stay until garbage collection.
+            try:
+                t.serial.close()
+            except Exception:  # noqa: BLE001
                 pass
 
     def __enter__(self):
