@@ -160,35 +160,45 @@ def pulses(levels, t_from=0.0, t_to=1e9):
     return out
 
 
-def decode_cues(levels, tol_s=0.12):
-    """[(t_on, pattern name)] read from the motor: pulses matched against haptics.PATTERNS.
+def decode_cues(levels, early_s=0.02, late_s=1.0):
+    """[(t_on, pattern name)] read from the motor: the pulses explained as haptics.PATTERNS.
 
-    At each pulse the longest pattern whose on-times (and the off-times between them) agree
-    within tol_s is taken; pulses that fit no pattern come out as ("?", on-time) entries.
+    The player times each step of a pattern with an asyncio sleep on the board's clock, which
+    can end late but never early: a step lasts its planned time (less early_s for the clock's
+    millisecond ticks), or longer when the host runs the virtual board late (up to late_s,
+    1 s simulated: 0.1 s of real time at speed 10). The pulse train is split into patterns so
+    that the steps are as little late in total as can be; a pulse no pattern explains (a cue
+    cut short by a more urgent one) comes out as ("?<on-time>").
     """
-    patterns = fw.load("haptics").PATTERNS
+    patterns = [(name, [s / 1000 for s in steps]) for name, _, steps in fw.load("haptics").PATTERNS[1:]]
     ps = pulses(levels)
-    out = []
-    i = 0
-    while i < len(ps):
-        best = None
-        for name, _, steps in patterns[1:]:
+    unknown = 100.0  # cost of a pulse left unexplained: more than any lateness
+    best = [(0.0, None)] + [(None, None)] * len(ps)  # best[i]: (cost, (start, name)) for ps[:i]
+    for i in range(len(ps)):
+        cost = best[i][0]
+        if cost is None:
+            continue
+        moves = [(1, unknown, None)]
+        for name, steps in patterns:
             k = (len(steps) + 1) // 2
             if i + k > len(ps):
                 continue
-            ok = True
-            for j in range(k):
-                on, off = ps[i + j]
-                if abs((off - on) - steps[2 * j] / 1000) > tol_s:
-                    ok = False
-                if j and abs((on - ps[i + j - 1][1]) - steps[2 * j - 1] / 1000) > tol_s:
-                    ok = False
-            if ok and (best is None or k > best[1]):
-                best = (name, k)
-        if best is None:
-            out.append((ps[i][0], "?%.3f" % (ps[i][1] - ps[i][0])))
-            i += 1
-        else:
-            out.append((ps[i][0], best[0]))
-            i += best[1]
-    return out
+            late = 0.0
+            for j, planned in enumerate(steps):  # on, off, on, ...: a pulse, the gap after it, ...
+                a = ps[i + j // 2]
+                took = a[1] - a[0] if j % 2 == 0 else ps[i + j // 2 + 1][0] - a[1]
+                if not planned - early_s <= took <= planned + late_s:
+                    break
+                late += max(0.0, took - planned)
+            else:
+                moves.append((k, late, name))
+        for k, c, name in moves:
+            if best[i + k][0] is None or cost + c < best[i + k][0]:
+                best[i + k] = (cost + c, (i, name))
+    out = []
+    i = len(ps)
+    while i:
+        start, name = best[i][1]
+        out.append((ps[start][0], name if name else "?%.3f" % (ps[start][1] - ps[start][0])))
+        i = start
+    return out[::-1]

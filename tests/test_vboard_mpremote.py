@@ -223,15 +223,18 @@ def test_command_line_runs_a_board(tmp_path):
 
 def test_unmountable_flash_is_formatted_and_ticks_start_near_the_wrap(tmp_path):
     # Like the rp2 port, a board whose flash does not mount formats it; ticks_offset_ms lets
-    # the firmware meet the ticks wrap-around (2**30 ms) early.
+    # the firmware meet the ticks wrap-around (2**30 ms) early. The board starts 10 s before the
+    # wrap (2 s of real time for mpremote to connect), then sleeps until 1 s past it.
     work = tmp_path / "bad"
     work.mkdir()
     (work / "flash.img").write_bytes(b"\x00\x13" * (64 * 1024))
-    with VirtualBoard(work, ticks_offset_ms=(1 << 30) - 5000, speed=5) as board:
+    with VirtualBoard(work, ticks_offset_ms=(1 << 30) - 10000, speed=5) as board:
         assert ("formatted", None) in board.events
-        before, after, diff = map(int, out(board.mpremote(
-            "exec", "import time\na = time.ticks_ms()\ntime.sleep_ms(6000)\nb = time.ticks_ms()\n"
-                    "print(a, b, time.ticks_diff(b, a))")).split())
+        before, after, diff, left = map(int, out(board.mpremote(
+            "exec", "import time\na = time.ticks_ms()\nleft = time.ticks_diff(0, a)\n"
+                    "time.sleep_ms(max(left, 0) + 1000)\nb = time.ticks_ms()\n"
+                    "print(a, b, time.ticks_diff(b, a), left)")).split())
     assert flash.check(work / "flash.img")
-    assert before > (1 << 30) - 5000 and after < 6000  # wrapped, as a 32-bit board's ticks do
-    assert 6000 <= diff < 6500
+    assert (1 << 30) - 10000 < before < (1 << 30) and 0 < left  # the wrap was still ahead
+    assert after < before  # wrapped at 2**30, as a 32-bit board's ticks do
+    assert diff == (after - before) % (1 << 30) and diff >= left + 1000  # ticks_diff across the wrap

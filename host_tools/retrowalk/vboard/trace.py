@@ -7,7 +7,7 @@ from .mp import vbfiles
 
 Event = namedtuple("Event", "epoch boot t_s kind pin value")
 Event.__doc__ = """One trace record: clock epoch, boot number, simulated seconds since the epoch began,
-kind ("epoch", "boot", "level", "pwm_freq", "pwm_duty", "pwm_off", "off", "i2c_write"),
+kind ("epoch", "boot", "level", "pwm_freq", "pwm_duty", "pwm_off", "off", "i2c_write", "fifo"),
 pin name (None where no pin is involved) and value."""
 
 _KINDS = {
@@ -19,6 +19,7 @@ _KINDS = {
     vbfiles.T_PWM_OFF: "pwm_off",
     vbfiles.T_OFF: "off",
     vbfiles.T_I2C_WRITE: "i2c_write",
+    vbfiles.T_FIFO: "fifo",
 }
 
 

@@ -78,6 +78,7 @@ def setup(cfg, trace_file, imu):
     _nack = _i2c.get("nack_errno", 19)
     if imu is not None:
         _devices[imu.address] = imu
+        imu.on_fifo_status = _fifo_read
     for addr in _i2c.get("regfiles", ()):
         _devices[addr] = _RegFile(addr)
     b = hw.get("button")
@@ -99,6 +100,11 @@ def _log(kind, index, value):
     if _trace is not None:
         struct.pack_into(vbfiles.TRACE_RECORD, _rec, 0, vbclock.now_us(), kind, index, _boot, value)
         _trace.write(_rec)
+
+
+def _fifo_read(words):
+    # The simulated IMU's FIFO is being read (FIFO_STATUS1): words read out before this read.
+    _log(vbfiles.T_FIFO, 0, words)
 
 
 def _pin_id(p):

@@ -40,6 +40,9 @@ tagged FIFO of 512 seven-byte words; LSM6DS3TR-C 0x6A and LSM6DS33 0x69: pattern
   completely filled, FIFO_OVR_LATCHED = a word was lost, cleared by reading FIFO_STATUS2;
   pattern: OVER_RUN = completely filled, FIFO_FULL_SMART, FIFO_EMPTY).
 A wrong I2C address raises OSError(19), as MicroPython's machine.I2C does on a NACK.
+`on_fifo_status(words)`, when set, is called each time FIFO_STATUS1 is read (where a driver's
+FIFO read begins) with the FIFO words read out since the FIFO was last emptied; the virtual
+board traces the firmware's FIFO reads with it.
 `now_us()` must be monotonic and must not wrap.
 """
 
@@ -169,6 +172,7 @@ class SimLSM6DS:
         self.accel_first = False  # tagged FIFO: write the accel word of a slot first
         self.ended = False  # the source has run out: standing still from now on
         self._ptr = 0  # register address for the next byte
+        self.on_fifo_status = None  # called with fifo_read whenever FIFO_STATUS1 is read (a trace hook)
         self._spi_first = False
         self.reset()
 
@@ -192,6 +196,7 @@ class SimLSM6DS:
         self._k = 0  # samples since the sample clock (re)started
         self.samples = 0  # samples produced since reset
         self.fifo_overwritten = 0  # FIFO words lost to overruns since reset
+        self.fifo_read = 0  # FIFO words read out since the FIFO was last emptied (reset, bypass)
 
     @property
     def fifo_level(self):
@@ -318,6 +323,7 @@ class SimLSM6DS:
 
     def _pop(self):
         if self._count:
+            self.fifo_read += 1
             self._head += 1
             if self._head == self.capacity:
                 self._head = 0
@@ -341,7 +347,9 @@ class SimLSM6DS:
             if a == _FIFO_DATA_OUT_H:
                 self._pop()
             return v
-        if a == _FIFO_STATUS1:
+        if a == _FIFO_STATUS1:  # where a driver's FIFO read begins
+            if self.on_fifo_status is not None:
+                self.on_fifo_status(self.fifo_read)
             return self._count & 0xFF
         if a == _FIFO_STATUS2:
             return self._status2()
@@ -410,6 +418,7 @@ class SimLSM6DS:
             if not v & 7:  # bypass mode empties the FIFO
                 self._head = 0
                 self._count = 0
+                self.fifo_read = 0
                 self._ovr_latched = False
 
     def _next(self, a):
