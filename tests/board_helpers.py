@@ -145,6 +145,30 @@ def wait_for(cond, timeout=60.0, step=0.05):
     return True
 
 
+def fifo_reads(events, epoch):
+    """[(sim s, samples read before)] for each FIFO read of the walk in clock epoch `epoch`.
+
+    The simulated chip traces every read of FIFO_STATUS1, where the driver begins a FIFO read,
+    with the FIFO words read out before it (trace kind "fifo"); the walk's FIFO starts empty
+    as the walk starts, and the LSM6DSOX FIFO holds two words (gyro, accel) per sample.
+    """
+    words = [(e.t_s, e.value) for e in events if e.kind == "fifo" and e.epoch == epoch]
+    start = max(i for i, (_, w) in enumerate(words) if w == 0)  # the walk's FIFO, from empty
+    reads = [(t, w // 2) for t, w in words[start:]]
+    assert all(b[1] >= a[1] for a, b in zip(reads, reads[1:])), "FIFO reads out of order"
+    return reads
+
+
+def service_ends(reads, batch):
+    """last[k]: index of the final read of the FIFO service read k belongs to (a service reads
+    again at once while a read brings a full burst of `batch` samples)."""
+    last = list(range(len(reads)))
+    for k in range(len(reads) - 2, -1, -1):
+        if reads[k + 1][1] - reads[k][1] == batch and k + 2 < len(reads):
+            last[k] = last[k + 1]
+    return last
+
+
 def pulses(levels, t_from=0.0, t_to=1e9):
     """[(on_s, off_s)] of the motor between two times, from VirtualBoard.levels("motor")."""
     out = []

@@ -12,7 +12,8 @@ import pytest
 from retrowalk import fw
 from retrowalk.vboard import VirtualBoard, flash
 
-from board_helpers import RATE, alignments, board_steps, decode_cues, images, synth_counts, wait_for, write_samples  # noqa: F401
+from board_helpers import (RATE, alignments, board_steps, decode_cues, fifo_reads, images,  # noqa: F401
+                           service_ends, synth_counts, wait_for, write_samples)
 
 pytestmark = pytest.mark.slow  # virtual boards: about a minute for both files
 
@@ -102,24 +103,10 @@ def _logged_cues(log):
 
 
 def _fifo_reads(walked):
-    """[(sim s, samples read before)] for each FIFO read of the walk, and the services they form.
-
-    The simulated chip traces every read of FIFO_STATUS1, where the driver begins a FIFO read,
-    with the FIFO words read out before it; the walk's FIFO starts empty at the walk's start,
-    and the LSM6DSOX FIFO holds two words (gyro, accel) per sample. Returns (reads, last):
-    last[k] is the index of the final read of the FIFO service read k belongs to (a service
-    reads again while a read brings a full burst of session.BATCH samples).
-    """
+    """The walk's FIFO reads (board_helpers.fifo_reads) and the last read of each one's service."""
     epoch = next(e for e, _, v in walked.motor if v > 0)  # the walk's boot (the START cue)
-    words = [(e.t_s, e.value) for e in walked.trace if e.kind == "fifo" and e.epoch == epoch]
-    start = max(i for i, (_, w) in enumerate(words) if w == 0)  # the walk's FIFO, from empty
-    reads = [(t, w // 2) for t, w in words[start:]]
-    assert all(b[1] >= a[1] for a, b in zip(reads, reads[1:])), "FIFO reads out of order"
-    last = list(range(len(reads)))
-    for k in range(len(reads) - 2, -1, -1):
-        if reads[k + 1][1] - reads[k][1] == SESSION.BATCH and k + 2 < len(reads):
-            last[k] = last[k + 1]
-    return reads, last
+    reads = fifo_reads(walked.trace, epoch)
+    return reads, service_ends(reads, SESSION.BATCH)
 
 
 def _read_that_logged(reads, t):
