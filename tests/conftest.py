@@ -4,14 +4,16 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from retrowalk import fw, mpvm
 
-# No per-example deadline (a busy CI machine is slow, not wrong); CI also derandomises, so a
-# run is reproducible and a property failure there is a real, repeatable one.
-settings.register_profile("dev", deadline=None)
-settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+# No per-example deadline and no "too slow" health check (both time the machine: a busy CI
+# machine is slow, not wrong); CI also derandomises, so a run is reproducible and a property
+# failure there is a real, repeatable one.
+_UNTIMED = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", **_UNTIMED)
+settings.register_profile("ci", derandomize=True, print_blob=True, **_UNTIMED)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 ROOT = Path(__file__).resolve().parent.parent
