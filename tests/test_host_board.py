@@ -163,3 +163,29 @@ def test_stale_file_rules():
                ("x.tmp", False, 1), ("lib", True, 0), ("main.mpy", False, 1), ("user.py", False, 1)]
     got = flasher.stale_files(listing, ["a.mpy", "b.mpy", "main.py"], ["a.mpy", "old.mpy", "gone.mpy"])
     assert got == ["a.py", "main.mpy", "old.mpy", "x.tmp"]  # user.py is not ours: kept
+
+
+# A board that is still starting when the host connects: boot.py does not let Ctrl-C through
+# for its first 1.5 s (as a program waiting for its hardware may), then main.py runs for ever.
+# The Ctrl-Cs the host sends meanwhile are lost, as on any board that is not yet running its
+# program; one connection attempt must still reach the raw REPL by interrupting main.py.
+SLOW_BOOT = b"""import time
+t0 = time.ticks_ms()
+while time.ticks_diff(time.ticks_ms(), t0) < 1500:
+    try:
+        time.sleep_ms(20)
+    except KeyboardInterrupt:
+        pass
+"""
+FOREVER = b"import time\nwhile True:\n    time.sleep_ms(10)\n"
+
+
+def test_one_connection_attempt_reaches_a_board_still_starting(tmp_path):
+    with VirtualBoard(tmp_path / "slow", board="virtual") as board:
+        board.cut_power()
+        board.write_file("/boot.py", SLOW_BOOT)
+        board.write_file("/main.py", FOREVER)
+        board.power_on()
+        with Link(board.port, tries=1) as link:
+            assert link.run("print(6 * 7)").strip() == "42"
+        assert not [e for e in board.events if e[0] in ("crash", "hard_reset")]
