@@ -221,7 +221,12 @@ class Player:
     def stop(self):
         """Cancel everything: queue emptied, motor off now."""
         if self._task is not None:
-            self._task.cancel()
+            try:
+                self._task.cancel()
+            except RuntimeError:
+                # MicroPython's asyncio, stopped (Ctrl-C) while this task was its current one:
+                # it cannot cancel that task, and no loop will ever run it again anyway.
+                pass
             self._task = None
         self._count = 0
         self.playing = NONE

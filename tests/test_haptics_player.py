@@ -297,6 +297,55 @@ def test_motor_off_when_the_main_program_is_cancelled():
     assert log[-1] == 0
 
 
+# MicroPython's asyncio keeps the task that ran last as its current task while it waits, and
+# will not cancel its current task. A Ctrl-C while the loop waits with the player's task the
+# last one run (a cue playing) stops the loop there; the app then stops the player (App.shutdown),
+# which must not raise (it did: RuntimeError("can't cancel self"), which main.py took for a
+# crash: error buzz, errors.log, waiting for the button). The wait is made to raise the
+# KeyboardInterrupt a Ctrl-C would.
+INTERRUPTED = r'''
+import asyncio
+import asyncio.core
+import haptics as H
+
+class Motor:
+    def __init__(self):
+        self.log = []
+    def on(self):
+        self.log.append(1)
+    def off(self):
+        self.log.append(0)
+
+class CtrlC:
+    def __init__(self, poller):
+        self.poller = poller
+    def ipoll(self, ms, flags=0):
+        if ms > 0:
+            raise KeyboardInterrupt
+        return self.poller.ipoll(ms, flags)
+    def __getattr__(self, name):
+        return getattr(self.poller, name)
+
+asyncio.core._io_queue.poller = CtrlC(asyncio.core._io_queue.poller)
+m = Motor()
+p = H.Player(m)
+async def main():
+    p.play(H.START)
+    await asyncio.sleep_ms(2000)
+try:
+    asyncio.run(main())
+except KeyboardInterrupt:
+    print("interrupted while", "the player's task was current" if asyncio.core.cur_task is p._task else "another task ran")
+p.stop()
+print("stopped", m.log, p.busy())
+'''
+
+
+def test_stop_after_a_ctrl_c_while_the_player_task_was_current(mp_run):
+    out = mp_run(INTERRUPTED).strip().split("\n")
+    assert out == ["interrupted while the player's task was current", "stopped [0, 1, 0] False"]
+
+
 REAL = r'''
 import asyncio, time
 import haptics as H
