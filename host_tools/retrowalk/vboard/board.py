@@ -228,7 +228,7 @@ class VirtualBoard:
         return self.clock.now_us() / 1e6
 
     def trace(self):
-        """Every output event so far (trace.Event tuples)."""
+        """Every traced event so far (trace.Event tuples: outputs, resets, IMU FIFO reads)."""
         return trace.read(self.trace_path)
 
     def levels(self, role):

@@ -1,4 +1,4 @@
-"""Reading the virtual board's output trace: what its pins and PWM outputs did, and when."""
+"""Reading the virtual board's trace: what its pins and PWM outputs did, when its IMU FIFO was read, and when."""
 
 import struct
 from collections import namedtuple
