@@ -335,7 +335,8 @@ async def main():
 try:
     asyncio.run(main())
 except KeyboardInterrupt:
-    print("interrupted while", "the player's task was current" if asyncio.core.cur_task is p._task else "another task ran")
+    current = asyncio.core.cur_task is p._task
+    print("interrupted while", "the player's task was current" if current else "another task ran")
 p.stop()
 print("stopped", m.log, p.busy())
 '''
