@@ -205,12 +205,13 @@ class Link:
         # main.py does not run then). A board drops a Ctrl-C that arrives while it is still
         # starting its program (nothing runs to interrupt yet, and no REPL reads it as a key),
         # and a single Ctrl-C, as mpremote sends, then leaves the host waiting while the program
-        # runs on. So until the raw REPL answers, Ctrl-C and Ctrl-A go out again: after 0.5 s,
-        # then every second (time for the program's own clean-up on Ctrl-C, such as closing a
-        # walk log, which another Ctrl-C would cut short), for up to INTERRUPT_S.
+        # runs on. So until the raw REPL answers, Ctrl-C and Ctrl-A go out again: after 0.25 s
+        # (a board that took the Ctrl-C answers within milliseconds), then every second (time
+        # for a program's own clean-up on Ctrl-C, such as closing a walk log, which another
+        # Ctrl-C would cut short), for up to INTERRUPT_S.
         s = self._s
         end = time.monotonic() + INTERRUPT_S
-        wait = 0.5
+        wait = 0.25
         while True:
             s.write(b"\r\x03")
             time.sleep(0.02)
