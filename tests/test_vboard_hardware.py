@@ -200,6 +200,41 @@ print('fed')
     assert run(vb, "import machine; print(machine.reset_cause())", "resume")[-1] == "3"  # WDT_RESET
 
 
+def test_watchdog_ignores_a_host_too_busy_to_run_the_board(vb):
+    # The interpreter is stopped (SIGSTOP) for 0.6 s of real time: 3 s of simulated time,
+    # three times the watchdog's timeout; the firmware feeds as soon as it runs again, which
+    # a real board (never descheduled) would have done in time: no reset.
+    import os
+    import signal
+    import threading
+
+    n = len(vb.events)
+    out = []
+    code = """
+import machine, time
+w = machine.WDT(timeout=1000)
+for i in range(40):
+    time.sleep_ms(100)
+    w.feed()
+print('fed')
+"""
+    runner = threading.Thread(target=lambda: out.extend(run(vb, code)))
+    runner.start()
+    try:
+        assert wait_for(lambda: vb._bridge._wdt_ms == 1000)
+        pid = vb._bridge._proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(0.6)
+        os.kill(pid, signal.SIGCONT)
+    finally:
+        runner.join(30)
+    assert out[-1:] == ["fed"]
+    assert not [e for e in vb.events[n:] if e[0] == "wdt"]
+    # Left unfed, it still bites (the board restarts for the next test).
+    assert wait_for(lambda: ("wdt", 1000) in vb.events[n:])
+    vb.wait_booted()
+
+
 def test_machine_soft_reset_is_a_soft_reset(vb):
     n = len(vb.events)
     vb.mpremote("exec", "import machine; machine.soft_reset()")

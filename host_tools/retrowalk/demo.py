@@ -87,9 +87,12 @@ def run(workdir=None, speed=None, say=print):
             raise RetrowalkError("the virtual board's app did not start the walk",
                                  hint="see the board's console in %s" % vb.console_path)
         say("walking (%.0f s of walk in about %.0f s) ..." % (seconds, seconds / vb.speed))
-        finished = _wait_walk_end(vb, mark, seconds)
-        if not finished:
+        ended = _wait_walk_end(vb, mark, seconds)
+        if ended is None:
             say("the walk did not end by itself: the pull interrupts it")
+        elif ended != "hard_reset":
+            say("warning: the board restarted during the walk (%s): see its console in %s"
+                % ("watchdog" if ended == "wdt_reset" else "the interpreter stopped", vb.console_path))
         with History(db_path) as hist:
             link = Link(vb.port)
             link.open()
@@ -128,14 +131,16 @@ def _walk_started(vb, press_s):
 
 
 def _wait_walk_end(vb, mark, seconds):
-    # The app resets the board once the program has ended and its last cue played.
+    # The app resets the board (machine.reset()) once the program has ended and its last cue
+    # played; -> how the walk's boot ended ("hard_reset", "wdt_reset", "crash"), None: it runs on.
     limit = time.monotonic() + seconds / vb.speed * 2 + 30
     while time.monotonic() < limit:
-        if any(e[0] in ("hard_reset", "wdt_reset", "crash") for e in vb.events[mark:]):
-            vb.wait_booted()
-            return True
+        for kind, _ in vb.events[mark:]:
+            if kind in ("hard_reset", "wdt_reset", "crash"):
+                vb.wait_booted()
+                return kind
         time.sleep(0.1)
-    return False
+    return None
 
 
 def start(port=None, db=None, say=print):

@@ -31,6 +31,10 @@ _MAX_PENDING = 1 << 20  # output kept for a slow reader before the oldest is dro
 _SIGINT_REARM_S = 0.5  # a second SIGINT before the first is handled would kill the unix port
 _CRASH_LIMIT = 3  # interpreters dying before boot in a row: give up
 _CONSOLE_LIMIT = 8 << 20  # console log size at which it moves to console.log.1
+# The watchdog bites after its timeout of simulated time AND at least this much real time:
+# simulated time runs on the host's clock, so a host too busy to schedule the interpreter for
+# timeout/speed real seconds (160 ms at 8 s and speed 50) would otherwise reset a healthy board.
+_WDT_MIN_REAL_S = 1.0
 
 
 def cook(data, after_cr=False):
@@ -87,7 +91,8 @@ class Bridge:
         self._connected = False
         self._exit_action = None  # ("soft", mode) / ("hard", cause) / ("sleep", ms) / ("off",)
         self._wdt_ms = 0
-        self._wdt_fed = 0
+        self._wdt_fed = 0  # simulated us of the last feed
+        self._wdt_fed_real = 0.0  # time.monotonic() of the last feed
         self._wake_at = None  # (real time, cause) of a deepsleep wake-up
         self._crashes = 0
         self._stop = False
@@ -167,8 +172,7 @@ class Bridge:
         if self._acc:
             timeout = min(timeout, 20)
         if self._wdt_ms and self._proc is not None:
-            due = (self._wdt_fed + self._wdt_ms * 1000 - self._clock.now_us()) / 1000.0
-            timeout = min(timeout, max(1, int(due)))
+            timeout = min(timeout, max(1, int(self._wdt_due_s() * 1000)))
         if self._wake_at is not None:
             timeout = min(timeout, max(1, int((self._wake_at[0] - time.monotonic()) * 1000)))
         for fd, ev in p.poll(timeout):
@@ -399,9 +403,9 @@ class Bridge:
             self.booted.set()
         elif cmd == vbfiles.M_WDT_START:
             self._wdt_ms = int.from_bytes(payload, "little")
-            self._wdt_fed = self._clock.now_us()
+            self._wdt_feed()
         elif cmd == vbfiles.M_WDT_FEED:
-            self._wdt_fed = self._clock.now_us()
+            self._wdt_feed()
         elif cmd == vbfiles.M_SOFT_RESET:
             self._exit_action = ("soft", payload[0])
         elif cmd == vbfiles.M_HARD_RESET:
@@ -498,9 +502,19 @@ class Bridge:
 
     # -- watchdog ---------------------------------------------------------------------
 
+    def _wdt_feed(self):
+        self._wdt_fed = self._clock.now_us()
+        self._wdt_fed_real = time.monotonic()
+
+    def _wdt_due_s(self):
+        # Real seconds until the watchdog bites (<= 0: it has).
+        sim_s = (self._wdt_fed + self._wdt_ms * 1000 - self._clock.now_us()) / 1e6 / self._clock.speed
+        real_s = self._wdt_fed_real + _WDT_MIN_REAL_S - time.monotonic()
+        return max(sim_s, real_s)
+
     def _check_wdt(self):
         if self._wdt_ms and self._proc is not None and self._exit_action is None:
-            if self._clock.now_us() - self._wdt_fed > self._wdt_ms * 1000:
+            if self._wdt_due_s() < 0:
                 self.events.append(("wdt", self._wdt_ms))
                 self._exit_action = ("wdt", vbfiles.WDT_RESET)
                 self._kill()
