@@ -284,9 +284,9 @@ class App:
                 return
         if "walk" not in self.heap and self.state == WALK and s.samples > 30 * self.rate_hz:
             self.heap["walk"] = _heap()
-        if s.finished:  # a walk: the program is done; a capture: the flash is full
+        if s.finished:  # a walk: the program is done or it idled out; a capture: the flash is full
             import walklog
-            self.end(walklog.END_FINISHED if self.state == WALK else walklog.END_FLASH_FULL)
+            self.end(s.end_reason if self.state == WALK else walklog.END_FLASH_FULL)
         else:
             self.play_cues()
 

@@ -15,7 +15,7 @@ faster than real time and every event carries the exact sample it happened at.
         c.ev_kind[k]                  EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_WRONG, EV_DONE, EV_STOP
         c.ev_sample[k]                sample index the event happened at (may be before the call)
         c.ev_arg[k]                   EV_SEGMENT: new plan index; EV_PAUSE/EV_RESUME: 1 button, 0 auto;
-                                      EV_WRONG: plan index; others 0
+                                      EV_WRONG: plan index; EV_STOP: 1 idle end, 0 stop(); others 0
         c.ev_cue[k]                   haptics pattern id to play, or haptics.NONE
 
 Walking time: the time between two steps counts up to GRACE_MS (and from start()/resume()
@@ -26,6 +26,9 @@ segments become a step count (distance / stride, rounded up, in mm) when the coa
 A wrong-direction cue comes after `wrong_direction_steps` steps in a row the wrong way (steps
 in the first SETTLE_MS of a segment, while the walker turns round, do not count), then not
 again in that segment until REARM_STEPS steps in a row go the right way.
+A walk nobody walks ends by itself: IDLE_END_S with neither a step nor a button press (the
+clip put down, the long press forgotten) ends it at that sample (EV_STOP, arg 1, cue DONE), so
+the board does not run its IMU and log for hours.
 Steps reported late (the classifier emits a step up to ~2 steps after its contact) that
 happened before the segment began are tallied to the previous segment. Walking time runs up to
 the newest step the classifier has seen (`seen`, known long before the step is called), so a
@@ -55,6 +58,7 @@ EVENT_NAMES = ("", "start", "segment", "pause", "resume", "wrong_direction", "do
 GRACE_MS = 2000          # counted time between two steps, at most (capped by pause_after_s)
 SETTLE_MS = 2000         # wrong-way steps this soon after a segment starts do not nag
 REARM_STEPS = 10         # right-way steps in a row before the wrong-direction cue can come again
+IDLE_END_S = 600         # no step and no button press for this long ends the walk
 _EVENTS = const(16)
 
 _DIRS = {"forward": FORWARD, "backward": BACKWARD}
@@ -108,6 +112,7 @@ class Coach:
         grace = _samples(GRACE_MS, rate_hz)
         self._grace = grace if grace < self._pause_after else self._pause_after
         self._settle = _samples(SETTLE_MS, rate_hz)
+        self._idle_end = IDLE_END_S * rate_hz
         self._wrong_n = program["wrong_direction_steps"]
         self.ev_kind = bytearray(_EVENTS)
         self.ev_sample = array("i", bytes(4 * _EVENTS))
@@ -118,6 +123,7 @@ class Coach:
         self.dropped = 0            # events lost because nobody popped them
         self.started = False
         self.stopped = False
+        self.idle_ended = False     # stopped after IDLE_END_S without steps or button
         self.done = False
         self.paused = False         # auto-pause (no steps)
         self.user_paused = False    # paused with the button
@@ -134,6 +140,7 @@ class Coach:
         self.seg_steps = 0          # right-way steps in this segment
         self.credit = 0             # walking time counted up to sample _last (samples)
         self._last = 0              # sample of the last step (or start/resume)
+        self._quiet = 0             # sample of the last step seen or button press
         self._wrong_run = 0
         self._right_run = 0
         self._armed = True
@@ -227,6 +234,7 @@ class Coach:
             return
         self.started = True
         self._last = sample
+        self._quiet = sample
         self._enter(0, sample, 0)
         self._emit(EV_START, sample, 0, haptics.START)
 
@@ -234,6 +242,8 @@ class Coach:
         """One classified step: contact at `sample`, direction FORWARD (1) or BACKWARD (2)."""
         if not self.started or self.stopped:
             return
+        if sample > self._quiet:
+            self._quiet = sample
         if direction == FORWARD:
             self.steps_fwd += 1
         elif direction == BACKWARD:
@@ -277,13 +287,23 @@ class Coach:
             self._emit(EV_WRONG, sample, i, haptics.WRONG_DIRECTION)
 
     def update(self, now, seen=-1):
-        """Advance the clock to sample `now` (call once per FIFO batch): timed ends, auto-pause.
+        """Advance the clock to sample `now` (call once per FIFO batch): timed ends, auto-pause, idle end.
 
         `seen`: the contact sample of the newest step seen but not yet called (or -1): walking
         time counts up to it as it does up to a called step; a called step resumes an auto-pause.
         """
-        if not self.started or self.stopped or self.done or self.user_paused:
+        if not self.started or self.stopped or self.done:
             return
+        if seen > self._quiet:
+            self._quiet = seen
+        if not self.user_paused:
+            self._advance(now, seen)
+        end = self._quiet + self._idle_end
+        if now >= end and not self.done:
+            self.idle_ended = True
+            self._stop(end, 1, haptics.DONE)
+
+    def _advance(self, now, seen):
         if seen > self._last and not self.paused:
             self._commit(seen)
             if self.done:
@@ -306,6 +326,7 @@ class Coach:
             return
         self.user_paused = True
         self.paused = False
+        self._quiet = sample
         self.pauses += 1
         self._emit(EV_PAUSE, sample, 1, haptics.PAUSED)
 
@@ -314,15 +335,18 @@ class Coach:
         if not self.user_paused or self.stopped:
             return
         self.user_paused = False
+        self._quiet = sample
         if sample > self._last:
             self._last = sample
         self._emit(EV_RESUME, sample, 1, haptics.START)
 
     def stop(self, sample):
         """End the walk at `sample` (no cue: the caller decides how to signal it)."""
-        if not self.started or self.stopped:
-            return
+        if self.started and not self.stopped:
+            self._stop(sample, 0, haptics.NONE)
+
+    def _stop(self, sample, arg, cue):
         if not self.done and not self.user_paused:
             self._commit(sample)
         self.stopped = True
-        self._emit(EV_STOP, sample, 0, haptics.NONE)
+        self._emit(EV_STOP, sample, arg, cue)

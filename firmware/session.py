@@ -134,7 +134,8 @@ class WalkSession(_Base):
         self.coach = Coach(program, rate_hz)
         self._kinds, self._units, self._planned = plan
         self._cal_logged = forward is not None  # a configured mounting is in the log header
-        self.finished = False  # the program is done, or stop() was called
+        self.finished = False  # the program is done, or stop() was called, or the walk idled out
+        self.end_reason = walklog.END_FINISHED  # for finish() once finished; END_IDLE when it idled out
         self.steps = 0
 
     def now(self):
@@ -197,6 +198,8 @@ class WalkSession(_Base):
                 log.resume(t)
             elif kind == EV_DONE or kind == EV_STOP:
                 self.finished = True
+                if c.idle_ended:
+                    self.end_reason = walklog.END_IDLE
             cue = c.ev_cue[k]
             if cue:
                 # Logged when it is given (the newest sample read), which may be after the

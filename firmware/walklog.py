@@ -81,7 +81,8 @@ END_STOPPED = const(1)
 END_INTERRUPTED = const(2)
 END_FLASH_FULL = const(3)
 END_ERROR = const(4)
-END_REASONS = ("finished", "stopped", "interrupted", "flash_full", "error")
+END_IDLE = const(5)  # no step and no button press for coach.IDLE_END_S
+END_REASONS = ("finished", "stopped", "interrupted", "flash_full", "error", "idle")
 
 # Header fields: (tag, name, kind). kind: "b" bytes shown as hex, "s" UTF-8 text,
 # "u" unsigned varint, "v3" 3 x int16 LE, "t6" u16 year + 5 x u8 (month, day, h, min, s).

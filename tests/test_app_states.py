@@ -240,6 +240,23 @@ def test_program_end_finishes_the_walk(vm):
     assert log.end_reason == "finished" and log.header["program_name"] == "short"
 
 
+def test_a_walk_left_lying_still_ends_itself_after_ten_minutes(vm):
+    # The walk's data: still 1 s, forward 30 s, then the clip lies still for good; the program
+    # (an hour forward) never ends; nobody presses the button.
+    res = vm("app.boot()\napp.on_button(B.SHORT)\nrun_for(app, hw, 660)\nprint(json.dumps(result(app, hw)))\n",
+             program={"version": 1, "name": "long", "segments": [{"direction": "forward", "time_s": 3600}]})
+    assert res["state"] == "idle" and res["played"] == ["start", "paused", "done"]
+    assert res["reset_pending"]  # like any walk's end: the board restarts
+    log = log_of(res, "000001.rwl")
+    assert log.complete and log.end_reason == "idle" and not log.warnings
+    last_step = max(r[0] for r in log.records if r[1] == "step")
+    end_t = [r[0] for r in log.records if r[1] == "end"][0]
+    # 600 s of samples after the last step the coach has seen (its newest contact), noticed
+    # at the FIFO service that reads that sample (every 200 ms = ~21 samples)
+    assert 600 * 104 <= end_t - last_step < 600 * 104 + 2 * 21
+    assert 20 < log.summary()["steps_forward"] < 60
+
+
 def test_long_press_in_idle_captures_and_any_press_ends_it(vm):
     res = vm("""
 app.boot()

@@ -251,6 +251,33 @@ def test_stop_ends_the_walk():
     assert c.steps_fwd == 109
 
 
+def test_a_walk_nobody_walks_ends_itself_after_ten_idle_minutes():
+    # The walker stops after the step at 5530 and never walks again: auto-pause 4 s (416
+    # samples) later, and 600 s (62400 samples at 104 Hz) after that last step the walk ends.
+    assert C.IDLE_END_S == 600
+    steps = stream(30, 55, 5531, [(10 ** 9, F)])
+    c, ev = run(P.preset("one-one"), RATE, steps, 70000)
+    assert ev[-2:] == [("pause", 5946, 0, "paused"), ("stop", 5530 + 62400, 1, "done")]
+    assert c.stopped and c.idle_ended and not c.done
+    assert c.active(70000) == 5530 + 208  # walking time as for a stop: up to the grace after the last step
+
+
+def test_idle_end_waits_for_the_last_step_or_press_even_while_paused():
+    # Paused with the button at 5000; the walker goes on walking until 7950 (steps while paused
+    # count for nothing but show someone is there): the end comes 62400 samples after that step.
+    steps = stream(30, 55, 8000, [(10 ** 9, F)])
+    c, ev = run(P.preset("one-one"), RATE, steps, 80000, buttons=[(5000, "pause")])
+    assert ev[1:] == [("pause", 5000, 1, "paused"), ("stop", 7950 + 62400, 1, "done")]
+    assert c.active(80000) == 5000  # nothing counted after the pause
+    # Resumed at 30000 (a press), nobody walks: auto-pause 416 samples later, the end 62400 after the press.
+    c, ev = run(P.preset("one-one"), RATE, steps, 100000, buttons=[(5000, "pause"), (30000, "resume")])
+    assert ev[2:] == [("resume", 30000, 1, "start"), ("pause", 30416, 0, "paused"),
+                      ("stop", 30000 + 62400, 1, "done")]
+    # A stop with the button is not an idle end.
+    c, ev = run(P.preset("one-one"), RATE, steps, 8000, buttons=[(6000, "stop")])
+    assert ev[-1] == ("stop", 6000, 0, "none") and not c.idle_ended
+
+
 # ---- wrong direction ----
 
 def test_wrong_direction_cue_after_four_steps_then_quiet_until_walking_right():
@@ -307,6 +334,8 @@ c, ev = run(b, 52, stream(15, 28, 40000, [(15 + 28 * 142, 1), (15 + 28 * 365, 2)
 for e in ev:
     print(e)
 print(list(c.seg_right), list(c.seg_wrong))
+c, ev = run(p, 104, stream(30, 55, 5531, [(10 ** 9, 1)]), 70000, batch=104)
+print(ev[-2:], c.idle_ended, c.active(70000))
 '''
 
 
@@ -317,13 +346,14 @@ def test_same_cues_on_cpython_and_in_the_micropython_vm(mp_run, capsys):
     assert vm == host
     assert "('pause', 40376, 0, 'paused')" in vm      # last step before the gap 39960, + 416 samples
     assert "('pause', 50000, 1, 'paused')" in vm
+    assert "[('pause', 5946, 0, 'paused'), ('stop', 67930, 1, 'done')] True 5738" in vm  # 5530 + 62400
 
 
 HEAP = r'''
 import gc, micropython, coach, program
 from array import array
 
-def walk(c, out, n):
+def walk(c, out, n, idle):
     # The walker follows the coach (and goes the wrong way for a while in each segment).
     t = 30
     i = 0
@@ -343,9 +373,14 @@ def walk(c, out, n):
     c.resume(t + 500)
     c.update(t + 1000)
     c.update(t + 2000)
-    c.stop(t + 3000)
+    if idle:
+        c.update(t + 2000 + 62400)  # nobody walks: the walk ends itself
+    else:
+        c.stop(t + 3000)
+    while c.available():
+        out[c.ev_kind[c.pop()]] += 1
 
-def check(prog):
+def check(prog, idle=False):
     c = coach.Coach(prog, 104)
     c.start(0)
     out = array("i", [0] * 8)
@@ -354,8 +389,8 @@ def check(prog):
     before = gc.mem_alloc()
     micropython.heap_lock()
     try:
-        walk(c, out, 4000)
-        err = "ok"
+        walk(c, out, 4000, idle)
+        err = "ok" if c.stopped and c.idle_ended == idle else "NOT STOPPED"
     except MemoryError:
         err = "ALLOCATED"
     micropython.heap_unlock()
@@ -367,12 +402,15 @@ check(program.preset("five-one"))
 check(program.preset("block"))
 check(program.validate({"version": 1, "segments": [{"direction": "forward", "steps": 30},
                                                     {"direction": "backward", "time_s": 20}], "repeat": 40}))
+check(program.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600},
+                                                    {"direction": "backward", "time_s": 600}], "repeat": 10}),
+      idle=True)  # not done after 4000 steps: nobody walks, and it ends itself
 '''
 
 
 def test_no_heap_allocation_per_step_or_update_in_the_vm(mp_run):
     lines = mp_run(HEAP).splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4
     for line in lines:
         status, delta, counts = line.split(" ", 2)
         assert status == "ok" and delta == "0", line

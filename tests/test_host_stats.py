@@ -156,6 +156,19 @@ def test_reports(hist):
         report.one_walk(hist, 4)
 
 
+def test_a_walk_that_ended_itself_says_why(tmp_path):
+    data = walk_bytes(steps=[(52 * (i + 1), "forward", 90) for i in range(30)], end=(52 * 30 + 62400, "idle"))
+    with History(tmp_path / "h.sqlite") as h:
+        h.see_board("0102030405060708", {})
+        h.add("0102030405060708", "000001.rwl", data, walkstats.facts(R.read(data)))
+        row, m, _ = report.one_walk(h)
+        table = "\n".join(report.walks_table(report.walk_measures(h)))
+    assert m["complete"] and m["end_reason"] == "idle"
+    text = "\n".join(report.walk_report(row, m))
+    assert "ended      idle (no step and no press for 10 min: the walk ended itself)" in text
+    assert table.splitlines()[1].endswith("idle")
+
+
 def test_exports(hist):
     rows = list(csv.DictReader(io.StringIO(exporter.walks_csv(hist))))
     assert [r["id"] for r in rows] == ["1", "2", "3"]

@@ -95,6 +95,8 @@ def walk_report(row, m):
     reason = m["end_reason"]
     if not m["complete"]:
         reason += " (no end record: the walk was cut by a power loss or a reset)"
+    elif reason == "idle":
+        reason += " (no step and no press for %d min: the walk ended itself)" % (fw.load("coach").IDLE_END_S // 60)
     lines.append("  ended      %s" % reason)
     if m["lost_samples"]:
         lines.append("  sensor     %d samples lost (IMU FIFO overruns)" % m["lost_samples"])
