@@ -26,13 +26,15 @@ BUTTON_PRESS_REAL_S = (1.0, 3.0, 8.0)
 # 1 s after each cue, stands still for 8 s inside the second forward interval (the coach
 # reports an auto-pause and makes up for it: ~6 s longer), and steps forward for 4 s in
 # the middle of the last backward interval (a wrong-direction cue; adherence below 100 %).
+# The walker goes on forward ~15 s past the program's end, so samples a busy host loses
+# (IMU FIFO overruns on the virtual board) cannot leave the program unfinished.
 PROGRAM = {"version": 1, "name": "Demo: 3 x 40 s backward",
            "warmup": {"time_s": 60},
            "segments": [{"direction": "backward", "time_s": 40}, {"direction": "forward", "time_s": 60}],
            "repeat": 3}
 PLAN = [("still", 1), ("forward", 60), ("backward", 40), ("forward", 60),
         ("backward", 40), ("forward", 24), ("still", 8), ("forward", 34),
-        ("backward", 18), ("forward", 4), ("backward", 18), ("forward", 62), ("still", 15)]
+        ("backward", 18), ("forward", 4), ("backward", 18), ("forward", 75), ("still", 15)]
 
 
 def demo_dir(workdir=None):
