@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from board_helpers import Images, RATE, board_steps, synth_counts, wait_for, write_samples  # noqa: E402
+from board_helpers import RAMFILE, Images, RATE, board_steps, synth_counts, wait_for, write_samples  # noqa: E402
 from retrowalk import fw, mpvm  # noqa: E402
 from retrowalk.vboard import VirtualBoard, flash  # noqa: E402
 from retrowalk.vboard.board import MP_DIR  # noqa: E402
@@ -61,27 +61,13 @@ def module_costs(mpy_dir):
     return [line.split() for line in proc.stdout.decode().splitlines() if line.strip()]
 
 
-BATCH_CODE = r'''
+BATCH_CODE = RAMFILE + r'''
 import json, time, gc
 from array import array
 from lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
 import session, walklog
-
-class RamFile:
-    def __init__(self, size):
-        self.data = bytearray(size)
-        self.n = 0
-    def write(self, buf, k=None):
-        k = len(buf) if k is None else k
-        d = self.data
-        n = self.n
-        for i in range(k):
-            d[n + i] = buf[i]
-        self.n = n + k
-    def flush(self):
-        pass
 
 cfg = json.loads(CFG)
 clk = ManualClock()

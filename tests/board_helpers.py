@@ -93,6 +93,32 @@ def prefix_alignments(counts, steps, window=32, mount="auto", extra=1200):
     return found
 
 
+# MicroPython source (runs on both interpreters): a file in a preallocated buffer whose
+# write(buf, n) copies without allocating, for heap-locked logging tests and benchmarks.
+RAMFILE = r'''
+class RamFile:
+    def __init__(self, size):
+        self.data = bytearray(size)
+        self.n = 0
+
+    def write(self, buf, k=None):
+        if k is None:
+            k = len(buf)
+        n = self.n
+        d = self.data
+        for i in range(k):
+            d[n + i] = buf[i]
+        self.n = n + k
+        return k
+
+    def flush(self):
+        pass
+
+    def close(self):
+        pass
+'''
+
+
 def synth_counts(plan, seed=1, mount="front"):
     """(array('h') interleaved counts, n) of a synthetic walk at RATE."""
     walk = synthwalk.generate(plan, rate_hz=RATE, seed=seed, mount=mount)

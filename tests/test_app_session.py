@@ -13,7 +13,7 @@ import pytest
 from retrowalk import fw, replay
 from retrowalk.vboard.board import MP_DIR
 
-from board_helpers import RATE, board_steps, synth_counts, write_samples
+from board_helpers import RAMFILE, RATE, board_steps, synth_counts, write_samples
 
 R = fw.load("logreader")
 W = fw.load("walklog")
@@ -23,36 +23,13 @@ P = fw.load("program")
 # Runs unchanged on both interpreters. run(cfg) drives one session with a manual clock:
 # every `step_ms` the clock advances and service() runs (heap locked if cfg["lock"]);
 # cfg["actions"] = {service number: "pause" | "resume" | "stop" | "gap:<ms>"}.
-SCRIPT = r'''
+SCRIPT = RAMFILE + r'''
 import json, micropython
 from array import array
 from lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
 import session, walklog
-
-
-class RamFile:
-    # A file in a preallocated buffer: write(buf, n) copies without allocating.
-    def __init__(self, size):
-        self.data = bytearray(size)
-        self.n = 0
-
-    def write(self, buf, k=None):
-        if k is None:
-            k = len(buf)
-        n = self.n
-        d = self.data
-        for i in range(k):
-            d[n + i] = buf[i]
-        self.n = n + k
-        return k
-
-    def flush(self):
-        pass
-
-    def close(self):
-        pass
 
 
 class Flaky:
