@@ -286,7 +286,7 @@ class App:
             self.heap["walk"] = _heap()
         if s.finished:  # a walk: the program is done or it idled out; a capture: the flash is full
             import walklog
-            self.end(s.end_reason if self.state == WALK else walklog.END_FLASH_FULL)
+            self.end(s.end_reason() if self.state == WALK else walklog.END_FLASH_FULL)
         else:
             self.play_cues()
 

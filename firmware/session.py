@@ -135,12 +135,15 @@ class WalkSession(_Base):
         self._kinds, self._units, self._planned = plan
         self._cal_logged = forward is not None  # a configured mounting is in the log header
         self.finished = False  # the program is done, or stop() was called, or the walk idled out
-        self.end_reason = walklog.END_FINISHED  # for finish() once finished; END_IDLE when it idled out
         self.steps = 0
 
     def now(self):
         """The sample index of the newest sample read."""
         return self.classifier.samples
+
+    def end_reason(self):
+        """The walklog END_* reason of a walk that finished by itself: the program done, or idle."""
+        return walklog.END_IDLE if self.coach.idle_ended else walklog.END_FINISHED
 
     def start(self):
         """The walk begins at sample 0 (cue START)."""
@@ -198,8 +201,6 @@ class WalkSession(_Base):
                 log.resume(t)
             elif kind == EV_DONE or kind == EV_STOP:
                 self.finished = True
-                if c.idle_ended:
-                    self.end_reason = walklog.END_IDLE
             cue = c.ev_cue[k]
             if cue:
                 # Logged when it is given (the newest sample read), which may be after the
