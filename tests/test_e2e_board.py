@@ -22,8 +22,9 @@ DEFAULT_NAME = fw.load("program").default_program()["name"]
 
 SPEED = 20
 CUE_SPEED = 10  # where the motor's pulses are read back: less scheduling jitter per real ms
-# The walker's press, after the boot: the app must be listening by then. It is after about
-# 0.1 s of real time (0.3 s on a busy machine), so the press comes 0.6 s of real time in.
+# The walker's press, in the board's time after power-up: the app listens from about 0.2 s
+# on (its LED comes on). A busy host slows the board's clock down with the board, so that
+# holds on any machine.
 PRESS_MS = 12000  # at SPEED
 CUE_PRESS_MS = 6000  # at CUE_SPEED
 LONG_WALK = [("still", 1.0), ("forward", 150.0), ("still", 5.0)]

@@ -6,10 +6,12 @@ import time
 import pytest
 
 from retrowalk.vboard import VirtualBoard, samples
+from retrowalk.vboard.mp import vbfiles
 
 SPEED = 5
-SLACK_MS = 100 * SPEED  # 100 ms of real scheduling delay (a busy CI machine), in simulated ms,
-# far below what a wait in real time instead of simulated time would take; lower bounds are exact
+STALL_SIM_US = vbfiles.STALL_SIM_US
+PUBLISH_SIM_US = vbfiles.PUBLISH_SIM_US
+SLACK_MS = 10 * STALL_SIM_US // 1000  # ten readings of the clock around a wait
 N_SAMPLES = 20000  # about 3 minutes of data at 104 Hz
 
 
@@ -45,41 +47,75 @@ def wait_for(cond, timeout=10.0):
     return True
 
 
-def test_scaled_clock_is_consistent(vb):
+def test_scaled_clock_waits_exactly_and_never_runs_ahead_of_real_time(vb):
     before = vb.clock.now_us()
     lines = run(vb, """
 import time, asyncio, vbclock
-real = vbclock._real_us  # the unix port's real clock (us), and the clock epoch on it
-def bracket():
-    a = real()
-    s = vbclock.now_us()
-    b = real()
-    return (a - vbclock._t0, s, b - vbclock._t0)
-marks = [bracket()]
+real = vbclock._real_us  # the unix port's real clock (us)
+r0 = real()
+s0 = vbclock.now_us()
 t0 = time.ticks_ms()
 time.sleep(1)
 t1 = time.ticks_ms()
-marks.append(bracket())
 async def nap():
     await asyncio.sleep(1)
 asyncio.run(nap())
 t2 = time.ticks_ms()
-marks.append(bracket())
-print(time.ticks_diff(t1, t0), time.ticks_diff(t2, t1), vbclock.now_us(), marks)
+s1 = vbclock.now_us()
+r1 = real()
+print(time.ticks_diff(t1, t0), time.ticks_diff(t2, t1), s0, s1, r1 - r0)
 """)
     after = vb.clock.now_us()
-    sleep_ms, async_ms, board_now, marks = lines[-1].split(" ", 3)
-    sleep_ms, async_ms, board_now = int(sleep_ms), int(async_ms), int(board_now)
-    # The board's clock and the host's copy agree (same epoch, same speed).
-    assert before <= board_now <= after
-    # Simulated us = real us since the epoch x SPEED: exactly, between two real readings.
-    for a, sim, b in ast.literal_eval(marks):
-        assert a * SPEED <= sim <= b * SPEED
+    sleep_ms, async_ms, s0, s1, real_us = map(int, lines[-1].split())
     # One simulated second each, for time.sleep and for asyncio's scaled event loop: never
-    # shorter; a busy host can make them longer, but not by the factor SPEED that a sleep in
-    # real time would take.
+    # shorter, and longer only by the code run around them (a few readings of the clock,
+    # each counting at most STALL_SIM_US however long the host kept the interpreter waiting).
     assert 1000 <= sleep_ms <= 1000 + SLACK_MS
     assert 1000 <= async_ms <= 1000 + SLACK_MS
+    # A simulated second takes 1/SPEED s of real time; the clock never runs ahead of that.
+    assert real_us >= 2000000 // SPEED
+    assert s1 - s0 <= real_us * SPEED + 1
+    # The host's copy is the time the board published: it lags by at most PUBLISH_SIM_US.
+    assert before <= s0 and s1 <= after + PUBLISH_SIM_US
+
+
+def test_a_stalled_interpreter_loses_no_board_time(vb):
+    # The host stops the interpreter (SIGSTOP) for 0.5 s of real time, 2.5 s of simulated
+    # time at SPEED, while it reads its clock in a loop: a board is never descheduled, so the
+    # stall must count no more than one stretch of running code, STALL_SIM_US.
+    import os
+    import signal
+    import threading
+
+    code = """
+import vbclock
+real = vbclock._real_us
+r = r0 = real()
+s = vbclock.now_us()
+gap = step = 0
+while r - r0 < 1500000:
+    r2 = real()
+    s2 = vbclock.now_us()
+    gap = max(gap, r2 - r)
+    step = max(step, s2 - s)
+    r, s = r2, s2
+print(gap, step)
+"""
+    out = []
+    runner = threading.Thread(target=lambda: out.extend(run(vb, code)))
+    runner.start()
+    try:
+        assert wait_for(lambda: vb._bridge._state == vbfiles.M_EXEC_RAW)
+        time.sleep(0.3)
+        pid = vb._bridge._proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(0.5)
+        os.kill(pid, signal.SIGCONT)
+    finally:
+        runner.join(30)
+    gap_us, step_us = map(int, out[-1].split())
+    assert gap_us >= 400000  # the stall fell inside the loop
+    assert step_us <= STALL_SIM_US
 
 
 def test_imu_samples_arrive_at_the_odr_on_the_scaled_clock(vb):

@@ -17,17 +17,18 @@ from .errors import RetrowalkError
 
 DEMO_SPEED = 25.0  # simulated seconds per real second
 BOARD = "virtual"  # boards/virtual.json
-# The walker presses the button this long (real time) after power-up; the app must be
-# listening by then, which the START cue on the motor shows; if not (a slow first start),
-# the board is powered up again and pressed later. The walk's data starts at the press.
-BUTTON_PRESS_REAL_S = (1.0, 3.0, 8.0)
+# The walker presses the button this long after power-up (the board's seconds); the app must
+# be listening by then, which the START cue on the motor shows; if not, the board is
+# powered up again and pressed later. The walk's data starts at the press.
+BUTTON_PRESS_S = (2.0, 10.0, 30.0)
+CUE_WAIT_S = 3.0  # board seconds after the press by which the START cue has played
 # The demo's program and the example walk that follows it. The coach counts walking time
 # (a stop eats at most coach.GRACE_MS = 2 s of a timed interval): the walker switches about
 # 1 s after each cue, stands still for 8 s inside the second forward interval (the coach
 # reports an auto-pause and makes up for it: ~6 s longer), and steps forward for 4 s in
 # the middle of the last backward interval (a wrong-direction cue; adherence below 100 %).
-# The walker goes on forward ~15 s past the program's end, so samples a busy host loses
-# (IMU FIFO overruns on the virtual board) cannot leave the program unfinished.
+# The walker goes on forward ~15 s past the program's end: a margin for the coach's
+# auto-pauses (standing still counts no walking time).
 PROGRAM = {"version": 1, "name": "Demo: 3 x 40 s backward",
            "warmup": {"time_s": 60},
            "segments": [{"direction": "backward", "time_s": 40}, {"direction": "forward", "time_s": 60}],
@@ -75,9 +76,9 @@ def run(workdir=None, speed=None, say=print):
     with VirtualBoard(board_dir, board=BOARD, speed=speed, rtc_battery=True) as vb:
         say("virtual board on %s, running %g times faster than real time" % (vb.port, vb.speed))
         flasher.flash(port=vb.port, board=BOARD, program=PROGRAM, say=lambda s: say("flash: " + s))
-        for press_s in BUTTON_PRESS_REAL_S:
+        for press_s in BUTTON_PRESS_S:
             vb.set_imu(csv)
-            vb.set_button([(int(press_s * vb.speed * 1000), "press")])
+            vb.set_button([(int(press_s * 1000), "press")])
             mark = len(vb.events)
             vb.power_cycle()
             vb.set_imu(None)  # later boots (the app resets the board after the walk) lie still
@@ -123,13 +124,16 @@ def run(workdir=None, speed=None, say=print):
 
 
 def _walk_started(vb, press_s):
-    # True once the motor has buzzed (the START cue) since this power-up.
-    limit = time.monotonic() + press_s + 2.0
-    while time.monotonic() < limit:
+    # True once the motor has buzzed (the START cue) since this power-up; False when the
+    # board's clock is CUE_WAIT_S past the press without it (or after a minute of real time).
+    limit = time.monotonic() + 60
+    while True:
+        late = vb.now_s() > press_s + CUE_WAIT_S or time.monotonic() > limit
         if any(e == vb.clock.epoch and v > 0 for e, _, v in vb.levels("motor")):
             return True
-        time.sleep(0.1)
-    return False
+        if late:
+            return False
+        time.sleep(0.05)
 
 
 def _wait_walk_end(vb, mark, seconds):

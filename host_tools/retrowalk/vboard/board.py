@@ -6,8 +6,9 @@
         vb.trace()            # what the motor and LED did
 
 The work directory holds the board's state between runs: flash.img (littlefs2, the board's
-flash), rtc.bin, trace.bin (outputs), console.log (everything the board printed), imu.bin
-(motion data) and boot.json (what each interpreter is told at start).
+flash), rtc.bin, clock.bin (the board's simulated time), trace.bin (outputs), console.log
+(everything the board printed), imu.bin (motion data) and boot.json (what each interpreter
+is told at start).
 """
 
 import hashlib
@@ -43,26 +44,43 @@ def _launcher():
 
 
 class SimClock:
-    """The board's simulated clock on the host: the same formula as the interpreter's vbclock (CLOCK_MONOTONIC)."""
+    """The board's simulated clock as the host sees it: the time its interpreter last published.
 
-    def __init__(self, speed):
+    The interpreter keeps the clock (vbclock): its waits last their simulated length / speed
+    in real time, and it publishes its time to the clock file at least every 20 ms of it
+    while it runs. So a host too busy to run the board slows the board's clock down instead of
+    making the board miss what it had to do.
+    """
+
+    def __init__(self, speed, path):
         frac = Fraction(speed).limit_denominator(1000)
         if frac <= 0:
             raise RetrowalkError("speed must be positive (got %r)" % (speed,))
         self.num = frac.numerator
         self.den = frac.denominator
         self.speed = float(frac)
-        self.t0_us = time.monotonic_ns() // 1000
+        self.path = Path(path)
         self.epoch = 0
 
     def now_us(self):
         """Simulated microseconds since the current epoch (power-on or hard reset)."""
-        return (time.monotonic_ns() // 1000 - self.t0_us) * self.num // self.den
+        for _ in range(10):
+            try:
+                data = self.path.read_bytes()
+            except FileNotFoundError:
+                return 0
+            if len(data) != vbfiles.CLOCK_RECORD_SIZE:
+                return 0
+            a, b = struct.unpack(vbfiles.CLOCK_RECORD, data)
+            if a == b:
+                return a
+            time.sleep(0.001)  # read while the interpreter wrote it
+        return a
 
     def new_epoch(self):
         """Restart the clock (power-on, hard reset); returns the old epoch's time in us at the switch."""
         old = self.now_us()
-        self.t0_us = time.monotonic_ns() // 1000
+        self.path.write_bytes(struct.pack(vbfiles.CLOCK_RECORD, 0, 0))
         self.epoch += 1
         return old
 
@@ -77,7 +95,7 @@ class VirtualBoard:
         self.hardware = hardware.describe(board)
         if mp_path:
             self.hardware["mp_path"] = [str(p) for p in mp_path]
-        self.clock = SimClock(speed)
+        self.clock = SimClock(speed, self.workdir / "clock.bin")
         self.speed = self.clock.speed
         self.ticks_offset_ms = int(ticks_offset_ms)
         self.rtc_battery = rtc_battery
@@ -259,7 +277,7 @@ class VirtualBoard:
 
     # -- bridge callbacks (bridge thread) ---------------------------------------------
 
-    def _prepare_boot(self, mode, cause):
+    def _prepare_boot(self, mode, cause, wdt_ms):
         if cause != vbfiles.SOFT_RESET:
             old_us = self.clock.new_epoch()
             self._carry_rtc(cause, old_us)
@@ -272,7 +290,9 @@ class VirtualBoard:
             "mode": mode,
             "cause": cause,
             "boot": self._boot,
-            "t0_us": self.clock.t0_us,
+            "start_us": self.clock.now_us(),
+            "clock": str(self.clock.path),
+            "wdt_ms": wdt_ms,
             "speed_num": self.clock.num,
             "speed_den": self.clock.den,
             "ticks_offset_ms": self.ticks_offset_ms,

@@ -31,10 +31,10 @@ _MAX_PENDING = 1 << 20  # output kept for a slow reader before the oldest is dro
 _SIGINT_REARM_S = 0.5  # a second SIGINT before the first is handled would kill the unix port
 _CRASH_LIMIT = 3  # interpreters dying before boot in a row: give up
 _CONSOLE_LIMIT = 8 << 20  # console log size at which it moves to console.log.1
-# The watchdog bites after its timeout of simulated time AND at least this much real time:
-# simulated time runs on the host's clock, so a host too busy to schedule the interpreter for
-# timeout/speed real seconds (160 ms at 8 s and speed 50) would otherwise reset a healthy board.
-_WDT_MIN_REAL_S = 1.0
+# The interpreter enforces the watchdog on its own clock (vbclock). The bridge only backs it
+# up for an interpreter hung where it never reads its clock: no feed for the timeout / speed
+# plus this much real time (a host would not stall a healthy interpreter that long).
+_WDT_HUNG_S = 5.0
 
 
 def cook(data, after_cr=False):
@@ -57,7 +57,7 @@ def cook(data, after_cr=False):
 
 
 class Bridge:
-    """Pty + interpreter lifecycle; the owner provides prepare_boot(mode, cause) -> (argv, env, mark)."""
+    """Pty + interpreter lifecycle; the owner provides prepare_boot(mode, cause, wdt_ms) -> (argv, env, mark)."""
 
     def __init__(self, prepare_boot, on_stop, clock, console_path=None):
         self._prepare_boot = prepare_boot
@@ -91,7 +91,6 @@ class Bridge:
         self._connected = False
         self._exit_action = None  # ("soft", mode) / ("hard", cause) / ("sleep", ms) / ("off",)
         self._wdt_ms = 0
-        self._wdt_fed = 0  # simulated us of the last feed
         self._wdt_fed_real = 0.0  # time.monotonic() of the last feed
         self._wake_at = None  # (real time, cause) of a deepsleep wake-up
         self._crashes = 0
@@ -236,7 +235,7 @@ class Bridge:
     # -- interpreter ------------------------------------------------------------------
 
     def _spawn(self, mode, cause):
-        argv, env, mark = self._prepare_boot(mode, cause)
+        argv, env, mark = self._prepare_boot(mode, cause, self._wdt_ms if cause == vbfiles.SOFT_RESET else 0)
         self._mark = mark
         self._acc.clear()
         if cause != vbfiles.SOFT_RESET:
@@ -406,6 +405,8 @@ class Bridge:
             self._wdt_feed()
         elif cmd == vbfiles.M_WDT_FEED:
             self._wdt_feed()
+        elif cmd == vbfiles.M_WDT_BITE:
+            self._wdt_bite()
         elif cmd == vbfiles.M_SOFT_RESET:
             self._exit_action = ("soft", payload[0])
         elif cmd == vbfiles.M_HARD_RESET:
@@ -503,18 +504,18 @@ class Bridge:
     # -- watchdog ---------------------------------------------------------------------
 
     def _wdt_feed(self):
-        self._wdt_fed = self._clock.now_us()
         self._wdt_fed_real = time.monotonic()
 
     def _wdt_due_s(self):
-        # Real seconds until the watchdog bites (<= 0: it has).
-        sim_s = (self._wdt_fed + self._wdt_ms * 1000 - self._clock.now_us()) / 1e6 / self._clock.speed
-        real_s = self._wdt_fed_real + _WDT_MIN_REAL_S - time.monotonic()
-        return max(sim_s, real_s)
+        # Real seconds until the backstop bites (<= 0: it has).
+        return self._wdt_fed_real + self._wdt_ms / 1000.0 / self._clock.speed + _WDT_HUNG_S - time.monotonic()
+
+    def _wdt_bite(self):
+        if self._proc is not None and self._exit_action is None:
+            self.events.append(("wdt", self._wdt_ms))
+            self._exit_action = ("wdt", vbfiles.WDT_RESET)
+            self._kill()
 
     def _check_wdt(self):
-        if self._wdt_ms and self._proc is not None and self._exit_action is None:
-            if self._wdt_due_s() < 0:
-                self.events.append(("wdt", self._wdt_ms))
-                self._exit_action = ("wdt", vbfiles.WDT_RESET)
-                self._kill()
+        if self._wdt_ms and self._wdt_due_s() < 0:
+            self._wdt_bite()

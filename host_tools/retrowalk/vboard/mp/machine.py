@@ -93,6 +93,8 @@ def setup(cfg, trace_file, imu):
     for name in hw.get("missing", ()):  # classes this port does not have (e.g. nrf: WDT, PWM)
         globals().pop(name, None)
     _log(vbfiles.T_BOOT, 0, _cause)
+    if cfg.get("wdt_ms"):  # a soft reset does not stop the watchdog; it restarts its count
+        vbclock.wdt_start(cfg["wdt_ms"], _wdt_bite)
 
 
 def _log(kind, index, value):
@@ -100,6 +102,7 @@ def _log(kind, index, value):
     if _trace is not None:
         struct.pack_into(vbfiles.TRACE_RECORD, _rec, 0, vbclock.now_us(), kind, index, _boot, value)
         _trace.write(_rec)
+        vbclock.publish()  # the host's idea of the board's time never lags what the trace shows
 
 
 def _fifo_read(words):
@@ -459,17 +462,25 @@ class RTC:
     init = datetime
 
 
+def _wdt_bite():
+    # The watchdog's timeout passed unfed on the board's clock: the bridge resets the board.
+    vblink.send(vbfiles.M_WDT_BITE)
+    _halt()
+
+
 class WDT:
-    """The watchdog: the host bridge resets the board unless feed() comes within timeout ms (simulated)."""
+    """The watchdog: the board resets unless feed() comes within timeout ms (simulated)."""
 
     def __init__(self, id=0, timeout=5000):
         top = _cfg["hardware"].get("wdt_max_ms", 8388)
         if not 1 <= timeout <= top:
             raise ValueError("timeout exceeds %dms" % top)
         vblink.send_u32(vbfiles.M_WDT_START, timeout)
+        vbclock.wdt_start(timeout, _wdt_bite)
 
     def feed(self):
-        vblink.feed()
+        vbclock.wdt_feed()
+        vblink.feed()  # the bridge's backstop for an interpreter hung where no clock is read
 
 
 def unique_id():

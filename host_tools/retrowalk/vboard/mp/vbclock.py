@@ -1,11 +1,15 @@
-"""The virtual board's clock (MicroPython side): simulated time runs `speed` times faster than real time.
+"""The virtual board's clock (MicroPython side): simulated time, `speed` times faster than real time.
 
-sim us = (real us - t0 us) * num / den, real us being CLOCK_MONOTONIC (the unix port's own
-ticks_us(), which never wraps on this 64-bit port and stays a small int, so no allocation)
-and t0 the clock epoch (power-on or hard reset) shared with the host, which computes the
-same value from time.monotonic_ns(). Ticks wrap at 2**30 like on a
-32-bit board (the unix port's own ticks wrap at 2**62). The RTC runs on the same clock.
-Functions used by the firmware allocate nothing (small-int arithmetic only).
+The interpreter keeps its own simulated time. Waits (sleeps, polls, the REPL waiting for
+input) last their simulated length: `speed` times less real time. Between waits, running
+code counts the real time it took times `speed`, but at most STALL_SIM_US per reading of the
+clock: a host too busy to schedule the interpreter (a loaded CI machine, a debugger) would
+otherwise make simulated seconds pass in which the board could not run - IMU FIFOs would
+overflow, button presses and watchdog feeds would be missed. A board is never descheduled.
+The interpreter also enforces the watchdog on this clock, and publishes its time to a file
+the host reads (the host's now, the power-off time, the next soft reset's start).
+Ticks wrap at 2**30 like on a 32-bit board (the unix port's own ticks wrap at 2**62). The RTC
+runs on the same clock. Functions used by the firmware allocate nothing (small-int arithmetic).
 Must be imported before the `time` override is (it takes the built-in `time` and `select`).
 """
 
@@ -24,33 +28,147 @@ import vbfiles
 TICKS_PERIOD = 1 << 30  # MicroPython's ticks period on 32-bit ports
 _MASK = TICKS_PERIOD - 1
 _HALF = TICKS_PERIOD >> 1
+STALL_SIM_US = vbfiles.STALL_SIM_US
+PUBLISH_SIM_US = vbfiles.PUBLISH_SIM_US
+NEVER = 1 << 60
 
-_real_us = _rt.ticks_us
+_real_us = _rt.ticks_us  # CLOCK_MONOTONIC; never wraps on this 64-bit port and stays a small int
 _sleep_us = _rt.sleep_us
-_t0 = 0  # real us at the clock epoch
 _num = 1  # speed = _num / _den
 _den = 1
+_cap = 0  # real us that one stretch of running code may count (STALL_SIM_US at this speed)
+_sim = 0  # simulated us since the clock epoch, at the last reading
+_real = 0  # real us at the last reading
+_frac = 0  # real us x _num not yet turned into simulated us (< _den)
 _off_ms = 0  # ticks_ms() at the clock epoch
 _rtc_file = None
 _rtc_s = 0  # RTC seconds (1970 epoch) at _rtc_us
 _rtc_us = 0  # sim us when the RTC was last set
 _alarm = None  # callable(now_us) -> sim us of the next pin event, or -1 (set by machine)
+_wdt_us = 0  # watchdog timeout, sim us (0: not running)
+_wdt_due = NEVER  # sim us at which the watchdog bites
+_on_wdt = None  # called when it bites (set by machine: tells the bridge, never returns)
+_pub_file = None
+_pub_buf = bytearray(vbfiles.CLOCK_RECORD_SIZE)
+_pub_us = -NEVER  # the time last published
+_w_sim = 0  # the wait under way: simulated and real us at its start, its limit in sim us (-1: none)
+_w_real = 0
+_w_limit = -1
+_in_poll = _rs.poll()  # the REPL's input, polled while the watchdog runs
 
 
-def setup(t0_us, num, den, ticks_offset_ms, rtc_file):
-    """Start the clock: epoch in real (monotonic) us, speed num/den, ticks_ms at the epoch, open RTC file."""
-    global _t0, _num, _den, _off_ms, _rtc_file
-    _t0 = t0_us
+def setup(start_us, num, den, ticks_offset_ms, rtc_file, clock_file):
+    """Start the clock at start_us simulated us (0 at power-on), speed num/den; RTC and publish files."""
+    global _num, _den, _cap, _sim, _real, _frac, _off_ms, _rtc_file, _pub_file
     _num = num
     _den = den
+    _cap = (STALL_SIM_US - 1) * den // num  # with the carried remainder: < STALL_SIM_US per reading
+    _sim = start_us
+    _real = _real_us()
+    _frac = 0
     _off_ms = ticks_offset_ms
     _rtc_file = rtc_file
+    _pub_file = clock_file
+    _in_poll.register(0, _rs.POLLIN)
     _rtc_load()
+    publish()
 
 
 def now_us():
     """Simulated time since the clock epoch, us (never wraps)."""
-    return (_real_us() - _t0) * _num // _den
+    global _sim, _real, _frac
+    r = _real_us()
+    d = r - _real
+    _real = r
+    if d > _cap:
+        d = _cap  # the interpreter was not running: a stall, not board time
+    f = _frac + d * _num
+    q = f // _den
+    _frac = f - q * _den
+    s = _sim + q
+    _sim = s
+    if s >= _wdt_due:
+        _on_wdt()
+    return s
+
+
+def publish():
+    """Write the board's time to the file the host reads (twice, so a torn read shows)."""
+    global _pub_us
+    s = _sim
+    _pub_us = s
+    if _pub_file is not None:
+        struct.pack_into(vbfiles.CLOCK_RECORD, _pub_buf, 0, s, s)
+        _pub_file.seek(0)
+        _pub_file.write(_pub_buf)
+
+
+def _begin_wait(limit_us):
+    # A wait of at most limit_us simulated us (-1: unbounded) starts; it is cut short at the
+    # watchdog's bite. Returns its real length in us (-1: unbounded).
+    global _w_sim, _w_real, _w_limit
+    s = now_us()
+    w = _wdt_due - s
+    if w < NEVER >> 1 and (limit_us < 0 or w < limit_us):
+        limit_us = w
+    _w_sim = s
+    _w_real = _real
+    _w_limit = limit_us
+    return -1 if limit_us < 0 else (limit_us * _den + _num - 1) // _num
+
+
+def _end_wait():
+    # The wait is over: it counts its real time x speed, up to its limit plus what one stretch
+    # of running code may count (the OS wakes a sleeper late by 50-100 us, which at high
+    # speeds is ms of board time that the clock must not lose, but a stall must not count).
+    global _sim, _real, _frac
+    r = _real_us()
+    el = (r - _w_real) * _num // _den
+    if _w_limit >= 0 and el > _w_limit + STALL_SIM_US - 1:
+        el = _w_limit + STALL_SIM_US - 1
+    s = _w_sim + el
+    if s > _sim:
+        _sim = s
+    _real = r
+    _frac = 0
+    if _sim - _pub_us >= PUBLISH_SIM_US:
+        publish()
+    if _sim >= _wdt_due:
+        _on_wdt()
+
+
+def wdt_start(timeout_ms, on_bite):
+    """Run the watchdog: on_bite() is called once timeout_ms of simulated time pass unfed."""
+    global _wdt_us, _on_wdt
+    _on_wdt = on_bite
+    _wdt_us = timeout_ms * 1000
+    wdt_feed()
+
+
+def wdt_feed():
+    """Feed the watchdog."""
+    global _wdt_due
+    if _wdt_us:
+        _wdt_due = now_us() + _wdt_us
+
+
+def wait_input():
+    """Before a blocking read of the REPL's input: while the watchdog runs, wait in steps
+    that it can end. Call input_waited() after the read."""
+    if _wdt_us:
+        while not _in_poll.poll(_ms(_begin_wait(-1))):
+            _end_wait()  # the watchdog bites in here unless input came
+        return  # the wait goes on through the read
+    _begin_wait(-1)
+
+
+def input_waited():
+    """The REPL's read returned: the time it blocked passed on the board."""
+    _end_wait()
+
+
+def _ms(real_us):
+    return -1 if real_us < 0 else (real_us + 999) // 1000
 
 
 def ticks_ms():
@@ -71,26 +189,22 @@ def ticks_add(t, delta):
     return (t + delta) & _MASK
 
 
-def _to_real_us(sim_us):
-    return sim_us * _den // _num
-
-
 def sleep_us(us):
-    """Sleep us simulated microseconds (us / speed real)."""
+    """Sleep us simulated microseconds (us / speed real); pin events and the watchdog come on time."""
     if us <= 0:
-        return
-    if _alarm is None:
-        _sleep_us(_to_real_us(us))
         return
     end = now_us() + us
     while True:
         now = now_us()
         if now >= end:
             return
-        nxt = _alarm(now)
+        nxt = _alarm(now) if _alarm is not None else -1
         stop = end if nxt < 0 or nxt > end else nxt
         if stop > now:
-            _sleep_us(_to_real_us(stop - now))
+            real = _begin_wait(stop - now)
+            if real > 0:
+                _sleep_us(real)
+            _end_wait()
 
 
 def sleep_ms(ms):
@@ -117,26 +231,31 @@ class ScaledPoll:
         self._p.unregister(obj)
 
     def _wait(self, timeout):
-        # Real ms to hand to the OS poll; waits under 2 ms real are slept here with us
-        # resolution (the OS poll only has ms), which keeps high speeds accurate.
+        # Begins the wait; returns the real ms to hand to the OS poll. The wait ends early at
+        # the next pin event. Waits under 2 ms real are slept here with us resolution (the OS
+        # poll only has ms), which keeps high speeds accurate.
+        now = now_us()
+        limit = -1 if timeout < 0 else timeout * 1000
         if _alarm is not None:
-            now = now_us()
             nxt = _alarm(now)
-            if nxt >= 0 and (timeout < 0 or nxt - now < timeout * 1000):
-                timeout = (nxt - now + 999) // 1000
-        if timeout <= 0:
-            return timeout
-        real = _to_real_us(timeout * 1000)
-        if real < 2000:
-            _sleep_us(real)
+            if nxt >= 0 and (limit < 0 or nxt - now < limit):
+                limit = nxt - now
+        real = _begin_wait(limit)
+        if 0 <= real < 2000:
+            if real:
+                _sleep_us(real)
             return 0
-        return real // 1000
+        return _ms(real)
 
     def poll(self, timeout=-1):
-        return self._p.poll(self._wait(timeout))
+        r = self._p.poll(self._wait(timeout))
+        _end_wait()
+        return r
 
     def ipoll(self, timeout=-1, flags=0):
-        return self._p.ipoll(self._wait(timeout), flags)
+        r = self._p.ipoll(self._wait(timeout), flags)
+        _end_wait()
+        return r
 
 
 class SelectModule:

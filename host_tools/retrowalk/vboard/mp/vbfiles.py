@@ -44,6 +44,12 @@ RTC_RECORD = "<qq"  # epoch seconds (1970) at base, sim us at base (clock epoch 
 RTC_RECORD_SIZE = 16
 RTC_DEFAULT = (2021, 1, 1, 0, 0, 0)  # rp2 sets this at power-up
 
+# -- clock file: the board's simulated time, published by the interpreter for the host ----
+CLOCK_RECORD = "<qq"  # sim us since the clock epoch, twice (a torn read shows as a mismatch)
+CLOCK_RECORD_SIZE = 16
+STALL_SIM_US = 20000  # most board time one stretch of running code (between clock readings) counts
+PUBLISH_SIM_US = 20000  # the published time lags the board's by at most this while the board runs
+
 # -- in-band messages from the interpreter to the bridge ---------------------------------
 # Written to stdout as MARK (random per board, MARK_SIZE bytes) + command byte + payload.
 MARK_SIZE = 8
@@ -56,6 +62,7 @@ M_KBD_OFF = 0x4B  # b"K": micropython.kbd_intr(-1)
 M_KBD_ON = 0x6B  # b"k" + char: micropython.kbd_intr(char)
 M_WDT_START = 0x57  # b"W" + u32 timeout ms
 M_WDT_FEED = 0x77  # b"w"
+M_WDT_BITE = 0x54  # b"T": the watchdog's timeout passed unfed (on the board's clock)
 M_SOFT_RESET = 0x53  # b"S" + mode byte (MODE_FRIENDLY / MODE_RAW): exiting for a soft reset
 M_HARD_RESET = 0x48  # b"H": machine.reset()
 M_DEEPSLEEP = 0x44  # b"D" + u32 ms

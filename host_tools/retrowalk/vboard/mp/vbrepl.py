@@ -10,6 +10,7 @@ waiting for input or running code, so that Ctrl-C becomes KeyboardInterrupt only
 import sys
 import io
 
+import vbclock
 import vbfiles
 import vblink
 
@@ -34,7 +35,9 @@ def _getc():
     # counts as the byte 0x03. End of input means the host is gone: power off.
     while True:
         try:
+            vbclock.wait_input()
             n = _in.readinto(_b1, 1)
+            vbclock.input_waited()
         except KeyboardInterrupt:
             return 3
         if n:

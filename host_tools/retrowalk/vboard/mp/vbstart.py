@@ -32,8 +32,8 @@ def _install_micropython():
 def _setup(cfg):
     import vbclock
 
-    vbclock.setup(cfg["t0_us"], cfg["speed_num"], cfg["speed_den"], cfg["ticks_offset_ms"],
-                  open(cfg["rtc"], "r+b"))
+    vbclock.setup(cfg["start_us"], cfg["speed_num"], cfg["speed_den"], cfg["ticks_offset_ms"],
+                  open(cfg["rtc"], "r+b"), open(cfg["clock"], "r+b"))
     cfg["boot_us"] = vbclock.now_us()
     import time  # noqa: F401  (the override: first on sys.path)
     import machine
@@ -126,9 +126,13 @@ def _soft_reboot(mode):
     # ends, even by a KeyboardInterrupt from a Ctrl-C that raced the end of the last run.
     # Each step is retried once after such an interrupt: the bridge sends no second one so
     # soon, and a repeated message or line does no harm.
+    import vbclock
+
     try:
+        vbclock.publish()  # the next interpreter's clock starts where this one's ends
         vblink.send_u8(vbfiles.M_SOFT_RESET, mode)
     except KeyboardInterrupt:
+        vbclock.publish()
         vblink.send_u8(vbfiles.M_SOFT_RESET, mode)
     try:
         vblink.write(b"MPY: soft reboot\r\n")
