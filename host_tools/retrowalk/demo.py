@@ -138,15 +138,20 @@ def _walk_started(vb, press_s):
 
 def _wait_walk_end(vb, mark, seconds):
     # The app resets the board (machine.reset()) once the program has ended and its last cue
-    # played; -> how the walk's boot ended ("hard_reset", "wdt_reset", "crash"), None: it runs on.
-    limit = time.monotonic() + seconds / vb.speed * 2 + 30
-    while time.monotonic() < limit:
+    # played; -> how the walk's boot ended ("hard_reset", "wdt_reset", "crash"), None: it runs
+    # on. Waits on the board's clock (a busy host slows it down): up to 30 s of it past the
+    # walk's data, or ten times the walk's real duration if the board stops running at all.
+    epoch = vb.clock.epoch
+    limit = time.monotonic() + seconds / vb.speed * 10 + 60
+    while True:
+        over = (vb.clock.epoch == epoch and vb.now_s() > seconds + 30) or time.monotonic() > limit
         for kind, _ in vb.events[mark:]:
             if kind in ("hard_reset", "wdt_reset", "crash"):
                 vb.wait_booted()
                 return kind
+        if over:
+            return None
         time.sleep(0.1)
-    return None
 
 
 def start(port=None, db=None, say=print):
