@@ -1,6 +1,6 @@
 """`time` on the virtual board: the unix port's module with the board's scaled clock and RTC.
 
-ticks_*/sleep* follow the simulated clock (speed x real time, ticks wrapping at 2**30 like a
+ticks_*/sleep* follow the simulated clock (vbclock: speed x real time, ticks wrapping at 2**30 like a
 32-bit board); time()/localtime()/gmtime()/mktime() follow the board's RTC, in UTC.
 Imported (and so shadowing the built-in) because it comes first on sys.path at power-up.
 """

@@ -245,7 +245,7 @@ class ScaledPoll:
             if real:
                 _sleep_us(real)
             return 0
-        return _ms(real)
+        return -1 if real < 0 else real // 1000  # may wake early: asyncio waits out the rest
 
     def poll(self, timeout=-1):
         r = self._p.poll(self._wait(timeout))
