@@ -47,6 +47,28 @@ def wait_for(cond, timeout=10.0):
     return True
 
 
+def run_stalled(vb, code, ready, stall_s, after_s=0.0):
+    """mpremote exec of code while the host stops the interpreter (SIGSTOP) for stall_s of
+    real time, after_s after ready() holds: the printed lines."""
+    import os
+    import signal
+    import threading
+
+    out = []
+    runner = threading.Thread(target=lambda: out.extend(run(vb, code)))
+    runner.start()
+    try:
+        assert wait_for(ready)
+        time.sleep(after_s)
+        pid = vb._bridge._proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(stall_s)
+        os.kill(pid, signal.SIGCONT)
+    finally:
+        runner.join(120)  # mpremote gives up after 60 s
+    return out
+
+
 def test_scaled_clock_waits_exactly_and_never_runs_ahead_of_real_time(vb):
     before = vb.clock.now_us()
     lines = run(vb, """
@@ -83,10 +105,6 @@ def test_a_stalled_interpreter_loses_no_board_time(vb):
     # The host stops the interpreter (SIGSTOP) for 0.5 s of real time, 2.5 s of simulated
     # time at SPEED, while it reads its clock in a loop: a board is never descheduled, so the
     # stall must count no more than one stretch of running code, STALL_SIM_US.
-    import os
-    import signal
-    import threading
-
     code = """
 import vbclock
 real = vbclock._real_us
@@ -101,18 +119,7 @@ while r - r0 < 1500000:
     r, s = r2, s2
 print(gap, step)
 """
-    out = []
-    runner = threading.Thread(target=lambda: out.extend(run(vb, code)))
-    runner.start()
-    try:
-        assert wait_for(lambda: vb._bridge._state == vbfiles.M_EXEC_RAW)
-        time.sleep(0.3)
-        pid = vb._bridge._proc.pid
-        os.kill(pid, signal.SIGSTOP)
-        time.sleep(0.5)
-        os.kill(pid, signal.SIGCONT)
-    finally:
-        runner.join(120)  # mpremote gives up after 60 s
+    out = run_stalled(vb, code, lambda: vb._bridge._state == vbfiles.M_EXEC_RAW, 0.5, after_s=0.3)
     gap_us, step_us = map(int, out[-1].split())
     assert gap_us >= 400000  # the stall fell inside the loop
     assert step_us <= STALL_SIM_US
@@ -240,12 +247,7 @@ def test_watchdog_ignores_a_host_too_busy_to_run_the_board(vb):
     # The interpreter is stopped (SIGSTOP) for 0.6 s of real time: 3 s of simulated time,
     # three times the watchdog's timeout; the firmware feeds as soon as it runs again, which
     # a real board (never descheduled) would have done in time: no reset.
-    import os
-    import signal
-    import threading
-
     n = len(vb.events)
-    out = []
     code = """
 import machine, time, vbclock
 w = machine.WDT(timeout=1000)
@@ -259,18 +261,10 @@ for i in range(40):
     r = r2
 print('fed', gap)
 """
-    runner = threading.Thread(target=lambda: out.extend(run(vb, code)))
-    runner.start()
-    try:
-        assert wait_for(lambda: vb._bridge._wdt_ms == 1000)
-        pid = vb._bridge._proc.pid
-        os.kill(pid, signal.SIGSTOP)
-        time.sleep(0.6)
-        os.kill(pid, signal.SIGCONT)
-    finally:
-        runner.join(120)  # mpremote gives up after 60 s
+    out = run_stalled(vb, code, lambda: vb._bridge._wdt_ms == 1000, 0.6)
     # The loop ran to its end in the interpreter that started the watchdog (a reset would
     # have ended mpremote's run), and the stall fell inside it.
+    assert out, "the run printed nothing: the board was reset during it"
     fed, gap_us = out[-1].split()
     assert fed == "fed" and int(gap_us) >= 500000
     # Left unfed, it still bites (the board restarts for the next test).
