@@ -62,7 +62,7 @@ class Bridge:
     def __init__(self, prepare_boot, on_stop, clock, console_path=None):
         self._prepare_boot = prepare_boot
         self._on_stop = on_stop  # on_stop(cause): the interpreter is gone (not called for soft resets)
-        self._clock = clock  # the board's simulated clock: now_us(), speed (same epoch as the interpreter's)
+        self._clock = clock  # the board's simulated clock (its speed turns board time into real time)
         self._console_path = console_path
         self._console = open(console_path, "ab", buffering=0) if console_path else None
         self.events = []  # (kind, detail) in order: boot, soft_reset, hard_reset, wdt_reset, crash, ...

@@ -108,9 +108,10 @@ def _begin_wait(limit_us):
     # watchdog's bite. Returns its real length in us (-1: unbounded).
     global _w_sim, _w_real, _w_limit
     s = now_us()
-    w = _wdt_due - s
-    if w < NEVER >> 1 and (limit_us < 0 or w < limit_us):
-        limit_us = w
+    if _wdt_us:
+        w = _wdt_due - s
+        if limit_us < 0 or w < limit_us:
+            limit_us = w
     _w_sim = s
     _w_real = _real
     _w_limit = limit_us

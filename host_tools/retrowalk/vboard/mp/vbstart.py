@@ -14,6 +14,7 @@ import json
 import vfs
 import os
 
+import vbclock  # before the `time` override is imported (vbclock takes the built-in one)
 import vbfiles
 import vblink
 import vbrepl
@@ -30,8 +31,6 @@ def _install_micropython():
 
 
 def _setup(cfg):
-    import vbclock
-
     vbclock.setup(cfg["start_us"], cfg["speed_num"], cfg["speed_den"], cfg["ticks_offset_ms"],
                   open(cfg["rtc"], "r+b"), open(cfg["clock"], "r+b"))
     cfg["boot_us"] = vbclock.now_us()
@@ -126,8 +125,6 @@ def _soft_reboot(mode):
     # ends, even by a KeyboardInterrupt from a Ctrl-C that raced the end of the last run.
     # Each step is retried once after such an interrupt: the bridge sends no second one so
     # soon, and a repeated message or line does no harm.
-    import vbclock
-
     try:
         vbclock.publish()  # the next interpreter's clock starts where this one's ends
         vblink.send_u8(vbfiles.M_SOFT_RESET, mode)
