@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from board_helpers import RAMFILE, Images, RATE, board_steps, synth_counts, wait_for, write_samples  # noqa: E402
-from retrowalk import fw, mpvm  # noqa: E402
+from retrowalk import mpvm  # noqa: E402
 from retrowalk.vboard import VirtualBoard, flash  # noqa: E402
 from retrowalk.vboard.board import MP_DIR  # noqa: E402
 
@@ -47,7 +47,7 @@ def board_walk(images, work, mpy):
         if not wait_for(lambda: ("hard_reset", 2) in vb.events, 120):
             raise SystemExit("the walk did not end: see %s" % vb.console_path)
         vb.wait_booted()
-        out = vb.mpremote("resume", "exec", "import vbstart; print(vbstart.heap_after_boot, APP.heap['boot'])")
+        out = vb.mpremote("resume", "exec", "import vbstart; from firmware import main; print(vbstart.heap_after_boot, main.APP.heap['boot'])")
         sim, idle = map(int, out.stdout.decode().split()[-2:])
         walking = int(re.search(r"heap in use: boot=\d+ walk=(\d+)", vb.console().decode(errors="replace")).group(1))
         vb.cut_power()
@@ -64,10 +64,10 @@ def module_costs(mpy_dir):
 BATCH_CODE = RAMFILE + r'''
 import json, time, gc
 from array import array
-from lsm6ds import LSM6DS
+from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
-import session, walklog
+from firmware import session, walklog
 
 cfg = json.loads(CFG)
 clk = ManualClock()
@@ -104,8 +104,8 @@ print(json.dumps({"total": total, "read": read, "samples": s.samples, "steps": s
 
 
 def batch_times(samples_path):
-    P = fw.load("program")
-    pl = fw.load("progload").log_plan(P.validate(PROGRAM))
+    from retrowalk.firmware import program as P, progload
+    pl = progload.log_plan(P.validate(PROGRAM))
     prog = json.dumps(P.validate(PROGRAM))
     cfg = json.dumps({"samples": str(samples_path), "program": prog, "batches": 400, "plan": None})
     code = BATCH_CODE.replace('json.loads(CFG)', 'json.loads(%r)' % cfg).replace(
@@ -126,10 +126,8 @@ def long_walk_log(tmp):
     """(bytes, steps, seconds, header bytes) of a ~14-minute walk through WalkSession on CPython."""
     import io
     sys.path.insert(0, str(MP_DIR))
-    P = fw.load("program")
-    S = fw.load("session")
-    W = fw.load("walklog")
-    from lsm6ds import LSM6DS
+    from retrowalk.firmware import program as P, progload, session as S, walklog as W
+    from firmware.lsm6ds import LSM6DS
     from sim_lsm6ds import ManualClock, SimLSM6DS
     from vbimu import SampleFile
     counts, n = synth_counts(LONG_PLAN, seed=2)
@@ -139,7 +137,7 @@ def long_walk_log(tmp):
     imu = LSM6DS(SimLSM6DS(SampleFile(open(path, "rb")), clk), clock_ms=lambda: clk.us // 1000)
     f = io.BytesIO()
     s = S.WalkSession(imu, W.WalkWriter(f, RATE, program=json.dumps(prog).encode()), prog,
-                      fw.load("progload").log_plan(prog), RATE)
+                      progload.log_plan(prog), RATE)
     s.start()
     head = f.tell()
     while not s.finished and s.samples < n:
@@ -152,8 +150,7 @@ def long_walk_log(tmp):
 
 
 def main():
-    R = fw.load("logreader")
-    W = fw.load("walklog")
+    from retrowalk.firmware import logreader as R, walklog as W
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         images = Images(tmp / "images")

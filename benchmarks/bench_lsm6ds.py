@@ -18,7 +18,7 @@ SIM_DIR = Path(__file__).resolve().parent.parent / "host_tools" / "retrowalk" / 
 CODE = """
 import gc, json, time
 from array import array
-from lsm6ds import LSM6DS
+from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 
 class Ramp:

@@ -20,13 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from retrowalk import fw, pull  # noqa: E402
+from retrowalk import pull  # noqa: E402
 from retrowalk.history import History  # noqa: E402
 from retrowalk.link import Link  # noqa: E402
 
 from host_helpers import put_logs, start_board  # noqa: E402
 
-W = fw.load("walklog")
+from retrowalk.firmware import walklog as W
 RATE = 104
 
 

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from retrowalk import fw, mpvm
+from retrowalk import mpvm
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,8 +65,7 @@ class Recorder(io.BytesIO):
 
 
 def on_cpython():
-    W = fw.load("walklog")
-    R = fw.load("logreader")
+    from retrowalk.firmware import logreader as R, walklog as W
     ns = {}
     exec(WALK, ns)
     f = Recorder()
@@ -112,19 +111,19 @@ RAM = r'''
 import gc, io
 gc.collect()
 m0 = gc.mem_alloc()
-import stepclassifier
+from firmware import stepclassifier
 gc.collect()
 m1 = gc.mem_alloc()
-import walklog
+from firmware import walklog
 gc.collect()
 m2 = gc.mem_alloc()
-import logstore
+from firmware import logstore
 gc.collect()
 m3 = gc.mem_alloc()
 w = walklog.WalkWriter(io.BytesIO(), 104, chip="LSM6DSOX", program=b"x" * 124)
 gc.collect()
 m4 = gc.mem_alloc()
-import logreader
+from firmware import logreader
 gc.collect()
 m5 = gc.mem_alloc()
 print(m2 - m1, m3 - m2, m4 - m3, m5 - m4, m1 - m0)

@@ -37,7 +37,6 @@ file was refused; the default program ran).
 """
 
 import gc
-import sys
 from micropython import const
 
 try:
@@ -45,9 +44,9 @@ try:
 except ImportError:  # CPython without asyncio: only the synchronous parts are used
     asyncio = None
 
-import haptics
-from button import NONE, SHORT, LONG, ticks_ms, ticks_diff, sleep_ms
-from version import VERSION
+from . import forget, haptics
+from .button import NONE, SHORT, LONG, ticks_ms, ticks_diff, sleep_ms
+from .version import VERSION
 
 IDLE = const(0)
 WALK = const(1)
@@ -62,9 +61,6 @@ RETRY_MS = 200
 ERR_IMU = const(1)
 ERR_PROGRAM = const(3)
 
-PROGRAM_FILE = "/program.json"
-
-
 def _sleep(ms):
     s = getattr(asyncio, "sleep_ms", None)
     return s(ms) if s else asyncio.sleep(ms / 1000)
@@ -76,14 +72,8 @@ def _heap():
     return gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0
 
 
-def _drop(names):
-    # Forget modules so their RAM can be collected (a later import loads them again).
-    for n in names:
-        sys.modules.pop(n, None)
-
-
 def _error(text):
-    import errlog
+    from . import errlog
     errlog.write(text)
 
 
@@ -112,16 +102,16 @@ class Program:
         return json.loads(self.json)
 
 
-def load_program(path=PROGRAM_FILE, today=None):
+def load_program(path=None, today=None):
     """The Program from the board's program file (progload.load); the modules that did the
     work are dropped afterwards (~20 KB of RAM on the unix port)."""
-    import progload
+    from . import progload
     if today is None:
         t = _localtime()
         today = t[:3] if t else (2000, 1, 1)
     out = progload.load(Program, path, today)
     del progload
-    _drop(("progload", "program"))
+    forget(("progload", "program"))
     gc.collect()
     return out
 
@@ -152,7 +142,7 @@ class App:
     def store(self):
         """The log store (logstore.Store), imported on first use."""
         if self._store is None:
-            from logstore import Store
+            from .logstore import Store
             self._store = Store()
         return self._store
 
@@ -177,7 +167,7 @@ class App:
         self.imu.power_down()
         if self._own_store:
             self._store = None  # idle needs no store: drop it until the first walk
-            _drop(("logstore", "walklog", "stepclassifier", "errlog"))
+            forget(("logstore", "walklog", "stepclassifier", "errlog"))
         self.heap["boot"] = _heap()
 
     # -- starting and ending ---------------------------------------------------------------
@@ -185,7 +175,7 @@ class App:
         """Start a coached walk now (the IMU restarts: its next sample is sample 0)."""
         if self.prog.mode == "capture":
             return self.start_capture()
-        import session
+        from . import session
         gc.collect()
         self.imu.configure()
         log = self._new_log(self.store().new_walk, rate_hz=self.rate_hz, mount=self.hw.mount_vector,
@@ -198,7 +188,7 @@ class App:
 
     def start_capture(self):
         """Start a raw capture now."""
-        import session
+        from . import session
         gc.collect()
         imu = self.imu
         imu.configure()
@@ -207,8 +197,8 @@ class App:
         self._begin(session.CaptureSession(imu, log), CAPTURE)
 
     def _new_log(self, new, **header):
-        import session
-        import walklog
+        from . import session
+        from . import walklog
         t = _localtime()
         try:
             return new(board_id=self.hw.board_id, chip=self.imu.chip, firmware=VERSION,
@@ -221,7 +211,7 @@ class App:
             return log
 
     def _begin(self, s, state):
-        import walklog
+        from . import walklog
         self.session = s
         self.state = state
         self._t0 = ticks_ms()
@@ -237,7 +227,7 @@ class App:
 
     def end(self, reason, cue=haptics.NONE):
         """End the running walk or capture (walklog END_* reason): end record, file closed, IMU off."""
-        import walklog
+        from . import walklog
         s = self.session
         if s is None:
             return
@@ -285,13 +275,13 @@ class App:
         if "walk" not in self.heap and self.state == WALK and s.samples > 30 * self.rate_hz:
             self.heap["walk"] = _heap()
         if s.finished:  # a walk: the program is done or it idled out; a capture: the flash is full
-            import walklog
+            from . import walklog
             self.end(s.end_reason() if self.state == WALK else walklog.END_FLASH_FULL)
         else:
             self.play_cues()
 
     def _imu_error(self, s, e):
-        import walklog
+        from . import walklog
         self._imu_fail += 1
         text = "IMU: %r" % (e,)
         s.error(ERR_IMU, text)
@@ -319,7 +309,7 @@ class App:
                 _error("cannot start: %r" % (e,))
                 self._play_one(haptics.ERROR)
             return
-        import walklog
+        from . import walklog
         if self.state == CAPTURE:
             self.end(walklog.END_STOPPED, haptics.DONE)
         elif ev == LONG:
@@ -358,7 +348,7 @@ class App:
         """Close a running walk or capture (END_INTERRUPTED) and turn the motor off."""
         try:
             if self.session is not None:
-                import walklog
+                from . import walklog
                 self.end(walklog.END_INTERRUPTED)
         finally:
             if self.player is not None:

@@ -39,8 +39,8 @@ No method allocates heap memory after construction (checked with micropython.hea
 from micropython import const
 from array import array
 
-import haptics
-from stepclassifier import FORWARD, BACKWARD
+from . import haptics
+from .stepclassifier import FORWARD, BACKWARD
 
 KIND_TIME = const(0)
 KIND_STEPS = const(1)

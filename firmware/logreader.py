@@ -8,7 +8,7 @@ offsets, and every frame that checks is decoded.
 import struct
 from binascii import hexlify
 
-import walklog as _w
+from . import walklog as _w
 
 try:
     from binascii import crc_hqx as _crc_hqx  # CPython: the same CRC-16/CCITT-FALSE, in C

@@ -4,8 +4,8 @@ records. Imported once by app.load_program() and dropped afterwards with the pro
 
 import json
 
-import program as P
-import walklog as W
+from . import program as P
+from . import walklog as W
 
 _UNITS = {"time_s": W.UNIT_SECONDS, "steps": W.UNIT_STEPS, "distance_m": W.UNIT_METRES}
 
@@ -34,6 +34,7 @@ def load(cls, path, today):
     """cls(json, name, mode, label, plan, error) for the program file at `path` on `today`
     (y, m, d); a refused file (or a progression that fails) gives the default program and
     the reason in `error`."""
+    path = path or P.PROGRAM_FILE
     prog, err = P.load_file(path)
     try:
         prog = P.apply_progression(prog, today)

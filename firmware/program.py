@@ -405,7 +405,10 @@ def default_program():
     return preset(DEFAULT_PRESET)
 
 
-def load_file(path="/program.json"):
+PROGRAM_FILE = "/program.json"  # where the board keeps its program
+
+
+def load_file(path=PROGRAM_FILE):
     """(program, error) from the board's program file: (default program, message) on any problem.
 
     A missing file is not a problem (the board simply runs the default program, error None).

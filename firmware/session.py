@@ -20,10 +20,10 @@ plays once. An OSError from the IMU propagates to the caller, which retries (see
 from array import array
 from micropython import const
 
-import haptics
-import walklog
-from coach import Coach, EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_DONE, EV_STOP
-from stepclassifier import StepClassifier
+from . import haptics
+from . import walklog
+from .coach import Coach, EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_DONE, EV_STOP
+from .stepclassifier import StepClassifier
 
 BATCH = const(32)  # samples per FIFO burst (384 bytes of buffer)
 _CUES = const(8)  # cues waiting for the player

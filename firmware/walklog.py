@@ -42,7 +42,7 @@ from micropython import const
 
 # step() takes the direction values the classifier emits (re-exported for callers); the
 # file stores its own bit (bit 14 of a compact step, bit 7 of a long one) independently.
-from stepclassifier import FORWARD, BACKWARD
+from .stepclassifier import FORWARD, BACKWARD
 
 MAGIC = b"RWLG"
 FORMAT_VERSION = const(1)
@@ -569,11 +569,11 @@ class CaptureWriter(WalkWriter):
 
 def read(data):
     """Decode a walk log or capture (bytes); never raises. See logreader.read."""
-    from logreader import read as _read  # imported on demand: the board's app never needs it
+    from .logreader import read as _read  # imported on demand: the board's app never needs it
     return _read(data)
 
 
 def iter_samples(data, warnings=None):
     """Yield (index, ax, ay, az, gx, gy, gz) from a capture (bytes). See logreader."""
-    from logreader import iter_samples as _it
+    from .logreader import iter_samples as _it
     return _it(data, warnings)

@@ -6,7 +6,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from retrowalk import fw, mpvm
+import boardimport
+from retrowalk import mpvm
+
+boardimport.install()  # scripts that run on both interpreters say `from firmware import ...`
 
 # No per-example deadline and no "too slow" health check (both time the machine: a busy CI
 # machine is slow, not wrong); CI also derandomises, so a run is reproducible and a property
@@ -33,12 +36,6 @@ def mp_run():
     """Run a code string in the real MicroPython VM with the firmware on its path."""
     mpvm.executable()  # a missing VM is an install error, not a skip
     return mpvm.run_code
-
-
-@pytest.fixture(scope="session")
-def firmware():
-    """Import firmware modules on CPython: firmware('walklog') -> module."""
-    return fw.load
 
 
 def pytest_collection_modifyitems(config, items):

@@ -2,11 +2,11 @@
 
 import io
 
-from retrowalk import fw, flasher
+from retrowalk import flasher
 from retrowalk.link import Link
 from retrowalk.vboard import VirtualBoard
 
-W = fw.load("walklog")
+from retrowalk.firmware import walklog as W
 RATE = 104
 
 

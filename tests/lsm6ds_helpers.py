@@ -40,7 +40,7 @@ def due(t_us, rate_hz):
 MP_PRELUDE = """
 import json, micropython
 from array import array
-from lsm6ds import LSM6DS
+from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ListSource, ManualClock
 
 def sample(i):

@@ -10,15 +10,15 @@ import sys
 
 import pytest
 
-from retrowalk import fw, replay
+from retrowalk import replay
 from retrowalk.vboard.board import MP_DIR
 
 from board_helpers import RAMFILE, RATE, board_steps, synth_counts, write_samples
 
-R = fw.load("logreader")
-W = fw.load("walklog")
-H = fw.load("haptics")
-P = fw.load("program")
+from retrowalk.firmware import logreader as R
+from retrowalk.firmware import haptics as H
+from retrowalk.firmware import program as P
+from retrowalk.firmware import progload
 
 # Runs unchanged on both interpreters. run(cfg) drives one session with a manual clock:
 # every `step_ms` the clock advances and service() runs (heap locked if cfg["lock"]);
@@ -26,10 +26,10 @@ P = fw.load("program")
 SCRIPT = RAMFILE + r'''
 import json, micropython
 from array import array
-from lsm6ds import LSM6DS
+from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
-import session, walklog
+from firmware import session, walklog
 
 
 class Flaky:
@@ -60,7 +60,8 @@ def run(cfg):
     store = None
     if cfg.get("image"):
         # the board's own flash: littlefs on the virtual board's block device, through logstore
-        import vfs, vbflash, logstore
+        import vfs, vbflash
+        from firmware import logstore
         img = open(cfg["image"], "r+b")
         fs, _ = vbflash.make_fs(vbflash.FileFlash(img, cfg["blocks"]), format_if_bad=False)
         vfs.mount(fs, "/fl")
@@ -137,7 +138,7 @@ PROGRAM = P.validate({"version": 1, "name": "session test", "warmup": {"time_s":
 
 
 def _plan(program):
-    pl = fw.load("progload").log_plan(program)
+    pl = progload.log_plan(program)
     return [list(pl[0]), list(pl[1]), pl[2]]
 
 
@@ -152,7 +153,6 @@ def walk_file(tmp_path_factory):
 def cpython(cfg):
     if str(MP_DIR) not in sys.path:
         sys.path.insert(0, str(MP_DIR))
-    fw.load("session")
     ns = {}
     exec(SCRIPT, ns)
     return json.loads(json.dumps(ns["run"](cfg)))  # tuples -> lists, as from the VM

@@ -2,9 +2,9 @@
 
 import pytest
 
-from retrowalk import fw
 
-B = fw.load("button")
+
+from retrowalk.firmware import button as B
 NONE, SHORT, LONG = B.NONE, B.SHORT, B.LONG
 
 
@@ -165,7 +165,8 @@ def test_pin_button_held_at_boot_uses_the_injected_clock():
 
 
 SCRIPT = r'''
-import button, micropython
+import micropython
+from firmware import button
 from array import array
 def run():
     b = button.Button()

@@ -2,17 +2,17 @@
 
 import pytest
 
-from retrowalk import fw
 
-P = fw.load("program")
-C = fw.load("coach")
+
+from retrowalk.firmware import program as P
+from retrowalk.firmware import coach as C
 
 RATE = 104
 F, B = 1, 2
 
 # Walk simulation shared by the CPython tests and the MicroPython VM runs (runs in both).
 SIM = r'''
-import coach, haptics, program
+from firmware import coach, haptics, program
 
 def stream(first, period, until, bounds):
     """Steps every `period` samples from `first` (< until); direction from bounds [(last_sample, dir)]."""
@@ -350,7 +350,8 @@ def test_same_cues_on_cpython_and_in_the_micropython_vm(mp_run, capsys):
 
 
 HEAP = r'''
-import gc, micropython, coach, program
+import gc, micropython
+from firmware import coach, program
 from array import array
 
 def walk(c, out, n, idle):

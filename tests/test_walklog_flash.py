@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from retrowalk import fw
 
-R = fw.load("logreader")
+
+from retrowalk.firmware import logreader as R
 
 # A RAM NOR flash for os.VfsLfs2 (extended block protocol, realistic geometry: 4 KB erase
 # blocks, 256-byte programs). Counts program/erase operations; `journal` records them so a
@@ -96,7 +96,7 @@ def fresh(blocks):
     dev.ops = dev.progs = dev.erases = 0  # count from the formatted image
     return dev
 
-import logstore, walklog as W
+from firmware import logstore, walklog as W
 PROG = b'{"name":"5/1 x 3","warmup":{"s":300},"repeat":3,"forward":{"s":300},"backward":{"s":60}}'
 HEADER = dict(rate_hz=104, board_id=b"\x01\x02\x03\x04", chip="LSM6DSOX",
               start=(2025, 5, 6, 7, 8, 9), firmware="0.1.0", program_name="5/1 x 3",

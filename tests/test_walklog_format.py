@@ -8,10 +8,10 @@ import struct
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from retrowalk import fw
 
-W = fw.load("walklog")
-R = fw.load("logreader")
+
+from retrowalk.firmware import walklog as W
+from retrowalk.firmware import logreader as R
 
 
 class Recorder(io.BytesIO):

@@ -2,15 +2,13 @@
 
 import json
 
-from retrowalk import fw
 
-# Runs unchanged on both interpreters; main() returns one JSON line.
 SCRIPT = r'''
 import io, json
 from array import array
 from binascii import hexlify
-import walklog as W
-import logreader as R
+from firmware import walklog as W
+from firmware import logreader as R
 
 
 def build_walk():
@@ -76,8 +74,6 @@ def main():
 
 
 def test_walk_and_capture_identical_on_cpython_and_micropython(mp_run):
-    fw.load("walklog")
-    fw.load("logreader")
     ns = {}
     exec(SCRIPT, ns)
     host = json.loads(ns["main"]())

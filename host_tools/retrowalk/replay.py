@@ -6,8 +6,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import fw, imucsv, mpvm
+from . import imucsv, mpvm
 from .errors import RetrowalkError
+from .firmware import stepclassifier
 
 DIRECTIONS = {1: "forward", 2: "backward"}
 MOUNTS = ("auto", "+x", "-x", "+y", "-y", "+z", "-z")
@@ -39,8 +40,7 @@ def drain(c, steps):
 
 def classify_cpython(counts, n, rate_hz=104, mount="auto", batch=_BATCH):
     """Run firmware/stepclassifier.py on CPython over n interleaved int16 samples."""
-    sc = fw.load("stepclassifier")
-    c = sc.StepClassifier(rate_hz=rate_hz, forward=_check_mount(mount))
+    c = stepclassifier.StepClassifier(rate_hz=rate_hz, forward=_check_mount(mount))
     steps = []
     for start in range(0, n, batch):
         m = min(batch, n - start)
