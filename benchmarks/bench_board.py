@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from board_helpers import RAMFILE, Images, RATE, board_steps, synth_counts, wait_for, write_samples  # noqa: E402
-from retrowalk import mpvm  # noqa: E402
+from retrowalk import micropython_vm  # noqa: E402
 from retrowalk.vboard import VirtualBoard, flash  # noqa: E402
-from retrowalk.vboard.board import MP_DIR  # noqa: E402
+from retrowalk.vboard.board import BOARD_SIDE  # noqa: E402
 
 PLAN = [("still", 1.5), ("forward", 30.5), ("backward", 20), ("forward", 22), ("still", 6)]
 PROGRAM = {"version": 1, "name": "bench intervals", "warmup": {"time_s": 30},
@@ -57,7 +57,7 @@ def board_walk(images, work, mpy):
 def module_costs(mpy_dir):
     code = ("import gc\nfor m in %r:\n    gc.collect(); a = gc.mem_alloc()\n    __import__(m)\n"
             "    gc.collect(); print(m, gc.mem_alloc() - a)\n" % MODULES)
-    proc = mpvm.run(["-c", code], path=[mpy_dir])
+    proc = micropython_vm.run(["-c", code], path=[mpy_dir])
     return [line.split() for line in proc.stdout.decode().splitlines() if line.strip()]
 
 
@@ -110,7 +110,7 @@ def batch_times(samples_path):
     cfg = json.dumps({"samples": str(samples_path), "program": prog, "batches": 400, "plan": None})
     code = BATCH_CODE.replace('json.loads(CFG)', 'json.loads(%r)' % cfg).replace(
         'cfg["plan"]', '(bytearray(%r), bytearray(%r), %r)' % (list(pl[0]), list(pl[1]), pl[2]))
-    proc = mpvm.run(["-c", code], path=[MP_DIR])
+    proc = micropython_vm.run(["-c", code], path=[BOARD_SIDE])
     if proc.returncode:
         raise SystemExit(proc.stdout.decode() + proc.stderr.decode())
     return json.loads(proc.stdout.decode().strip().splitlines()[-1])
@@ -125,7 +125,7 @@ LONG_PROGRAM = {"version": 1, "name": "bench 10 min", "warmup": {"time_s": 150},
 def long_walk_log(tmp):
     """(bytes, steps, seconds, header bytes) of a ~14-minute walk through WalkSession on CPython."""
     import io
-    sys.path.insert(0, str(MP_DIR))
+    sys.path.insert(0, str(BOARD_SIDE))
     from retrowalk.firmware import program as P, progload, session as S, walklog as W
     from firmware.lsm6ds import LSM6DS
     from sim_lsm6ds import ManualClock, SimLSM6DS

@@ -13,7 +13,7 @@ import re
 import subprocess
 import tempfile
 
-from retrowalk import paths, imucsv, mpvm, synthwalk
+from retrowalk import paths, imucsv, micropython_vm, synthwalk
 from retrowalk.flasher import mpy_cross_command
 
 PLAN = [("still", 3), ("forward", 40), ("backward", 30), ("turn", 3), ("forward", 14)]
@@ -53,7 +53,7 @@ print('result', m1 - m0, m2 - m1, total, n_all, steps)
 
 
 def _run(src_dir, rate, path):
-    proc = mpvm.run(["-c", VM_SCRIPT.format(rate=rate, path=path)], path=[src_dir])
+    proc = micropython_vm.run(["-c", VM_SCRIPT.format(rate=rate, path=path)], path=[src_dir])
     out = proc.stdout.decode()
     m = re.search(r"result (\d+) (\d+) (\d+) (\d+) (\d+)", out)
     if not m:

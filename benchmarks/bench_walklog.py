@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from retrowalk import mpvm
+from retrowalk import micropython_vm
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,7 +134,7 @@ def on_micropython():
     sys.path.insert(0, str(ROOT / "tests"))
     from test_walklog_flash import FLASHSIM  # the RAM flash the power-cut tests use
 
-    out = mpvm.run_code(FLASHSIM + "import json\n" + WALK + VM, heapsize="16M")
+    out = micropython_vm.run_code(FLASHSIM + "import json\n" + WALK + VM, heapsize="16M")
     r = json.loads(out.strip().splitlines()[-1])
     minutes = r["t"] / 104 / 60
     print("the same walk on littlefs in the MicroPython VM (4 KB blocks, 256 B programs):")
@@ -142,7 +142,7 @@ def on_micropython():
           % (r["erases"], r["erases"] / minutes, r["progs"], r["progs"] / minutes,
              r["flushes"]))
     print("  unix-port time per step incl. poll and flushes: %.1f us" % (r["us"] / r["steps"]))
-    ram = [int(x) for x in mpvm.run_code(RAM).split()]
+    ram = [int(x) for x in micropython_vm.run_code(RAM).split()]
     print("  RAM after import (unix port, 64-bit; a 32-bit board needs less): walklog %d B,"
           " logstore %d B, a WalkWriter %d B; logreader %d B (not needed by the app);"
           " stepclassifier (imported by walklog, needed anyway) %d B" % tuple(ram))

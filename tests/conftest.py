@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import boardimport
-from retrowalk import mpvm
+from retrowalk import micropython_vm
 
 boardimport.install()  # scripts that run on both interpreters say `from firmware import ...`
 
@@ -34,8 +34,8 @@ def shared_data():
 @pytest.fixture(scope="session")
 def mp_run():
     """Run a code string in the real MicroPython VM with the firmware on its path."""
-    mpvm.executable()  # a missing VM is an install error, not a skip
-    return mpvm.run_code
+    micropython_vm.executable()  # a missing VM is an install error, not a skip
+    return micropython_vm.run_code
 
 
 def pytest_collection_modifyitems(config, items):

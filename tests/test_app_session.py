@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from retrowalk import replay
-from retrowalk.vboard.board import MP_DIR
+from retrowalk.vboard.board import BOARD_SIDE
 
 from board_helpers import RAMFILE, RATE, board_steps, synth_counts, write_samples
 
@@ -151,15 +151,15 @@ def walk_file(tmp_path_factory):
 
 
 def cpython(cfg):
-    if str(MP_DIR) not in sys.path:
-        sys.path.insert(0, str(MP_DIR))
+    if str(BOARD_SIDE) not in sys.path:
+        sys.path.insert(0, str(BOARD_SIDE))
     ns = {}
     exec(SCRIPT, ns)
     return json.loads(json.dumps(ns["run"](cfg)))  # tuples -> lists, as from the VM
 
 
 def micropython(mp_run, cfg):
-    text = mp_run(SCRIPT + "\nprint(json.dumps(run(json.loads(%r))))\n" % json.dumps(cfg), path=[MP_DIR])
+    text = mp_run(SCRIPT + "\nprint(json.dumps(run(json.loads(%r))))\n" % json.dumps(cfg), path=[BOARD_SIDE])
     return json.loads(text.strip().splitlines()[-1])
 
 

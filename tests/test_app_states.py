@@ -10,7 +10,7 @@ import json
 import pytest
 
 
-from retrowalk.vboard.board import MP_DIR
+from retrowalk.vboard.board import BOARD_SIDE
 
 from board_helpers import RATE, synth_counts, write_samples
 
@@ -158,7 +158,7 @@ def vm(mp_run, samples_path, tmp_path):
             path.write_text(program if isinstance(program, str) else json.dumps(program))
         cfg.update(program=str(path), samples=str(samples_path), root=str(tmp_path / "walks"))
         code = SCRIPT + "\ncfg = json.loads(%r)\napp, hw = make(cfg)\n" % json.dumps(cfg) + body
-        text = mp_run(code, path=[MP_DIR])
+        text = mp_run(code, path=[BOARD_SIDE])
         return json.loads(text.strip().splitlines()[-1])
     return run
 

@@ -6,14 +6,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import imucsv, mpvm
+from . import imucsv, micropython_vm
 from .errors import RetrowalkError
 from .firmware import stepclassifier
 
 DIRECTIONS = {1: "forward", 2: "backward"}
 MOUNTS = ("auto", "+x", "-x", "+y", "-y", "+z", "-z")
 _BATCH = 32  # samples per feed_batch on CPython, the same burst size as the MicroPython runner
-_RUNNER = Path(__file__).resolve().parent / "mpscripts" / "replay.py"
+_RUNNER = Path(__file__).resolve().parent / "micropython_scripts" / "replay.py"
 
 
 class Result:
@@ -62,7 +62,7 @@ def classify_micropython(counts, n, rate_hz=104, mount="auto"):
                 data = data.__class__("h", data)
                 data.byteswap()
             f.write(data.tobytes())
-        proc = mpvm.run([str(_RUNNER), path, str(rate_hz), mount])
+        proc = micropython_vm.run([str(_RUNNER), path, str(rate_hz), mount])
     finally:
         os.unlink(path)
     out = proc.stdout.decode(errors="replace").split("\n")

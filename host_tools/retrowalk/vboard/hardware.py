@@ -27,7 +27,7 @@ import os
 from .. import paths
 from ..errors import RetrowalkError
 from ..firmware import boardcfg
-from .mp import vbfiles
+from .board_side import vbfiles
 
 _COMMON = {
     "pin_count": 0,
