@@ -106,10 +106,14 @@ def walk_example(base, speed, say=print, program=None, plan=None):
     program = PROGRAM if program is None else program
     board_dir = base / "board"
     db_path = base / "history.sqlite"
-    shutil.rmtree(board_dir, ignore_errors=True)
-    if db_path.exists():
-        db_path.unlink()
-    base.mkdir(parents=True, exist_ok=True)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(board_dir, ignore_errors=True)
+        if db_path.exists():
+            db_path.unlink()
+    except OSError as e:
+        raise RetrowalkError("%s: cannot use it as the demo's folder: %s" % (base, e.strerror or e),
+                             hint="name a folder with --dir") from None
     csv = base / "example-walk.csv"
     seconds = example_walk(csv, plan=plan)
     say("example walk: %s (%.0f s, made by retrowalk.synthwalk)" % (csv, seconds))
@@ -207,7 +211,8 @@ def _wait_walk_end(vb, mark, seconds):
 
 
 def start(port=None, db=None, say=print):
-    """The main job: with a board, status + pull + report; with none, the demo. Returns the exit status."""
+    """The main job: with a board, status + pull + report; with none, the demo. Returns the exit
+    status: 0, or 1 when the status found a problem (the walks are pulled and reported anyway)."""
     from . import boardstatus
     from .history import History, describe_path
     from .link import Link, list_ports
@@ -231,7 +236,8 @@ def start(port=None, db=None, say=print):
         for line in boardstatus.status_lines(info, found):
             say(line)
         if not info.get("firmware"):
-            return 1
+            raise RetrowalkError("the board on %s has no retrowalk firmware yet" % port,
+                                 hint="retrowalk flash --board NAME installs it; retrowalk doctor checks each step")
         with History(db) as hist:
             res = pull.pull(link, hist)
             link.set_rtc()
@@ -250,4 +256,4 @@ def start(port=None, db=None, say=print):
     lines, _ = report.week_report(items)
     for line in lines:
         say(line)
-    return 0
+    return 1 if found else 0  # like status: something on the board needs attention

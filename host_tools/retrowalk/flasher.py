@@ -4,7 +4,7 @@ What goes on the board's flash:
   /firmware/*.mpy, the firmware package compiled for the board (all of firmware/ but the
   host-only cpython.py and logreader.py), /main.py, the two lines that start it at power-up (MicroPython runs
   only that name, as source), /board.json (a boards/*.json file, checked with
-  boardcfg.validate), /program.json (checked and normalised with program.validate), and
+  boardcfg.validate), /program.json (a program checked by programs.py), and
   /retrowalk.json, the list of installed firmware files, so a later flash removes modules
   that no longer exist (a pre-package install's modules at the root among them).
 Each file is written as name.tmp and renamed, then its hash is checked; a file whose hash on
@@ -21,10 +21,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import paths
+from . import paths, programs
 from .errors import RetrowalkError
 from .firmware import boardcfg
-from .firmware import program as program_mod
 from .link import Link, find_port
 
 PACKAGE = paths.firmware_dir().name  # the firmware package's folder on the board: "firmware"
@@ -32,8 +31,9 @@ HOST_ONLY = ("cpython.py", "logreader.py")  # firmware files the board never imp
 START = "main.py"  # what MicroPython runs at power-up (source, at the root)
 START_CODE = b"# retrowalk (written by `retrowalk flash`): start the firmware\nfrom firmware import main\nmain.main()\n"
 MANIFEST = "retrowalk.json"
-BOARD_FILE = "board.json"
-PROGRAM_FILE = "program.json"
+# The firmware's names for its board and program files, as the board lists its root folder.
+BOARD_FILE = boardcfg.BOARD_FILE.lstrip("/")
+PROGRAM_FILE = programs.BOARD_PATH.lstrip("/")
 
 
 # -- compiling ---------------------------------------------------------------------------------
@@ -145,34 +145,6 @@ def board_file(name):
     return data, cfg
 
 
-def program_bytes(prog):
-    """The board's program.json for a program dict (validated and normalised first)."""
-    try:
-        norm = program_mod.validate(prog)
-    except ValueError as e:
-        raise RetrowalkError("program: %s" % e) from None
-    return (json.dumps(norm, indent=1, sort_keys=True) + "\n").encode()
-
-
-def load_program_file(path):
-    """A program dict from a JSON file; RetrowalkError naming the file and the problem."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise RetrowalkError("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e)) from None
-    if len(text.encode()) > program_mod.MAX_FILE_BYTES:
-        raise RetrowalkError("%s: larger than %d bytes" % (path, program_mod.MAX_FILE_BYTES))
-    try:
-        data = json.loads(text)
-    except ValueError as e:
-        raise RetrowalkError("%s: not valid JSON: %s" % (path, e)) from None
-    try:
-        program_mod.validate(data)
-    except ValueError as e:
-        raise RetrowalkError("%s: %s" % (path, e)) from None
-    return data
-
-
 # -- installing --------------------------------------------------------------------------------
 def _sha(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
@@ -250,13 +222,14 @@ def _old_manifest(link):
 
 def flash(port=None, board=None, program=None, source=False, set_clock=True, say=print, progress=None,
           firmware_dir=None):
-    """Flash a board: firmware, board file (NAME or path), program (dict); returns a summary dict."""
+    """Flash a board: firmware, board file (NAME or path), program (normalised: programs.load,
+    check or preset); returns a summary dict."""
     extra = []  # board and program files, checked before the board is touched
     if board is not None:
         data, cfg = board_file(board)
         extra.append((BOARD_FILE, data))
     if program is not None:
-        extra.append((PROGRAM_FILE, program_bytes(program)))
+        extra.append((PROGRAM_FILE, programs.file_bytes(program)))
     want = firmware_version(firmware_dir)
     port = find_port(port)
     link = Link(port)
