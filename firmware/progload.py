@@ -5,13 +5,13 @@ records. Imported once by app.load_program() and dropped afterwards with the pro
 import json
 
 from . import program as P
-from . import walklog as W
+from . import logformat as W
 
 _UNITS = {"time_s": W.UNIT_SECONDS, "steps": W.UNIT_STEPS, "distance_m": W.UNIT_METRES}
 
 
 def log_plan(program):
-    """(kinds, units, planned) per walked segment, in walklog's SEG_*/UNIT_* terms."""
+    """(kinds, units, planned) per walked segment, in logformat's SEG_*/UNIT_* terms."""
     order = P.walk_order(program)
     kinds = bytearray(len(order))
     units = bytearray(len(order))

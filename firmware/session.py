@@ -12,7 +12,7 @@ index), so every record is dated exactly; samples lost to a FIFO overrun are log
 counted. service() and the button methods allocate nothing, so the main loop's steady state
 can run with the heap locked (tests check it with micropython.heap_lock()). The per-walk
 objects (classifier, coach, buffers) are allocated by the constructor, at walk start.
-The log is a walklog.WalkWriter (or NullLog when the flash is too full to start one): when it
+The log is a walklog.WalkWriter (or NullLog when no log could be started): when it
 reports STATUS_FULL the log has ended itself; the coaching goes on and the LOW_FLASH cue
 plays once. An OSError from the IMU propagates to the caller, which retries (see app.py).
 """
@@ -22,20 +22,26 @@ from micropython import const
 
 from . import haptics
 from . import walklog
+from .logformat import END_FINISHED, END_IDLE
 from .coach import Coach, EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_DONE, EV_STOP
-from .stepclassifier import StepClassifier
+from .stepclassifier import BACKWARD, StepClassifier
 
 BATCH = const(32)  # samples per FIFO burst (384 bytes of buffer)
 _CUES = const(8)  # cues waiting for the player
 
 
 class NullLog:
-    """Stands in for a WalkWriter when no log could be started (flash full): logs nothing."""
+    """Stands in for a WalkWriter or CaptureWriter when no log could be started: logs nothing.
 
-    status = walklog.STATUS_FULL
+    failed: the filesystem raised (STATUS_FAILED); else the flash was too full (STATUS_FULL).
+    """
+
     size = 0
 
-    def step(self, t, direction, conf):
+    def __init__(self, failed=False):
+        self.status = walklog.STATUS_FAILED if failed else walklog.STATUS_FULL
+
+    def step(self, t, backward, conf):
         pass
 
     def segment(self, t, index, kind, planned, unit):
@@ -84,7 +90,7 @@ class _Base:
         self._overruns = imu.overruns
         self._lost_seen = imu.lost_samples
         self.log_full = log.status == walklog.STATUS_FULL  # the log has stopped (or never began)
-        self.log_failed = False  # the filesystem raised an error: the log stopped there
+        self.log_failed = log.status == walklog.STATUS_FAILED  # the filesystem raised: the log stopped
         self._cues = bytearray(_CUES)
         self._cue_head = 0
         self._cue_n = 0
@@ -142,8 +148,8 @@ class WalkSession(_Base):
         return self.classifier.samples
 
     def end_reason(self):
-        """The walklog END_* reason of a walk that finished by itself: the program done, or idle."""
-        return walklog.END_IDLE if self.coach.idle_ended else walklog.END_FINISHED
+        """The logformat END_* reason of a walk that finished by itself: the program done, or idle."""
+        return END_IDLE if self.coach.idle_ended else END_FINISHED
 
     def start(self):
         """The walk begins at sample 0 (cue START)."""
@@ -179,7 +185,7 @@ class WalkSession(_Base):
             k = cl.pop()
             t = cl.ev_sample[k]
             d = cl.ev_dir[k]
-            log.step(t, d, cl.ev_conf[k])
+            log.step(t, d == BACKWARD, cl.ev_conf[k])
             coach.on_step(t, d)
             self.steps += 1
 
@@ -239,7 +245,7 @@ class WalkSession(_Base):
         cl.flush()
         while cl.available():
             k = cl.pop()
-            self.log.step(cl.ev_sample[k], cl.ev_dir[k], cl.ev_conf[k])
+            self.log.step(cl.ev_sample[k], cl.ev_dir[k] == BACKWARD, cl.ev_conf[k])
             self.steps += 1
         return self.log.end(cl.samples, reason, elapsed_ms)
 

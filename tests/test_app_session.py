@@ -29,7 +29,7 @@ from array import array
 from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
-from firmware import session, walklog
+from firmware import logformat, session, walklog
 
 
 class Flaky:
@@ -111,7 +111,7 @@ def run(cfg):
         if s.finished:
             break
     stopped = out["actions"] and out["actions"][-1][1] == "stop"
-    out["status"] = s.finish(walklog.END_STOPPED if stopped or not s.finished else walklog.END_FINISHED, 1234)
+    out["status"] = s.finish(logformat.END_STOPPED if stopped or not s.finished else logformat.END_FINISHED, 1234)
     out["samples"] = s.samples
     out["lost"] = s.lost
     out["services"] = k
