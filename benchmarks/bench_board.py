@@ -75,13 +75,14 @@ from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
 from firmware import session, walklog
+from firmware.walkplan import WalkPlan
 
 cfg = json.loads(CFG)
 clk = ManualClock()
 imu = LSM6DS(SimLSM6DS(SampleFile(open(cfg["samples"], "rb")), clk), clock_ms=lambda: clk.us // 1000)
 f = RamFile(65536)
 s = session.WalkSession(imu, walklog.WalkWriter(f, 104, program=cfg["program"].encode()),
-                        json.loads(cfg["program"]), cfg["plan"], 104)
+                        WalkPlan(json.loads(cfg["program"])), 104)
 s.start()
 total = []
 read = []
@@ -111,12 +112,10 @@ print(json.dumps({"total": total, "read": read, "samples": s.samples, "steps": s
 
 
 def batch_times(samples_path):
-    from retrowalk.firmware import program as P, progload
-    pl = progload.log_plan(P.validate(PROGRAM))
+    from retrowalk.firmware import program as P
     prog = json.dumps(P.validate(PROGRAM))
-    cfg = json.dumps({"samples": str(samples_path), "program": prog, "batches": 400, "plan": None})
-    code = BATCH_CODE.replace('json.loads(CFG)', 'json.loads(%r)' % cfg).replace(
-        'cfg["plan"]', '(bytearray(%r), bytearray(%r), %r)' % (list(pl[0]), list(pl[1]), pl[2]))
+    cfg = json.dumps({"samples": str(samples_path), "program": prog, "batches": 400})
+    code = BATCH_CODE.replace('json.loads(CFG)', 'json.loads(%r)' % cfg)
     proc = micropython_vm.run(["-c", code], path=[BOARD_SIDE])
     if proc.returncode:
         raise SystemExit(proc.stdout.decode() + proc.stderr.decode())
@@ -133,7 +132,8 @@ def long_walk_log(tmp):
     """(bytes, steps, seconds, header bytes) of a ~14-minute walk through WalkSession on CPython."""
     import io
     sys.path.insert(0, str(BOARD_SIDE))
-    from retrowalk.firmware import program as P, progload, session as S, walklog as W
+    from retrowalk.firmware import program as P, session as S, walklog as W
+    from retrowalk.firmware.walkplan import WalkPlan
     from retrowalk.firmware import logformat as F
     from retrowalk.firmware.lsm6ds import LSM6DS
     from sim_lsm6ds import ManualClock, SimLSM6DS
@@ -144,8 +144,7 @@ def long_walk_log(tmp):
     clk = ManualClock()
     imu = LSM6DS(SimLSM6DS(SampleFile(open(path, "rb")), clk), clock_ms=lambda: clk.us // 1000)
     f = io.BytesIO()
-    s = S.WalkSession(imu, W.WalkWriter(f, RATE, program=json.dumps(prog).encode()), prog,
-                      progload.log_plan(prog), RATE)
+    s = S.WalkSession(imu, W.WalkWriter(f, RATE, program=json.dumps(prog).encode()), WalkPlan(prog), RATE)
     s.start()
     head = f.tell()
     while not s.finished and s.samples < n:

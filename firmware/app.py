@@ -86,20 +86,15 @@ def _localtime():
 
 
 class Program:
-    """What the app keeps of the program file: its JSON and what the log needs (see progload)."""
+    """What the app keeps of the program file: its walk plan and its JSON for the log (see progload)."""
 
     def __init__(self, json_bytes, name, mode, label, plan, error):
-        self.json = json_bytes  # the normalised program, with today's progression applied
+        self.json = json_bytes  # the normalised program, with today's progression applied (log header)
         self.name = name
         self.mode = mode  # "walk" or "capture"
         self.label = label  # capture label
-        self.plan = plan  # (kinds, units, planned) per walked segment, for the log
+        self.plan = plan  # walkplan.WalkPlan (walks), None for a capture program
         self.error = error  # why the program file was refused (the default runs), or None
-
-    def program(self):
-        """The normalised program (a new dict: the coach reads it once)."""
-        import json
-        return json.loads(self.json)
 
 
 def load_program(path=None, today=None):
@@ -180,8 +175,7 @@ class App:
         self.imu.configure()
         log = self._new_log(self.store().new_walk, rate_hz=self.rate_hz, mount=self.hw.mount_vector,
                             program_name=self.prog.name, program=self.prog.json)
-        s = session.WalkSession(self.imu, log, self.prog.program(), self.prog.plan, self.rate_hz,
-                                self.forward)
+        s = session.WalkSession(self.imu, log, self.prog.plan, self.rate_hz, self.forward)
         if self.prog.error:
             s.error(ERR_PROGRAM, self.prog.error)
         self._begin(s, WALK)

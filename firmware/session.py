@@ -1,6 +1,6 @@
 """One walk or one raw capture on the board: IMU FIFO -> classifier -> coach -> log, per batch.
 
-    s = WalkSession(imu, log, program, plan, rate_hz, forward=None)   # imu configured, FIFO running
+    s = WalkSession(imu, log, plan, rate_hz, forward=None)   # imu configured, FIFO running; plan: WalkPlan
     s.start()                   # cue START, segment 0 logged
     s.service()                 # every ~200 ms: drain the FIFO and process it (no heap allocation)
     while s.cues_waiting(): player.play(s.pop_cue())     # outside any heap-locked region
@@ -133,12 +133,12 @@ class _Base:
 class WalkSession(_Base):
     """A coached walk: classify every sample, run the program, log steps and events."""
 
-    def __init__(self, imu, log, program, plan, rate_hz, forward=None):
-        """plan: (kinds, units, planned) per program entry for the log (see app.log_plan)."""
+    def __init__(self, imu, log, plan, rate_hz, forward=None):
+        """plan: the walkplan.WalkPlan the coach runs and the log records."""
         _Base.__init__(self, imu, log)
         self.classifier = StepClassifier(rate_hz, imu.accel_ug_per_lsb, imu.gyro_udps_per_lsb, forward)
-        self.coach = Coach(program, rate_hz)
-        self._kinds, self._units, self._planned = plan
+        self.coach = Coach(plan, rate_hz)
+        self.plan = plan
         self._cal_logged = forward is not None  # a configured mounting is in the log header
         self.finished = False  # the program is done, or stop() was called, or the walk idled out
         self.steps = 0
@@ -196,11 +196,10 @@ class WalkSession(_Base):
             k = c.pop()
             kind = c.ev_kind[k]
             t = c.ev_sample[k]
-            if kind == EV_START:
-                log.segment(t, 0, self._kinds[0], self._planned[0], self._units[0])
-            elif kind == EV_SEGMENT:
-                i = c.ev_arg[k]
-                log.segment(t, i, self._kinds[i], self._planned[i], self._units[i])
+            if kind == EV_START or kind == EV_SEGMENT:
+                i = c.ev_arg[k]  # 0 for EV_START
+                p = self.plan
+                log.segment(t, i, p.kind[i], p.planned[i], p.unit[i])
             elif kind == EV_PAUSE:
                 log.pause(t)
             elif kind == EV_RESUME:
