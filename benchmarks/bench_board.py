@@ -34,7 +34,8 @@ PROGRAM = {"version": 1, "name": "bench intervals", "warmup": {"time_s": 30},
            "segments": [{"direction": "backward", "time_s": 20}, {"direction": "forward", "time_s": 20}]}
 # in dependency order, so each line is the module's own cost
 MODULES = ["asyncio", "firmware", "firmware.version", "firmware.errlog", "firmware.button", "firmware.haptics",
-           "firmware.lsm6ds", "firmware.stepclassifier", "firmware.coach", "firmware.logformat", "firmware.walklog",
+           "firmware.lsm6ds", "firmware.stepclassifier", "firmware.eventring", "firmware.logformat", "firmware.walkplan",
+           "firmware.coach", "firmware.walklog",
            "firmware.logstore", "firmware.session", "firmware.boardcfg", "firmware.program", "firmware.progload",
            "firmware.app"]
 

@@ -40,6 +40,7 @@ from micropython import const
 from array import array
 
 from . import haptics
+from .eventring import EventRing
 from .logformat import UNIT_SECONDS, UNIT_STEPS
 from .stepclassifier import FORWARD, BACKWARD
 
@@ -102,9 +103,7 @@ class Coach:
         self.ev_sample = array("i", bytes(4 * _EVENTS))
         self.ev_arg = array("h", bytes(2 * _EVENTS))
         self.ev_cue = bytearray(_EVENTS)
-        self._head = 0
-        self._count = 0
-        self.dropped = 0            # events lost because nobody popped them
+        self.events = EventRing(_EVENTS)  # slots of the ev_* arrays; .dropped counts losses
         self.started = False
         self.stopped = False
         self.idle_ended = False     # stopped after IDLE_END_S without steps or button
@@ -132,25 +131,18 @@ class Coach:
     # -- the event ring --
     def available(self):
         """Number of events waiting to be popped."""
-        return self._count
+        return self.events.count
 
     def pop(self):
         """Slot index of the oldest waiting event (call only when available())."""
-        k = self._head
-        self._head = (k + 1) % _EVENTS
-        self._count -= 1
-        return k
+        return self.events.pop()
 
     def _emit(self, kind, sample, arg, cue):
-        if self._count == _EVENTS:
-            self.dropped += 1
-            return
-        k = (self._head + self._count) % _EVENTS
+        k = self.events.push()
         self.ev_kind[k] = kind
         self.ev_sample[k] = sample
         self.ev_arg[k] = arg
         self.ev_cue[k] = cue
-        self._count += 1
 
     # -- walking time --
     def active(self, now):

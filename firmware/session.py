@@ -21,6 +21,7 @@ from array import array
 from micropython import const
 
 from . import haptics
+from .eventring import EventRing
 from . import walklog
 from .logformat import END_FINISHED, END_IDLE
 from .coach import Coach, EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_DONE, EV_STOP
@@ -92,24 +93,18 @@ class _Base:
         self.log_full = log.status == walklog.STATUS_FULL  # the log has stopped (or never began)
         self.log_failed = log.status == walklog.STATUS_FAILED  # the filesystem raised: the log stopped
         self._cues = bytearray(_CUES)
-        self._cue_head = 0
-        self._cue_n = 0
+        self.cue_ring = EventRing(_CUES)  # slots of _cues; .dropped counts cues lost
 
     def cues_waiting(self):
         """Number of cues to hand to the player."""
-        return self._cue_n
+        return self.cue_ring.count
 
     def pop_cue(self):
         """The oldest waiting cue (a haptics pattern id)."""
-        c = self._cues[self._cue_head]
-        self._cue_head = (self._cue_head + 1) % _CUES
-        self._cue_n -= 1
-        return c
+        return self._cues[self.cue_ring.pop()]
 
     def _cue(self, pid):
-        if self._cue_n < _CUES:
-            self._cues[(self._cue_head + self._cue_n) % _CUES] = pid
-            self._cue_n += 1
+        self._cues[self.cue_ring.push()] = pid
 
     def _overrun(self, t):
         # Log the samples an overrun lost (the driver counts them; we log the difference).

@@ -422,15 +422,21 @@ def test_no_heap_allocation_per_step_or_update_in_the_vm(mp_run):
         assert kinds[C.EV_SEGMENT] > 0 and kinds[C.EV_WRONG] > 0 and kinds[C.EV_DONE] + kinds[C.EV_STOP] >= 1
 
 
-def test_event_ring_overflow_is_counted_not_fatal():
+def test_event_ring_overflow_drops_the_oldest_and_counts_it():
     prog = P.validate({"version": 1, "segments": [{"direction": "forward", "steps": 1},
                                                   {"direction": "backward", "steps": 1}], "repeat": 20})
     c = C.Coach(WalkPlan(prog), RATE)
     c.start(0)
     for k in range(40):
         c.on_step(10 + k, F if k % 2 == 0 else B)
-    assert c.available() == 16 and c.dropped == 40 + 1 - 16     # start + 39 segments + done
+    assert c.available() == 16 and c.events.dropped == 40 + 1 - 16     # start + 39 segments + done
     assert c.done
+    # the newest 16 are kept: segments 25..39, then done
+    got = []
+    while c.available():
+        k = c.pop()
+        got.append((c.ev_kind[k], c.ev_arg[k]))
+    assert got == [(C.EV_SEGMENT, i) for i in range(25, 40)] + [(C.EV_DONE, 0)]
 
 
 def test_rate_must_be_whole_hz():
