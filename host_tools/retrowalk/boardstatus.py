@@ -122,19 +122,13 @@ def checks(info, board_cfg=None, now=None):
     if not firmware_ok:  # the rest comes from the firmware's own status report
         for name in ("board file", "imu"):
             out.append(Check(name, None, "not checked without the firmware", None))
-    else:
-        board = info.get("board", "")
-        if board.startswith("error:") or not board:
-            out.append(Check("board file", False, board[6:] or "not reported",
-                             "retrowalk flash --board NAME writes a valid /board.json"))
-        else:
-            out.append(Check("board file", True, board, None))
-        imu = info.get("imu", "")
-        if imu.startswith("error:") or not imu:
-            out.append(Check("imu", False, imu[6:] or "not reported",
-                             "check the sensor's wiring (boards/README.md) and imu.address in the board file"))
-        else:
-            out.append(Check("imu", True, imu, None))
+    else:  # boardinfo reports "error:<message>" for a part that failed
+        for name, key, hint in (
+                ("board file", "board", "retrowalk flash --board NAME writes a valid /board.json"),
+                ("imu", "imu", "check the sensor's wiring (boards/README.md) and imu.address in the board file")):
+            v = info.get(key, "")
+            bad = v.startswith("error:") or not v
+            out.append(Check(name, not bad, (v[6:] or "not reported") if bad else v, hint if bad else None))
     off = clock_offset_s(info.get("rtc"), now)
     if off is None:
         out.append(Check("clock", False, "unreadable (%r)" % info.get("rtc", "")[:30], "retrowalk flash sets it"))
