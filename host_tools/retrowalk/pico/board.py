@@ -1,6 +1,6 @@
 """PicoBoard: MicroPython's real rp2 image on an emulated RP2040, wired like a board file, behind a pty.
 
-    with PicoBoard(workdir, board="pico_lsm6dsox", imu="walk.bin", button=[(5000, "press")]) as pb:
+    with PicoBoard(workdir, board="pico_lsm6dsox", imu="walk.bin", button=[(2000, "press")]) as pb:
         subprocess.run(["mpremote", "connect", pb.port, "fs", "ls"])
         pb.levels("motor")    # what the motor pin drove, as the virtual board's trace gives it
 
@@ -61,8 +61,9 @@ class PicoBoard:
     """An emulated Pico that real mpremote drives over a pty; see the module docstring."""
 
     def __init__(self, workdir, board="pico_lsm6dsox", imu=None, button=None, cut_at_ms=None, profile=None,
-                 boot_timeout=60.0):
-        """profile: a file for the emulator's program-counter samples (pico/profile.py reads it)."""
+                 instant_bus=False, boot_timeout=60.0):
+        """profile: a file for the emulator's program-counter samples (pico/profile.py reads it);
+        instant_bus: I2C transfers take no emulated time (to tell the bus's share of a cost)."""
         why = missing()
         if why:
             raise RetrowalkError("the emulated Pico cannot run: " + why)
@@ -80,10 +81,12 @@ class PicoBoard:
         self._button = hardware.button_edges(button)
         self._cut_at_ms = cut_at_ms
         self._profile = profile
+        self._instant_bus = instant_bus
         self.set_imu(imu)
         self._node = self._chip = None
         self._thread = None
         self._master = None
+        self._ctl = None  # the emulator's control pipe (press)
         self._usb = threading.Event()
         self._lock = threading.Lock()
         self._pending_in = bytearray()
@@ -124,6 +127,11 @@ class PicoBoard:
         self.close()
 
     @property
+    def epoch(self):
+        """The trace epoch of the latest boot (each boot, power-on or reset, starts one; 0 before any)."""
+        return sum(1 for e in self.events if e[0] in _CAUSES.values())
+
+    @property
     def powered(self):
         """True while the emulator runs."""
         return self._node is not None and self._node.poll() is None
@@ -147,16 +155,20 @@ class PicoBoard:
         node_cmd = ["node", str(EMU), "--image", str(shared / "firmware.uf2"),
                     "--bootrom", str(shared / "emu" / "bootrom.mjs"), "--flash", str(self.flash_path),
                     "--trace", str(self.trace_path), "--wiring", _json(wiring), "--button", _json(self._button),
-                    "--chip", "%d,%d" % (ans_r, req_w)]
+                    "--chip", "%d,%d" % (ans_r, req_w), "--epoch", str(self.epoch)]
         if self._cut_at_ms is not None:
             node_cmd += ["--cut-at-ms", str(self._cut_at_ms)]
         if self._profile:
             node_cmd += ["--profile", str(self._profile)]
+        if self._instant_bus:
+            node_cmd.append("--instant-bus")
+        ctl_r, self._ctl = os.pipe()
+        node_cmd += ["--control", str(ctl_r)]
         self._usb.clear()
         self._console_mark = self.console_path.stat().st_size if self.console_path.exists() else 0
-        self._node = subprocess.Popen(node_cmd, pass_fds=(ans_r, req_w), stdin=subprocess.PIPE,
+        self._node = subprocess.Popen(node_cmd, pass_fds=(ans_r, req_w, ctl_r), stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
-        for fd in (req_r, req_w, ans_r, ans_w):
+        for fd in (req_r, req_w, ans_r, ans_w, ctl_r):
             os.close(fd)
         self._pending_in.clear()
         self._thread = threading.Thread(target=self._loop, args=(self._node,), name="pico-bridge", daemon=True)
@@ -177,6 +189,9 @@ class PicoBoard:
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
+        if self._ctl is not None:
+            os.close(self._ctl)
+            self._ctl = None
         if node is not None and not any(e[0] == "power_off" for e in self.events[-1:]):
             self.events.append(("power_off", "cut"))
 
@@ -209,9 +224,16 @@ class PicoBoard:
         self.cut_power()
         return True
 
+    def press(self, hold_ms=hardware.SHORT_PRESS_MS):
+        """Press the button now (when the emulator reads this), held for hold_ms of emulated time."""
+        if not self.powered:
+            raise RetrowalkError("the emulated Pico is off: power_on() first")
+        os.write(self._ctl, b"press %d\n" % hold_ms)
+
     # -- what the next boots see ----------------------------------------------------------------
     def set_button(self, script):
-        """Button script for the following power-ons: [(t_ms from each boot, True/False/"press"/"long"/hold_ms)]."""
+        """Button script for the following power-ons: [(t_ms from power-on, True/False/"press"/"long"/hold_ms)];
+        the boots that follow a reset see no press."""
         self._button = hardware.button_edges(script)
 
     def set_imu(self, source):

@@ -3,6 +3,7 @@
 //   node emu.mjs --image firmware.uf2 --bootrom bootrom.mjs --flash flash.img --trace trace.bin
 //                --wiring '{"i2c": {...}, "traced": [15, 25], "button": {...}}'
 //                [--button '[[t_ms, pressed], ...]'] [--chip RFD,WFD] [--cut-at-ms MS] [--profile FILE]
+//                [--instant-bus] [--epoch N] [--control FD]
 //
 // Started by pico/board.py (PicoBoard), which owns the pty that mpremote opens and the chip
 // process (chip.py). What this process does:
@@ -11,11 +12,14 @@
 // - I2C: the board file's bus is answered byte by byte by the chip process (fds RFD/WFD): a
 //   request per START/address/byte with the emulated time in it, the answer read at once (the
 //   emulation waits for it), and the bus finishing the byte 9 SCL periods later at the rate the
-//   firmware set, so a read costs the board what it would on a real bus;
+//   firmware set, so a read costs the board what it would on a real bus (--instant-bus: no bus
+//   time at all, to tell the bus's share of a cost from the CPU's);
 // - flash writes reach the emulated flash and, at once, the flash file (the littlefs region),
-//   so a power cut (SIGKILL) leaves in it exactly what the board had written;
-// - the button pin is driven from the script (edge times in ms from each boot); every other pin
-//   reads back its pad (driven level or pull);
+//   so a power cut (SIGKILL) leaves in it exactly what the board had written; each erase and
+//   program takes the flash chip's typical time of emulated time (the CPU waits) and is traced;
+// - the button pin is driven from the script (edge times in ms from power-on; the boots after a
+//   reset see no press) and by "press <ms>" lines on fd --control (held that long from the
+//   emulated instant the line is read); every other pin reads back its pad (driven level or pull);
 // - traced pins: what each drives (a SIO level, or a PWM duty from its slice's registers) is
 //   written to the trace file in the virtual board's record format (vboard/mp/vbfiles.py);
 // - a watchdog expiry or machine.reset() reboots the board (the flash and the chip stay);
@@ -28,7 +32,10 @@
 import fs from 'fs';
 import { Simulator, USBCDC, ConsoleLogger, LogLevel, GPIOPinState } from 'rp2040js';
 
-const T = { EPOCH: 1, BOOT: 2, PIN: 3, LEVEL: 4, PWM_DUTY: 6, OFF: 8, FIFO: 10 }; // vbfiles.T_*
+const T = { EPOCH: 1, BOOT: 2, PIN: 3, LEVEL: 4, PWM_DUTY: 6, OFF: 8, FIFO: 10, FLASH_ERASE: 11, FLASH_PROGRAM: 12 }; // vbfiles.T_*
+// The Pico's flash chip (Winbond W25Q16JV), typical times: 4 KiB sector erase 45 ms, 256-byte
+// page program 0.4 ms (the datasheet's maxima are 400 ms and 3 ms).
+const ERASE_NS = 45e6, PROGRAM_NS = 0.4e6;
 const PWRON_RESET = 1, HARD_RESET = 2, WDT_RESET = 3; // vbfiles reset causes
 const FLASH_START = 0x10000000;
 const FS_OFF = 0xa0000, FS_END = 0x200000; // RPI_PICO: the littlefs region, 1408 KiB
@@ -48,6 +55,9 @@ function parseArgs(argv) {
     else if (k === '--chip') a.chip = v().split(',').map(Number);
     else if (k === '--cut-at-ms') a.cutAtMs = Number(v());
     else if (k === '--profile') a.profile = v();
+    else if (k === '--instant-bus') a.instantBus = true;
+    else if (k === '--epoch') a.epoch = Number(v());
+    else if (k === '--control') a.control = Number(v());
     else throw new Error(`unknown argument ${k}`);
   }
   for (const k of ['image', 'bootrom', 'flash', 'trace', 'wiring']) if (!a[k]) throw new Error(`--${k} is required`);
@@ -85,7 +95,7 @@ const flashOps = { erase: 0, program: 0 };
 // ---- the trace file ------------------------------------------------------------------------
 const traceFd = fs.openSync(args.trace, 'a');
 const rec = Buffer.alloc(16);
-let epoch = 0, boot = 0;
+let epoch = args.epoch || 0, boot = 0; // trace epochs go on from --epoch (earlier power-ons)
 function trace(kind, index, value, tUs) {
   rec.writeBigInt64LE(BigInt(Math.floor(tUs)), 0);
   rec.writeUInt8(kind, 8);
@@ -178,21 +188,29 @@ function patchBootrom() {
   mcu.loadBootrom(rom);
   mcu.onBreak = (code) => {
     const r = mcu.core.registers;
-    let lo, hi;
+    let lo, hi, kind, ns;
     if (code === BK.RE) { // (addr, count, block_size, block_cmd)
       lo = r[0]; hi = r[0] + r[1];
       mcu.flash.fill(0xff, lo, hi);
       flashOps.erase += r[1];
+      kind = T.FLASH_ERASE; ns = Math.ceil(r[1] / 4096) * ERASE_NS;
     } else if (code === BK.RP) { // (addr, data, count): programming only clears bits
       lo = r[0]; hi = r[0] + r[2];
       for (let i = 0; i < r[2]; i++) mcu.flash[r[0] + i] &= mcu.readUint8(r[1] + i);
       flashOps.program += r[2];
+      kind = T.FLASH_PROGRAM; ns = Math.ceil(r[2] / 256) * PROGRAM_NS;
     } else {
       say(`stopped breakpoint ${code} at pc=0x${r[15].toString(16)}`);
       process.exit(3);
     }
+    const t = clock.nanos / 1000;
     lo = Math.max(lo, FS_OFF); hi = Math.min(hi, FS_END);
     if (hi > lo) fs.writeSync(flashFd, mcu.flash, lo, hi - lo, lo - FS_OFF);
+    trace(kind, 0, hi - lo, t);
+    // The CPU waits while the flash chip works (code runs from that flash; the rp2 port
+    // also masks interrupts around the call).
+    stats.busyCycles += ns / CYCLE_NS;
+    clock.tick(ns);
   };
 }
 
@@ -200,7 +218,7 @@ function attachI2C() {
   // The board's IMU bus, answered by the chip process. Each step of a transfer finishes after
   // its bus time: START and STOP one SCL period, the address and each byte nine (8 bits + ACK).
   const i2c = mcu.i2c[wiring.i2c.bus];
-  const period = () => (i2c.sclLowPeriod + i2c.sclHighPeriod) * CYCLE_NS;
+  const period = () => (args.instantBus ? 0 : (i2c.sclLowPeriod + i2c.sclHighPeriod) * CYCLE_NS);
   const later = (bits, fn) => { const a = clock.createAlarm(fn); a.schedule(bits * period()); };
   const fifo = (f) => { if (f >= 0) trace(T.FIFO, 0, f, clock.nanos / 1000); };
   i2c.onStart = () => { ask('S', 0, clock); later(1, () => i2c.completeStart()); };
@@ -213,10 +231,17 @@ function attachI2C() {
   i2c.onStop = () => { ask('P', 0, clock); later(1, () => i2c.completeStop()); };
 }
 
+let press = null; // press(ms): the button pressed now for ms of emulated time
+const pads = [];
 function attachPins() {
   const bus = new Set([wiring.i2c.sda, wiring.i2c.scl]);
   const b = wiring.button;
   let pressed = false;
+  press = (ms) => {
+    if (!b) return;
+    pressed = true; pads[b.pin]();
+    clock.createAlarm(() => { pressed = false; pads[b.pin](); }).schedule(ms * 1e6);
+  };
   // The pad: a pin reads back what it drives, else its pull (rp2040js alone reads only what the
   // outside set); the button pin reads the pressed level while pressed.
   mcu.gpio.forEach((g, idx) => {
@@ -233,8 +258,9 @@ function attachPins() {
       if (g.rawInputValue !== lvl) g.setInputValue(lvl);
     };
     g.addListener(pad);
+    pads[idx] = pad;
     pad();
-    if (b && idx === b.pin) {
+    if (b && idx === b.pin && boot === 1) {
       for (const [tMs, down] of args.button) {
         clock.createAlarm(() => { pressed = !!down; pad(); }).schedule(tMs * 1e6);
       }
@@ -294,6 +320,19 @@ process.stdin.on('data', (chunk) => {
   if (wake) { const w = wake; wake = null; w(); }
 });
 process.stdin.on('end', () => { say('stopped host gone'); finish(0); });
+if (args.control !== undefined) {
+  let acc = '';
+  fs.createReadStream(null, { fd: args.control }).on('data', (chunk) => {
+    acc += chunk.toString();
+    let i;
+    while ((i = acc.indexOf('\n')) >= 0) {
+      const [cmd, arg] = acc.slice(0, i).split(' ');
+      acc = acc.slice(i + 1);
+      if (cmd === 'press') press(Number(arg));
+    }
+    if (wake) { const w = wake; wake = null; w(); }
+  });
+}
 process.on('SIGTERM', () => { say('stopped SIGTERM'); finish(0); });
 
 function feedUSB() {
