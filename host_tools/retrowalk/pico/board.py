@@ -205,12 +205,13 @@ class PicoBoard:
         if not self._usb.wait(self.boot_timeout if timeout is None else timeout):
             raise RetrowalkError("the emulated Pico's USB did not come up", hint="see %s" % self.console_path)
 
-    def wait_output(self, text, timeout=60.0):
-        """Wait until the board has printed `text` (bytes) since the latest power-on; False on timeout."""
+    def wait_output(self, text, timeout=60.0, count=1):
+        """Wait until the board has printed `text` (bytes) `count` times since the latest power-on;
+        False on timeout."""
         deadline = time.monotonic() + timeout
-        while text not in self.console()[self._console_mark:]:
+        while self.console()[self._console_mark:].count(text) < count:
             if time.monotonic() > deadline or not self.powered:
-                return text in self.console()[self._console_mark:]
+                return self.console()[self._console_mark:].count(text) >= count
             time.sleep(0.05)
         return True
 

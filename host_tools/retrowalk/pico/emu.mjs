@@ -30,6 +30,7 @@
 // Time is the emulated clock at 125 MHz: idle waits skip ahead (no alarm due: the emulation
 // sleeps until the host types something), so it runs as fast as the host can emulate.
 import fs from 'fs';
+import net from 'net';
 import { Simulator, USBCDC, ConsoleLogger, LogLevel, GPIOPinState } from 'rp2040js';
 
 const T = { EPOCH: 1, BOOT: 2, PIN: 3, LEVEL: 4, PWM_DUTY: 6, OFF: 8, FIFO: 10, FLASH_ERASE: 11, FLASH_PROGRAM: 12 }; // vbfiles.T_*
@@ -322,7 +323,9 @@ process.stdin.on('data', (chunk) => {
 process.stdin.on('end', () => { say('stopped host gone'); finish(0); });
 if (args.control !== undefined) {
   let acc = '';
-  fs.createReadStream(null, { fd: args.control }).on('data', (chunk) => {
+  // a libuv pipe handle (a stream on the fd would block a thread-pool thread in read(), and an
+  // exit would then wait for it)
+  new net.Socket({ fd: args.control, readable: true, writable: false }).on('data', (chunk) => {
     acc += chunk.toString();
     let i;
     while ((i = acc.indexOf('\n')) >= 0) {
