@@ -144,10 +144,11 @@ def classify(per_sample=False):
     print(json.dumps({"us": us, "allocs": allocs, "steps": steps}))
 
 
-def walk(press_ms=2000, sample_ms=1000):
+def walk(press_ms=2000, look_ms=1000):
     """The application as main.py runs it (no watchdog: no restart at the end), the button
     pressed once: heap in use (after a collection) idle and walking, the most seen without
-    collecting (every sample_ms), all less BASE; the walk's log name and samples."""
+    collecting (every look_ms) while walking, all less BASE; when the walk began and ended
+    (ticks_ms, to 0.1 s); the walk's log name."""
     import asyncio
     from button import SHORT
     _base()
@@ -159,16 +160,18 @@ def walk(press_ms=2000, sample_ms=1000):
 
     async def monitor():
         t0 = time.ticks_ms()
-        pressed = False
+        k = 0
         while a.walks == 0:
-            if not pressed and time.ticks_diff(time.ticks_ms(), t0) >= press_ms:
-                pressed = True
+            if "t_start_ms" not in out and time.ticks_diff(time.ticks_ms(), t0) >= press_ms:
+                out["t_start_ms"] = time.ticks_ms()
                 a.on_button(SHORT)
-            if a.state == app.WALK:
+            k += 1
+            if a.state == app.WALK and k % (look_ms // 100) == 0:
                 peak[0] = max(peak[0], gc.mem_alloc())
                 peak[1] += 1
-            await asyncio.sleep_ms(sample_ms)
-        raise KeyboardInterrupt  # leaves App.main; App.run's finally turns the motor off
+            await asyncio.sleep_ms(100)
+        out["t_end_ms"] = time.ticks_ms()
+        raise KeyboardInterrupt  # out of the event loop (App.main runs for ever)
 
     async def both():
         asyncio.create_task(monitor())
