@@ -31,17 +31,8 @@ from array import array
 
 try:
     from time import sleep_ms, ticks_diff, ticks_ms
-except ImportError:  # CPython imports this module for host tests: same meaning, no wrap
-    from time import monotonic_ns as _monotonic_ns, sleep as _sleep
-
-    def ticks_ms():
-        return _monotonic_ns() // 1000000
-
-    def ticks_diff(a, b):
-        return a - b
-
-    def sleep_ms(ms):
-        _sleep(ms / 1000)
+except ImportError:  # CPython (host tools, tests)
+    from .cpython import sleep_ms, ticks_diff, ticks_ms
 
 
 # Registers shared by the whole family (same address on every chip).

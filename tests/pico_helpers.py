@@ -21,8 +21,8 @@ needs_pico = pytest.mark.skipif(MISSING is not None, reason="emulated Pico unava
 ON_PICO = RAMFILE + r'''
 import gc, json, time, micropython
 from array import array
-import app, boardcfg, main, session, walklog
-from stepclassifier import StepClassifier
+from firmware import app, logformat, main, session, walklog
+from firmware.stepclassifier import StepClassifier
 
 BASE = 0  # heap in use after a collection when this code started (its own bytecode included)
 
@@ -48,11 +48,11 @@ def _session(hw, log_kind):
     if log_kind == "ram":
         log = walklog.WalkWriter(RamFile(32768), hw.rate_hz, program=prog.json)
     else:
-        import logstore
+        from firmware import logstore
         store = logstore.Store()
         store.boot()
         log = store.new_walk(rate_hz=hw.rate_hz, program=prog.json)
-    s = session.WalkSession(imu, log, prog.program(), prog.plan, hw.rate_hz, hw.forward)
+    s = session.WalkSession(imu, log, prog.plan, hw.rate_hz, hw.forward)
     s.start()
     return s
 
@@ -79,7 +79,7 @@ def services(batches, log_kind="ram", period_ms=200, lock_from=4):
         ns.append(s.samples - before)
         while s.cues_waiting():
             s.pop_cue()
-    s.finish(walklog.END_STOPPED, 0)
+    s.finish(logformat.END_STOPPED, 0)
     print(json.dumps({"us": us, "n": ns, "allocs": allocs, "steps": s.steps}))
 
 
@@ -145,12 +145,12 @@ def classify(per_sample=False):
 
 
 def walk(press_ms=2000, look_ms=1000):
-    """The application as main.py runs it (no watchdog: no restart at the end), the button
+    """The application as firmware.main runs it (no watchdog: no restart at the end), the button
     pressed once: heap in use (after a collection) idle and walking, the most seen without
     collecting (every look_ms) while walking, all less BASE; when the walk began and ended
     (ticks_ms, to 0.1 s); the walk's log name."""
     import asyncio
-    from button import SHORT
+    from firmware.button import SHORT
     _base()
     hw = _hardware(watchdog=False)
     a = app.App(hw, app.load_program())

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from retrowalk import cli, demo, link, walkstats, fw
+from retrowalk import cli, demo, link, walkstats
+from retrowalk.firmware import logreader
 from retrowalk.history import History
 
 from host_helpers import simple_walk
@@ -79,7 +80,7 @@ def test_history_commands(capsys, tmp_path, db):
         h.see_board("00ff", {})
         for i, day in enumerate((3, 11)):
             data = simple_walk(i + 1, start=(2025, 3, day, 8, 30, 0))
-            h.add("00ff", "%06d.rwl" % (i + 1), data, walkstats.facts(fw.load("logreader").read(data)))
+            h.add("00ff", "%06d.rwl" % (i + 1), data, walkstats.facts(logreader.read(data)))
     code, out, _ = run(capsys, "walks", "--db", db, "--json")
     walks = json.loads(out)
     assert code == 0 and [w["id"] for w in walks] == [1, 2] and walks[0]["steps_forward"] == 40

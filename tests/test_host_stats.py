@@ -7,13 +7,14 @@ import math
 
 import pytest
 
-from retrowalk import exporter, fw, imucsv, report, walkstats
+from retrowalk import exporter, imucsv, report, walkstats
 from retrowalk.errors import RetrowalkError
 from retrowalk.history import History
 
 from host_helpers import capture_bytes, simple_walk, walk_bytes
 
-R = fw.load("logreader")
+from retrowalk.firmware import logreader as R
+from retrowalk.firmware import walklog as W
 
 
 def measures(data, pulled_at="2025-03-10T12:00:00"):
@@ -59,19 +60,18 @@ def test_adherence_pauses_and_cues():
     assert m["end_reason"] == "stopped"
 
 
-def test_resume_dated_before_its_pause_counts_no_pause_time(firmware):
+def test_resume_dated_before_its_pause_counts_no_pause_time():
     # The classifier reports a step ~2 steps late: the resume is dated at a contact that came
     # before the pause record. Without an end record the pause pairs decide the active time.
-    W = firmware("walklog")
     f = io.BytesIO()
     f.close = lambda: None
     w = W.WalkWriter(f, 104, start=(2025, 3, 3, 10, 0, 0))
     for t in range(52, 400, 52):
-        w.step(t, W.FORWARD, 90)
+        w.step(t, False, 90)
     w.pause(416)
     w.resume(362)  # written after the pause, dated before it
-    w.step(362, W.FORWARD, 90)
-    w.step(414, W.FORWARD, 90)
+    w.step(362, False, 90)
+    w.step(414, False, 90)
     w.close()
     m = measures(f.getvalue())
     assert not m["complete"] and m["end_reason"] == "interrupted"
@@ -195,8 +195,7 @@ def test_capture_to_canonical_csv(tmp_path):
     assert a.labels[0] == "stairs"
 
 
-def test_capture_at_another_full_scale(tmp_path, firmware):
-    W = firmware("walklog")
+def test_capture_at_another_full_scale(tmp_path):
     f = io.BytesIO()
     f.close = lambda: None
     from array import array

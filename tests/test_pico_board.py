@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-from retrowalk import fw
 from retrowalk.pico import PicoBoard
 from retrowalk.vboard import flash
 
@@ -21,8 +20,8 @@ from pico_helpers import install, needs_pico, pico_call
 
 pytestmark = [pytest.mark.slow, needs_pico]
 
-R = fw.load("logreader")
-W = fw.load("walklog")
+from retrowalk.firmware import walklog as W
+from retrowalk.firmware import logreader as R
 FORWARD_MINUTE = {"version": 1, "name": "a forward minute", "segments": [{"direction": "forward", "time_s": 60}]}
 
 

@@ -15,7 +15,10 @@ import time
 
 import pytest
 
-from retrowalk import cli, fw
+from retrowalk import cli
+from retrowalk.firmware import haptics
+from retrowalk.firmware import logreader as R
+from retrowalk.firmware import session as SESSION
 from retrowalk.pico import PicoBoard
 from retrowalk.vboard import flash
 
@@ -25,8 +28,6 @@ from pico_helpers import needs_pico
 
 pytestmark = [pytest.mark.slow, needs_pico]
 
-R = fw.load("logreader")
-SESSION = fw.load("session")
 BOARDS = ("pico_lsm6dsox", "nano_rp2040_connect")
 # A walker who stands, walks forward 21 s, backward 15 s, forward 17 s, and stands.
 PLAN = [("still", 1.5), ("forward", 21), ("backward", 15), ("forward", 17), ("still", 6)]
@@ -135,7 +136,7 @@ def test_logged_steps_are_the_host_replay_of_the_same_samples(walked, board):
 @pytest.mark.parametrize("board", BOARDS)
 def test_cues_are_logged_at_their_samples_and_played_on_the_motor_pin(walked, board):
     w = walked[board]
-    names = fw.load("haptics").NAMES
+    names = haptics.NAMES
     cues = [(r[0], names[r[2]]) for r in w.log.records if r[1] == "cue"]
     assert [name for _, name in cues] == [name for _, name in SCHEDULE]
     reads = fifo_reads(w.trace, w.walk_epoch)

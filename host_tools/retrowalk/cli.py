@@ -125,9 +125,9 @@ def do_program(args):
         print("\n".join(boardstatus.describe(prog)))
         return
     if args.action == "preset" and not args.name:
-        from . import fw
+        from .firmware import program
 
-        for name, (desc, _, needs_date) in sorted(fw.load("program").PRESETS.items()):
+        for name, (desc, _, needs_date) in sorted(program.PRESETS.items()):
             print("%-11s %s%s" % (name, desc, " (needs --start DATE)" if needs_date else ""))
         return
     if args.action == "set":
@@ -146,9 +146,9 @@ def do_program(args):
 
 
 def _validated(prog):
-    from . import fw
+    from .firmware import program
 
-    return fw.load("program").validate(prog)
+    return program.validate(prog)
 
 
 # -- history commands --------------------------------------------------------------------------

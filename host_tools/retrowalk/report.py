@@ -1,22 +1,21 @@
 """Walks and weeks from the history as measures (walkstats) and as plain-text reports."""
 
-from . import fw, walkstats
+from . import walkstats
+from .firmware import coach, logreader
 from .errors import RetrowalkError
 
 
 def walk_measures(hist, kind="walk", ids=None):
     """[(row, measures)] for the history's walks (oldest first); measures None for unreadable logs."""
-    reader = fw.load("logreader")
     out = []
     for row in hist.logs(kind=kind, ids=ids):
-        log = reader.read(hist.data(row["id"]))
+        log = logreader.read(hist.data(row["id"]))
         out.append((row, walkstats.walk(log, row["pulled_at"]) if log.kind == "walk" else None))
     return out
 
 
 def one_walk(hist, walk_id=None):
     """(row, measures, log) of walk `walk_id`, or of the latest walk when None."""
-    reader = fw.load("logreader")
     if walk_id is None:
         rows = hist.logs(kind="walk")
         if not rows:
@@ -26,7 +25,7 @@ def one_walk(hist, walk_id=None):
     row = hist.get(walk_id)
     if row["kind"] != "walk":
         raise RetrowalkError("#%s is a %s, not a walk" % (walk_id, row["kind"] or "unreadable log"))
-    log = reader.read(row["data"])
+    log = logreader.read(row["data"])
     return row, walkstats.walk(log, row["pulled_at"]), log
 
 
@@ -96,7 +95,7 @@ def walk_report(row, m):
     if not m["complete"]:
         reason += " (no end record: the walk was cut by a power loss or a reset)"
     elif reason == "idle":
-        reason += " (no step and no press for %d min: the walk ended itself)" % (fw.load("coach").IDLE_END_S // 60)
+        reason += " (no step and no press for %d min: the walk ended itself)" % (coach.IDLE_END_S // 60)
     lines.append("  ended      %s" % reason)
     if m["lost_samples"]:
         lines.append("  sensor     %d samples lost (IMU FIFO overruns)" % m["lost_samples"])

@@ -18,7 +18,9 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
 
 from datetime import date, datetime, timedelta
 
-from . import fw
+from .firmware import coach, haptics
+
+
 
 STEP_GAP_MAX_S = 2.0
 CLOCK_VALID_FROM = 2022  # a start year before this means the board's clock was never set
@@ -27,7 +29,7 @@ WEEK_KEYS = ("walks", "active_min", "backward_min", "forward_min", "steps_forwar
 
 
 def _names():
-    return fw.load("haptics").NAMES
+    return haptics.NAMES
 
 
 def start_time(header):
@@ -82,7 +84,7 @@ def walk(log, pulled_at=None):
 
     # intervals of the program
     segs = sorted((r for r in recs if r[1] == "segment"), key=lambda r: r[0])
-    settle = int(round(fw.load("coach").SETTLE_MS / 1000.0 * rate)) if valid_rate else 0
+    settle = int(round(coach.SETTLE_MS / 1000.0 * rate)) if valid_rate else 0
     intervals = []
     for i, r in enumerate(segs):
         a = r[0]

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..errors import RetrowalkError
 from ..vboard import board as vboard_board, hardware, samples, trace
-from ..vboard.mp import vbfiles
+from ..vboard.board_side import vbfiles
 
 HERE = Path(__file__).resolve().parent
 EMU = HERE / "emu.mjs"

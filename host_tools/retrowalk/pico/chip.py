@@ -22,7 +22,7 @@ import struct
 import sys
 
 from ..vboard import samples
-from ..vboard.mp.sim_lsm6ds import ListSource, ManualClock, SimLSM6DS
+from ..vboard.board_side.sim_lsm6ds import ListSource, ManualClock, SimLSM6DS
 
 REQUEST = "<cBd"
 REQUEST_SIZE = 10

@@ -21,7 +21,7 @@
 //   reset see no press) and by "press <ms>" lines on fd --control (held that long from the
 //   emulated instant the line is read); every other pin reads back its pad (driven level or pull);
 // - traced pins: what each drives (a SIO level, or a PWM duty from its slice's registers) is
-//   written to the trace file in the virtual board's record format (vboard/mp/vbfiles.py);
+//   written to the trace file in the virtual board's record format (vboard/board_side/vbfiles.py);
 // - a watchdog expiry or machine.reset() reboots the board (the flash and the chip stay);
 // - --cut-at-ms: the power goes at that emulated time after power-on (the process exits);
 // - --profile: the program counter every 64 instructions, counted per address, written to FILE

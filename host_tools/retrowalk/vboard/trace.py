@@ -3,7 +3,7 @@
 import struct
 from collections import namedtuple
 
-from .mp import vbfiles
+from .board_side import vbfiles
 
 Event = namedtuple("Event", "epoch boot t_s kind pin value")
 Event.__doc__ = """One trace record: clock epoch, boot number, simulated seconds since the epoch began,
