@@ -18,6 +18,7 @@ is exact and the same on every run, whatever the host's load.
     python benchmarks/bench_pico.py          (about 4 minutes; needs ../shared/rp2pico and node)
 """
 
+import re
 import statistics
 import sys
 import tempfile
@@ -29,12 +30,15 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_board import MODULES  # noqa: E402
-from board_helpers import Images, RATE, synth_counts, write_samples  # noqa: E402
+from board_helpers import Images, RATE, decode_cues, synth_counts, write_samples  # noqa: E402
 from pico_helpers import MISSING, install, pico_call  # noqa: E402
 from retrowalk.pico import PicoBoard  # noqa: E402
+from retrowalk.vboard.trace import levels as trace_levels  # noqa: E402
 
 BATCHES = 100  # FIFO services timed (20 s of walking)
-PLAN = [("still", 1.0), ("forward", 40.0), ("backward", 20.0), ("forward", 40.0), ("still", 5.0)]
+# The walk, then 70 s more walking for the timed FIFO services and reads (which follow it).
+PLAN = [("still", 1.0), ("forward", 31.0), ("backward", 20.0), ("forward", 30.0), ("still", 3.0),
+        ("forward", 40.0), ("backward", 10.0), ("forward", 20.0), ("still", 5.0)]
 PROGRAM = {"version": 1, "name": "bench pico", "warmup": {"time_s": 30},
            "segments": [{"direction": "backward", "time_s": 20}, {"direction": "forward", "time_s": 25}]}
 
@@ -61,29 +65,32 @@ def main():
         counts, _ = synth_counts(PLAN, seed=4)
         data = write_samples(tmp / "walk.bin", counts)
 
-        pb = board(images, tmp / "walk", data)
-        try:
+        # A real boot: firmware.main from /main.py, the button pressed at 2 s, the walk to its
+        # end, the restart; the app prints its own heap figures as the walk ends.
+        install(images, tmp / "walk", program=PROGRAM)
+        with PicoBoard(tmp / "walk", imu=data, button=[(2000, "press")]) as pb:
+            if not pb.wait_output(b"ended (finished)", timeout=900):
+                raise SystemExit("the walk did not end: see %s" % pb.console_path)
+            line = re.search(rb"heap in use: boot=(\d+) walk=(\d+)", pb.console()).groups()
+            idle, walking = int(line[0]), int(line[1])
+            assert pb.wait_output(b"press the button to walk", count=2)  # the restart after the walk
             bare = int(pb.mpremote("exec", "import gc; gc.collect(); print(gc.mem_alloc())").stdout.split()[-1])
-            epoch = pb.epoch
-            walk, = pico_call(pb, "walk()")
-            flash_ops = [e for e in pb.trace() if e.epoch == epoch and e.kind in ("flash_erase", "flash_program")]
-        finally:
-            pb.close()
-        print("1. heap on the Pico (rp2 port, 240 KiB heap), .mpy firmware:")
-        print("   the bare port after a soft reset: %6d B in use" % bare)
-        print("   application idle after boot:      %6d B   walking (30 s in): %6d B (goal <= 65536)   "
-              "most seen while walking without collecting: %d B (%d looks)"
-              % (walk["idle"], walk["walking"], walk["peak"], walk["peak_samples"]))
-        t_walk = (walk["t_end_ms"] - walk["t_start_ms"]) / 1000.0
-        in_walk = [e for e in flash_ops if walk["t_start_ms"] / 1000.0 <= e.t_s <= walk["t_end_ms"] / 1000.0]
-        erases = [e for e in in_walk if e.kind == "flash_erase"]
-        progs = [e for e in in_walk if e.kind == "flash_program"]
+            events = [e for e in pb.trace() if e.epoch == 1]
+        cues = [t for t, _ in decode_cues([(e, t, v) for e, t, v in trace_levels(events, "15")])]
+        t0, t1 = cues[0], cues[-1]  # the START and DONE cues: the walk
+        erases = [e for e in events if e.kind == "flash_erase" and t0 <= e.t_s <= t1]
+        progs = [e for e in events if e.kind == "flash_program" and t0 <= e.t_s <= t1]
+        minutes = (t1 - t0) / 60.0
+        print("1. heap in use on the Pico (rp2 port, 240 KiB heap; gc.mem_alloc() after gc.collect()), .mpy firmware:")
+        print("   idle after boot %6d B, walking (30 s in) %6d B (goal <= 65536), as the app reports them;"
+              % (idle, walking))
+        print("   the bare port holds %d B of that (after a soft reset, nothing imported)" % bare)
 
         pb = board(images, tmp / "parts", data)
         try:
-            ram, store, read, cls, one = pico_call(
-                pb, "services(%d, 'ram')" % BATCHES, "services(%d, 'flash')" % BATCHES, "reads(%d)" % BATCHES,
-                "classify()", "classify(True)")
+            walk, ram, store, read, cls, one = pico_call(
+                pb, "walk()", "services(%d, 'ram')" % BATCHES, "services(%d, 'flash')" % BATCHES,
+                "reads(%d)" % BATCHES, "classify()", "classify(True)")
             modules = pb.mpremote("exec", "import gc\nfor m in %r:\n    gc.collect(); a = gc.mem_alloc()\n"
                                   "    __import__(m)\n    gc.collect(); print(m, gc.mem_alloc() - a)\n"
                                   % MODULES).stdout.decode().split("\n")
@@ -95,6 +102,10 @@ def main():
         finally:
             pb.close()
 
+        print("   the most in use while walking (a look every second, after a collection): %d B (%d looks: "
+              "%d B above idle; the app's own look 30 s in: %d B above)"
+              % (idle + walk["peak"] - walk["idle"], walk["looks"], walk["peak"] - walk["idle"],
+                 walk["walking"] - walk["idle"]))
         n = sum(read["n"]) / len(read["n"])
         per_sample = sum(cls["us"]) / sum(read["n"])
         print("2. classifier per sample (FIFO batches, heap locked): %.1f us emulated (feed() one at a time: %.1f us)"
@@ -117,9 +128,9 @@ def main():
         print("   as shares of one core: bus %.1f %%, driver CPU %.1f %%, classifier %.1f %%, coach + log %.1f %%"
               % tuple(100.0 * x / (n / RATE * 1e6) for x in (r - rc, rc, c, whole - r - c)))
         print("4. flash writes per walking minute (%.0f s walked, log flushed every 5 s): %.1f sector erases "
-              "(%.0f KB), %.1f page programs (%.0f KB)"
-              % (t_walk, len(erases) * 60 / t_walk, sum(e.value for e in erases) * 60 / t_walk / 1024,
-                 len(progs) * 60 / t_walk, sum(e.value for e in progs) * 60 / t_walk / 1024))
+              "(%.0f KB), %.1f page programs (%.1f KB)"
+              % (minutes * 60, len(erases) / minutes, sum(e.value for e in erases) / minutes / 1024,
+                 len(progs) / minutes, sum(e.value for e in progs) / minutes / 1024))
         print("5. heap per module when imported on rp2 (.mpy):")
         for line in modules:
             parts = line.split()

@@ -21,10 +21,8 @@ needs_pico = pytest.mark.skipif(MISSING is not None, reason="emulated Pico unava
 ON_PICO = RAMFILE + r'''
 import gc, json, time, micropython
 from array import array
-from firmware import app, logformat, main, session, walklog
-from firmware.stepclassifier import StepClassifier
 
-BASE = 0  # heap in use after a collection when this code started (its own bytecode included)
+BASE = 0  # heap in use after a collection before walk() imported anything (this code's own included)
 
 
 def _base():
@@ -34,6 +32,7 @@ def _base():
 
 
 def _hardware(watchdog=True):
+    from firmware import main
     hw = main._hardware()
     if not watchdog:
         hw.watchdog_ms = 0
@@ -41,7 +40,8 @@ def _hardware(watchdog=True):
 
 
 def _session(hw, log_kind):
-    # A walk on the default program, logged to RAM or to the board's own /walks (littlefs).
+    # A walk on the board's program, logged to RAM or to the board's own /walks (littlefs).
+    from firmware import app, session, walklog
     prog = app.load_program()
     imu = hw.open_imu()
     imu.configure()
@@ -60,6 +60,7 @@ def _session(hw, log_kind):
 def services(batches, log_kind="ram", period_ms=200, lock_from=4):
     """FIFO services every period_ms (heap locked from the lock_from-th on): emulated us and
     samples of each, MemoryErrors seen."""
+    from firmware import logformat
     s = _session(_hardware(), log_kind)
     us, ns, allocs = [], [], 0
     for k in range(batches):
@@ -117,8 +118,9 @@ def reads(batches, period_ms=200):
 def classify(per_sample=False):
     """The classifier alone, fed the samples of reads() in its batches, heap locked: emulated
     us of each batch and MemoryErrors seen; per_sample: feed() one sample at a time."""
-    c = StepClassifier(104, 122, 17500, None)
     buf = array("h", bytes(12 * max(SIZES)))
+    from firmware.stepclassifier import StepClassifier
+    c = StepClassifier(104, 122, 17500, None)
     us, allocs, steps, j = [], 0, 0, 0
     for n in SIZES:
         for i in range(6 * n):
@@ -145,32 +147,28 @@ def classify(per_sample=False):
 
 
 def walk(press_ms=2000, look_ms=1000):
-    """The application as firmware.main runs it (no watchdog: no restart at the end), the button
-    pressed once: heap in use (after a collection) idle and walking, the most seen without
-    collecting (every look_ms) while walking, all less BASE; when the walk began and ended
-    (ticks_ms, to 0.1 s); the walk's log name."""
-    import asyncio
-    from firmware.button import SHORT
+    """The application as firmware.main runs it (no watchdog: no restart at the end), the
+    button pressed once: heap in use after a collection, less BASE: idle after boot, the app's
+    own look 30 s into the walk, and the most seen at any look (every look_ms) while walking."""
     _base()
+    import asyncio
+    from firmware import app
+    from firmware.button import SHORT
     hw = _hardware(watchdog=False)
     a = app.App(hw, app.load_program())
     a.boot()
-    out = {"base": BASE}
-    peak = [0, 0]
+    out = {"base": BASE, "peak": 0, "looks": 0}
 
     async def monitor():
         t0 = time.ticks_ms()
-        k = 0
         while a.walks == 0:
-            if "t_start_ms" not in out and time.ticks_diff(time.ticks_ms(), t0) >= press_ms:
-                out["t_start_ms"] = time.ticks_ms()
+            if a.state == app.IDLE and time.ticks_diff(time.ticks_ms(), t0) >= press_ms:
                 a.on_button(SHORT)
-            k += 1
-            if a.state == app.WALK and k % (look_ms // 100) == 0:
-                peak[0] = max(peak[0], gc.mem_alloc())
-                peak[1] += 1
-            await asyncio.sleep_ms(100)
-        out["t_end_ms"] = time.ticks_ms()
+            elif a.state == app.WALK:
+                gc.collect()
+                out["peak"] = max(out["peak"], gc.mem_alloc() - BASE)
+                out["looks"] += 1
+            await asyncio.sleep_ms(look_ms)
         raise KeyboardInterrupt  # out of the event loop (App.main runs for ever)
 
     async def both():
@@ -182,8 +180,7 @@ def walk(press_ms=2000, look_ms=1000):
     except KeyboardInterrupt:
         pass
     a.shutdown()
-    out.update(idle=a.heap["boot"] - BASE, walking=a.heap.get("walk", 0) - BASE, peak=peak[0] - BASE,
-               peak_samples=peak[1], log=a.last_log)
+    out.update(idle=a.heap["boot"] - BASE, walking=a.heap.get("walk", 0) - BASE)
     print(json.dumps(out))
 '''
 
