@@ -7,7 +7,6 @@ copies); the IMU is the harness's simulated LSM6DSOX on the board file's real I2
 
 import subprocess
 import sys
-import time
 
 import pytest
 

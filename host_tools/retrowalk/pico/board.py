@@ -21,7 +21,6 @@ import errno
 import os
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import threading
