@@ -7,6 +7,7 @@ from retrowalk import flasher
 from retrowalk.link import Link
 from retrowalk.vboard import VirtualBoard
 
+from retrowalk.firmware import logformat as F
 from retrowalk.firmware import walklog as W
 RATE = 104
 
@@ -33,10 +34,10 @@ def walk_bytes(walk_no=1, start=(2025, 3, 3, 10, 0, 0), steps=(), segments=(), c
                      program=json.dumps(program).encode() if program else b"{}")
     events = []
     for t, d, c in steps:
-        events.append((t, 1, lambda t=t, d=d, c=c: w.step(t, W.BACKWARD if d == "backward" else W.FORWARD, c)))
+        events.append((t, 1, lambda t=t, d=d, c=c: w.step(t, d == "backward", c)))
     for t, i, kind, planned, unit in segments:
         events.append((t, 0, lambda t=t, i=i, k=kind, p=planned, u=unit: w.segment(
-            t, i, W.SEGMENT_KINDS.index(k), p, W.UNITS.index(u))))
+            t, i, F.SEGMENT_KINDS.index(k), p, F.UNITS.index(u))))
     for t, pid in cues:
         events.append((t, 2, lambda t=t, pid=pid: w.cue(t, pid)))
     for a, b in pauses:
@@ -46,7 +47,7 @@ def walk_bytes(walk_no=1, start=(2025, 3, 3, 10, 0, 0), steps=(), segments=(), c
         fn()
         w.poll(t)
     if end is not None:
-        w.end(end[0], W.END_REASONS.index(end[1]), 1000 * end[0] // RATE)
+        w.end(end[0], F.END_REASONS.index(end[1]), 1000 * end[0] // RATE)
     w.close()
     return f.getvalue()
 

@@ -134,7 +134,7 @@ def _old_walk():
     f = io.BytesIO()
     w = W.WalkWriter(f, RATE, program_name="earlier walk")
     for i in range(50):
-        w.step(60 * i, W.FORWARD, 90)
+        w.step(60 * i, False, 90)
     w.end(3000)
     return f.getvalue()
 

@@ -73,11 +73,11 @@ def test_resume_dated_before_its_pause_counts_no_pause_time():
     f.close = lambda: None
     w = W.WalkWriter(f, 104, start=(2025, 3, 3, 10, 0, 0))
     for t in range(52, 400, 52):
-        w.step(t, W.FORWARD, 90)
+        w.step(t, False, 90)
     w.pause(416)
     w.resume(362)  # written after the pause, dated before it
-    w.step(362, W.FORWARD, 90)
-    w.step(414, W.FORWARD, 90)
+    w.step(362, False, 90)
+    w.step(414, False, 90)
     w.close()
     m = measures(f.getvalue())
     assert not m["complete"] and m["end_reason"] == "interrupted"
