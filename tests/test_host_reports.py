@@ -201,3 +201,18 @@ def test_html_report_in_headless_chromium(db, tmp_path):
     rows = back.any(axis=1).nonzero()[0]
     assert rows.min() < 800 and rows.max() > 2000, (rows.min(), rows.max())
 
+
+
+@pytest.mark.parametrize("data", [
+    walk_bytes(start=(2000, 1, 1, 0, 0, 0)),  # no steps, no intervals, no end, the board's clock unset
+    walk_bytes(steps=[(52 * i, "backward", 50) for i in range(1, 30)], cues=[(0, 99)], end=(1600, "error"))[:-9],
+])
+def test_a_bare_or_damaged_walk_still_makes_a_page(data):
+    log = R.read(data)
+    row = {"id": 3, "board_uid": BOARD, "pulled_at": "2025-03-03T12:00:00"}
+    m = walkstats.walk(log, row["pulled_at"])
+    page = htmlreport.walk_page(row, m, log)
+    _, text = _parse(page)
+    assert "Walk on Monday 3 March 2025" in text
+    assert ("the board's clock was not set" in text) == (not m["clock_set"])
+    assert ("damaged" in text) == bool(m["warnings"])

@@ -7,8 +7,7 @@ figures carry their dates.
 
 from datetime import date, datetime, timedelta
 
-from . import report
-from .firmware import haptics
+from . import report, walkstats
 from .errors import RetrowalkError
 
 FORWARD_COLOUR = "#1f6fb4"
@@ -106,11 +105,9 @@ def walk_figure(log, m, title=""):
         ax.vlines(xs, y - 0.26, y + 0.26, color=colour, lw=0.7)
     cue_handles = []
     cues = [(r[0] / rate / 60.0, r[2]) for r in log.records if r[1] == "cue"]
-    names = haptics.NAMES
-    for name in names:
-        xs = [t for t, p in cues if p < len(names) and names[p] == name]
-        if not xs:
-            continue
+    for pid in sorted(set(p for _, p in cues)):
+        xs = [t for t, p in cues if p == pid]
+        name = walkstats.cue_name(pid)
         marker, colour = CUE_STYLE.get(name, ("o", "#555555"))
         ax.scatter(xs, [2] * len(xs), marker=marker, s=70, color=colour, edgecolor="black", linewidth=0.5,
                    zorder=3, clip_on=False)
@@ -209,7 +206,8 @@ def weekly_figure(weeks):
     from matplotlib.patches import Patch
 
     n = len(weeks)
-    fig, (ax, axw, ax2, ax3) = plt.subplots(4, 1, figsize=(max(10.0, 0.95 * n + 3), 10.5), sharex=True,
+    labelled = n <= 16  # numbers over each week while they fit; beyond, the axes say it
+    fig, (ax, axw, ax2, ax3) = plt.subplots(4, 1, figsize=(min(14.0, max(10.0, 0.6 * n + 3)), 10.5), sharex=True,
                                             gridspec_kw={"height_ratios": [2, 1.6, 1.5, 1.2], "hspace": 0.42})
     fig.subplots_adjust(left=0.09, right=0.97, top=0.92, bottom=0.09)
     fig.suptitle("Weekly progress, %s to %s" % (report.short_day(weeks[0]["monday"]),
@@ -224,26 +222,31 @@ def weekly_figure(weeks):
         ax.hlines(g, i - 0.38, i + 0.38, color=GOAL_COLOUR, lw=2.2)
     top = max(back + [g for _, g in goals] + [1.0])
     for i, w in enumerate(weeks):
-        text = "no walks" if not w["walks"] else "%.1f" % w["backward_min"]
-        ax.text(i, max([back[i]] + [g for j, g in goals if j == i]) + top * 0.03, text, ha="center", va="bottom",
-                fontsize=9, color="#666666" if not w["walks"] else "black")
+        if w["walks"] and labelled:
+            ax.text(i, max([back[i]] + [g for j, g in goals if j == i]) + top * 0.03, "%.1f" % back[i],
+                    ha="center", va="bottom", fontsize=9)
+        elif not w["walks"]:
+            ax.text(i, top * 0.03, "no walks", ha="center", va="bottom", fontsize=8, color="#666666",
+                    rotation=0 if labelled else 90)
     ax.set_ylim(0, top * 1.3)
     ax.set_ylabel("minutes")
     ax.set_title("Backward walking per week (the goal: what the week's walks asked for)", fontsize=11, loc="left")
     ax.legend(handles=[Patch(color=BACKWARD_COLOUR, label="walked backward"), goal_handle],
               loc="upper left", fontsize=9, frameon=False, ncol=2)
 
-    # per walk: how the program's goal grows week by week, and what the walks did
+    # per walk: how the program's goal grows week by week (labelled where it changes), and
+    # what the walks did
     per = [(i, w["backward_min"] / w["walks"]) for i, w in enumerate(weeks) if w["walks"]]
     gpw = [(i, w["backward_goal_per_walk_min"]) for i, w in enumerate(weeks)
            if w.get("backward_goal_per_walk_min") is not None]
-    for i, g in gpw:
+    for k, (i, g) in enumerate(gpw):
         axw.hlines(g, i - 0.38, i + 0.38, color=GOAL_COLOUR, lw=2.2)
-        axw.text(i + 0.4, g, _min_s(g), ha="left", va="center", fontsize=8.5)
+        if not k or _min_s(g) != _min_s(gpw[k - 1][1]):
+            axw.text(i - 0.4, g + 0.04 * max(g for _, g in gpw), _min_s(g), ha="left", va="bottom", fontsize=8.5)
     axw.plot([i for i, _ in per], [v for _, v in per], "o", color=BACKWARD_COLOUR, markeredgecolor="black",
              markersize=7)
     top = max([v for _, v in per] + [g for _, g in gpw] + [0.5])
-    axw.set_ylim(0, top * 1.3)
+    axw.set_ylim(0, top * 1.35)
     axw.set_ylabel("minutes")
     axw.set_title("Backward walking per walk, against the program's goal for a walk", fontsize=11, loc="left")
     axw.legend(handles=[Line2D([], [], ls="", marker="o", color=BACKWARD_COLOUR, markeredgecolor="black",
@@ -255,7 +258,7 @@ def weekly_figure(weeks):
     ax2.bar(x, fwd, width=0.6, bottom=back, color=FORWARD_COLOUR)
     top2 = max([w["active_min"] for w in weeks] + [1.0])
     for i, w in enumerate(weeks):
-        if w["walks"]:
+        if w["walks"] and labelled:
             ax2.text(i, w["active_min"] + top2 * 0.03, "%d walk%s" % (w["walks"], "" if w["walks"] == 1 else "s"),
                      ha="center", va="bottom", fontsize=9)
     ax2.set_ylim(0, top2 * 1.35)
@@ -264,18 +267,20 @@ def weekly_figure(weeks):
     ax2.legend(handles=[Patch(color=BACKWARD_COLOUR, label="backward"), Patch(color=FORWARD_COLOUR, label="forward")],
                loc="upper left", fontsize=9, frameon=False, ncol=2)
 
-    adh = [(i, 100 * w["adherence"]) for i, w in enumerate(weeks) if w["adherence"] is not None]
-    ax3.plot([i for i, _ in adh], [a for _, a in adh], "o-", color=GOAL_COLOUR)
-    for i, a in adh:
-        ax3.text(i, a - 9, report.pct(weeks[i]["adherence"]), ha="center", va="top", fontsize=9)
+    adh = [float("nan") if w["adherence"] is None else 100 * w["adherence"] for w in weeks]  # a gap, no line
+    ax3.plot(x, adh, "o-", color=GOAL_COLOUR)
+    for i, w in enumerate(weeks):
+        if w["adherence"] is not None and labelled:
+            ax3.text(i, adh[i] - 9, report.pct(w["adherence"]), ha="center", va="top", fontsize=9)
     ax3.set_ylim(0, 110)
     ax3.set_yticks([0, 50, 100])
     ax3.set_ylabel("%")
     ax3.grid(axis="y", color="#e5e5e5")
     ax3.set_title("Adherence: share of the steps in backward intervals that went backward", fontsize=11, loc="left")
-    ax3.set_xlim(-0.6, n - 0.4)
+    pad = max(0.0, (6 - n) / 2.0)  # room for six weeks at least, so a bar stays a bar
+    ax3.set_xlim(-0.6 - pad, n - 0.4 + pad)
     ax3.set_xticks(x)
-    step = max(1, (n + 15) // 16)  # at most ~16 labels
+    step = max(1, (n + 11) // 12)  # at most ~12 labels
     ax3.set_xticklabels([week_label(w) if i % step == 0 else "" for i, w in enumerate(weeks)], fontsize=9)
     return fig
 

@@ -37,6 +37,12 @@ MAX_FILL_WEEKS = 260  # empty weeks are listed between walked weeks up to this s
 WEEK_KEYS = ("walks", "active_min", "backward_min", "forward_min", "steps_forward", "steps_backward")
 
 
+def cue_name(pattern):
+    """The name of a cue record's pattern id (haptics.NAMES), or 'pattern N' for one it does not know."""
+    names = haptics.NAMES
+    return names[pattern] if isinstance(pattern, int) and 0 <= pattern < len(names) else "pattern %s" % pattern
+
+
 def walk_program(header):
     """The normalised program a walk ran (the JSON in its header), or None if absent or unreadable."""
     try:
@@ -130,10 +136,9 @@ def walk(log, pulled_at=None):
     back_right = sum(iv["steps_backward"] for iv in back_iv)
 
     cues = {}
-    names = haptics.NAMES
     for r in recs:
         if r[1] == "cue":
-            name = names[r[2]] if isinstance(r[2], int) and 0 <= r[2] < len(names) else "pattern %s" % r[2]
+            name = cue_name(r[2])
             cues[name] = cues.get(name, 0) + 1
     start = start_time(hdr)
     if start is not None and pulled_at and start > datetime.fromisoformat(pulled_at) + timedelta(days=1):
