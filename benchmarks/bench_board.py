@@ -15,6 +15,7 @@
 
 import json
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -112,12 +113,17 @@ print(json.dumps({"total": total, "read": read, "samples": s.samples, "steps": s
 '''
 
 
-def batch_times(samples_path):
+def batch_times(samples_path, work):
     from retrowalk.firmware import program as P
     prog = json.dumps(P.validate(PROGRAM))
     cfg = json.dumps({"samples": str(samples_path), "program": prog, "batches": 400})
     code = BATCH_CODE.replace('json.loads(CFG)', 'json.loads(%r)' % cfg)
-    proc = micropython_vm.run(["-c", code], path=[BOARD_SIDE])
+    # Only the simulated chip and its sample file from the virtual board's side: its time.py
+    # (the board's scaled clock, which does not run here) would shadow the VM's real clock.
+    (work / "chip").mkdir()
+    for name in ("sim_lsm6ds.py", "vbimu.py", "vbfiles.py"):
+        shutil.copy(BOARD_SIDE / name, work / "chip" / name)
+    proc = micropython_vm.run(["-c", code], path=[work / "chip"])
     if proc.returncode:
         raise SystemExit(proc.stdout.decode() + proc.stderr.decode())
     return json.loads(proc.stdout.decode().strip().splitlines()[-1])
@@ -175,7 +181,7 @@ def main():
             print("   %-15s %6s B" % (name, size))
         counts, n = synth_counts(PLAN, seed=1)
         samples_path = write_samples(tmp / "walk.bin", counts)
-        res = batch_times(samples_path)
+        res = batch_times(samples_path, tmp)
         total, read = res["total"][3:], res["read"][3:]
         per = res["samples"] / len(res["total"])
         print("3. one FIFO batch (%.1f samples, 200 ms) processed in the unix port: median %d us, "
