@@ -39,7 +39,7 @@ def db(tmp_path):
     (["report", "--week", "--all"], "not allowed"),
     (["walks", "--db", "{notdb}"], "not a retrowalk history"),
     (["pull", "--db", "{db}"], "no board found"),
-    (["status", "--port", "/dev/retrowalk-no-such-port"], "cannot talk to the board"),
+    (["status", "--port", "/dev/retrowalk-no-such-port"], "no such port /dev/retrowalk-no-such-port"),
 ])
 def test_errors_are_one_line(capsys, tmp_path, monkeypatch, db, argv, text):
     monkeypatch.setattr(link, "list_ports", lambda: [])  # no USB board on this machine
