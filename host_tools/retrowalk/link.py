@@ -214,19 +214,22 @@ class Link:
         # every second (time for a program's own clean-up on Ctrl-C, such as closing a walk
         # log, which another Ctrl-C would cut short), for up to INTERRUPT_S. Then its entry
         # with a soft reset (Ctrl-C again, harmless at the raw REPL, Ctrl-A, Ctrl-D).
+        # mpremote waits out only a silent board; one that keeps printing is cut off (_Late)
+        # after the same wait, and the next attempt of open() sends its Ctrl-C on a new port.
         _, ts = _mpremote()
         t = self._t
         end = time.monotonic() + INTERRUPT_S
         wait = 0.25
-        with self._deadline(INTERRUPT_S + 2 * PORT_TIMEOUT_S, "kept sending for %.0f s without entering the raw REPL"):
-            while True:
-                try:
-                    t.enter_raw_repl(soft_reset=False, timeout_overall=max(0.05, min(wait, end - time.monotonic())))
-                    break
-                except ts.TransportError:
-                    if time.monotonic() >= end:
-                        raise
-                wait = 1.0
+        while True:
+            wait = max(0.05, min(wait, end - time.monotonic()))
+            try:
+                with self._deadline(wait + 2 * PORT_TIMEOUT_S, "kept sending for %.0f s without entering the raw REPL"):
+                    t.enter_raw_repl(soft_reset=False, timeout_overall=wait)
+                break
+            except ts.TransportError:
+                if time.monotonic() >= end:
+                    raise
+            wait = 1.0
         with self._deadline(2 * self.idle_timeout, "kept sending for %.0f s after its soft reset"):
             t.enter_raw_repl(soft_reset=True, timeout_overall=self.idle_timeout)
 
