@@ -223,7 +223,8 @@ class Link:
         while True:
             wait = max(0.05, min(wait, end - time.monotonic()))
             try:
-                with self._deadline(wait + 2 * PORT_TIMEOUT_S, "kept sending for %.0f s without entering the raw REPL"):
+                with self._deadline(wait + 2 * PORT_TIMEOUT_S,
+                                    "kept sending for %.0f s without entering the raw REPL"):
                     t.enter_raw_repl(soft_reset=False, timeout_overall=wait)
                 break
             except ts.TransportError:
