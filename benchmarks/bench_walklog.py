@@ -39,7 +39,7 @@ def walk(w, rate=104):
         while t < end:
             x = (x * 1103515245 + 12345) % 2147483648
             t += (58 if kind == 2 else 51) + x % 13 - 6
-            w.step(t, 2 if kind == 2 else 1, 50 + (x >> 8) % 51)
+            w.step(t, kind == 2, 50 + (x >> 8) % 51)
             steps += 1
             if steps == 16:
                 w.calibration(t, (4021, -612, 380))
@@ -111,7 +111,7 @@ RAM = r'''
 import gc, io
 gc.collect()
 m0 = gc.mem_alloc()
-from firmware import stepclassifier
+from firmware import logformat
 gc.collect()
 m1 = gc.mem_alloc()
 from firmware import walklog
@@ -143,9 +143,9 @@ def on_micropython():
              r["flushes"]))
     print("  unix-port time per step incl. poll and flushes: %.1f us" % (r["us"] / r["steps"]))
     ram = [int(x) for x in micropython_vm.run_code(RAM).split()]
-    print("  RAM after import (unix port, 64-bit; a 32-bit board needs less): walklog %d B,"
+    print("  RAM after import (unix port, 64-bit; a 32-bit board needs less): walklog (writers) %d B,"
           " logstore %d B, a WalkWriter %d B; logreader %d B (not needed by the app);"
-          " stepclassifier (imported by walklog, needed anyway) %d B" % tuple(ram))
+          " logformat (the format, imported by both) %d B" % tuple(ram))
     print("  flash wear: %.2f erases per block per walking hour on this 352-block filesystem"
           % (r["erases"] / minutes * 60 / 352))
 

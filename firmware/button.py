@@ -8,9 +8,9 @@ ticks_diff/ticks_add, so they survive the ticks wrap-around.
 from micropython import const
 
 try:
-    from time import ticks_ms, ticks_diff, ticks_add, sleep_ms
+    from time import ticks_ms, ticks_diff, sleep_ms
 except ImportError:  # CPython (host tools, tests)
-    from .cpython import ticks_ms, ticks_diff, ticks_add, sleep_ms
+    from .cpython import ticks_ms, ticks_diff, sleep_ms
 
 NONE = const(0)
 SHORT = const(1)      # released before LONG_MS

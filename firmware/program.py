@@ -433,19 +433,6 @@ def load_file(path=PROGRAM_FILE):
         return default_program(), "%s: %s" % (path, e)
 
 
-def walk_order(program):
-    """The segments in the order they are walked: [(part, segment)], part "warmup"/"main"/"cooldown"."""
-    out = []
-    if program["warmup"]:
-        out.append(("warmup", program["warmup"]))
-    for _ in range(program["repeat"]):
-        for seg in program["segments"]:
-            out.append(("main", seg))
-    if program["cooldown"]:
-        out.append(("cooldown", program["cooldown"]))
-    return out
-
-
 def _clock(seconds):
     return "%d:%02d" % (seconds // 60, seconds % 60)
 

@@ -119,6 +119,18 @@ def write_samples(path, counts):
     return path
 
 
+def finished_walk_log():
+    """The bytes of a small finished walk log (50 forward steps), as a board keeps one before a new walk."""
+    import io
+    from retrowalk.firmware import walklog
+    f = io.BytesIO()
+    w = walklog.WalkWriter(f, RATE, program_name="earlier walk")
+    for i in range(50):
+        w.step(60 * i, False, 90)
+    w.end(3000)
+    return f.getvalue()
+
+
 def board_steps(log):
     """[(sample, direction 1/2, confidence)] of a decoded walk log."""
     return [(r[0], 1 if r[2] == "forward" else 2, r[3]) for r in log.records if r[1] == "step"]

@@ -342,16 +342,3 @@ print(json.dumps(result(app, hw, motor=hw.motor.calls[-1])))
     assert res["motor"] == 0
     log = log_of(res, "000001.rwl")
     assert log.end_reason == "interrupted" and log.complete
-
-
-def test_log_plan_follows_the_coach_plan():
-    # progload's per-segment log entries line up with the coach's own plan (same order).
-    from retrowalk.firmware import coach as C, progload, walklog as W
-    prog = P.preset("one-one")
-    kinds, units, planned = progload.log_plan(prog)
-    coach_plan = C.plan(prog, RATE)
-    assert [2 if k == W.SEG_BACKWARD else 1 for k in kinds] == [d for d, _, _ in coach_plan]
-    assert list(kinds) == [W.SEG_WARMUP] + [W.SEG_BACKWARD, W.SEG_FORWARD] * 5
-    assert planned == [120] + [60, 60] * 5 and set(units) == {W.UNIT_SECONDS}
-    block = progload.log_plan(P.preset("block"))
-    assert block[2] == [100, 100] * 3 and set(block[1]) == {W.UNIT_METRES}

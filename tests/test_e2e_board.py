@@ -10,8 +10,8 @@ from retrowalk import paths
 from retrowalk.errors import RetrowalkError
 from retrowalk.vboard import VirtualBoard, flash
 
-from board_helpers import (RATE, board_steps, decode_cues, fifo_reads, images, prefix_alignments,  # noqa: F401
-                           synth_counts, wait_for, write_samples)
+from board_helpers import (RATE, board_steps, decode_cues, fifo_reads, finished_walk_log, images,  # noqa: F401
+                           prefix_alignments, synth_counts, wait_for, write_samples)
 
 pytestmark = pytest.mark.slow  # virtual boards: about a minute for both files
 
@@ -129,20 +129,10 @@ def test_power_cuts_keep_finished_walks_and_the_cut_walk_up_to_its_last_flush(im
 
 # -- full flash -------------------------------------------------------------------------------
 
-def _old_walk():
-    import io
-    f = io.BytesIO()
-    w = W.WalkWriter(f, RATE, program_name="earlier walk")
-    for i in range(50):
-        w.step(60 * i, W.FORWARD, 90)
-    w.end(3000)
-    return f.getvalue()
-
-
 def test_a_capture_stops_before_the_flash_is_full_and_nothing_is_lost(images, walk_data, tmp_path):
     path, counts = walk_data
     img = images.install(tmp_path, program={"version": 1, "mode": "capture", "label": "fill"})
-    old = _old_walk()
+    old = finished_walk_log()
     flash.mkdir(img, "/walks")
     flash.write_file(img, "/walks/000001.rwl", old)
     left = fill_flash(img, 12)
@@ -164,7 +154,7 @@ def test_a_capture_stops_before_the_flash_is_full_and_nothing_is_lost(images, wa
 def test_a_walk_with_no_room_for_its_log_is_still_coached(images, walk_data, tmp_path):
     path, counts = walk_data
     img = images.install(tmp_path, program=FORWARD_MINUTE)
-    old = _old_walk()
+    old = finished_walk_log()
     flash.mkdir(img, "/walks")
     flash.write_file(img, "/walks/000001.rwl", old)
     fill_flash(img, 4)
@@ -184,7 +174,7 @@ def test_a_walk_with_no_room_for_its_log_is_still_coached(images, walk_data, tmp
 def test_a_broken_program_file_buzzes_and_the_default_program_runs(images, walk_data, tmp_path):
     path, counts = walk_data
     img = images.install(tmp_path, program=b'{"version": 1, "segments": [')
-    old = _old_walk()
+    old = finished_walk_log()
     flash.mkdir(img, "/walks")
     flash.write_file(img, "/walks/000001.rwl", old)
     with VirtualBoard(tmp_path, board="virtual", imu=path, speed=CUE_SPEED,
@@ -277,7 +267,7 @@ def test_boardinfo_prints_one_parsable_status_line(images, walk_data, tmp_path):
     path, counts = walk_data
     img = images.install(tmp_path, program=FORWARD_MINUTE)
     flash.mkdir(img, "/walks")
-    flash.write_file(img, "/walks/000001.rwl", _old_walk())
+    flash.write_file(img, "/walks/000001.rwl", finished_walk_log())
     flash.write_file(img, "/walks/000002.rwc", b"x")
     with VirtualBoard(tmp_path, board="virtual", imu=path, speed=SPEED) as vb:
         vb.mpremote("rtc", "--set")

@@ -37,6 +37,8 @@ def db(tmp_path):
     (["program", "preset", "five-one", "--start", "2025-13-01", "-o", "{out}"], "--start"),
     (["export"], "--csv --json is required"),
     (["report", "--week", "--all"], "not allowed"),
+    (["report", "--html", "--json"], "not allowed"),
+    (["report", "--html", "--week", "--db", "{db}"], "holds no walks yet"),
     (["walks", "--db", "{notdb}"], "not a retrowalk history"),
     (["pull", "--db", "{db}"], "no board found"),
     (["status", "--port", "/dev/retrowalk-no-such-port"], "no such port /dev/retrowalk-no-such-port"),

@@ -7,6 +7,7 @@ SCRIPT = r'''
 import io, json
 from array import array
 from binascii import hexlify
+from firmware import logformat as F
 from firmware import walklog as W
 from firmware import logreader as R
 
@@ -21,7 +22,7 @@ def build_walk():
     for i in range(700):
         x = (x * 1103515245 + 12345) % 2147483648
         t += 40 + x % 40 + (200 if x % 53 == 0 else 0)
-        w.step(t, 1 + (x >> 8) % 2, x % 101)
+        w.step(t, (x >> 8) % 2 == 1, x % 101)
         if i % 97 == 0:
             w.cue(t + 3, i % 7)
             w.segment(t + 3, i // 97, i % 4, 60 + i, i % 3)
@@ -34,7 +35,7 @@ def build_walk():
             w.error(t, i, "err %d" % i)
             w.calibration(t, (i, -i, 4096))
         w.poll(t + 17)
-    w.end(t + 60, W.END_FINISHED, 99999)
+    w.end(t + 60, F.END_FINISHED, 99999)
     return f.getvalue()
 
 

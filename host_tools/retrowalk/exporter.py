@@ -10,7 +10,8 @@ from .firmware import logreader
 from .errors import RetrowalkError
 
 CSV_FIELDS = ("id", "board", "walk_no", "start", "day", "program", "duration_s", "active_s", "paused_s", "pauses",
-              "steps_forward", "steps_backward", "forward_s", "backward_s", "cadence_spm", "adherence", "cues",
+              "steps_forward", "steps_backward", "forward_s", "backward_s", "backward_goal_s", "cadence_spm", "adherence",
+              "cues",
               "lost_samples", "complete", "end_reason", "warnings")
 # Full scales a capture header may name; LSM6DS sensitivities scale in proportion to them
 # (0.061/0.122/0.244/0.488 mg/LSB, 4.375/8.75/17.5/35/70/140 mdps/LSB), so counts are
