@@ -148,3 +148,18 @@ def test_closing_a_link_twice_and_after_a_drop_is_harmless(vb):
     with pytest.raises(RetrowalkError, match="not connected"):
         b.run("print(1)")
     still_works(vb.port)
+
+
+def test_the_port_is_closed_even_when_the_device_has_gone(tmp_path):
+    # The cable pulled: the pty disappears under an open link. mpremote's close() fails
+    # there (clearing RTS/DTR gives EIO); the port's descriptor and its lock must still go.
+    board = VirtualBoard(tmp_path / "gone", board="virtual").start()
+    try:
+        b = Link(board.port).open()
+        port = b._t.serial
+    finally:
+        board.close()
+    b.close(run_app=True)
+    assert not port.is_open
+    with pytest.raises(RetrowalkError, match="not connected"):
+        b.call("rw_probe")
