@@ -172,7 +172,7 @@ class App:
             return self.start_capture()
         from . import session
         gc.collect()
-        self.imu.configure()
+        self.imu.configure(session.GYRO_HZ)
         log = self._new_log(self.store().new_walk, rate_hz=self.rate_hz, mount=self.hw.mount_vector,
                             program_name=self.prog.name, program=self.prog.json)
         s = session.WalkSession(self.imu, log, self.prog.plan, self.rate_hz, self.forward)
@@ -185,7 +185,7 @@ class App:
         from . import session
         gc.collect()
         imu = self.imu
-        imu.configure()
+        imu.configure(imu.rate_hz)  # the gyro batched with every sample: raw data
         log = self._new_log(self.store().new_capture, rate_hz=self.rate_hz, accel_fs_g=imu.accel_fs_g,
                             gyro_fs_dps=imu.gyro_fs_dps, label=self.prog.label)
         self._begin(session.CaptureSession(imu, log), CAPTURE)

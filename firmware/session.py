@@ -1,6 +1,6 @@
 """One walk or one raw capture on the board: IMU FIFO -> classifier -> coach -> log, per batch.
 
-    s = WalkSession(imu, log, plan, rate_hz, forward=None)   # imu configured, FIFO running; plan: WalkPlan
+    s = WalkSession(imu, log, plan, rate_hz, forward=None)   # imu.configure(GYRO_HZ) done; plan: WalkPlan
     s.start()                   # cue START, segment 0 logged
     s.service()                 # every ~200 ms: drain the FIFO and process it (no heap allocation)
     while s.cues_waiting(): player.play(s.pop_cue())     # outside any heap-locked region
@@ -28,6 +28,11 @@ from .coach import Coach, EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_DONE, EV
 from .stepclassifier import BACKWARD, StepClassifier
 
 BATCH = const(32)  # samples per FIFO burst (384 bytes of buffer)
+# The rate a walk batches the gyro into the IMU's FIFO at (lsm6ds configure(gyro_hz)): the
+# classifier averages it over 26 Hz bins, and at 104 Hz the I2C bus then moves 8.75 bytes
+# per sample instead of 14 (tagged-FIFO chips); `retrowalk replay` holds it the same way.
+# A capture batches it with every sample (raw data for new training sets).
+GYRO_HZ = const(26)
 _CUES = const(8)  # cues waiting for the player
 
 
