@@ -182,13 +182,13 @@ class App:
 
     def start_capture(self):
         """Start a raw capture now."""
-        from . import session
+        from . import capture
         gc.collect()
         imu = self.imu
         imu.configure(imu.rate_hz)  # the gyro batched with every sample: raw data
         log = self._new_log(self.store().new_capture, rate_hz=self.rate_hz, accel_fs_g=imu.accel_fs_g,
                             gyro_fs_dps=imu.gyro_fs_dps, label=self.prog.label)
-        self._begin(session.CaptureSession(imu, log), CAPTURE)
+        self._begin(capture.CaptureSession(imu, log), CAPTURE)
 
     def _new_log(self, new, **header):
         from . import session

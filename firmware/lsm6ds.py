@@ -57,12 +57,8 @@ _FIFO_CTRL3 = const(0x09)  # BDR_GY[7:4] BDR_XL[3:0]: batch data rates, same cod
 _FIFO_CTRL4 = const(0x0A)  # FIFO_MODE[2:0] (no temperature or timestamp batching)
 _FIFO_DATA_OUT_TAG = const(0x78)  # tag byte, then FIFO_DATA_OUT_X_L..Z_H (0x79..0x7E)
 
-# Pattern FIFO (LSM6DS3TR-C, LSM6DS33).
-_FIFO_CTRL1_P = const(0x06)  # FTH[7:0], threshold in words
-_FIFO_CTRL2_P = const(0x07)  # FTH[10:8] (DS3TR-C) / FTH[11:8] (DS33) in the low bits
-_FIFO_CTRL3_P = const(0x08)  # DEC_FIFO_GYRO[5:3] DEC_FIFO_XL[2:0]; 001 = batched, no decimation
+# Pattern FIFO (LSM6DS3TR-C, LSM6DS33): lsm6ds_pattern.py.
 _FIFO_CTRL5_P = const(0x0A)  # ODR_FIFO[6:3] FIFO_MODE[2:0]
-_FIFO_DATA_OUT_L = const(0x3E)  # then FIFO_DATA_OUT_H (0x3F)
 
 _CTRL3_BDU = const(0x40)  # block data update: an output pair is frozen between its LSB and MSB reads
 _CTRL3_IF_INC = const(0x04)  # register address auto-increment in multi-byte access
@@ -70,15 +66,11 @@ _CTRL3_SW_RESET = const(0x01)  # cleared by the chip when the reset is done
 _CTRL9_I3C_DISABLE = const(0x02)  # bit 1 (Adafruit's library writes bit 0 by mistake: 0xE1)
 _FIFO_MODE_BYPASS = const(0)  # FIFO off and emptied
 _FIFO_MODE_CONTINUOUS = const(6)  # 110: when full, the newest data overwrite the oldest
-_DEC_NONE = const(1)  # DEC_FIFO_*: 001 = batched at the FIFO ODR, no decimation
 
 # FIFO_STATUS2 (0x3B), tagged chips: WTM_IA[7] OVR_IA[6] FULL_IA[5] COUNTER_BDR_IA[4]
 # OVR_LATCHED[3] DIFF_FIFO[9:8]. OVR_IA means "completely filled"; OVR_LATCHED is cleared
 # by reading FIFO_STATUS2, so seeing either one means samples were (or are about to be) lost.
 _T_OVR = const(0x48)
-# FIFO_STATUS2, pattern chips: WaterM[7] OVER_RUN[6] FIFO_FULL_SMART[5] FIFO_EMPTY[4]
-# DIFF_FIFO[11:8] (DS33) / [10:8] (DS3TR-C, bit 3 reads 0). OVER_RUN = completely filled.
-_P_OVR = const(0x40)
 
 # Tagged FIFO word: byte 0 = TAG_SENSOR[7:3] TAG_CNT[2:1] TAG_PARITY[0], then 6 data bytes.
 # TAG_CNT is a 2-bit counter of the batch time slot: the gyro and accel words written at one
@@ -90,7 +82,6 @@ _P_OVR = const(0x40)
 _TAG_GYRO = const(0x01)  # gyroscope NC (uncompressed)
 _TAG_ACCEL = const(0x02)  # accelerometer NC
 _WORD = const(7)  # bytes per tagged FIFO word
-_PAT = const(6)  # words per sample in the pattern FIFO: GX GY GZ AX AY AZ (gyro first)
 
 _ADDRESSES = (0x6A, 0x6B)  # SA0 low / high
 _RETRIES = const(3)  # WHO_AM_I tries per address before giving up on it
@@ -241,30 +232,31 @@ class LSM6DS:
             raise _wrong_chip(self._where(), self.whoami)
         (self.chip, self._tagged, self._fifo_words, self._diff_hi,
          self._ctrl9) = _CHIPS[self.whoami]
-        self.fifo_samples = self._fifo_words // (2 if self._tagged else _PAT)  # FIFO depth
+        self._mode_reg = _FIFO_CTRL4 if self._tagged else _FIFO_CTRL5_P  # FIFO_MODE[2:0]
         if self._tagged:
+            self._pattern = None
+            self.fifo_samples = self._fifo_words // 2  # FIFO depth (configure sets it)
             limit = 511 // 2  # WTM is 9 bits, in words
-        else:
-            limit = (self._diff_hi << 8 | 0xFF) // _PAT  # FTH is as wide as DIFF_FIFO
+            unit = _WORD  # bytes per unit of a burst: one tagged word ...
+            units = 2 * batch
+        else:  # only these chips load the pattern FIFO's code
+            from . import lsm6ds_pattern as pattern
+            self._pattern = pattern
+            self.fifo_samples = self._fifo_words // pattern.WORDS
+            limit = (self._diff_hi << 8 | 0xFF) // pattern.WORDS  # FTH is as wide as DIFF_FIFO
+            unit = 2 * pattern.WORDS  # ... or one pattern sample
+            units = batch
         if not 0 <= watermark <= limit:
             raise ValueError("watermark must be 0..%d samples on %s" % (limit, self.chip))
         self.watermark = watermark
 
-        # One raw buffer; views of 1, 2, 4 ... units at its start (a unit is one tagged word
-        # or one 12-byte pattern sample), so any burst length needs no slicing per call
-        # (slicing a memoryview allocates). A burst is at most the largest power of two.
-        unit = _WORD if self._tagged else 2 * _PAT
-        units = 2 * batch if self._tagged else batch
-        k = 1
-        while 2 * k <= units:
-            k <<= 1
-        self._raw = bytearray(unit * k)
+        # One raw buffer and views of its start made once (slicing a memoryview allocates):
+        # 1 .. 7 units and every multiple of 8 units up to `units`, so that any burst takes
+        # at most two transfers (each costs ~0.3 ms of rp2 CPU besides its bytes on the bus).
+        self._raw = bytearray(unit * units)
         mv = memoryview(self._raw)
-        self._views = []
-        k = 1
-        while k <= units:
-            self._views.append(mv[:unit * k])
-            k <<= 1
+        self._few = [mv[:unit * k] for k in range(1, min(units, 7) + 1)]
+        self._eights = [mv[:unit * k] for k in range(8, units + 1, 8)]
         self._word_mv = mv[:2]  # pattern FIFO: one word, to realign after an overrun
 
         self.overruns = 0  # FIFO overrun events seen (one per read_fifo call that saw the flag)
@@ -366,30 +358,22 @@ class LSM6DS:
         odr = _ODR[self.rate_hz]
         self._write_reg(_CTRL1_XL, odr << 4 | _ACCEL_FS[self.accel_fs_g][0] << 2)
         self._write_reg(_CTRL2_G, odr << 4 | _GYRO_FS[self.gyro_fs_dps][0] << 2)
+        self._write_reg(self._mode_reg, _FIFO_MODE_BYPASS)
         if self._tagged:
             wtm = self.watermark + self.watermark // self._gyro_every  # words: accel + gyro
-            self._write_reg(_FIFO_CTRL4, _FIFO_MODE_BYPASS)
             self._write_reg(_FIFO_CTRL1, wtm & 0xFF)
             self._write_reg(_FIFO_CTRL2, wtm >> 8)
             # BDR_GY, BDR_XL: the rates words are written into the FIFO at (ODR codes)
             self._write_reg(_FIFO_CTRL3, _ODR[gyro_hz] << 4 | odr)
         else:
-            fth = _PAT * self.watermark
-            self._write_reg(_FIFO_CTRL5_P, _FIFO_MODE_BYPASS)
-            self._write_reg(_FIFO_CTRL1_P, fth & 0xFF)
-            self._write_reg(_FIFO_CTRL2_P, fth >> 8)
-            self._write_reg(_FIFO_CTRL3_P, _DEC_NONE << 3 | _DEC_NONE)
+            self._pattern.configure(self)
         self.flush()
 
     def flush(self):
         """Empty the FIFO (bypass mode) and restart it in continuous mode."""
-        if self._tagged:
-            self._write_reg(_FIFO_CTRL4, _FIFO_MODE_BYPASS)
-            self._write_reg(_FIFO_CTRL4, _FIFO_MODE_CONTINUOUS)
-        else:
-            odr = _ODR[self.rate_hz] << 3
-            self._write_reg(_FIFO_CTRL5_P, odr | _FIFO_MODE_BYPASS)
-            self._write_reg(_FIFO_CTRL5_P, odr | _FIFO_MODE_CONTINUOUS)
+        odr = 0 if self._tagged else _ODR[self.rate_hz] << 3  # pattern chips: ODR_FIFO here
+        self._write_reg(self._mode_reg, odr | _FIFO_MODE_BYPASS)
+        self._write_reg(self._mode_reg, odr | _FIFO_MODE_CONTINUOUS)
         self._carried = 0
         self._st[7] = 0  # no gyro reading yet
         self._left = 0  # samples left in the FIFO after the last read
@@ -399,7 +383,7 @@ class LSM6DS:
         """Stop both sensors and the FIFO (configure() starts them again)."""
         self._write_reg(_CTRL1_XL, 0)
         self._write_reg(_CTRL2_G, 0)
-        self._write_reg(_FIFO_CTRL4 if self._tagged else _FIFO_CTRL5_P, _FIFO_MODE_BYPASS)
+        self._write_reg(self._mode_reg, _FIFO_MODE_BYPASS)
 
     # -- data -------------------------------------------------------------------------
 
@@ -427,7 +411,29 @@ class LSM6DS:
         """
         if self._tagged:
             return self._read_tagged(buf, max_samples)
-        return self._read_pattern(buf, max_samples)
+        return self._pattern.read(self, buf, max_samples)
+
+    def _burst(self, reg, units):
+        # One transfer from reg into _raw: `units` (>= 1) units, or the most a view holds
+        # (a multiple of 8); -> units read.
+        eights = self._eights
+        if units < 8 or not eights:
+            few = self._few
+            if units > len(few):
+                units = len(few)
+            self._read_into(reg, few[units - 1])
+            return units
+        k = units >> 3
+        if k > len(eights):
+            k = len(eights)
+        self._read_into(reg, eights[k - 1])
+        return k << 3
+
+    def _level(self, mv):
+        # FIFO_STATUS1.. into self._status (mv: a view of its start); -> DIFF_FIFO, in words
+        self._read_into(_FIFO_STATUS1, mv)
+        s = self._status
+        return s[0] | (s[1] & self._diff_hi) << 8
 
     def _overrun(self, present, now):
         gap = ticks_diff(now, self._t_read)
@@ -438,10 +444,9 @@ class LSM6DS:
         self.lost_samples += lost if lost > 0 else 1
 
     def _read_tagged(self, buf, max_samples):
-        self._read_into(_FIFO_STATUS1, self._status2_mv)  # STATUS1, STATUS2 (clears OVR_LATCHED)
+        level = self._level(self._status2_mv)  # STATUS1, STATUS2 (clears OVR_LATCHED)
         s = self._status
         now = self._ticks_ms()
-        level = s[0] | (s[1] & self._diff_hi) << 8  # words
         every = self._gyro_every
         ovr = s[1] & _T_OVR
         if ovr:
@@ -458,27 +463,23 @@ class LSM6DS:
         if ovr:  # words were overwritten: the gyro reading held is older than what follows
             st[5] = _NO_SLOT
             st[7] = 0
-        views = self._views
         r = self._raw
-        k = len(views) - 1
         left = level
         while left and st[0] < max_samples:
             # Each accel word is one sample, so max_samples - st[0] words cannot overfill buf.
             words = max_samples - st[0]
             if words > left:
                 words = left
-            while (1 << k) > words:
-                k -= 1
             # Many words in one transfer: with IF_INC the address wraps from 0x7E back to
             # 0x78 (ST's stm32duino LSM6DSOX driver reads N x 7 bytes from 0x78 the same way).
-            self._read_into(_FIFO_DATA_OUT_TAG, views[k])
-            left -= 1 << k
-            _decode(r, 1 << k, buf, st)
+            words = self._burst(_FIFO_DATA_OUT_TAG, words)
+            left -= words
+            _decode(r, words, buf, st)
         if left:
             # buf is full and words wait: the next one may be the gyro reading of the newest
             # sample's slot (when the chip wrote that slot's accel word first); an accel word
             # is kept for the next call.
-            self._read_into(_FIFO_DATA_OUT_TAG, views[0])
+            self._burst(_FIFO_DATA_OUT_TAG, 1)
             left -= 1
             if not _decode(r, 1, buf, st):
                 c = self._carry
@@ -492,57 +493,3 @@ class LSM6DS:
         self.dropped_words += st[6]
         self._left = left * every // (every + 1) + self._carried
         return st[0]
-
-    def _read_pattern(self, buf, max_samples):
-        self._read_into(_FIFO_STATUS1, self._status_mv)  # STATUS1..4: level, flags, pattern
-        s = self._status
-        now = self._ticks_ms()
-        level = s[0] | (s[1] & self._diff_hi) << 8  # words
-        if s[1] & _P_OVR:
-            # DIFF_FIFO is 11 (DS3TR-C) / 12 (DS33) bits, one too few for a completely full
-            # FIFO of 2048 / 4096 words: with OVER_RUN set, a level of 0 means full.
-            if not level:
-                level = self._fifo_words
-            self._overrun(level // _PAT, now)
-        self._t_read = now
-        # FIFO_PATTERN = index in GX GY GZ AX AY AZ of the next word out. It is not 0 when an
-        # overrun overwrote part of the oldest sample: drop words up to the next sample.
-        skip = (s[2] | (s[3] & 0x03) << 8) % _PAT
-        if skip and level:
-            skip = _PAT - skip
-            if skip > level:
-                skip = level
-            level -= skip
-            self.dropped_words += skip
-            while skip:
-                self._read_into(_FIFO_DATA_OUT_L, self._word_mv)
-                skip -= 1
-        count = level // _PAT
-        if count > max_samples:
-            count = max_samples
-        self._left = level // _PAT - count
-        views = self._views
-        r = self._raw
-        k = len(views) - 1
-        n = 0
-        while count:
-            while (1 << k) > count:
-                k -= 1
-            # Burst over FIFO_DATA_OUT_L/H: with IF_INC the address wraps 0x3F -> 0x3E
-            # (ST's lsm6ds3tr_c_fifo_raw_data_get reads len bytes from 0x3E the same way).
-            self._read_into(_FIFO_DATA_OUT_L, views[k])
-            m = 1 << k
-            count -= m
-            o = 0
-            end = m * 2 * _PAT
-            while o < end:
-                j = 6 * n
-                i = 0
-                while i < 6:  # int16 from little-endian bytes, as in _read_tagged
-                    buf[j] = ((r[o + i + 7] ^ 0x80) - 0x80) << 8 | r[o + i + 6]  # accel: words 3..5
-                    buf[j + 3] = ((r[o + i + 1] ^ 0x80) - 0x80) << 8 | r[o + i]  # gyro: words 0..2
-                    i += 2
-                    j += 1
-                n += 1
-                o += 2 * _PAT
-        return n

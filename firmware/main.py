@@ -89,7 +89,8 @@ class Hardware:
             return haptics.PWMMotor(pwm, m["strength"])
         if m["kind"] == "gpio":
             return haptics.PinMotor(Pin(m["pin"], Pin.OUT), m["active_level"] == 1)
-        return haptics.DRV2605Motor(self.bus, m["address"], m["actuator"], m["strength"])
+        from .drv2605 import DRV2605Motor
+        return DRV2605Motor(self.bus, m["address"], m["actuator"], m["strength"])
 
     def open_imu(self):
         """Power the IMU (where the board switches it), find it and configure it; OSError if absent."""

@@ -1,4 +1,4 @@
-"""One walk or one raw capture on the board: IMU FIFO -> classifier -> coach -> log, per batch.
+"""One walk on the board: IMU FIFO -> classifier -> coach -> log, per batch (a raw capture: capture.py).
 
     s = WalkSession(imu, log, plan, rate_hz, forward=None)   # imu.configure(GYRO_HZ) done; plan: WalkPlan
     s.start()                   # cue START, segment 0 logged
@@ -84,8 +84,8 @@ class NullLog:
         return self.status
 
 
-class _Base:
-    # What walks and captures share: the FIFO buffer, overrun accounting, the cue ring.
+class SessionBase:
+    """What walks and captures (capture.py) share: the FIFO buffer, overrun accounting, the cue ring."""
 
     def __init__(self, imu, log):
         self.imu = imu
@@ -130,12 +130,12 @@ class _Base:
             self._cue(haptics.ERROR)
 
 
-class WalkSession(_Base):
+class WalkSession(SessionBase):
     """A coached walk: classify every sample, run the program, log steps and events."""
 
     def __init__(self, imu, log, plan, rate_hz, forward=None):
         """plan: the walkplan.WalkPlan the coach runs and the log records."""
-        _Base.__init__(self, imu, log)
+        SessionBase.__init__(self, imu, log)
         self.classifier = StepClassifier(rate_hz, imu.accel_ug_per_lsb, imu.gyro_udps_per_lsb, forward)
         self.coach = Coach(plan, rate_hz)
         self.plan = plan
@@ -247,40 +247,3 @@ class WalkSession(_Base):
             self.log.step(cl.ev_sample[k], cl.ev_dir[k] == BACKWARD, cl.ev_conf[k])
             self.steps += 1
         return self.log.end(cl.samples, reason, elapsed_ms)
-
-
-class CaptureSession(_Base):
-    """A raw capture: every IMU sample goes to the capture file."""
-
-    finished = False
-
-    def now(self):
-        return self.samples
-
-    def start(self):
-        self._cue(haptics.START)
-
-    def service(self):
-        """Read everything the FIFO holds and append it to the capture; allocation-free."""
-        imu = self.imu
-        buf = self.buf
-        log = self.log
-        while True:
-            n = imu.read_fifo(buf, BATCH)
-            if imu.overruns != self._overruns:
-                # The lost samples come before the ones just read.
-                self._overrun(self.samples)
-            if n:
-                self._check_log(log.samples(buf, n))
-                self.samples += n
-            if n < BATCH:
-                break
-        self._check_log(log.poll())
-        if self.log_full:
-            self.finished = True
-
-    def error(self, code, text):
-        self.log.error(self.samples, code, text)
-
-    def finish(self, reason, elapsed_ms):
-        return self.log.end(None, reason, elapsed_ms)
