@@ -96,10 +96,11 @@ HDR = const(9)  # bytes before a frame's data: sync 2 + len 2 + type 1 + base/in
 
 
 def _make_crc_table():
-    t = array("H", bytes(512))
-    for i in range(256):
-        c = i << 8
-        for _ in range(8):
+    # CRC-16 of each 4-bit value: a nibble at a time, 32 bytes of table instead of 512
+    t = array("H", bytes(32))
+    for i in range(16):
+        c = i << 12
+        for _ in range(4):
             c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
         t[i] = c & 0xFFFF
     return t
@@ -112,7 +113,9 @@ def crc16(buf, start, end, crc=0xFFFF):
     """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) of buf[start:end]; allocation-free."""
     t = _CRC_TABLE
     for i in range(start, end):
-        crc = ((crc << 8) & 0xFFFF) ^ t[((crc >> 8) ^ buf[i]) & 0xFF]
+        b = buf[i]
+        crc = ((crc << 4) & 0xFFFF) ^ t[(crc >> 12) ^ (b >> 4)]
+        crc = ((crc << 4) & 0xFFFF) ^ t[(crc >> 12) ^ (b & 0x0F)]
     return crc
 
 

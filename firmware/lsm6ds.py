@@ -130,46 +130,49 @@ def _decode(raw: ptr8, words: int, buf: ptr16, st: ptr16) -> int:
         tag = int(raw[o])
         sensor = tag >> 3
         cnt = (tag >> 1) & 3
+        gyro = sensor == _TAG_GYRO
+        if int(st[7]) == 2 and not (gyro and cnt == slot):
+            n -= 1  # buf's newest sample had no gyro reading, and this word is not its slot's
+            dropped += 1
+            st[7] = 0
+            slot = _NO_SLOT
         if sensor == _TAG_ACCEL:
-            if int(st[7]) == 2:  # the sample before had no gyro reading and gets none
-                n -= 1
-                dropped += 1
-                st[7] = 0
             if n == top:
                 break
+            p = buf
             j = 6 * n
-            # little-endian int16: the high byte as a signed byte, x 256, or the low byte
-            buf[j] = ((int(raw[o + 2]) ^ 0x80) - 0x80) << 8 | int(raw[o + 1])
-            buf[j + 1] = ((int(raw[o + 4]) ^ 0x80) - 0x80) << 8 | int(raw[o + 3])
-            buf[j + 2] = ((int(raw[o + 6]) ^ 0x80) - 0x80) << 8 | int(raw[o + 5])
-            buf[j + 3] = st[2]  # the newest gyro reading, held between batched readings
-            buf[j + 4] = st[3]
-            buf[j + 5] = st[4]
+        elif gyro:
+            p = st
+            j = 2
+        else:  # not batched by us (temperature, timestamp ...): skip
+            dropped += 1
+            o += _WORD
+            continue
+        a = o + 1
+        while a < o + _WORD:  # little-endian int16: the high byte as a signed byte, x 256, or the low byte
+            p[j] = ((int(raw[a + 1]) ^ 0x80) - 0x80) << 8 | int(raw[a])
+            j += 1
+            a += 2
+        if gyro:  # the newest gyro reading: st[2..4]
+            if cnt == slot:  # the same time slot as buf's newest sample, written after it
+                j = 6 * n - 3
+                a = 2
+                while a < 5:
+                    buf[j] = st[a]
+                    j += 1
+                    a += 1
+            st[7] = 1
+            slot = _NO_SLOT
+        else:  # a sample: its accel values in buf, the gyro reading held since the last one
+            a = 2
+            while a < 5:
+                buf[j] = st[a]
+                j += 1
+                a += 1
             n += 1
             slot = cnt
             if int(st[7]) == 0:  # no gyro reading yet: kept only if its slot's one follows
                 st[7] = 2
-        elif sensor == _TAG_GYRO:
-            st[2] = ((int(raw[o + 2]) ^ 0x80) - 0x80) << 8 | int(raw[o + 1])
-            st[3] = ((int(raw[o + 4]) ^ 0x80) - 0x80) << 8 | int(raw[o + 3])
-            st[4] = ((int(raw[o + 6]) ^ 0x80) - 0x80) << 8 | int(raw[o + 5])
-            if cnt == slot:  # the same time slot as buf's newest sample, written after it
-                j = 6 * n - 3
-                buf[j] = st[2]
-                buf[j + 1] = st[3]
-                buf[j + 2] = st[4]
-            elif int(st[7]) == 2:
-                n -= 1
-                dropped += 1
-            st[7] = 1
-            slot = _NO_SLOT
-        else:  # not batched by us (temperature, timestamp ...): skip
-            if int(st[7]) == 2:
-                n -= 1
-                dropped += 1
-                st[7] = 0
-                slot = _NO_SLOT
-            dropped += 1
         o += _WORD
     st[0] = n
     st[5] = slot

@@ -12,7 +12,7 @@ index), so every record is dated exactly; samples lost to a FIFO overrun are log
 counted. service() and the button methods allocate nothing, so the main loop's steady state
 can run with the heap locked (tests check it with micropython.heap_lock()). The per-walk
 objects (classifier, coach, buffers) are allocated by the constructor, at walk start.
-The log is a walklog.WalkWriter (or NullLog when no log could be started): when it
+The log is a walklog.WalkWriter (or nulllog.NullLog when no log could be started): when it
 reports STATUS_FULL the log has ended itself; the coaching goes on and the LOW_FLASH cue
 plays once. An OSError from the IMU propagates to the caller, which retries (see app.py).
 """
@@ -34,54 +34,6 @@ BATCH = const(32)  # samples per FIFO burst (384 bytes of buffer)
 # A capture batches it with every sample (raw data for new training sets).
 GYRO_HZ = const(26)
 _CUES = const(8)  # cues waiting for the player
-
-
-class NullLog:
-    """Stands in for a WalkWriter or CaptureWriter when no log could be started: logs nothing.
-
-    failed: the filesystem raised (STATUS_FAILED); else the flash was too full (STATUS_FULL).
-    """
-
-    size = 0
-
-    def __init__(self, failed=False):
-        self.status = walklog.STATUS_FAILED if failed else walklog.STATUS_FULL
-
-    def step(self, t, backward, conf):
-        pass
-
-    def segment(self, t, index, kind, planned, unit):
-        pass
-
-    def pause(self, t):
-        pass
-
-    def resume(self, t):
-        pass
-
-    def cue(self, t, pattern):
-        pass
-
-    def error(self, t, code, text=b""):
-        pass
-
-    def overrun(self, t, lost):
-        pass
-
-    def calibration(self, t, q12):
-        pass
-
-    def samples(self, buf, n):
-        return self.status
-
-    def poll(self, now=None):
-        return self.status
-
-    def flush(self):
-        return self.status
-
-    def end(self, t=None, reason=0, elapsed_ms=0):
-        return self.status
 
 
 class SessionBase:

@@ -28,7 +28,7 @@ from array import array
 from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
-from firmware import capture, logformat, session, walklog
+from firmware import capture, logformat, nulllog, session, walklog
 from firmware.walkplan import WalkPlan
 
 
@@ -74,7 +74,7 @@ def run(cfg):
         log = capture.CaptureWriter(f, 104, label="test", budget=cfg.get("budget"))
         s = capture.CaptureSession(imu, log)
     else:
-        log = session.NullLog() if cfg.get("nolog") else walklog.WalkWriter(
+        log = nulllog.NullLog() if cfg.get("nolog") else walklog.WalkWriter(
             f, 104, program=cfg["program"].encode(), budget=cfg.get("budget"))
         s = session.WalkSession(imu, log, WalkPlan(json.loads(cfg["program"])), 104, cfg.get("mount"))
     s.start()
