@@ -192,7 +192,11 @@ def main():
     hw = None
     try:
         hw = _hardware()
-        if hw.button.held_at_boot():
+        from . import safemode
+        safe = safemode.held_at_boot(hw.button)
+        del safemode
+        forget(("safemode",))
+        if safe:
             if hw.led is not None:
                 hw.led.on()
             print("retrowalk: safe mode (button held at power-up): the app does not run")

@@ -21,7 +21,7 @@ from micropython import const
 from .logformat import (MAGIC, FORMAT_VERSION, HDR, FRAME_WALK_HEADER,
                         FRAME_RECORDS, REC_STEP, REC_SEGMENT, REC_PAUSE, REC_RESUME,
                         REC_CUE, REC_ERROR, REC_OVERRUN, REC_CALIBRATION, REC_END, END_FINISHED,
-                        END_FLASH_FULL, PROGRAM_MAX, ERROR_TEXT_MAX, encode_header, put_u32,
+                        END_FLASH_FULL, PROGRAM_MAX, ERROR_TEXT_MAX, put_u32,
                         put_varint, seal, zigzag)
 
 FLUSH_SECONDS = const(5)  # longest time a record waits in RAM before it is flushed
@@ -65,7 +65,10 @@ class FrameWriter:
         self._due = _FOREVER
         # Room kept for the last frames and the end record once the budget is nearly used.
         self._margin = 2 * (_BLOCK + extra_room)
-        head = MAGIC + bytes((FORMAT_VERSION,)) + encode_header(header_frame, fields)
+        from . import forget, logheader
+        head = MAGIC + bytes((FORMAT_VERSION,)) + logheader.encode_header(header_frame, fields)
+        del logheader
+        forget(("logheader",))  # once per log: not held while walking
         if budget is not None and len(head) + self._margin > budget:
             raise OSError(28)  # ENOSPC: not even room to start
         self._out(head, len(head))

@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 
 from retrowalk.firmware import logformat as F
+from retrowalk.firmware import logheader
 from retrowalk.firmware import capture as C
 from retrowalk.firmware import walklog as W
 from retrowalk.firmware import logreader as R
@@ -413,7 +414,7 @@ def test_writer_rejects_unknown_header_fields_and_records_after_the_end():
     with pytest.raises(TypeError):
         C.CaptureWriter(Recorder(), 104, program=b"{}")  # a walk's field
     with pytest.raises(ValueError):
-        F.encode_header(F.FRAME_WALK_HEADER, {"board": b"\x01"})
+        logheader.encode_header(F.FRAME_WALK_HEADER, {"board": b"\x01"})
     f = Recorder()
     w = W.WalkWriter(f, 104)
     w.step(50, False, 90)
