@@ -28,6 +28,7 @@ from retrowalk.link import Link  # noqa: E402
 from host_helpers import put_logs, start_board  # noqa: E402
 
 from retrowalk.firmware import logformat as F  # noqa: E402
+from retrowalk.firmware import capture as C
 from retrowalk.firmware import walklog as W
 RATE = 104
 
@@ -64,7 +65,7 @@ def half_hour_walk(walk_no, day):
 def capture(seconds):
     """A raw capture of `seconds` of samples (bytes)."""
     f = _Keep()
-    w = W.CaptureWriter(f, RATE, board_id=b"\x42" * 8, start=(2025, 3, 9, 9, 0, 0), label="bench")
+    w = C.CaptureWriter(f, RATE, board_id=b"\x42" * 8, start=(2025, 3, 9, 9, 0, 0), label="bench")
     buf = array("h", [0] * (6 * 32))
     for i in range(seconds * RATE // 32):
         for j in range(len(buf)):

@@ -224,13 +224,34 @@ def test_broken_program_on_the_board_is_reported(vb, capsys):
 
 
 def test_older_mpy_versions_get_a_matching_compiler(tmp_path):
-    files = flasher.build(board_mpy_major=5)
+    files = flasher.build(board_mpy_major=5, arch="armv7emsp")  # MicroPython 1.12-1.18 (no armv6m yet)
     compiled = [d for n, d in files if n.endswith(".mpy")]
     assert compiled and all(d[:2] == b"M\x05" for d in compiled)
     assert [n for n, _ in files if n.endswith(".py")] == ["main.py"]
     assert all(n.startswith("firmware/") for n, _ in files if n.endswith(".mpy"))
     with pytest.raises(RetrowalkError, match="mpy version 99"):
-        flasher.build(board_mpy_major=99)
+        flasher.build(board_mpy_major=99, arch="armv7emsp")
+
+
+@pytest.mark.parametrize("board", flasher.board_names())
+def test_firmware_compiles_for_every_board_files_architecture(board):
+    # The IMU driver's viper code is native: each board's .mpy files carry its architecture
+    # (the .mpy header's feature byte: arch << 2 | sub-version), and only the driver holds some.
+    _, cfg = flasher.board_file(board)
+    files = dict(flasher.build(arch=cfg["mpy_arch"]))
+    code = flasher.ARCHS.index(cfg["mpy_arch"])
+    assert files["firmware/lsm6ds.mpy"][2] >> 2 == code
+    assert files["firmware/walklog.mpy"][2] >> 2 == 0  # bytecode only: any architecture loads it
+
+
+def test_board_architecture_from_its_mpy_value_and_no_build_without_one():
+    # sys.implementation._mpy: version | feature byte << 8 (feature: arch << 2 | sub-version)
+    assert flasher.mpy_arch(6 | (2 << 2 | 3) << 8) == "x64"  # the unix port here: 2822
+    assert flasher.mpy_arch(6 | (4 << 2 | 3) << 8) == "armv6m"  # RP2040
+    assert flasher.mpy_arch(6 | (10 << 2 | 3) << 8) == "xtensawin"  # ESP32-S3
+    assert flasher.mpy_arch(6 | 3 << 8) is None
+    with pytest.raises(RetrowalkError, match="native architecture"):
+        flasher.build()
 
 
 def test_stale_file_rules():
