@@ -15,6 +15,7 @@
 
 import json
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -25,16 +26,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from board_helpers import RAMFILE, Images, RATE, board_steps, synth_counts, wait_for, write_samples  # noqa: E402
-from retrowalk import fw, mpvm  # noqa: E402
+from retrowalk import flasher, micropython_vm  # noqa: E402
 from retrowalk.vboard import VirtualBoard, flash  # noqa: E402
-from retrowalk.vboard.board import MP_DIR  # noqa: E402
+from retrowalk.vboard.board import BOARD_SIDE  # noqa: E402
 
 PLAN = [("still", 1.5), ("forward", 30.5), ("backward", 20), ("forward", 22), ("still", 6)]
 PROGRAM = {"version": 1, "name": "bench intervals", "warmup": {"time_s": 30},
            "segments": [{"direction": "backward", "time_s": 20}, {"direction": "forward", "time_s": 20}]}
 # in dependency order, so each line is the module's own cost
-MODULES = ["asyncio", "version", "errlog", "button", "haptics", "lsm6ds", "stepclassifier", "coach", "walklog",
-           "logstore", "session", "boardcfg", "program", "progload", "app"]
+MODULES = ["asyncio", "firmware", "firmware.version", "firmware.errlog", "firmware.button", "firmware.haptics",
+           "firmware.lsm6ds", "firmware.stepclassifier", "firmware.eventring", "firmware.logformat", "firmware.walkplan",
+           "firmware.coach", "firmware.walklog",
+           "firmware.logstore", "firmware.session", "firmware.boardcfg", "firmware.program", "firmware.progload",
+           "firmware.app"]
 
 
 def board_walk(images, work, mpy):
@@ -47,34 +51,40 @@ def board_walk(images, work, mpy):
         if not wait_for(lambda: ("hard_reset", 2) in vb.events, 120):
             raise SystemExit("the walk did not end: see %s" % vb.console_path)
         vb.wait_booted()
-        out = vb.mpremote("resume", "exec", "import vbstart; print(vbstart.heap_after_boot, APP.heap['boot'])")
+        out = vb.mpremote("resume", "exec", "import vbstart; from firmware import main; print(vbstart.heap_after_boot, main.APP.heap['boot'])")
         sim, idle = map(int, out.stdout.decode().split()[-2:])
         walking = int(re.search(r"heap in use: boot=\d+ walk=(\d+)", vb.console().decode(errors="replace")).group(1))
         vb.cut_power()
     return sim, idle, walking, flash.read_file(img, "/walks/000001.rwl")
 
 
-def module_costs(mpy_dir):
+def module_costs(work):
+    """[(module, bytes of heap its import keeps)] for the firmware as flashed (.mpy)."""
+    for name, data in flasher.build():
+        if name.startswith("firmware/"):
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / name).write_bytes(data)
     code = ("import gc\nfor m in %r:\n    gc.collect(); a = gc.mem_alloc()\n    __import__(m)\n"
             "    gc.collect(); print(m, gc.mem_alloc() - a)\n" % MODULES)
-    proc = mpvm.run(["-c", code], path=[mpy_dir])
+    proc = micropython_vm.run(["-c", code], path=[work])
     return [line.split() for line in proc.stdout.decode().splitlines() if line.strip()]
 
 
 BATCH_CODE = RAMFILE + r'''
 import json, time, gc
 from array import array
-from lsm6ds import LSM6DS
+from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
-import session, walklog
+from firmware import session, walklog
+from firmware.walkplan import WalkPlan
 
 cfg = json.loads(CFG)
 clk = ManualClock()
 imu = LSM6DS(SimLSM6DS(SampleFile(open(cfg["samples"], "rb")), clk), clock_ms=lambda: clk.us // 1000)
 f = RamFile(65536)
 s = session.WalkSession(imu, walklog.WalkWriter(f, 104, program=cfg["program"].encode()),
-                        json.loads(cfg["program"]), cfg["plan"], 104)
+                        WalkPlan(json.loads(cfg["program"])), 104)
 s.start()
 total = []
 read = []
@@ -103,14 +113,17 @@ print(json.dumps({"total": total, "read": read, "samples": s.samples, "steps": s
 '''
 
 
-def batch_times(samples_path):
-    P = fw.load("program")
-    pl = fw.load("progload").log_plan(P.validate(PROGRAM))
+def batch_times(samples_path, work):
+    from retrowalk.firmware import program as P
     prog = json.dumps(P.validate(PROGRAM))
-    cfg = json.dumps({"samples": str(samples_path), "program": prog, "batches": 400, "plan": None})
-    code = BATCH_CODE.replace('json.loads(CFG)', 'json.loads(%r)' % cfg).replace(
-        'cfg["plan"]', '(bytearray(%r), bytearray(%r), %r)' % (list(pl[0]), list(pl[1]), pl[2]))
-    proc = mpvm.run(["-c", code], path=[MP_DIR])
+    cfg = json.dumps({"samples": str(samples_path), "program": prog, "batches": 400})
+    code = BATCH_CODE.replace('json.loads(CFG)', 'json.loads(%r)' % cfg)
+    # Only the simulated chip and its sample file from the virtual board's side: its time.py
+    # (the board's scaled clock, which does not run here) would shadow the VM's real clock.
+    (work / "chip").mkdir()
+    for name in ("sim_lsm6ds.py", "vbimu.py", "vbfiles.py"):
+        shutil.copy(BOARD_SIDE / name, work / "chip" / name)
+    proc = micropython_vm.run(["-c", code], path=[work / "chip"])
     if proc.returncode:
         raise SystemExit(proc.stdout.decode() + proc.stderr.decode())
     return json.loads(proc.stdout.decode().strip().splitlines()[-1])
@@ -125,11 +138,11 @@ LONG_PROGRAM = {"version": 1, "name": "bench 10 min", "warmup": {"time_s": 150},
 def long_walk_log(tmp):
     """(bytes, steps, seconds, header bytes) of a ~14-minute walk through WalkSession on CPython."""
     import io
-    sys.path.insert(0, str(MP_DIR))
-    P = fw.load("program")
-    S = fw.load("session")
-    W = fw.load("walklog")
-    from lsm6ds import LSM6DS
+    sys.path.insert(0, str(BOARD_SIDE))
+    from retrowalk.firmware import program as P, session as S, walklog as W
+    from retrowalk.firmware.walkplan import WalkPlan
+    from retrowalk.firmware import logformat as F
+    from retrowalk.firmware.lsm6ds import LSM6DS
     from sim_lsm6ds import ManualClock, SimLSM6DS
     from vbimu import SampleFile
     counts, n = synth_counts(LONG_PLAN, seed=2)
@@ -138,8 +151,7 @@ def long_walk_log(tmp):
     clk = ManualClock()
     imu = LSM6DS(SimLSM6DS(SampleFile(open(path, "rb")), clk), clock_ms=lambda: clk.us // 1000)
     f = io.BytesIO()
-    s = S.WalkSession(imu, W.WalkWriter(f, RATE, program=json.dumps(prog).encode()), prog,
-                      fw.load("progload").log_plan(prog), RATE)
+    s = S.WalkSession(imu, W.WalkWriter(f, RATE, program=json.dumps(prog).encode()), WalkPlan(prog), RATE)
     s.start()
     head = f.tell()
     while not s.finished and s.samples < n:
@@ -147,13 +159,12 @@ def long_walk_log(tmp):
         s.service()
         while s.cues_waiting():
             s.pop_cue()
-    s.finish(W.END_FINISHED, 0)
+    s.finish(F.END_FINISHED, 0)
     return len(f.getvalue()), s.steps, s.samples / RATE, head
 
 
 def main():
-    R = fw.load("logreader")
-    W = fw.load("walklog")
+    from retrowalk.firmware import logformat as F, logreader as R
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         images = Images(tmp / "images")
@@ -166,11 +177,11 @@ def main():
             print("   %-4s idle after boot %6d B   walking %6d B   (virtual board's own modules: %d B)"
                   % (".mpy" if mpy else ".py", idle - sim, walking - sim, sim))
         print("2. heap per module when imported (.mpy, unix port)")
-        for name, size in module_costs(tmp / "images" / "mpy"):
+        for name, size in module_costs(tmp / "modules"):
             print("   %-15s %6s B" % (name, size))
         counts, n = synth_counts(PLAN, seed=1)
         samples_path = write_samples(tmp / "walk.bin", counts)
-        res = batch_times(samples_path)
+        res = batch_times(samples_path, tmp)
         total, read = res["total"][3:], res["read"][3:]
         per = res["samples"] / len(res["total"])
         print("3. one FIFO batch (%.1f samples, 200 ms) processed in the unix port: median %d us, "
@@ -182,7 +193,7 @@ def main():
                  (statistics.median(total) - statistics.median(read)) / per))
         log = R.read(data)
         steps = len(board_steps(log))
-        head = len(W.MAGIC) + 1 + 4 + (data[7] | data[8] << 8) + 2  # magic, version, header frame
+        head = len(F.MAGIC) + 1 + 4 + (data[7] | data[8] << 8) + 2  # magic, version, header frame
         print("4. walk log of the virtual board's walk: %d bytes for %d steps over %.0f s: %.2f bytes per step "
               "in all, %.2f without the header (%d bytes, most of it the program JSON)"
               % (len(data), steps, log.end[0] / RATE, len(data) / steps, (len(data) - head) / steps, head))

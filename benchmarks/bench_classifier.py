@@ -13,7 +13,7 @@ import re
 import subprocess
 import tempfile
 
-from retrowalk import fw, imucsv, mpvm, synthwalk
+from retrowalk import paths, imucsv, micropython_vm, synthwalk
 from retrowalk.flasher import mpy_cross_command
 
 PLAN = [("still", 3), ("forward", 40), ("backward", 30), ("turn", 3), ("forward", 14)]
@@ -23,7 +23,7 @@ import gc, time
 from array import array
 gc.collect()
 m0 = gc.mem_alloc()
-from stepclassifier import StepClassifier
+from firmware.stepclassifier import StepClassifier
 gc.collect()
 m1 = gc.mem_alloc()
 c = StepClassifier({rate})
@@ -53,7 +53,7 @@ print('result', m1 - m0, m2 - m1, total, n_all, steps)
 
 
 def _run(src_dir, rate, path):
-    proc = mpvm.run(["-c", VM_SCRIPT.format(rate=rate, path=path)], path=[src_dir])
+    proc = micropython_vm.run(["-c", VM_SCRIPT.format(rate=rate, path=path)], path=[src_dir])
     out = proc.stdout.decode()
     m = re.search(r"result (\d+) (\d+) (\d+) (\d+) (\d+)", out)
     if not m:
@@ -64,7 +64,7 @@ def _run(src_dir, rate, path):
 def _variant(tmp, name, native):
     d = os.path.join(tmp, name)
     os.makedirs(d)
-    src = open(os.path.join(fw.firmware_dir(), "stepclassifier.py")).read()
+    src = open(os.path.join(paths.firmware_dir(), "stepclassifier.py")).read()
     if native:
         for meth in ("feed_batch", "_bin_in", "_check_peak", "_cue"):
             src = src.replace("    def %s(" % meth, "    @micropython.native\n    def %s(" % meth)

@@ -11,14 +11,14 @@ is many times slower, and its I2C transfer time (about 2 bytes per 50 us at 400 
 import json
 from pathlib import Path
 
-from retrowalk import mpvm
+from retrowalk import micropython_vm
 
-SIM_DIR = Path(__file__).resolve().parent.parent / "host_tools" / "retrowalk" / "vboard" / "mp"
+SIM_DIR = Path(__file__).resolve().parent.parent / "host_tools" / "retrowalk" / "vboard" / "board_side"
 
 CODE = """
 import gc, json, time
 from array import array
-from lsm6ds import LSM6DS
+from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 
 class Ramp:
@@ -87,7 +87,7 @@ print(json.dumps(out))
 
 
 def main():
-    res = json.loads(mpvm.run_code(CODE, path=[SIM_DIR]).strip().splitlines()[-1])
+    res = json.loads(micropython_vm.run_code(CODE, path=[SIM_DIR]).strip().splitlines()[-1])
     print("LSM6DS read_fifo in the MicroPython unix port (0.5 s batches at 104 Hz)")
     for chip, r in res.items():
         print("  %-12s %4.0f samples/call: driver %6.0f us (%.2f us/sample); with the simulated "

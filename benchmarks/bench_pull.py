@@ -20,13 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from retrowalk import fw, pull  # noqa: E402
+from retrowalk import pull  # noqa: E402
 from retrowalk.history import History  # noqa: E402
 from retrowalk.link import Link  # noqa: E402
 
 from host_helpers import put_logs, start_board  # noqa: E402
 
-W = fw.load("walklog")
+from retrowalk.firmware import logformat as F  # noqa: E402
+from retrowalk.firmware import walklog as W
 RATE = 104
 
 
@@ -42,19 +43,19 @@ def half_hour_walk(walk_no, day):
                      firmware="0.1.0", program_name="5/1 x 5", program=b'{"version": 1}', walk_no=walk_no)
     t = 0
     seg = 0
-    w.segment(0, 0, W.SEG_WARMUP, 120, W.UNIT_SECONDS)
+    w.segment(0, 0, F.SEG_WARMUP, 120, F.UNIT_SECONDS)
     while t < 30 * 60 * RATE:
         minute = t // (60 * RATE)
         back = minute % 6 == 5
         k = minute // 6 * 2 + (1 if back else 0) + 1
         if k != seg:
             seg = k
-            w.segment(t, k, W.SEG_BACKWARD if back else W.SEG_FORWARD, 60 if back else 300, W.UNIT_SECONDS)
+            w.segment(t, k, F.SEG_BACKWARD if back else F.SEG_FORWARD, 60 if back else 300, F.UNIT_SECONDS)
             w.cue(t, 2 if back else 3)
-        w.step(t, W.BACKWARD if back else W.FORWARD, 85 + t % 11)
+        w.step(t, bool(back), 85 + t % 11)
         t += 57 + (t * 7919) % 9  # ~0.55 s, a little irregular
         w.poll(t)
-    w.end(t, W.END_FINISHED, 1000 * t // RATE)
+    w.end(t, F.END_FINISHED, 1000 * t // RATE)
     w.close()
     return f.getvalue()
 

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from retrowalk import fw, mpvm
+from retrowalk import micropython_vm
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ def walk(w, rate=104):
         while t < end:
             x = (x * 1103515245 + 12345) % 2147483648
             t += (58 if kind == 2 else 51) + x % 13 - 6
-            w.step(t, 2 if kind == 2 else 1, 50 + (x >> 8) % 51)
+            w.step(t, kind == 2, 50 + (x >> 8) % 51)
             steps += 1
             if steps == 16:
                 w.calibration(t, (4021, -612, 380))
@@ -65,8 +65,7 @@ class Recorder(io.BytesIO):
 
 
 def on_cpython():
-    W = fw.load("walklog")
-    R = fw.load("logreader")
+    from retrowalk.firmware import logreader as R, walklog as W
     ns = {}
     exec(WALK, ns)
     f = Recorder()
@@ -112,19 +111,19 @@ RAM = r'''
 import gc, io
 gc.collect()
 m0 = gc.mem_alloc()
-import stepclassifier
+from firmware import logformat
 gc.collect()
 m1 = gc.mem_alloc()
-import walklog
+from firmware import walklog
 gc.collect()
 m2 = gc.mem_alloc()
-import logstore
+from firmware import logstore
 gc.collect()
 m3 = gc.mem_alloc()
 w = walklog.WalkWriter(io.BytesIO(), 104, chip="LSM6DSOX", program=b"x" * 124)
 gc.collect()
 m4 = gc.mem_alloc()
-import logreader
+from firmware import logreader
 gc.collect()
 m5 = gc.mem_alloc()
 print(m2 - m1, m3 - m2, m4 - m3, m5 - m4, m1 - m0)
@@ -135,7 +134,7 @@ def on_micropython():
     sys.path.insert(0, str(ROOT / "tests"))
     from test_walklog_flash import FLASHSIM  # the RAM flash the power-cut tests use
 
-    out = mpvm.run_code(FLASHSIM + "import json\n" + WALK + VM, heapsize="16M")
+    out = micropython_vm.run_code(FLASHSIM + "import json\n" + WALK + VM, heapsize="16M")
     r = json.loads(out.strip().splitlines()[-1])
     minutes = r["t"] / 104 / 60
     print("the same walk on littlefs in the MicroPython VM (4 KB blocks, 256 B programs):")
@@ -143,10 +142,10 @@ def on_micropython():
           % (r["erases"], r["erases"] / minutes, r["progs"], r["progs"] / minutes,
              r["flushes"]))
     print("  unix-port time per step incl. poll and flushes: %.1f us" % (r["us"] / r["steps"]))
-    ram = [int(x) for x in mpvm.run_code(RAM).split()]
-    print("  RAM after import (unix port, 64-bit; a 32-bit board needs less): walklog %d B,"
+    ram = [int(x) for x in micropython_vm.run_code(RAM).split()]
+    print("  RAM after import (unix port, 64-bit; a 32-bit board needs less): walklog (writers) %d B,"
           " logstore %d B, a WalkWriter %d B; logreader %d B (not needed by the app);"
-          " stepclassifier (imported by walklog, needed anyway) %d B" % tuple(ram))
+          " logformat (the format, imported by both) %d B" % tuple(ram))
     print("  flash wear: %.2f erases per block per walking hour on this 352-block filesystem"
           % (r["erases"] / minutes * 60 / 352))
 

@@ -28,16 +28,15 @@ ERROR, logs it and waits). A bus error during a walk is logged (walk log error r
 code ERR_IMU, and the error log), the chip is restarted, and after IMU_RETRIES failures in a
 row the walk ends with END_ERROR. The IMU is powered down while idle.
 
-RAM: the modules a walk needs (session, stepclassifier, coach, walklog, logstore) are
+RAM: the modules a walk needs (session, stepclassifier, coach, walklog, logformat, logstore) are
 imported when the first walk starts, and the ones only boot needs (program, logstore,
-walklog) are dropped after boot, so an idle board holds only what idling needs.
+walklog, logformat) are dropped after boot, so an idle board holds only what idling needs.
 
 Error codes in walk log error records: ERR_IMU (IMU bus error), ERR_PROGRAM (the program
 file was refused; the default program ran).
 """
 
 import gc
-import sys
 from micropython import const
 
 try:
@@ -45,9 +44,9 @@ try:
 except ImportError:  # CPython without asyncio: only the synchronous parts are used
     asyncio = None
 
-import haptics
-from button import NONE, SHORT, LONG, ticks_ms, ticks_diff, sleep_ms
-from version import VERSION
+from . import forget, haptics
+from .button import NONE, SHORT, LONG, ticks_ms, ticks_diff, sleep_ms
+from .version import VERSION
 
 IDLE = const(0)
 WALK = const(1)
@@ -62,9 +61,6 @@ RETRY_MS = 200
 ERR_IMU = const(1)
 ERR_PROGRAM = const(3)
 
-PROGRAM_FILE = "/program.json"
-
-
 def _sleep(ms):
     s = getattr(asyncio, "sleep_ms", None)
     return s(ms) if s else asyncio.sleep(ms / 1000)
@@ -76,14 +72,8 @@ def _heap():
     return gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0
 
 
-def _drop(names):
-    # Forget modules so their RAM can be collected (a later import loads them again).
-    for n in names:
-        sys.modules.pop(n, None)
-
-
 def _error(text):
-    import errlog
+    from . import errlog
     errlog.write(text)
 
 
@@ -96,32 +86,27 @@ def _localtime():
 
 
 class Program:
-    """What the app keeps of the program file: its JSON and what the log needs (see progload)."""
+    """What the app keeps of the program file: its walk plan and its JSON for the log (see progload)."""
 
     def __init__(self, json_bytes, name, mode, label, plan, error):
-        self.json = json_bytes  # the normalised program, with today's progression applied
+        self.json = json_bytes  # the normalised program, with today's progression applied (log header)
         self.name = name
         self.mode = mode  # "walk" or "capture"
         self.label = label  # capture label
-        self.plan = plan  # (kinds, units, planned) per walked segment, for the log
+        self.plan = plan  # walkplan.WalkPlan (walks), None for a capture program
         self.error = error  # why the program file was refused (the default runs), or None
 
-    def program(self):
-        """The normalised program (a new dict: the coach reads it once)."""
-        import json
-        return json.loads(self.json)
 
-
-def load_program(path=PROGRAM_FILE, today=None):
+def load_program(path=None, today=None):
     """The Program from the board's program file (progload.load); the modules that did the
     work are dropped afterwards (~20 KB of RAM on the unix port)."""
-    import progload
+    from . import progload
     if today is None:
         t = _localtime()
         today = t[:3] if t else (2000, 1, 1)
     out = progload.load(Program, path, today)
     del progload
-    _drop(("progload", "program"))
+    forget(("progload", "program"))
     gc.collect()
     return out
 
@@ -152,7 +137,7 @@ class App:
     def store(self):
         """The log store (logstore.Store), imported on first use."""
         if self._store is None:
-            from logstore import Store
+            from .logstore import Store
             self._store = Store()
         return self._store
 
@@ -177,7 +162,7 @@ class App:
         self.imu.power_down()
         if self._own_store:
             self._store = None  # idle needs no store: drop it until the first walk
-            _drop(("logstore", "walklog", "stepclassifier", "errlog"))
+            forget(("logstore", "walklog", "logformat", "stepclassifier", "errlog"))
         self.heap["boot"] = _heap()
 
     # -- starting and ending ---------------------------------------------------------------
@@ -185,20 +170,19 @@ class App:
         """Start a coached walk now (the IMU restarts: its next sample is sample 0)."""
         if self.prog.mode == "capture":
             return self.start_capture()
-        import session
+        from . import session
         gc.collect()
         self.imu.configure()
         log = self._new_log(self.store().new_walk, rate_hz=self.rate_hz, mount=self.hw.mount_vector,
                             program_name=self.prog.name, program=self.prog.json)
-        s = session.WalkSession(self.imu, log, self.prog.program(), self.prog.plan, self.rate_hz,
-                                self.forward)
+        s = session.WalkSession(self.imu, log, self.prog.plan, self.rate_hz, self.forward)
         if self.prog.error:
             s.error(ERR_PROGRAM, self.prog.error)
         self._begin(s, WALK)
 
     def start_capture(self):
         """Start a raw capture now."""
-        import session
+        from . import session
         gc.collect()
         imu = self.imu
         imu.configure()
@@ -207,37 +191,33 @@ class App:
         self._begin(session.CaptureSession(imu, log), CAPTURE)
 
     def _new_log(self, new, **header):
-        import session
-        import walklog
+        from . import session
         t = _localtime()
         try:
             return new(board_id=self.hw.board_id, chip=self.imu.chip, firmware=VERSION,
                        start=t[:6] if t else None, **header)
-        except OSError as e:
-            log = session.NullLog()  # walk without a log: LOW_FLASH (ENOSPC) or ERROR
-            if not (e.args and e.args[0] == 28):
+        except OSError as e:  # walk without a log: LOW_FLASH (ENOSPC) or ERROR
+            full = bool(e.args and e.args[0] == 28)
+            if not full:
                 _error("cannot start a log: %r" % (e,))
-                log.status = walklog.STATUS_FAILED
-            return log
+            return session.NullLog(failed=not full)
 
     def _begin(self, s, state):
-        import walklog
         self.session = s
         self.state = state
         self._t0 = ticks_ms()
         self._imu_fail = 0
         self.hw.arm_watchdog()
         s.start()
-        if s.log.status == walklog.STATUS_FAILED:
-            s.log_failed = True
+        if s.log_failed:
             self._play_one(haptics.ERROR)
         elif s.log_full:
             self._play_one(haptics.LOW_FLASH)
         self.play_cues()
 
     def end(self, reason, cue=haptics.NONE):
-        """End the running walk or capture (walklog END_* reason): end record, file closed, IMU off."""
-        import walklog
+        """End the running walk or capture (logformat END_* reason): end record, file closed, IMU off."""
+        from . import logformat, session
         s = self.session
         if s is None:
             return
@@ -252,7 +232,7 @@ class App:
             self._play_one(cue)
         log = s.log
         self.last_log = None
-        if isinstance(log, walklog.WalkWriter):
+        if not isinstance(log, session.NullLog):
             try:
                 self.last_log = self.store().close(log)
             except OSError as e:
@@ -263,7 +243,7 @@ class App:
             pass
         self.walks += 1
         print("retrowalk: %s %s ended (%s) after %d samples; heap in use: %s" % (
-            "walk" if hasattr(s, "coach") else "capture", self.last_log, walklog.END_REASONS[reason],
+            "walk" if hasattr(s, "coach") else "capture", self.last_log, logformat.END_REASONS[reason],
             s.now(), " ".join("%s=%d" % (k, self.heap[k]) for k in sorted(self.heap))))
         if self.hw.watchdog is not None:
             self.reset_pending = True
@@ -285,19 +265,19 @@ class App:
         if "walk" not in self.heap and self.state == WALK and s.samples > 30 * self.rate_hz:
             self.heap["walk"] = _heap()
         if s.finished:  # a walk: the program is done or it idled out; a capture: the flash is full
-            import walklog
-            self.end(s.end_reason() if self.state == WALK else walklog.END_FLASH_FULL)
+            from . import logformat
+            self.end(s.end_reason() if self.state == WALK else logformat.END_FLASH_FULL)
         else:
             self.play_cues()
 
     def _imu_error(self, s, e):
-        import walklog
+        from . import logformat
         self._imu_fail += 1
         text = "IMU: %r" % (e,)
         s.error(ERR_IMU, text)
         _error(text)
         if self._imu_fail >= IMU_RETRIES:
-            self.end(walklog.END_ERROR, haptics.ERROR)
+            self.end(logformat.END_ERROR, haptics.ERROR)
             return
         try:
             self.imu.configure()  # restart the chip and its FIFO
@@ -319,12 +299,12 @@ class App:
                 _error("cannot start: %r" % (e,))
                 self._play_one(haptics.ERROR)
             return
-        import walklog
+        from . import logformat
         if self.state == CAPTURE:
-            self.end(walklog.END_STOPPED, haptics.DONE)
+            self.end(logformat.END_STOPPED, haptics.DONE)
         elif ev == LONG:
             s.stop()
-            self.end(walklog.END_STOPPED, haptics.DONE)
+            self.end(logformat.END_STOPPED, haptics.DONE)
         elif s.paused():
             s.resume()
             self.play_cues()
@@ -358,8 +338,8 @@ class App:
         """Close a running walk or capture (END_INTERRUPTED) and turn the motor off."""
         try:
             if self.session is not None:
-                import walklog
-                self.end(walklog.END_INTERRUPTED)
+                from . import logformat
+                self.end(logformat.END_INTERRUPTED)
         finally:
             if self.player is not None:
                 self.player.stop()

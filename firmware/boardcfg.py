@@ -196,7 +196,10 @@ def used_pins(cfg):
     return out
 
 
-def load(path="/board.json"):
+BOARD_FILE = "/board.json"  # where the board keeps its board file
+
+
+def load(path=BOARD_FILE):
     """The validated board file at `path`; OSError if it cannot be read, ValueError if bad."""
     with open(path) as f:
         text = f.read(MAX_FILE_BYTES + 1)

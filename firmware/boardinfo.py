@@ -35,7 +35,7 @@ def _try(fn):
 
 
 def _version():
-    from version import VERSION
+    from .version import VERSION
     return VERSION
 
 
@@ -51,7 +51,7 @@ def _mpy():
 
 
 def _board():
-    import boardcfg
+    from . import boardcfg
     return boardcfg.load()["name"]
 
 
@@ -62,9 +62,9 @@ def _uid():
 
 
 def _imu():
-    import boardcfg
-    import main
-    hw = main.Hardware(boardcfg.load(main.BOARD_FILE))
+    from . import boardcfg
+    from . import main
+    hw = main.Hardware(boardcfg.load())
     try:
         imu = hw.open_imu()
         imu.power_down()
@@ -79,7 +79,7 @@ def _flash_free():
 
 
 def _counts():
-    from logstore import Store, WALK_EXT, CAPTURE_EXT
+    from .logstore import Store, WALK_EXT, CAPTURE_EXT
     names = [n for n, _ in Store().list()]
     return (sum(1 for n in names if n.endswith(WALK_EXT)), sum(1 for n in names if n.endswith(CAPTURE_EXT)))
 
@@ -90,12 +90,12 @@ def _rtc():
 
 
 def _program():
-    import program
+    from . import program
     return program.load_file()
 
 
 def _errors():
-    import errlog
+    from . import errlog
     return len(errlog.read())
 
 

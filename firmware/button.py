@@ -8,23 +8,9 @@ ticks_diff/ticks_add, so they survive the ticks wrap-around.
 from micropython import const
 
 try:
-    from time import ticks_ms, ticks_diff, ticks_add, sleep_ms
-except ImportError:  # CPython (tests, host): same arithmetic as MicroPython on a 32-bit port
-    import time as _time
-
-    _PERIOD = 1 << 30
-
-    def ticks_ms():
-        return int(_time.monotonic() * 1000) & (_PERIOD - 1)
-
-    def ticks_diff(a, b):
-        return ((a - b + _PERIOD // 2) & (_PERIOD - 1)) - _PERIOD // 2
-
-    def ticks_add(a, delta):
-        return (a + delta) & (_PERIOD - 1)
-
-    def sleep_ms(ms):
-        _time.sleep(ms / 1000)
+    from time import ticks_ms, ticks_diff, sleep_ms
+except ImportError:  # CPython (host tools, tests)
+    from .cpython import ticks_ms, ticks_diff, sleep_ms
 
 NONE = const(0)
 SHORT = const(1)      # released before LONG_MS

@@ -3,7 +3,7 @@
 Time is the IMU sample index (`rate_hz` samples a second), not ticks_ms, so a replay may run
 faster than real time and every event carries the exact sample it happened at.
 
-    c = Coach(program, rate_hz=104)   program: program.validate()/apply_progression() output
+    c = Coach(plan, rate_hz=104)      plan: walkplan.WalkPlan of the program (built once at boot)
     c.start(sample)                   button: the walk begins (cue START)
     c.on_step(sample, direction)      each classified step, in time order (FORWARD 1 / BACKWARD 2)
     c.update(sample, seen)            once per FIFO batch, with the newest sample index and the
@@ -39,12 +39,14 @@ No method allocates heap memory after construction (checked with micropython.hea
 from micropython import const
 from array import array
 
-import haptics
-from stepclassifier import FORWARD, BACKWARD
+from . import haptics
+from .eventring import EventRing
+from .logformat import UNIT_SECONDS, UNIT_STEPS
+from .stepclassifier import FORWARD, BACKWARD
 
-KIND_TIME = const(0)
-KIND_STEPS = const(1)
-KIND_DISTANCE = const(2)       # target held as steps
+# What ends a segment (seg_kind, plan_kind): the plan's logformat UNIT_* codes. UNIT_SECONDS:
+# the target is walking time in samples; UNIT_STEPS and UNIT_METRES: steps in the segment's
+# direction (a distance becomes a step count: distance / stride, rounded up, in mm).
 
 EV_START = const(1)
 EV_SEGMENT = const(2)
@@ -61,66 +63,47 @@ REARM_STEPS = 10         # right-way steps in a row before the wrong-direction c
 IDLE_END_S = 600         # no step and no button press for this long ends the walk
 _EVENTS = const(16)
 
-_DIRS = {"forward": FORWARD, "backward": BACKWARD}
-
-
 def _samples(ms, rate_hz):
     return (ms * rate_hz + 500) // 1000
-
-
-def plan(program, rate_hz):
-    """The walk as a list of (direction, kind, target): target in samples (time) or steps."""
-    stride_mm = {FORWARD: int(program["stride_m"]["forward"] * 1000 + 0.5),
-                 BACKWARD: int(program["stride_m"]["backward"] * 1000 + 0.5)}
-    segs = []
-    if program["warmup"]:
-        segs.append(program["warmup"])
-    segs.extend(program["segments"] * program["repeat"])
-    if program["cooldown"]:
-        segs.append(program["cooldown"])
-    out = []
-    for seg in segs:
-        d = _DIRS[seg["direction"]]
-        if "time_s" in seg:
-            out.append((d, KIND_TIME, _samples(int(seg["time_s"] * 1000 + 0.5), rate_hz)))
-        elif "steps" in seg:
-            out.append((d, KIND_STEPS, int(seg["steps"])))
-        else:
-            mm = int(seg["distance_m"] * 1000 + 0.5)
-            out.append((d, KIND_DISTANCE, (mm + stride_mm[d] - 1) // stride_mm[d]))
-    return out
 
 
 class Coach:
     """Interval coach state machine (pure logic; cues come out of a preallocated event ring)."""
 
-    def __init__(self, program, rate_hz):
+    def __init__(self, plan, rate_hz):
         if isinstance(rate_hz, bool) or not isinstance(rate_hz, int) or not 1 <= rate_hz <= 10000:
             raise ValueError("rate_hz must be a whole number of Hz, got %r" % (rate_hz,))
         self.rate_hz = rate_hz
-        entries = plan(program, rate_hz)
-        n = len(entries)
+        n = plan.n
         self.n_plan = n
         self.plan_dir = bytearray(n)
         self.plan_kind = bytearray(n)
-        self.plan_target = array("i", bytes(4 * n))
+        self.plan_target = array("i", bytes(4 * n))   # samples (time) or steps
         for i in range(n):
-            self.plan_dir[i], self.plan_kind[i], self.plan_target[i] = entries[i]
+            back = plan.backward[i]
+            unit = plan.unit[i]
+            self.plan_dir[i] = BACKWARD if back else FORWARD
+            self.plan_kind[i] = unit
+            a = plan.amount[i]
+            if unit == UNIT_SECONDS:
+                a = _samples(a, rate_hz)
+            elif unit != UNIT_STEPS:
+                stride = plan.stride_mm[back]
+                a = (a + stride - 1) // stride
+            self.plan_target[i] = a
         self.seg_right = array("i", bytes(4 * n))   # steps the right way, per plan entry
         self.seg_wrong = array("i", bytes(4 * n))   # steps the wrong way, per plan entry
-        self._pause_after = _samples(int(program["pause_after_s"] * 1000 + 0.5), rate_hz)
+        self._pause_after = _samples(plan.pause_after_ms, rate_hz)
         grace = _samples(GRACE_MS, rate_hz)
         self._grace = grace if grace < self._pause_after else self._pause_after
         self._settle = _samples(SETTLE_MS, rate_hz)
         self._idle_end = IDLE_END_S * rate_hz
-        self._wrong_n = program["wrong_direction_steps"]
+        self._wrong_n = plan.wrong_direction_steps
         self.ev_kind = bytearray(_EVENTS)
         self.ev_sample = array("i", bytes(4 * _EVENTS))
         self.ev_arg = array("h", bytes(2 * _EVENTS))
         self.ev_cue = bytearray(_EVENTS)
-        self._head = 0
-        self._count = 0
-        self.dropped = 0            # events lost because nobody popped them
+        self.events = EventRing(_EVENTS)  # slots of the ev_* arrays; .dropped counts losses
         self.started = False
         self.stopped = False
         self.idle_ended = False     # stopped after IDLE_END_S without steps or button
@@ -148,25 +131,18 @@ class Coach:
     # -- the event ring --
     def available(self):
         """Number of events waiting to be popped."""
-        return self._count
+        return self.events.count
 
     def pop(self):
         """Slot index of the oldest waiting event (call only when available())."""
-        k = self._head
-        self._head = (k + 1) % _EVENTS
-        self._count -= 1
-        return k
+        return self.events.pop()
 
     def _emit(self, kind, sample, arg, cue):
-        if self._count == _EVENTS:
-            self.dropped += 1
-            return
-        k = (self._head + self._count) % _EVENTS
+        k = self.events.push()
         self.ev_kind[k] = kind
         self.ev_sample[k] = sample
         self.ev_arg[k] = arg
         self.ev_cue[k] = cue
-        self._count += 1
 
     # -- walking time --
     def active(self, now):
@@ -193,7 +169,7 @@ class Coach:
     def _timed(self, base, credit, avail):
         # From sample `base` walking time grows from `credit` by up to `avail` at one per sample:
         # end every timed segment whose end falls inside, at its exact sample.
-        while not self.done and self.seg_kind == KIND_TIME:
+        while not self.done and self.seg_kind == UNIT_SECONDS:
             end = self.seg_start_credit + self.seg_target
             if end > credit + avail:
                 return
@@ -273,7 +249,7 @@ class Coach:
             self._wrong_run = 0
             if self._right_run >= REARM_STEPS:
                 self._armed = True
-            if self.seg_kind != KIND_TIME and self.seg_steps >= self.seg_target:
+            if self.seg_kind != UNIT_SECONDS and self.seg_steps >= self.seg_target:
                 self._next(sample, self.credit)
             return
         self.seg_wrong[i] += 1

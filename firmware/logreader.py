@@ -1,4 +1,4 @@
-"""Reader for walk logs and raw captures (format defined in walklog.py); never raises.
+"""Reader for walk logs and raw captures (format defined in logformat.py); never raises.
 
 Runs on CPython (the host) and on MicroPython (a board printing a summary); it allocates.
 Everything in a file is untrusted: bad frames are skipped with a warning naming their byte
@@ -8,7 +8,7 @@ offsets, and every frame that checks is decoded.
 import struct
 from binascii import hexlify
 
-import walklog as _w
+from . import logformat as _w
 
 try:
     from binascii import crc_hqx as _crc_hqx  # CPython: the same CRC-16/CCITT-FALSE, in C

@@ -11,7 +11,7 @@ Numbers are never reused while seq survives, even after the host deletes every w
 import os
 from micropython import const
 
-import walklog
+from . import walklog
 
 LOG_DIR = "/walks"
 WALK_EXT = ".rwl"

@@ -31,17 +31,8 @@ from array import array
 
 try:
     from time import sleep_ms, ticks_diff, ticks_ms
-except ImportError:  # CPython imports this module for host tests: same meaning, no wrap
-    from time import monotonic_ns as _monotonic_ns, sleep as _sleep
-
-    def ticks_ms():
-        return _monotonic_ns() // 1000000
-
-    def ticks_diff(a, b):
-        return a - b
-
-    def sleep_ms(ms):
-        _sleep(ms / 1000)
+except ImportError:  # CPython (host tools, tests)
+    from .cpython import sleep_ms, ticks_diff, ticks_ms
 
 
 # Registers shared by the whole family (same address on every chip).
@@ -312,11 +303,9 @@ class LSM6DS:
         self._read_into(_OUTX_L_G, self._out_mv)  # one burst: gyro then accel, BDU-consistent
         r = self._out
         i = 0
-        while i < 6:
-            v = r[i + 6] | r[i + 7] << 8
-            buf[i >> 1] = v - ((v & 0x8000) << 1)
-            v = r[i] | r[i + 1] << 8
-            buf[3 + (i >> 1)] = v - ((v & 0x8000) << 1)
+        while i < 6:  # int16 from little-endian bytes, as in _read_tagged
+            buf[i >> 1] = ((r[i + 7] ^ 0x80) - 0x80) << 8 | r[i + 6]
+            buf[3 + (i >> 1)] = ((r[i + 1] ^ 0x80) - 0x80) << 8 | r[i]
             i += 2
 
     def read_fifo(self, buf, max_samples):
@@ -389,12 +378,10 @@ class LSM6DS:
                     self.dropped_words += 1
                     o += _WORD
                     continue
-                v = r[o + 1] | r[o + 2] << 8
-                buf[j] = v - ((v & 0x8000) << 1)
-                v = r[o + 3] | r[o + 4] << 8
-                buf[j + 1] = v - ((v & 0x8000) << 1)
-                v = r[o + 5] | r[o + 6] << 8
-                buf[j + 2] = v - ((v & 0x8000) << 1)
+                # little-endian int16: the high byte as a signed byte, x 256, or the low byte
+                buf[j] = ((r[o + 2] ^ 0x80) - 0x80) << 8 | r[o + 1]
+                buf[j + 1] = ((r[o + 4] ^ 0x80) - 0x80) << 8 | r[o + 3]
+                buf[j + 2] = ((r[o + 6] ^ 0x80) - 0x80) << 8 | r[o + 5]
                 if ptag and (ptag ^ tag) & 0x06 == 0 and ptag >> 3 != sensor:
                     n += 1  # same time slot, the other sensor: a complete sample
                     ptag = 0
@@ -461,11 +448,9 @@ class LSM6DS:
             while o < end:
                 j = 6 * n
                 i = 0
-                while i < 6:
-                    v = r[o + i + 6] | r[o + i + 7] << 8  # accel: words 3..5
-                    buf[j] = v - ((v & 0x8000) << 1)
-                    v = r[o + i] | r[o + i + 1] << 8  # gyro: words 0..2
-                    buf[j + 3] = v - ((v & 0x8000) << 1)
+                while i < 6:  # int16 from little-endian bytes, as in _read_tagged
+                    buf[j] = ((r[o + i + 7] ^ 0x80) - 0x80) << 8 | r[o + i + 6]  # accel: words 3..5
+                    buf[j + 3] = ((r[o + i + 1] ^ 0x80) - 0x80) << 8 | r[o + i]  # gyro: words 0..2
                     i += 2
                     j += 1
                 n += 1

@@ -1,4 +1,6 @@
-"""Power-up entry point: reads /board.json, builds the hardware with `machine`, runs the app.
+"""Power-up: reads /board.json, builds the hardware with `machine`, runs the app.
+
+The board's /main.py (written by `retrowalk flash`) calls main() at power-up.
 
 The only firmware module (besides drivers, which take their bus or pin injected) that
 imports `machine`. Order at power-up:
@@ -11,15 +13,16 @@ imports `machine`. Order at power-up:
 It never crash-loops: any exception is printed, written to the bounded error log
 (errlog.py), the motor buzzes the ERROR pattern, and the board waits with the LED blinking
 fast and the REPL reachable (Ctrl-C); a button press then restarts the board. The motor is
-off in `finally` on every way out. Importing this file (boardinfo does) runs nothing.
+off in `finally` on every way out. Importing this module (boardinfo does) runs nothing.
 """
 
 import gc
 import sys
 import time
 
-BOARD_FILE = "/board.json"
-APP = None  # the running App (for a look from the REPL after Ctrl-C: APP.heap, APP.state)
+from . import forget
+
+APP = None  # the running App (a look from the REPL after Ctrl-C: `from firmware import main; main.APP.heap`)
 
 
 class _Out:
@@ -46,7 +49,7 @@ class Hardware:
 
     def __init__(self, cfg):
         import machine
-        from button import PinButton
+        from .button import PinButton
 
         self._m = machine
         self.name = cfg["name"]
@@ -77,7 +80,7 @@ class Hardware:
         self.motor = self._motor(cfg["motor"])
 
     def _motor(self, m):
-        import haptics
+        from . import haptics
 
         Pin = self._m.Pin
         if m["kind"] == "pwm":
@@ -90,7 +93,7 @@ class Hardware:
 
     def open_imu(self):
         """Power the IMU (where the board switches it), find it and configure it; OSError if absent."""
-        from lsm6ds import LSM6DS
+        from .lsm6ds import LSM6DS
 
         imu = self.imu_cfg
         if self._imu_power is not None:
@@ -112,7 +115,7 @@ class Hardware:
 
 def _buzz(motor, pid):
     # Blocking playback of one haptics pattern (for when the asyncio player is gone).
-    import haptics
+    from . import haptics
 
     try:
         steps = haptics.PATTERNS[pid][2]
@@ -129,7 +132,7 @@ def _buzz(motor, pid):
 def _wait(hw):
     # Error state: LED blinking fast, the watchdog fed; a button press restarts the board.
     # Ctrl-C (KeyboardInterrupt) leaves for the REPL.
-    from button import SHORT, LONG
+    from .button import SHORT, LONG
 
     k = 0
     try:
@@ -152,7 +155,7 @@ def _wait(hw):
 
 
 def _failed(hw, e):
-    import errlog
+    from . import errlog
 
     sys.print_exception(e)
     errlog.write("%s: %s" % (type(e).__name__, e))
@@ -161,7 +164,7 @@ def _failed(hw, e):
         return
     try:
         hw.motor.off()
-        import haptics
+        from . import haptics
         _buzz(hw.motor, haptics.ERROR)
     except Exception as e2:
         errlog.write("error buzz failed: %r" % (e2,))
@@ -172,13 +175,13 @@ def _failed(hw, e):
 def _hardware():
     # The board file read and checked, the hardware built; boardcfg is dropped afterwards
     # (it is only needed at power-up, and holds ~17 KB of RAM on the unix port).
-    import boardcfg
+    from . import boardcfg
 
-    cfg = boardcfg.load(BOARD_FILE)
+    cfg = boardcfg.load()
     hw = Hardware(cfg)
     hw.mount_vector = boardcfg.mount_vector(cfg["mount"])
     del boardcfg
-    sys.modules.pop("boardcfg", None)
+    forget(("boardcfg",))
     return hw
 
 
@@ -193,7 +196,7 @@ def main():
                 hw.led.on()
             print("retrowalk: safe mode (button held at power-up): the app does not run")
             return
-        import app
+        from . import app
 
         prog = app.load_program()
         APP = app.App(hw, prog)
@@ -211,6 +214,3 @@ def main():
             hw.motor.off()
         gc.collect()
 
-
-if __name__ == "__main__":
-    main()

@@ -405,7 +405,10 @@ def default_program():
     return preset(DEFAULT_PRESET)
 
 
-def load_file(path="/program.json"):
+PROGRAM_FILE = "/program.json"  # where the board keeps its program
+
+
+def load_file(path=PROGRAM_FILE):
     """(program, error) from the board's program file: (default program, message) on any problem.
 
     A missing file is not a problem (the board simply runs the default program, error None).
@@ -428,19 +431,6 @@ def load_file(path="/program.json"):
         return validate(data), None
     except Exception as e:  # never crash the board over its program file
         return default_program(), "%s: %s" % (path, e)
-
-
-def walk_order(program):
-    """The segments in the order they are walked: [(part, segment)], part "warmup"/"main"/"cooldown"."""
-    out = []
-    if program["warmup"]:
-        out.append(("warmup", program["warmup"]))
-    for _ in range(program["repeat"]):
-        for seg in program["segments"]:
-            out.append(("main", seg))
-    if program["cooldown"]:
-        out.append(("cooldown", program["cooldown"]))
-    return out
 
 
 def _clock(seconds):

@@ -1,6 +1,6 @@
 """One walk or one raw capture on the board: IMU FIFO -> classifier -> coach -> log, per batch.
 
-    s = WalkSession(imu, log, program, plan, rate_hz, forward=None)   # imu configured, FIFO running
+    s = WalkSession(imu, log, plan, rate_hz, forward=None)   # imu configured, FIFO running; plan: WalkPlan
     s.start()                   # cue START, segment 0 logged
     s.service()                 # every ~200 ms: drain the FIFO and process it (no heap allocation)
     while s.cues_waiting(): player.play(s.pop_cue())     # outside any heap-locked region
@@ -12,7 +12,7 @@ index), so every record is dated exactly; samples lost to a FIFO overrun are log
 counted. service() and the button methods allocate nothing, so the main loop's steady state
 can run with the heap locked (tests check it with micropython.heap_lock()). The per-walk
 objects (classifier, coach, buffers) are allocated by the constructor, at walk start.
-The log is a walklog.WalkWriter (or NullLog when the flash is too full to start one): when it
+The log is a walklog.WalkWriter (or NullLog when no log could be started): when it
 reports STATUS_FULL the log has ended itself; the coaching goes on and the LOW_FLASH cue
 plays once. An OSError from the IMU propagates to the caller, which retries (see app.py).
 """
@@ -20,22 +20,29 @@ plays once. An OSError from the IMU propagates to the caller, which retries (see
 from array import array
 from micropython import const
 
-import haptics
-import walklog
-from coach import Coach, EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_DONE, EV_STOP
-from stepclassifier import StepClassifier
+from . import haptics
+from .eventring import EventRing
+from . import walklog
+from .logformat import END_FINISHED, END_IDLE
+from .coach import Coach, EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_DONE, EV_STOP
+from .stepclassifier import BACKWARD, StepClassifier
 
 BATCH = const(32)  # samples per FIFO burst (384 bytes of buffer)
 _CUES = const(8)  # cues waiting for the player
 
 
 class NullLog:
-    """Stands in for a WalkWriter when no log could be started (flash full): logs nothing."""
+    """Stands in for a WalkWriter or CaptureWriter when no log could be started: logs nothing.
 
-    status = walklog.STATUS_FULL
+    failed: the filesystem raised (STATUS_FAILED); else the flash was too full (STATUS_FULL).
+    """
+
     size = 0
 
-    def step(self, t, direction, conf):
+    def __init__(self, failed=False):
+        self.status = walklog.STATUS_FAILED if failed else walklog.STATUS_FULL
+
+    def step(self, t, backward, conf):
         pass
 
     def segment(self, t, index, kind, planned, unit):
@@ -84,26 +91,20 @@ class _Base:
         self._overruns = imu.overruns
         self._lost_seen = imu.lost_samples
         self.log_full = log.status == walklog.STATUS_FULL  # the log has stopped (or never began)
-        self.log_failed = False  # the filesystem raised an error: the log stopped there
+        self.log_failed = log.status == walklog.STATUS_FAILED  # the filesystem raised: the log stopped
         self._cues = bytearray(_CUES)
-        self._cue_head = 0
-        self._cue_n = 0
+        self.cue_ring = EventRing(_CUES)  # slots of _cues; .dropped counts cues lost
 
     def cues_waiting(self):
         """Number of cues to hand to the player."""
-        return self._cue_n
+        return self.cue_ring.count
 
     def pop_cue(self):
         """The oldest waiting cue (a haptics pattern id)."""
-        c = self._cues[self._cue_head]
-        self._cue_head = (self._cue_head + 1) % _CUES
-        self._cue_n -= 1
-        return c
+        return self._cues[self.cue_ring.pop()]
 
     def _cue(self, pid):
-        if self._cue_n < _CUES:
-            self._cues[(self._cue_head + self._cue_n) % _CUES] = pid
-            self._cue_n += 1
+        self._cues[self.cue_ring.push()] = pid
 
     def _overrun(self, t):
         # Log the samples an overrun lost (the driver counts them; we log the difference).
@@ -127,12 +128,12 @@ class _Base:
 class WalkSession(_Base):
     """A coached walk: classify every sample, run the program, log steps and events."""
 
-    def __init__(self, imu, log, program, plan, rate_hz, forward=None):
-        """plan: (kinds, units, planned) per program entry for the log (see app.log_plan)."""
+    def __init__(self, imu, log, plan, rate_hz, forward=None):
+        """plan: the walkplan.WalkPlan the coach runs and the log records."""
         _Base.__init__(self, imu, log)
         self.classifier = StepClassifier(rate_hz, imu.accel_ug_per_lsb, imu.gyro_udps_per_lsb, forward)
-        self.coach = Coach(program, rate_hz)
-        self._kinds, self._units, self._planned = plan
+        self.coach = Coach(plan, rate_hz)
+        self.plan = plan
         self._cal_logged = forward is not None  # a configured mounting is in the log header
         self.finished = False  # the program is done, or stop() was called, or the walk idled out
         self.steps = 0
@@ -142,8 +143,8 @@ class WalkSession(_Base):
         return self.classifier.samples
 
     def end_reason(self):
-        """The walklog END_* reason of a walk that finished by itself: the program done, or idle."""
-        return walklog.END_IDLE if self.coach.idle_ended else walklog.END_FINISHED
+        """The logformat END_* reason of a walk that finished by itself: the program done, or idle."""
+        return END_IDLE if self.coach.idle_ended else END_FINISHED
 
     def start(self):
         """The walk begins at sample 0 (cue START)."""
@@ -179,7 +180,7 @@ class WalkSession(_Base):
             k = cl.pop()
             t = cl.ev_sample[k]
             d = cl.ev_dir[k]
-            log.step(t, d, cl.ev_conf[k])
+            log.step(t, d == BACKWARD, cl.ev_conf[k])
             coach.on_step(t, d)
             self.steps += 1
 
@@ -190,11 +191,10 @@ class WalkSession(_Base):
             k = c.pop()
             kind = c.ev_kind[k]
             t = c.ev_sample[k]
-            if kind == EV_START:
-                log.segment(t, 0, self._kinds[0], self._planned[0], self._units[0])
-            elif kind == EV_SEGMENT:
-                i = c.ev_arg[k]
-                log.segment(t, i, self._kinds[i], self._planned[i], self._units[i])
+            if kind == EV_START or kind == EV_SEGMENT:
+                i = c.ev_arg[k]  # 0 for EV_START
+                p = self.plan
+                log.segment(t, i, p.kind[i], p.planned[i], p.unit[i])
             elif kind == EV_PAUSE:
                 log.pause(t)
             elif kind == EV_RESUME:
@@ -239,7 +239,7 @@ class WalkSession(_Base):
         cl.flush()
         while cl.available():
             k = cl.pop()
-            self.log.step(cl.ev_sample[k], cl.ev_dir[k], cl.ev_conf[k])
+            self.log.step(cl.ev_sample[k], cl.ev_dir[k] == BACKWARD, cl.ev_conf[k])
             self.steps += 1
         return self.log.end(cl.samples, reason, elapsed_ms)
 

@@ -7,39 +7,28 @@ installs them) and copied into each virtual board's work directory.
 
 import json
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from retrowalk import fw, imucsv, replay, synthwalk
+from retrowalk import flasher, imucsv, paths, replay, synthwalk
+from retrowalk.firmware import haptics
 from retrowalk.vboard import flash, samples
 
-HOST_ONLY = ("logreader.py",)  # firmware modules the board never imports
 RATE = 104
 
 
-def compile_firmware(out_dir, mpy=True):
-    """[(board path, bytes)] of the firmware as installed on a board."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = []
-    for p in sorted(fw.firmware_dir().glob("*.py")):
-        if p.name in HOST_ONLY:
-            continue
-        if p.name == "main.py" or not mpy:
-            files.append(("/" + p.name, p.read_bytes()))
-            continue
-        out = out_dir / (p.stem + ".mpy")
-        subprocess.run(["mpy-cross", "-o", str(out), str(p)], check=True, capture_output=True)
-        files.append(("/" + p.stem + ".mpy", out.read_bytes()))
-    return files
+def compile_firmware(mpy=True):
+    """[(board path, bytes)] of the firmware as `retrowalk flash` installs it."""
+    return [("/" + name, data) for name, data in flasher.build(source=not mpy)]
 
 
 def build_image(path, files, flash_kib=1408):
     """A littlefs image at `path` holding `files` [(board path, bytes)]."""
     flash.create(path, flash_kib)
+    for folder in sorted({name.rsplit("/", 1)[0] for name, _ in files} - {""}):
+        flash.mkdir(path, folder)
     for name, data in files:
         flash.write_file(path, name, data)
 
@@ -57,15 +46,14 @@ class Images:
         key = (mpy, flash_kib)
         if key not in self._built:
             base = self.cache / ("fw_%s_%d.img" % ("mpy" if mpy else "py", flash_kib))
-            build_image(base, compile_firmware(self.cache / "mpy"), flash_kib) if mpy else \
-                build_image(base, compile_firmware(self.cache / "py", mpy=False), flash_kib)
+            build_image(base, compile_firmware(mpy), flash_kib)
             self._built[key] = base
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         img = workdir / "flash.img"
         shutil.copyfile(self._built[key], img)
         if board_json is None:
-            board_json = json.loads((fw.boards_dir() / ("%s.json" % board)).read_text())
+            board_json = json.loads((paths.boards_dir() / ("%s.json" % board)).read_text())
         flash.write_file(img, "/board.json", json.dumps(board_json).encode())
         if program is not None:
             data = program if isinstance(program, (bytes, str)) else json.dumps(program)
@@ -129,6 +117,18 @@ def write_samples(path, counts):
     """The virtual board's IMU samples file for these counts."""
     samples.write(path, counts, RATE)
     return path
+
+
+def finished_walk_log():
+    """The bytes of a small finished walk log (50 forward steps), as a board keeps one before a new walk."""
+    import io
+    from retrowalk.firmware import walklog
+    f = io.BytesIO()
+    w = walklog.WalkWriter(f, RATE, program_name="earlier walk")
+    for i in range(50):
+        w.step(60 * i, False, 90)
+    w.end(3000)
+    return f.getvalue()
 
 
 def board_steps(log):
@@ -220,7 +220,7 @@ def decode_cues(levels, early_s=0.02, late_s=1.0):
     that the steps are as little late in total as can be; a pulse no pattern explains (a cue
     cut short by a more urgent one) comes out as ("?<on-time>").
     """
-    patterns = [(name, [s / 1000 for s in steps]) for name, _, steps in fw.load("haptics").PATTERNS[1:]]
+    patterns = [(name, [s / 1000 for s in steps]) for name, _, steps in haptics.PATTERNS[1:]]
     ps = pulses(levels)
     unknown = 100.0  # cost of a pulse left unexplained: more than any lateness
     best = [(0.0, None)] + [(None, None)] * len(ps)  # best[i]: (cost, (start, name)) for ps[:i]

@@ -6,7 +6,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from retrowalk import fw, mpvm
+import boardimport
+from retrowalk import micropython_vm
+
+boardimport.install()  # scripts that run on both interpreters say `from firmware import ...`
 
 # No per-example deadline and no "too slow" health check (both time the machine: a busy CI
 # machine is slow, not wrong); CI also derandomises, so a run is reproducible and a property
@@ -31,14 +34,8 @@ def shared_data():
 @pytest.fixture(scope="session")
 def mp_run():
     """Run a code string in the real MicroPython VM with the firmware on its path."""
-    mpvm.executable()  # a missing VM is an install error, not a skip
-    return mpvm.run_code
-
-
-@pytest.fixture(scope="session")
-def firmware():
-    """Import firmware modules on CPython: firmware('walklog') -> module."""
-    return fw.load
+    micropython_vm.executable()  # a missing VM is an install error, not a skip
+    return micropython_vm.run_code
 
 
 def pytest_collection_modifyitems(config, items):

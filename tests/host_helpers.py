@@ -1,12 +1,14 @@
 """Helpers for the host-tool tests: walk/capture files made with the board's own writer, a flashed virtual board."""
 
 import io
+import json
 
-from retrowalk import fw, flasher
+from retrowalk import flasher
 from retrowalk.link import Link
 from retrowalk.vboard import VirtualBoard
 
-W = fw.load("walklog")
+from retrowalk.firmware import logformat as F
+from retrowalk.firmware import walklog as W
 RATE = 104
 
 
@@ -18,22 +20,24 @@ class _Keep(io.BytesIO):
 
 
 def walk_bytes(walk_no=1, start=(2025, 3, 3, 10, 0, 0), steps=(), segments=(), cues=(), pauses=(), end=None,
-               board_id=b"\x01\x02\x03\x04\x05\x06\x07\x08", program_name="test"):
+               board_id=b"\x01\x02\x03\x04\x05\x06\x07\x08", program_name="test", program=None):
     """A walk log written by firmware/walklog.WalkWriter, as the board writes it.
 
     steps: (t, "forward"|"backward", conf); segments: (t, index, SEG kind name, planned, unit name);
     cues: (t, pattern id); pauses: (t_pause, t_resume); end: (t, reason name) or None (cut short).
+    program: the normalised program kept in the header (default: none readable, "{}").
     Records are written in time order (sample indices).
     """
     f = _Keep()
     w = W.WalkWriter(f, RATE, board_id=board_id, chip="LSM6DSOX", start=start, firmware="0.1.0",
-                     program_name=program_name, program=b"{}", walk_no=walk_no)
+                     program_name=program_name, walk_no=walk_no,
+                     program=json.dumps(program).encode() if program else b"{}")
     events = []
     for t, d, c in steps:
-        events.append((t, 1, lambda t=t, d=d, c=c: w.step(t, W.BACKWARD if d == "backward" else W.FORWARD, c)))
+        events.append((t, 1, lambda t=t, d=d, c=c: w.step(t, d == "backward", c)))
     for t, i, kind, planned, unit in segments:
         events.append((t, 0, lambda t=t, i=i, k=kind, p=planned, u=unit: w.segment(
-            t, i, W.SEGMENT_KINDS.index(k), p, W.UNITS.index(u))))
+            t, i, F.SEGMENT_KINDS.index(k), p, F.UNITS.index(u))))
     for t, pid in cues:
         events.append((t, 2, lambda t=t, pid=pid: w.cue(t, pid)))
     for a, b in pauses:
@@ -43,7 +47,7 @@ def walk_bytes(walk_no=1, start=(2025, 3, 3, 10, 0, 0), steps=(), segments=(), c
         fn()
         w.poll(t)
     if end is not None:
-        w.end(end[0], W.END_REASONS.index(end[1]), 1000 * end[0] // RATE)
+        w.end(end[0], F.END_REASONS.index(end[1]), 1000 * end[0] // RATE)
     w.close()
     return f.getvalue()
 
@@ -55,6 +59,51 @@ def simple_walk(walk_no=1, n_fwd=40, n_bwd=20, start=(2025, 3, 3, 10, 0, 0), boa
     end_t = 52 * (n_fwd + n_bwd + 1)
     return walk_bytes(walk_no, start, steps, segments=[(0, 0, "warmup", 60, "s"), (52 * n_fwd + 26, 1, "backward", 30, "s")],
                       end=(end_t, "finished"), board_id=board_id)
+
+
+def program_walk(prog, walk_no=1, start=(2025, 3, 3, 10, 0, 0), gap=57, turn_steps=2, wrong=(), stop_after=None,
+                 board_id=b"\x01" * 8):
+    """A finished walk that follows the normalised program `prog` (kept in its header) as a walker would.
+
+    A step every `gap` samples; after each switch the first `turn_steps` steps still go the old
+    way; wrong: (interval index, n) pairs: n steps the wrong way in the middle of that interval;
+    stop_after: the walker ends the walk after that many intervals (end reason "stopped").
+    Time intervals last their planned seconds, step and distance intervals until their planned
+    steps the asked way are in (distance / stride, rounded up). Returns the log's bytes.
+    """
+    parts = ([("warmup", prog["warmup"])] if prog["warmup"] else []) + [
+        (s["direction"], s) for s in prog["segments"]] * prog["repeat"] + (
+        [("cooldown", prog["cooldown"])] if prog["cooldown"] else [])
+    wrong = dict(wrong)
+    steps, segments, cues = [], [], [(0, 1)]
+    t = 0
+    last = "forward"
+    for i, (kind, seg) in enumerate(parts[:stop_after]):
+        want = seg["direction"]
+        extra = wrong.get(i, 0) + (turn_steps if want != last else 0)
+        if "time_s" in seg:
+            planned, unit, n = seg["time_s"], "s", int(seg["time_s"] * RATE) // gap
+        elif "steps" in seg:
+            planned, unit, n = seg["steps"], "steps", seg["steps"] + extra
+        else:
+            stride_mm = int(prog["stride_m"][want] * 1000)
+            planned, unit = seg["distance_m"], "m"
+            n = -(-int(seg["distance_m"] * 1000) // stride_mm) + extra
+        segments.append((t, i, kind, int(planned + 0.5), unit))
+        if want != last:
+            cues.append((t, 2 if want == "backward" else 3))
+        dirs = [want] * n
+        if want != last:
+            dirs[:turn_steps] = [last] * turn_steps
+        if i in wrong:
+            dirs[n // 2:n // 2 + wrong[i]] = ["backward" if want == "forward" else "forward"] * wrong[i]
+        steps += [(t + gap // 2 + k * gap, d, 90) for k, d in enumerate(dirs)]
+        t += n * gap
+        last = want
+    if stop_after is None:
+        cues.append((t, 6))
+    return walk_bytes(walk_no, start, steps, segments, cues, end=(t, "finished" if stop_after is None else "stopped"),
+                      board_id=board_id, program_name=prog["name"], program=prog)
 
 
 def capture_bytes(samples, walk_no=1, rate=RATE, label="", lost_after=None, lost=0):

@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-SIM_DIR = Path(__file__).resolve().parent.parent / "host_tools" / "retrowalk" / "vboard" / "mp"
+SIM_DIR = Path(__file__).resolve().parent.parent / "host_tools" / "retrowalk" / "vboard" / "board_side"
 
 # WHO_AM_I of every chip the driver supports; tagged FIFO or pattern FIFO.
 TAGGED = (0x6C, 0x6B)
@@ -13,7 +13,7 @@ RATES = (26, 52, 104)
 
 
 def sim_module():
-    """Import host_tools/retrowalk/vboard/mp/sim_lsm6ds.py on CPython."""
+    """Import host_tools/retrowalk/vboard/board_side/sim_lsm6ds.py on CPython."""
     if str(SIM_DIR) not in sys.path:
         sys.path.insert(0, str(SIM_DIR))
     import sim_lsm6ds
@@ -40,7 +40,7 @@ def due(t_us, rate_hz):
 MP_PRELUDE = """
 import json, micropython
 from array import array
-from lsm6ds import LSM6DS
+from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ListSource, ManualClock
 
 def sample(i):

@@ -10,15 +10,14 @@ import sys
 
 import pytest
 
-from retrowalk import fw, replay
-from retrowalk.vboard.board import MP_DIR
+from retrowalk import replay
+from retrowalk.vboard.board import BOARD_SIDE
 
 from board_helpers import RAMFILE, RATE, board_steps, synth_counts, write_samples
 
-R = fw.load("logreader")
-W = fw.load("walklog")
-H = fw.load("haptics")
-P = fw.load("program")
+from retrowalk.firmware import logreader as R
+from retrowalk.firmware import haptics as H
+from retrowalk.firmware import program as P
 
 # Runs unchanged on both interpreters. run(cfg) drives one session with a manual clock:
 # every `step_ms` the clock advances and service() runs (heap locked if cfg["lock"]);
@@ -26,10 +25,11 @@ P = fw.load("program")
 SCRIPT = RAMFILE + r'''
 import json, micropython
 from array import array
-from lsm6ds import LSM6DS
+from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
-import session, walklog
+from firmware import logformat, session, walklog
+from firmware.walkplan import WalkPlan
 
 
 class Flaky:
@@ -60,26 +60,23 @@ def run(cfg):
     store = None
     if cfg.get("image"):
         # the board's own flash: littlefs on the virtual board's block device, through logstore
-        import vfs, vbflash, logstore
+        import vfs, vbflash
+        from firmware import logstore
         img = open(cfg["image"], "r+b")
         fs, _ = vbflash.make_fs(vbflash.FileFlash(img, cfg["blocks"]), format_if_bad=False)
         vfs.mount(fs, "/fl")
         store = logstore.Store("/fl/walks")
         store.boot()
     if store is not None:
-        prog = json.loads(cfg["program"])
-        plan = (bytearray(cfg["plan"][0]), bytearray(cfg["plan"][1]), cfg["plan"][2])
         log = store.new_walk(rate_hz=104, program=cfg["program"].encode())
-        s = session.WalkSession(imu, log, prog, plan, 104, cfg.get("mount"))
+        s = session.WalkSession(imu, log, WalkPlan(json.loads(cfg["program"])), 104, cfg.get("mount"))
     elif cfg["kind"] == "capture":
         log = walklog.CaptureWriter(f, 104, label="test", budget=cfg.get("budget"))
         s = session.CaptureSession(imu, log)
     else:
-        prog = json.loads(cfg["program"])
-        plan = (bytearray(cfg["plan"][0]), bytearray(cfg["plan"][1]), cfg["plan"][2])
         log = session.NullLog() if cfg.get("nolog") else walklog.WalkWriter(
             f, 104, program=cfg["program"].encode(), budget=cfg.get("budget"))
-        s = session.WalkSession(imu, log, prog, plan, 104, cfg.get("mount"))
+        s = session.WalkSession(imu, log, WalkPlan(json.loads(cfg["program"])), 104, cfg.get("mount"))
     s.start()
     k = 0
     while k < cfg["services"]:
@@ -110,7 +107,7 @@ def run(cfg):
         if s.finished:
             break
     stopped = out["actions"] and out["actions"][-1][1] == "stop"
-    out["status"] = s.finish(walklog.END_STOPPED if stopped or not s.finished else walklog.END_FINISHED, 1234)
+    out["status"] = s.finish(logformat.END_STOPPED if stopped or not s.finished else logformat.END_FINISHED, 1234)
     out["samples"] = s.samples
     out["lost"] = s.lost
     out["services"] = k
@@ -136,11 +133,6 @@ PROGRAM = P.validate({"version": 1, "name": "session test", "warmup": {"time_s":
                       "segments": [{"direction": "backward", "time_s": 10}, {"direction": "forward", "time_s": 10}]})
 
 
-def _plan(program):
-    pl = fw.load("progload").log_plan(program)
-    return [list(pl[0]), list(pl[1]), pl[2]]
-
-
 @pytest.fixture(scope="module")
 def walk_file(tmp_path_factory):
     counts, n = synth_counts(PLAN, seed=3)
@@ -150,21 +142,20 @@ def walk_file(tmp_path_factory):
 
 
 def cpython(cfg):
-    if str(MP_DIR) not in sys.path:
-        sys.path.insert(0, str(MP_DIR))
-    fw.load("session")
+    if str(BOARD_SIDE) not in sys.path:
+        sys.path.insert(0, str(BOARD_SIDE))
     ns = {}
     exec(SCRIPT, ns)
     return json.loads(json.dumps(ns["run"](cfg)))  # tuples -> lists, as from the VM
 
 
 def micropython(mp_run, cfg):
-    text = mp_run(SCRIPT + "\nprint(json.dumps(run(json.loads(%r))))\n" % json.dumps(cfg), path=[MP_DIR])
+    text = mp_run(SCRIPT + "\nprint(json.dumps(run(json.loads(%r))))\n" % json.dumps(cfg), path=[BOARD_SIDE])
     return json.loads(text.strip().splitlines()[-1])
 
 
 def walk_cfg(path, **kw):
-    cfg = {"kind": "walk", "samples": str(path), "program": json.dumps(PROGRAM), "plan": _plan(PROGRAM),
+    cfg = {"kind": "walk", "samples": str(path), "program": json.dumps(PROGRAM),
            "services": 300, "step_ms": 200, "actions": {}, "lock": False}
     cfg.update(kw)
     return cfg
@@ -331,7 +322,7 @@ def test_standing_still_auto_pauses_and_the_next_steps_resume(tmp_path):
     path = _own_walk(tmp_path, [("still", 1.0), ("forward", 12.0), ("still", 8.0), ("forward", 10.0),
                                 ("still", 2.0)], seed=4)
     prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]})
-    host = cpython(walk_cfg(path, program=json.dumps(prog), plan=_plan(prog), services=160))
+    host = cpython(walk_cfg(path, program=json.dumps(prog), services=160))
     log = R.read(bytes.fromhex(host["log"]))
     rec = [(r[0], r[1]) for r in log.records if r[1] in ("pause", "resume", "step")]
     pauses = [t for t, k in rec if k == "pause"]
@@ -350,7 +341,7 @@ def test_walking_the_wrong_way_gives_the_wrong_direction_cue(tmp_path):
     path = _own_walk(tmp_path, [("still", 1.0), ("forward", 25.0), ("still", 2.0)], seed=6)
     prog = P.validate({"version": 1, "warmup": {"time_s": 10}, "wrong_direction_steps": 4,
                        "segments": [{"direction": "backward", "time_s": 30}]})
-    host = cpython(walk_cfg(path, program=json.dumps(prog), plan=_plan(prog), services=120))
+    host = cpython(walk_cfg(path, program=json.dumps(prog), services=120))
     log = R.read(bytes.fromhex(host["log"]))
     cues = [(r[0], r[2]) for r in log.records if r[1] == "cue"]
     assert [c for _, c in cues][:3] == [H.START, H.SWITCH_BACKWARD, H.WRONG_DIRECTION]

@@ -9,25 +9,25 @@ import json
 
 import pytest
 
-from retrowalk import fw
-from retrowalk.vboard.board import MP_DIR
+
+from retrowalk.vboard.board import BOARD_SIDE
 
 from board_helpers import RATE, synth_counts, write_samples
 
-A = fw.load("app")
-R = fw.load("logreader")
-P = fw.load("program")
+from retrowalk.firmware import app as A
+from retrowalk.firmware import logreader as R
+from retrowalk.firmware import program as P
 
 # MicroPython side: fakes for what main.Hardware gives the app, and helpers for scenarios.
 SCRIPT = r'''
 import json, os
-import app as A
-import haptics as H
-import button as B
-from lsm6ds import LSM6DS
+from firmware import app as A
+from firmware import haptics as H
+from firmware import button as B
+from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
-from logstore import Store
+from firmware.logstore import Store
 
 A.sleep_ms = lambda ms: None  # IMU retries: no real waiting
 
@@ -158,7 +158,7 @@ def vm(mp_run, samples_path, tmp_path):
             path.write_text(program if isinstance(program, str) else json.dumps(program))
         cfg.update(program=str(path), samples=str(samples_path), root=str(tmp_path / "walks"))
         code = SCRIPT + "\ncfg = json.loads(%r)\napp, hw = make(cfg)\n" % json.dumps(cfg) + body
-        text = mp_run(code, path=[MP_DIR])
+        text = mp_run(code, path=[BOARD_SIDE])
         return json.loads(text.strip().splitlines()[-1])
     return run
 
@@ -342,17 +342,3 @@ print(json.dumps(result(app, hw, motor=hw.motor.calls[-1])))
     assert res["motor"] == 0
     log = log_of(res, "000001.rwl")
     assert log.end_reason == "interrupted" and log.complete
-
-
-def test_log_plan_follows_the_coach_plan():
-    # progload's per-segment log entries line up with the coach's own plan (same order).
-    C = fw.load("coach")
-    W = fw.load("walklog")
-    prog = P.preset("one-one")
-    kinds, units, planned = fw.load("progload").log_plan(prog)
-    coach_plan = C.plan(prog, RATE)
-    assert [2 if k == W.SEG_BACKWARD else 1 for k in kinds] == [d for d, _, _ in coach_plan]
-    assert list(kinds) == [W.SEG_WARMUP] + [W.SEG_BACKWARD, W.SEG_FORWARD] * 5
-    assert planned == [120] + [60, 60] * 5 and set(units) == {W.UNIT_SECONDS}
-    block = fw.load("progload").log_plan(P.preset("block"))
-    assert block[2] == [100, 100] * 3 and set(block[1]) == {W.UNIT_METRES}

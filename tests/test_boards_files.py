@@ -7,16 +7,16 @@ import re
 
 import pytest
 
-from retrowalk import fw
+from retrowalk import paths
 from retrowalk.vboard import hardware
 
-B = fw.load("boardcfg")
-BOARDS = sorted(fw.boards_dir().glob("*.json"))
-README = (fw.boards_dir() / "README.md").read_text()
+from retrowalk.firmware import boardcfg as B
+BOARDS = sorted(paths.boards_dir().glob("*.json"))
+README = (paths.boards_dir() / "README.md").read_text()
 
 
 def raw(name):
-    return json.loads((fw.boards_dir() / name).read_text())
+    return json.loads((paths.boards_dir() / name).read_text())
 
 
 @pytest.mark.parametrize("path", BOARDS, ids=[p.stem for p in BOARDS])
@@ -163,10 +163,10 @@ def test_mount_vector():
 def test_same_result_in_the_micropython_vm(mp_run, tmp_path):
     out = {}
     for path in BOARDS:
-        got = mp_run("import boardcfg, json\nprint(json.dumps(boardcfg.load(%r)))" % str(path))
+        got = mp_run("import json\nfrom firmware import boardcfg\nprint(json.dumps(boardcfg.load(%r)))" % str(path))
         out[path.stem] = json.loads(got.strip().splitlines()[-1])
         assert out[path.stem] == B.validate(json.loads(path.read_text()))
     bad = tmp_path / "board.json"
     bad.write_text(json.dumps(_mutate(raw("pico_lsm6dsox.json"), "motor.pin", -3)))
-    got = mp_run("import boardcfg\ntry:\n    boardcfg.load(%r)\nexcept ValueError as e:\n    print(e)" % str(bad))
+    got = mp_run("from firmware import boardcfg\ntry:\n    boardcfg.load(%r)\nexcept ValueError as e:\n    print(e)" % str(bad))
     assert got.strip() == "board.json: motor.pin: must be a GPIO number or a pin name, got -3"

@@ -2,9 +2,10 @@
 
 import pytest
 
-from retrowalk import fw
 
-B = fw.load("button")
+
+from retrowalk.firmware import button as B
+from retrowalk.firmware.cpython import ticks_add
 NONE, SHORT, LONG = B.NONE, B.SHORT, B.LONG
 
 
@@ -13,7 +14,7 @@ def feed_all(readings, start=0, **kw):
     b = B.Button(**kw)
     out = []
     for t, pressed in readings:
-        ev = b.feed(pressed, B.ticks_add(start, t))
+        ev = b.feed(pressed, ticks_add(start, t))
         if ev:
             out.append((t, ev))
     return out
@@ -85,7 +86,7 @@ def test_button_held_when_polling_starts_gives_nothing():
 @pytest.mark.parametrize("start_back", [50, 1000, 2000])
 def test_times_across_the_ticks_wrap(start_back):
     # The same press with the tick counter wrapping somewhere inside it.
-    start = B.ticks_add(0, -start_back)
+    start = ticks_add(0, -start_back)
     assert feed_all(every_ms({100: True, 500: False}, 1000), start=start) == [(530, SHORT)]
     assert feed_all(every_ms({100: True, 3000: False}, 3500), start=start) == [(1600, LONG)]
 
@@ -165,11 +166,16 @@ def test_pin_button_held_at_boot_uses_the_injected_clock():
 
 
 SCRIPT = r'''
-import button, micropython
+import micropython
+from firmware import button
 from array import array
+try:
+    from time import ticks_add
+except ImportError:  # CPython
+    from firmware.cpython import ticks_add
 def run():
     b = button.Button()
-    start = button.ticks_add(0, -700)
+    start = ticks_add(0, -700)
     ev = array("i", [0] * 8)
     n = 0
     t = 0
@@ -177,7 +183,7 @@ def run():
     try:
         while t < 5000:
             p = (100 <= t < 400) or (1000 <= t < 3000) or (3100 <= t < 3110) or (4000 <= t < 4606 and not (4000 < t < 4010 and t % 2) and not (4600 <= t and t % 2))
-            e = b.feed(p, button.ticks_add(start, t))
+            e = b.feed(p, ticks_add(start, t))
             if e:
                 ev[n] = t
                 n += 1
@@ -189,11 +195,11 @@ def run():
     return "ok %d" % n
 print(run())
 b = button.Button()
-start = button.ticks_add(0, -700)
+start = ticks_add(0, -700)
 out = []
 for t in range(5000):
     p = (100 <= t < 400) or (1000 <= t < 3000) or (3100 <= t < 3110) or (4000 <= t < 4606 and not (4000 < t < 4010 and t % 2) and not (4600 <= t and t % 2))
-    e = b.feed(p, button.ticks_add(start, t))
+    e = b.feed(p, ticks_add(start, t))
     if e:
         out.append((t, e))
 print(out)

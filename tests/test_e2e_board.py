@@ -6,19 +6,20 @@ import time
 
 import pytest
 
-from retrowalk import fw
+from retrowalk import paths
 from retrowalk.errors import RetrowalkError
 from retrowalk.vboard import VirtualBoard, flash
 
-from board_helpers import (RATE, board_steps, decode_cues, fifo_reads, images, prefix_alignments,  # noqa: F401
-                           synth_counts, wait_for, write_samples)
+from board_helpers import (RATE, board_steps, decode_cues, fifo_reads, finished_walk_log, images,  # noqa: F401
+                           prefix_alignments, synth_counts, wait_for, write_samples)
 
 pytestmark = pytest.mark.slow  # virtual boards: about a minute for both files
 
-R = fw.load("logreader")
-W = fw.load("walklog")
-VERSION = fw.load("version").VERSION
-DEFAULT_NAME = fw.load("program").default_program()["name"]
+from retrowalk.firmware import logreader as R
+from retrowalk.firmware import program as P
+from retrowalk.firmware import walklog as W
+from retrowalk.firmware.version import VERSION
+DEFAULT_NAME = P.default_program()["name"]
 
 SPEED = 20
 CUE_SPEED = 10  # where the motor's pulses are read back: less scheduling jitter per real ms
@@ -67,7 +68,7 @@ def motor_cues(vb, epoch=None):
 # -- power cuts -------------------------------------------------------------------------------
 
 CUTS_REAL_S = (0.25, 0.5, 0.75, 1.1, 1.55)  # after the walk's START cue: 5 s to 31 s into the walk
-SESSION = fw.load("session")
+from retrowalk.firmware import session as SESSION
 
 
 def test_power_cuts_keep_finished_walks_and_the_cut_walk_up_to_its_last_flush(images, walk_data, tmp_path):
@@ -128,20 +129,10 @@ def test_power_cuts_keep_finished_walks_and_the_cut_walk_up_to_its_last_flush(im
 
 # -- full flash -------------------------------------------------------------------------------
 
-def _old_walk():
-    import io
-    f = io.BytesIO()
-    w = W.WalkWriter(f, RATE, program_name="earlier walk")
-    for i in range(50):
-        w.step(60 * i, W.FORWARD, 90)
-    w.end(3000)
-    return f.getvalue()
-
-
 def test_a_capture_stops_before_the_flash_is_full_and_nothing_is_lost(images, walk_data, tmp_path):
     path, counts = walk_data
     img = images.install(tmp_path, program={"version": 1, "mode": "capture", "label": "fill"})
-    old = _old_walk()
+    old = finished_walk_log()
     flash.mkdir(img, "/walks")
     flash.write_file(img, "/walks/000001.rwl", old)
     left = fill_flash(img, 12)
@@ -163,7 +154,7 @@ def test_a_capture_stops_before_the_flash_is_full_and_nothing_is_lost(images, wa
 def test_a_walk_with_no_room_for_its_log_is_still_coached(images, walk_data, tmp_path):
     path, counts = walk_data
     img = images.install(tmp_path, program=FORWARD_MINUTE)
-    old = _old_walk()
+    old = finished_walk_log()
     flash.mkdir(img, "/walks")
     flash.write_file(img, "/walks/000001.rwl", old)
     fill_flash(img, 4)
@@ -183,7 +174,7 @@ def test_a_walk_with_no_room_for_its_log_is_still_coached(images, walk_data, tmp
 def test_a_broken_program_file_buzzes_and_the_default_program_runs(images, walk_data, tmp_path):
     path, counts = walk_data
     img = images.install(tmp_path, program=b'{"version": 1, "segments": [')
-    old = _old_walk()
+    old = finished_walk_log()
     flash.mkdir(img, "/walks")
     flash.write_file(img, "/walks/000001.rwl", old)
     with VirtualBoard(tmp_path, board="virtual", imu=path, speed=CUE_SPEED,
@@ -206,7 +197,7 @@ def test_a_broken_program_file_buzzes_and_the_default_program_runs(images, walk_
 # -- a missing IMU ----------------------------------------------------------------------------
 
 def test_a_missing_imu_buzzes_waits_and_leaves_the_repl_reachable(images, tmp_path):
-    board = json.loads((fw.boards_dir() / "virtual.json").read_text())
+    board = json.loads((paths.boards_dir() / "virtual.json").read_text())
     board["imu"]["address"] = 0x6B  # the chip answers at 0x6A
     img = images.install(tmp_path, board_json=board)
     with VirtualBoard(tmp_path, board="virtual", speed=SPEED) as vb:
@@ -224,7 +215,7 @@ def test_a_missing_imu_buzzes_waits_and_leaves_the_repl_reachable(images, tmp_pa
 
 
 def test_a_broken_board_file_is_named_and_the_repl_stays_free(images, tmp_path):
-    board = json.loads((fw.boards_dir() / "virtual.json").read_text())
+    board = json.loads((paths.boards_dir() / "virtual.json").read_text())
     board["motor"]["pin"] = -3
     img = images.install(tmp_path, board_json=board)
     with VirtualBoard(tmp_path, board="virtual", speed=SPEED) as vb:
@@ -276,11 +267,11 @@ def test_boardinfo_prints_one_parsable_status_line(images, walk_data, tmp_path):
     path, counts = walk_data
     img = images.install(tmp_path, program=FORWARD_MINUTE)
     flash.mkdir(img, "/walks")
-    flash.write_file(img, "/walks/000001.rwl", _old_walk())
+    flash.write_file(img, "/walks/000001.rwl", finished_walk_log())
     flash.write_file(img, "/walks/000002.rwc", b"x")
     with VirtualBoard(tmp_path, board="virtual", imu=path, speed=SPEED) as vb:
         vb.mpremote("rtc", "--set")
-        out = vb.mpremote("exec", "import boardinfo; boardinfo.status()").stdout.decode()
+        out = vb.mpremote("exec", "from firmware import boardinfo; boardinfo.status()").stdout.decode()
         uid = vb.uid.hex()
     lines = [x for x in out.splitlines() if x.strip()]
     assert len(lines) == 1

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from retrowalk import fw
+
 from retrowalk.vboard import VirtualBoard, flash
 
 from board_helpers import (RATE, alignments, board_steps, decode_cues, fifo_reads, images,  # noqa: F401
@@ -17,10 +17,9 @@ from board_helpers import (RATE, alignments, board_steps, decode_cues, fifo_read
 
 pytestmark = pytest.mark.slow  # virtual boards: about a minute for both files
 
-R = fw.load("logreader")
-W = fw.load("walklog")
-APP = fw.load("app")
-SESSION = fw.load("session")
+from retrowalk.firmware import logreader as R
+from retrowalk.firmware import haptics
+from retrowalk.firmware import session as SESSION
 
 SPEED = 10  # simulated seconds per real second
 PRESS_MS = 5000  # the button press that starts the walk (after the boot has finished)
@@ -54,7 +53,7 @@ def walked(images, tmp_path_factory):
         vb.wait_booted()
         # The idle board after the restart: the heap of the board's own simulation modules,
         # and the application's heap once idle (measured by the app after boot).
-        line = vb.mpremote("resume", "exec", "import vbstart; print(vbstart.heap_after_boot, APP.heap['boot'])")
+        line = vb.mpremote("resume", "exec", "import vbstart; from firmware import main; print(vbstart.heap_after_boot, main.APP.heap['boot'])")
         out.sim_heap, out.idle_heap = map(int, line.stdout.decode().split()[-2:])
         out.events = vb.events
         out.motor = vb.levels("motor")
@@ -98,7 +97,7 @@ def test_segments_are_logged_on_the_program_schedule(walked):
 
 
 def _logged_cues(log):
-    names = fw.load("haptics").NAMES
+    names = haptics.NAMES
     return [(r[0], names[r[2]]) for r in log.records if r[1] == "cue"]
 
 

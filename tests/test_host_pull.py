@@ -11,6 +11,7 @@ import time
 import pytest
 
 from retrowalk import pull
+from retrowalk.firmware import logreader
 from retrowalk.errors import RetrowalkError
 from retrowalk.history import History
 from retrowalk.link import Link
@@ -326,10 +327,10 @@ def test_unusable_uid_is_refused():
         pull.board_uid({"uid": "../../x"})
 
 
-def test_walk_bytes_helper_reads_back(firmware):
+def test_walk_bytes_helper_reads_back():
     # The helper's files are what the board writes: the reader finds every record.
     data = walk_bytes(3, steps=[(10, "forward", 50), (60, "backward", 70)], end=(100, "stopped"))
-    log = firmware("logreader").read(data)
+    log = logreader.read(data)
     assert [r[2] for r in log.records if r[1] == "step"] == ["forward", "backward"]
     assert log.end_reason == "stopped" and log.warnings == []
 

@@ -7,13 +7,15 @@ import math
 
 import pytest
 
-from retrowalk import exporter, fw, imucsv, report, walkstats
+from retrowalk import exporter, imucsv, report, walkstats
 from retrowalk.errors import RetrowalkError
 from retrowalk.history import History
 
 from host_helpers import capture_bytes, simple_walk, walk_bytes
 
-R = fw.load("logreader")
+from retrowalk.firmware import logreader as R
+from retrowalk.firmware import program as P
+from retrowalk.firmware import walklog as W
 
 
 def measures(data, pulled_at="2025-03-10T12:00:00"):
@@ -35,10 +37,11 @@ def test_simple_walk_measures():
 
 
 def test_adherence_pauses_and_cues():
-    # Backward interval from sample 1040 (10 s): the first 2 s are the turn-round grace, then
-    # 10 backward, 5 forward, 5 backward steps -> 15 of 20 judged steps went backward.
+    # Backward interval from sample 1040 (10 s): 2 forward steps while turning round after the
+    # cue, then 10 backward, 5 forward, 5 backward, and one forward step after the pause:
+    # 15 of its 23 steps went backward, and every step counts.
     steps = [(104 * i, "forward", 90) for i in range(1, 10)]
-    steps += [(1040 + 52, "forward", 40), (1040 + 104, "forward", 40)]  # inside the grace: not judged
+    steps += [(1040 + 52, "forward", 40), (1040 + 104, "forward", 40)]
     t = 1040 + 208 + 52
     for d in ["backward"] * 10 + ["forward"] * 5 + ["backward"] * 5:
         steps.append((t, d, 80))
@@ -50,28 +53,31 @@ def test_adherence_pauses_and_cues():
                       pauses=[(pause_at, resume_at)], end=(resume_at + 104, "stopped"))
     m = measures(data)
     back = m["intervals"][1]
-    assert back["planned"] == 40 and back["unit"] == "steps"
-    assert back["steps"] == 2 + 20 + 1 and back["steps_backward"] == 15
-    assert back["adherence"] == pytest.approx(15 / 21, abs=1e-3)  # the late forward step counts too
+    assert back["planned"] == 40 and back["unit"] == "steps" and back["direction"] == "backward"
+    assert back["steps"] == 2 + 20 + 1 and back["steps_backward"] == back["steps_asked_way"] == 15
+    assert back["adherence"] == pytest.approx(15 / 23, abs=1e-3)
+    assert back["done"] == 15  # steps the asked way, of the 40 asked for
+    assert back["paused_s"] == pytest.approx(5.0, abs=0.01)
     assert m["adherence"] == back["adherence"]
+    assert (m["backward_interval_steps"], m["backward_interval_steps_backward"]) == (23, 15)
+    assert m["pause_spans"] == [[pytest.approx(pause_at / 104, abs=0.01), pytest.approx(resume_at / 104, abs=0.01)]]
     assert m["pauses"] == 1 and m["paused_s"] == pytest.approx(5.0, abs=0.01)
     assert m["cue_counts"] == {"start": 1, "switch_backward": 1, "wrong_direction": 1, "paused": 1}
     assert m["end_reason"] == "stopped"
 
 
-def test_resume_dated_before_its_pause_counts_no_pause_time(firmware):
+def test_resume_dated_before_its_pause_counts_no_pause_time():
     # The classifier reports a step ~2 steps late: the resume is dated at a contact that came
     # before the pause record. Without an end record the pause pairs decide the active time.
-    W = firmware("walklog")
     f = io.BytesIO()
     f.close = lambda: None
     w = W.WalkWriter(f, 104, start=(2025, 3, 3, 10, 0, 0))
     for t in range(52, 400, 52):
-        w.step(t, W.FORWARD, 90)
+        w.step(t, False, 90)
     w.pause(416)
     w.resume(362)  # written after the pause, dated before it
-    w.step(362, W.FORWARD, 90)
-    w.step(414, W.FORWARD, 90)
+    w.step(362, False, 90)
+    w.step(414, False, 90)
     w.close()
     m = measures(f.getvalue())
     assert not m["complete"] and m["end_reason"] == "interrupted"
@@ -85,22 +91,74 @@ def test_unset_clock_dates_the_walk_by_its_pull():
     assert m["start"] is None  # a clock ahead of the pull is not trusted either
 
 
+def test_intervals_say_what_they_asked_for_and_what_was_done():
+    # A walk that follows its program (kept in the header), a step every 52 samples (0.5 s):
+    # warm-up 10 s forward (19 steps), 20 s backward (40 steps: the first 2 still forward while
+    # turning round), 30 steps forward, and a cool-down of 9 m backward: at 0.45 m a backward
+    # step that is 20 steps.
+    prog = P.validate({"version": 1, "warmup": {"time_s": 10},
+                       "segments": [{"direction": "backward", "time_s": 20}, {"direction": "forward", "steps": 30}],
+                       "cooldown": {"direction": "backward", "distance_m": 9},
+                       "stride_m": {"forward": 0.7, "backward": 0.45}})
+    dirs = ["forward"] * 19 + ["forward"] * 2 + ["backward"] * 38 + ["forward"] * 30 + ["backward"] * 20
+    times = [52 * k for k in range(1, 20)] + [1040 + 52 * k for k in range(40)] + [
+        3120 + 52 * k for k in range(30)] + [4680 + 52 * k for k in range(20)]
+    segs = [(0, 0, "warmup", 10, "s"), (1040, 1, "backward", 20, "s"), (3120, 2, "forward", 30, "steps"),
+            (4680, 3, "cooldown", 9, "m")]
+    data = walk_bytes(steps=[(t, d, 90) for t, d in zip(times, dirs)], segments=segs, end=(5720, "finished"),
+                      program=prog)
+    m = measures(data)
+    got = [(iv["direction"], iv["done"], iv["steps_asked_way"], iv["steps"]) for iv in m["intervals"]]
+    assert got == [("forward", 9.5, 19, 19),  # 19 steps of 0.5 s
+                   ("backward", 19.0, 38, 40),  # 38 backward steps of 0.5 s, of the 20 s asked
+                   ("forward", 30, 30, 30),
+                   ("backward", 9.0, 20, 20)]  # 20 steps x 0.45 m
+    assert [iv["adherence"] for iv in m["intervals"]] == [1.0, 0.95, 1.0, 1.0]
+    assert m["adherence"] == pytest.approx(58 / 60, abs=1e-3)  # both backward intervals: 38 + 20 of 40 + 20
+    assert m["backward_goal_s"] == 20.0  # the timed backward segment; the cool-down asks for metres
+    assert m["intervals"][1]["cadence_spm"] == pytest.approx(40 / 20 * 60)
+    # without a readable program in the header the cool-down is taken as forward, metres unknown
+    m = measures(walk_bytes(steps=[(t, d, 90) for t, d in zip(times, dirs)], segments=segs, end=(5720, "finished")))
+    assert m["intervals"][3]["direction"] == "forward" and m["intervals"][3]["done"] is None
+    assert m["backward_goal_s"] is None and m["adherence"] == pytest.approx(38 / 40, abs=1e-3)
+
+
+def test_the_goal_follows_the_programs_progression():
+    # one-in-ten: 60 s backward, +15 s every 7 days from the start date, at most 300 s
+    base = P.preset("one-in-ten", "2025-03-03")
+    goals = [walkstats.backward_goal_s(P.apply_progression(base, day))
+             for day in [(2025, 3, 3), (2025, 3, 9), (2025, 3, 10), (2025, 3, 31), (2026, 1, 1)]]
+    assert goals == [60, 60, 75, 60 + 4 * 15, 300]
+    assert walkstats.backward_goal_s(P.preset("block")) is None  # distance intervals: no time asked
+
+
 def test_weeks_totals_gaps_and_changes():
-    def w(day, active_min, back_min, adh):
+    def w(day, active_min, back_min, back_steps, right, goal_s=None):
         return {"day": day, "active_s": 60 * active_min, "backward_s": 60 * back_min,
                 "forward_s": 60 * (active_min - back_min), "steps_forward": 100, "steps_backward": 10,
-                "adherence": adh, "cadence_spm": 100.0}
-    walks = [w("2025-03-03", 10, 1, 0.9), w("2025-03-09", 12, 2, 0.7),  # Mon and Sun of week 10
-             w("2025-03-12", 15, 3, 1.0),  # week 11
-             w("2025-03-26", 20, 5, None)]  # week 13; week 12 has none
+                "backward_interval_steps": back_steps, "backward_interval_steps_backward": right,
+                "adherence": right / back_steps if back_steps else None, "cadence_spm": 100.0,
+                "backward_goal_s": goal_s}
+    walks = [w("2025-03-03", 10, 1, 100, 90, 60), w("2025-03-09", 12, 2, 300, 210, 75),  # Mon and Sun of week 10
+             w("2025-03-12", 15, 3, 50, 50),  # week 11
+             w("2025-03-26", 20, 5, 0, 0)]  # week 13; week 12 has none
     weeks = walkstats.weeks(walks)
     assert [x["week"] for x in weeks] == ["2025-W10", "2025-W11", "2025-W12", "2025-W13"]
     assert [x["walks"] for x in weeks] == [2, 1, 0, 1]
-    assert weeks[0]["active_min"] == 22 and weeks[0]["backward_min"] == 3 and weeks[0]["adherence"] == 0.8
+    assert weeks[0]["active_min"] == 22 and weeks[0]["backward_min"] == 3
+    assert weeks[0]["adherence"] == 0.75  # (90 + 210) / (100 + 300): the week's steps, not the mean of 0.9 and 0.7
+    assert weeks[0]["backward_goal_min"] == 2.2 and weeks[0]["backward_goal_per_walk_min"] == 1.12  # 135 s, 67.5 s
+    assert weeks[1]["backward_goal_min"] is None and weeks[1]["adherence"] == 1.0
     assert weeks[0]["change"] is None
     assert weeks[1]["change"] == {"walks": -1, "active_min": -7.0, "backward_min": 0.0}
     assert weeks[2]["change"] == {"walks": -1, "active_min": -15.0, "backward_min": -3.0}
-    assert weeks[3]["adherence"] is None and weeks[3]["monday"] == "2025-03-24"
+    assert weeks[3]["adherence"] is None and weeks[3]["monday"] == "2025-03-24" and weeks[3]["sunday"] == "2025-03-30"
+
+
+@pytest.mark.parametrize("share, text", [(None, "-"), (0, "0 %"), (0.004, "<1 %"), (0.5, "50 %"), (0.946, "95 %"),
+                                         (0.995, ">99 %"), (0.9999, ">99 %"), (1, "100 %")])
+def test_percentages_say_all_only_when_it_is_all(share, text):
+    assert report.pct(share) == text
 
 
 def test_history_is_idempotent_per_board(tmp_path):
@@ -147,6 +205,9 @@ def test_reports(hist):
     assert row["file_name"] == "000003.rwl"
     text = "\n".join(report.walk_report(row, m))
     assert "42 forward, 20 backward" in text and "adherence 100 %" in text
+    # the backward interval asked for 30 s; its 20 backward steps own 0.5 s each
+    line = [ln for ln in text.splitlines() if "30 s backward" in ln][0]
+    assert "10 s (33 %)" in line and "20 of 20 (100 %)" in line
     lines, data = report.week_report(report.walk_measures(hist))
     assert data["week"]["week"] == "2025-W11" and data["previous"]["walks"] == 2
     assert "+0.0" not in lines[1] and "-1 walks" in lines[1]
@@ -195,8 +256,7 @@ def test_capture_to_canonical_csv(tmp_path):
     assert a.labels[0] == "stairs"
 
 
-def test_capture_at_another_full_scale(tmp_path, firmware):
-    W = firmware("walklog")
+def test_capture_at_another_full_scale(tmp_path):
     f = io.BytesIO()
     f.close = lambda: None
     from array import array

@@ -11,8 +11,9 @@ ODR_CODE = {26: 0x2, 52: 0x3, 104: 0x4}  # datasheet ODR_XL/ODR_G/BDR/ODR_FIFO c
 
 
 @pytest.fixture(scope="module")
-def lsm6ds(firmware):
-    return firmware("lsm6ds")
+def lsm6ds():
+    from retrowalk.firmware import lsm6ds
+    return lsm6ds
 
 
 def make(lsm6ds, who=0x6C, rate=104, n=4000, address=0x6A, **kw):

@@ -12,11 +12,9 @@ import math
 from array import array
 
 import pytest
-from retrowalk import fw
 
-# Load our firmware first: it installs retrowalk's `micropython` shim, which the Adafruit
 # library then shares (otherwise Blinka's module would take that name for the whole session).
-fw.load("lsm6ds")
+from retrowalk.firmware import lsm6ds  # noqa: E402
 
 import adafruit_lsm6ds  # noqa: E402  a test dependency: missing = broken install, not a skip
 from adafruit_lsm6ds import AccelRange, GyroRange, Rate, ism330dhcx  # noqa: E402
@@ -39,7 +37,7 @@ def no_sleep(monkeypatch):
     monkeypatch.setattr(ism330dhcx, "sleep", lambda s: None)
 
 
-def pair(firmware, who, rate):
+def pair(who, rate):
     """(clock, Adafruit's chip, Adafruit's sensor, our chip, our driver), both configured."""
     clk = sim_lsm6ds.ManualClock()
     data = samples(400)
@@ -50,14 +48,14 @@ def pair(firmware, who, rate):
     ada.gyro_range = GyroRange.RANGE_500_DPS
     ada.accelerometer_data_rate = ADA_RATE[rate]
     ada.gyro_data_rate = ADA_RATE[rate]
-    ours = firmware("lsm6ds").LSM6DS(chip_b, rate_hz=rate, clock_ms=lambda: clk.us // 1000)
+    ours = lsm6ds.LSM6DS(chip_b, rate_hz=rate, clock_ms=lambda: clk.us // 1000)
     return clk, chip_a, ada, chip_b, ours
 
 
 @pytest.mark.parametrize("rate", RATES)
 @pytest.mark.parametrize("who", sorted(CLASSES))
-def test_control_registers_match_adafruit(firmware, who, rate):
-    _, chip_a, _, chip_b, _ = pair(firmware, who, rate)
+def test_control_registers_match_adafruit(who, rate):
+    _, chip_a, _, chip_b, _ = pair(who, rate)
     a, b = chip_a.regs, chip_b.regs
     for reg in range(0x10, 0x1A):  # CTRL1_XL .. CTRL10_C
         if reg == 0x18 and who in (0x6C, 0x6B):
@@ -70,8 +68,8 @@ def test_control_registers_match_adafruit(firmware, who, rate):
 
 
 @pytest.mark.parametrize("who", sorted(CLASSES))
-def test_decoded_values_match_adafruit(firmware, who):
-    clk, _, ada, _, ours = pair(firmware, who, 104)
+def test_decoded_values_match_adafruit(who):
+    clk, _, ada, _, ours = pair(who, 104)
     period = 1000000 / 104
     buf = array("h", bytes(2 * 6 * 8))
     latest = array("h", bytes(12))

@@ -7,9 +7,9 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from retrowalk import fw
 
-P = fw.load("program")
+
+from retrowalk.firmware import program as P
 
 
 def base():
@@ -162,7 +162,7 @@ def test_invalid_program_names_the_field(data, message):
 def test_error_messages_are_the_same_in_the_micropython_vm(mp_run):
     # One fault per case, so the VM's dict order cannot change which fault is reported.
     cases = [d for d, m in BAD if not (isinstance(d, float))]
-    code = ("import json, program\n"
+    code = ("import json\nfrom firmware import program\n"
             "for d in json.loads(%r):\n"
             "    try:\n"
             "        program.validate(d); print('OK')\n"
@@ -304,7 +304,7 @@ def test_progression_needs_a_date_for_today():
 
 def test_progression_is_the_same_in_the_micropython_vm(mp_run):
     days = [(2025, 3, 3), (2025, 3, 10), (2025, 4, 28), (2025, 6, 9), (2024, 2, 29), (2099, 12, 31)]
-    code = ("import program\n"
+    code = ("from firmware import program\n"
             "p = program.preset('one-in-ten', '2025-03-03')\n"
             "for d in %r:\n"
             "    print(program.apply_progression(p, d)['segments'][0]['time_s'])\n") % (days,)
@@ -354,7 +354,7 @@ def test_load_file_in_the_micropython_vm(mp_run, tmp_path):
     bad.write_text('{"version": 1, "segments": [{"direction": "forward", "time_s": 60, "steps": 3}]}')
     broken = tmp_path / "broken.json"
     broken.write_text('{"version": 1,')
-    code = ("import program\n"
+    code = ("from firmware import program\n"
             "for f in %r:\n"
             "    p, e = program.load_file(f)\n"
             "    print(p['name'], p['repeat'], '|', e)\n") % ([str(good), str(bad), str(broken), str(tmp_path / "none.json")],)

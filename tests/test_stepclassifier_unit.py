@@ -9,8 +9,9 @@ FWD, BWD = 1, 2
 
 
 @pytest.fixture(scope="module")
-def sc(firmware):
-    return firmware("stepclassifier")
+def sc():
+    from retrowalk.firmware import stepclassifier
+    return stepclassifier
 
 
 def _run(sc, segments, **kw):

@@ -49,7 +49,7 @@ def test_parity_on_the_shared_data(shared_data):
 ZERO_ALLOC = """
 import micropython
 from array import array
-from stepclassifier import StepClassifier
+from firmware.stepclassifier import StepClassifier
 B = 32
 buf = array('h', bytes(12 * B))
 mv = memoryview(buf)

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from retrowalk.vboard import VirtualBoard, samples
-from retrowalk.vboard.mp import vbfiles
+from retrowalk.vboard.board_side import vbfiles
 
 SPEED = 5
 STALL_SIM_US = vbfiles.STALL_SIM_US

@@ -9,18 +9,18 @@ import subprocess
 import littlefs
 import pytest
 
-from retrowalk import imucsv, mpvm
+from retrowalk import imucsv, micropython_vm
 from retrowalk.errors import RetrowalkError
-from retrowalk.vboard.mp import vbfiles
+from retrowalk.vboard.board_side import vbfiles
 from retrowalk.flasher import mpy_cross_command
 from retrowalk.vboard import SimClock, flash, hardware, samples, trace
 from retrowalk.vboard.bridge import cook
-from retrowalk.vboard.board import MP_DIR
+from retrowalk.vboard.board import BOARD_SIDE
 
 
 def run_mp(code):
     """Run code in the MicroPython VM with the virtual board's MicroPython modules importable."""
-    return mpvm.run_code(code, path=[MP_DIR])
+    return micropython_vm.run_code(code, path=[BOARD_SIDE])
 
 
 # -- host side --------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def test_flash_check_detects_garbage(tmp_path):
 
 # -- MicroPython side, in the VM --------------------------------------------------------
 
-@pytest.mark.parametrize("path", sorted(MP_DIR.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(BOARD_SIDE.glob("*.py")), ids=lambda p: p.name)
 def test_mp_files_compile_with_mpy_cross(path, tmp_path):
     proc = subprocess.run(mpy_cross_command() + ["-o", str(tmp_path / "x.mpy"), str(path)],
                           capture_output=True, text=True)
@@ -457,7 +457,7 @@ out.write(b"|returned %%d" %% r)
 
 @pytest.mark.parametrize("at", [2, 3, 4])
 def test_raw_repl_survives_a_ctrl_c_racing_a_run(at):
-    proc = mpvm.run(["-c", _REPL_WITH_INTERRUPT % at], path=[MP_DIR], input=b"print(1)\x04print(2)\x04\x02")
+    proc = micropython_vm.run(["-c", _REPL_WITH_INTERRUPT % at], path=[BOARD_SIDE], input=b"print(1)\x04print(2)\x04\x02")
     out = proc.stdout
     assert proc.returncode == 0, out
     assert out.endswith(b"|returned 0"), out  # FRIENDLY: left on Ctrl-B, not by an exception

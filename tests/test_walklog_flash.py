@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from retrowalk import fw
 
-R = fw.load("logreader")
+
+from retrowalk.firmware import logreader as R
 
 # A RAM NOR flash for os.VfsLfs2 (extended block protocol, realistic geometry: 4 KB erase
 # blocks, 256-byte programs). Counts program/erase operations; `journal` records them so a
@@ -96,7 +96,7 @@ def fresh(blocks):
     dev.ops = dev.progs = dev.erases = 0  # count from the formatted image
     return dev
 
-import logstore, walklog as W
+from firmware import logformat as F, logstore, walklog as W
 PROG = b'{"name":"5/1 x 3","warmup":{"s":300},"repeat":3,"forward":{"s":300},"backward":{"s":60}}'
 HEADER = dict(rate_hz=104, board_id=b"\x01\x02\x03\x04", chip="LSM6DSOX",
               start=(2025, 5, 6, 7, 8, 9), firmware="0.1.0", program_name="5/1 x 3",
@@ -125,7 +125,7 @@ def workload(dev, marks):
         t = 0
         for i in range(STEPS):
             t += 44 + (i * 37) %% 30
-            w.step(t, 2 if (i // 100) %% 3 == 2 else 1, 60 + i %% 41)
+            w.step(t, (i // 100) %% 3 == 2, 60 + i %% 41)
             check()
             if i %% 300 == 150:
                 w.cue(t + 5, 2)
@@ -137,7 +137,7 @@ def workload(dev, marks):
                 w.resume(t)
             w.poll(t + 40)
             check()
-        w.end(t + 50, W.END_FINISHED, 1234)
+        w.end(t + 50, F.END_FINISHED, 1234)
         check()
         st.close(w)
         marks.append((dev.ops, k, -1))
@@ -284,9 +284,9 @@ w = st.new_walk(**HEADER)
 t = 0
 for i in range(300):
     t += 52
-    w.step(t, 1, 90)
+    w.step(t, False, 90)
     w.poll(t)
-w.end(t, W.END_FINISHED, 0)
+w.end(t, F.END_FINISHED, 0)
 first = st.close(w)
 with open("/fl/walks/" + first, "rb") as f:
     ref = f.read()
@@ -300,7 +300,7 @@ def fill(w, kind):
     while status == 0 and given < 10 ** 6:
         t += 52
         if kind == "walk":
-            w.step(t, 1 + given % 2, 90)
+            w.step(t, given % 2 == 1, 90)
             given += 1
             status = w.poll(t)
         else:
@@ -371,7 +371,7 @@ def locked_steps(w, t, n):
     try:
         for i in range(n):
             t += 52
-            w.step(t, 1 + i % 2, 90)
+            w.step(t, i % 2 == 1, 90)
             w.poll(t)
         err = 0
     except MemoryError:
@@ -382,7 +382,7 @@ def locked_steps(w, t, n):
 def locked_others(w, t, q):
     micropython.heap_lock()
     try:
-        w.step(t + 500, 2, 70)  # long gap: the long step record
+        w.step(t + 500, True, 70)  # long gap: the long step record
         w.cue(t + 501, 3)
         w.segment(t + 502, 4, 2, 60, 0)
         w.overrun(t + 503, 12)
@@ -421,7 +421,7 @@ def locked_control():
 
 w = st.new_walk(**HEADER)
 for i in range(50):  # steady state first
-    w.step(52 * i, 1, 90)
+    w.step(52 * i, False, 90)
     w.poll(52 * i)
 f0 = w.flushes
 print("STEPS", locked_steps(w, 52 * 50, 3000), w.flushes - f0, w.status)

@@ -8,10 +8,11 @@ import struct
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from retrowalk import fw
 
-W = fw.load("walklog")
-R = fw.load("logreader")
+
+from retrowalk.firmware import logformat as F
+from retrowalk.firmware import walklog as W
+from retrowalk.firmware import logreader as R
 
 
 class Recorder(io.BytesIO):
@@ -53,26 +54,26 @@ def scripted_walk(flush_after=()):
     w = W.WalkWriter(f, 104, flush_seconds=10**6, **HEADER)
     frames = [[]]  # records per frame still to be written
     calls = [
-        (lambda: w.segment(0, 0, W.SEG_WARMUP, 300, W.UNIT_SECONDS),
+        (lambda: w.segment(0, 0, F.SEG_WARMUP, 300, F.UNIT_SECONDS),
          (0, "segment", 0, "warmup", 300, "s")),
-        (lambda: w.step(50, W.FORWARD, 77), (50, "step", "forward", 77)),
-        (lambda: w.step(101, W.FORWARD, 100), (101, "step", "forward", 100)),
+        (lambda: w.step(50, False, 77), (50, "step", "forward", 77)),
+        (lambda: w.step(101, False, 100), (101, "step", "forward", 100)),
         (lambda: w.cue(150, 3), (150, "cue", 3)),
-        (lambda: w.step(140, W.BACKWARD, 0), (140, "step", "backward", 0)),  # before the cue
-        (lambda: w.step(1140, W.BACKWARD, 55), (1140, "step", "backward", 55)),  # long gap
+        (lambda: w.step(140, True, 0), (140, "step", "backward", 0)),  # before the cue
+        (lambda: w.step(1140, True, 55), (1140, "step", "backward", 55)),  # long gap
         (lambda: w.calibration(1200, (4090, -120, 7)), (1200, "calibration", [4090, -120, 7])),
-        (lambda: w.segment(1300, 1, W.SEG_BACKWARD, 200, W.UNIT_STEPS),
+        (lambda: w.segment(1300, 1, F.SEG_BACKWARD, 200, F.UNIT_STEPS),
          (1300, "segment", 1, "backward", 200, "steps")),
-        (lambda: w.step(1267, W.FORWARD, 64), (1267, "step", "forward", 64)),
+        (lambda: w.step(1267, False, 64), (1267, "step", "forward", 64)),
         (lambda: w.overrun(1310, 17), (1310, "overrun", 17)),
         (lambda: w.error(1320, 5, "I2C NACK at 0x6a"), (1320, "error", 5, "I2C NACK at 0x6a")),
-        (lambda: w.step(1390, W.FORWARD, 150), (1390, "step", "forward", 100)),  # clamped
+        (lambda: w.step(1390, False, 150), (1390, "step", "forward", 100)),  # clamped
         (lambda: w.pause(1500), (1500, "pause")),
         (lambda: w.resume(2600), (2600, "resume")),
-        (lambda: w.step(2650, W.BACKWARD, 90), (2650, "step", "backward", 90)),
-        (lambda: w.segment(2700, 2, W.SEG_COOLDOWN, 150, W.UNIT_METRES),
+        (lambda: w.step(2650, True, 90), (2650, "step", "backward", 90)),
+        (lambda: w.segment(2700, 2, F.SEG_COOLDOWN, 150, F.UNIT_METRES),
          (2700, "segment", 2, "cooldown", 150, "m")),
-        (lambda: w.step(2760, W.FORWARD, 91), (2760, "step", "forward", 91)),
+        (lambda: w.step(2760, False, 91), (2760, "step", "forward", 91)),
     ]
     for i, (call, rec) in enumerate(calls):
         call()
@@ -82,16 +83,16 @@ def scripted_walk(flush_after=()):
                 w.flush()
             frames.append([])
     # totals: 5 forward and 3 backward steps above; active = 2800 - (2600 - 1500) paused
-    w.end(2800, W.END_STOPPED, 26950)
+    w.end(2800, F.END_STOPPED, 26950)
     frames[-1].append((2800, "end", 5, 3, 1700, "stopped", 26950))
     w.close()
     return f.getvalue(), f.ends, frames
 
 
 def test_crc16_is_ccitt_false():
-    assert W.crc16(b"123456789", 0, 9) == 0x29B1  # the catalogued check value
+    assert F.crc16(b"123456789", 0, 9) == 0x29B1  # the catalogued check value
     data = bytes(range(256)) * 3
-    assert W.crc16(data, 5, 700) == binascii.crc_hqx(data[5:700], 0xFFFF)
+    assert F.crc16(data, 5, 700) == binascii.crc_hqx(data[5:700], 0xFFFF)
 
 
 def test_round_trip_all_record_types():
@@ -115,8 +116,8 @@ def test_round_trip_all_record_types():
 def test_file_layout_matches_the_documented_bytes():
     f = Recorder()
     w = W.WalkWriter(f, 52, mount=(-4096, 0, 1), flush_seconds=10**6)
-    w.step(100, W.FORWARD, 90)  # 100 samples after base 0: compact
-    w.step(180, W.BACKWARD, 100)  # 80 after the previous step
+    w.step(100, False, 90)  # 100 samples after base 0: compact
+    w.step(180, True, 100)  # 80 after the previous step
     w.cue(190, 7)
     w.flush()
     data = f.getvalue()
@@ -124,14 +125,14 @@ def test_file_layout_matches_the_documented_bytes():
     # empty text fields are kept (length 0), start is None so it is left out.
     fields = (bytes([1, 0, 2, 0, 3, 0, 4, 0]) + bytes([5, 6]) + struct.pack("<3h", -4096, 0, 1)
               + bytes([7, 1, 52, 8, 0, 9, 1, 0]))
-    head = b"RWLG\x01" + frame(W.FRAME_WALK_HEADER, fields)
+    head = b"RWLG\x01" + frame(F.FRAME_WALK_HEADER, fields)
     assert data[:len(head)] == head and f.ends[0] == len(head)
     compact1 = 0x8000 | (90 << 7) | 100
     compact2 = 0x8000 | 0x4000 | (100 << 7) | 80
     # cue at 190: zigzag(190 - base 0) = 380 as a varint (0xFC 0x02), then the pattern
-    cue = bytes([W.REC_CUE, 3, 0x80 | (380 & 0x7F), 380 >> 7, 7])
+    cue = bytes([F.REC_CUE, 3, 0x80 | (380 & 0x7F), 380 >> 7, 7])
     body = struct.pack("<I", 0) + struct.pack(">HH", compact1, compact2) + cue
-    assert data[len(head):] == frame(W.FRAME_RECORDS, body)
+    assert data[len(head):] == frame(F.FRAME_RECORDS, body)
 
 
 def test_hand_built_file_decodes_including_unknown_types():
@@ -139,9 +140,9 @@ def test_hand_built_file_decodes_including_unknown_types():
     recs = (struct.pack("<I", 1000)  # base: the last step before this frame was at 1000
             + struct.pack(">H", 0x8000 | (12 << 7) | 50)  # compact: 50 later, fwd, conf 12
             + bytes([0x40, 3, 2 * 20, 0xEE, 0xFF])  # unknown type at base + 20, 2 more bytes
-            + bytes([W.REC_STEP, 2, 11, 0x80 | 33])  # long step: zigzag 11 = -6, bwd, conf 33
+            + bytes([F.REC_STEP, 2, 11, 0x80 | 33])  # long step: zigzag 11 = -6, bwd, conf 33
             + struct.pack(">H", 0x8000 | (1 << 7) | 6))  # compact: 6 after that step
-    data = b"RWLG\x01" + frame(W.FRAME_WALK_HEADER, hdr) + frame(W.FRAME_RECORDS, recs)
+    data = b"RWLG\x01" + frame(F.FRAME_WALK_HEADER, hdr) + frame(F.FRAME_RECORDS, recs)
     data += frame(0x7E, b"future frame type")
     log = R.read(data)
     assert log.header["rate_hz"] == 104 and log.header["chip"] == "ISM"
@@ -157,8 +158,8 @@ def test_hand_built_file_decodes_including_unknown_types():
 
 
 def test_header_keeps_program_up_to_the_limit():
-    big = b"x" * (W.PROGRAM_MAX + 1)
-    for prog, kept in ((b"y" * W.PROGRAM_MAX, "y" * W.PROGRAM_MAX), (big, None)):
+    big = b"x" * (F.PROGRAM_MAX + 1)
+    for prog, kept in ((b"y" * F.PROGRAM_MAX, "y" * F.PROGRAM_MAX), (big, None)):
         f = Recorder()
         W.WalkWriter(f, 104, program_name="long", program=prog)
         h = R.read(f.getvalue()).header
@@ -250,7 +251,7 @@ def test_power_cut_mid_walk_reads_as_interrupted():
     t = 0
     for i in range(100):
         t += 52
-        w.step(t, W.FORWARD, 80)
+        w.step(t, False, 80)
         w.poll(t + 10)
     flushed = f.getvalue()  # what a littlefs file shows after a cut: the flushed part
     log = R.read(flushed)
@@ -265,14 +266,14 @@ def test_flush_policy_every_five_seconds_and_at_pause():
     f = Recorder()
     w = W.WalkWriter(f, 104, **HEADER)
     base = len(f.ends)
-    w.step(52, W.FORWARD, 90)
+    w.step(52, False, 90)
     w.poll(52 + 519)
     assert len(f.ends) == base  # 519 samples after the first pending record: not yet
     w.poll(52 + 520)
     assert len(f.ends) == base + 1
     w.poll(5000)
     assert len(f.ends) == base + 1  # nothing pending: no empty frames
-    w.step(5010, W.FORWARD, 90)
+    w.step(5010, False, 90)
     w.pause(5100)
     assert len(f.ends) == base + 2
 
@@ -283,16 +284,16 @@ def test_realistic_walk_costs_at_most_4_bytes_per_step():
     w = W.WalkWriter(f, 104, **HEADER)
     t = 0
     steps = 0
-    w.segment(0, 0, W.SEG_WARMUP, 120, W.UNIT_SECONDS)
+    w.segment(0, 0, F.SEG_WARMUP, 120, F.UNIT_SECONDS)
     while t < 10 * 60 * 104:
         t += rng.randint(46, 62) if rng.random() > 0.02 else rng.randint(130, 300)
-        w.step(t, W.FORWARD if (t // 6240) % 2 == 0 else W.BACKWARD, rng.randint(40, 100))
+        w.step(t, (t // 6240) % 2 == 1, rng.randint(40, 100))
         steps += 1
         if steps % 120 == 0:
-            w.segment(t, steps // 120, W.SEG_BACKWARD, 60, W.UNIT_SECONDS)
+            w.segment(t, steps // 120, F.SEG_BACKWARD, 60, F.UNIT_SECONDS)
             w.cue(t, 2)
         w.poll(t + 20)
-    w.end(t + 30, W.END_FINISHED, 600000)
+    w.end(t + 30, F.END_FINISHED, 600000)
     size = len(f.getvalue())
     assert 1000 < steps < 1200  # mean gap ~57 samples over 62400 samples
     assert size / steps <= 4.0, size / steps
@@ -307,11 +308,11 @@ def test_budget_stops_before_the_limit_and_ends_the_log():
     given = 0
     while status == W.STATUS_OK:
         t += 52
-        w.step(t, W.FORWARD, 90)
+        w.step(t, False, 90)
         given += 1
         status = w.poll(t)
     assert status == W.STATUS_FULL and w.ended
-    w.step(t + 52, W.FORWARD, 90)
+    w.step(t + 52, False, 90)
     assert w.dropped == 1
     assert w.end(t + 100) == W.STATUS_FULL  # a second end is refused, not written
     size = len(f.getvalue())
@@ -406,13 +407,17 @@ def test_reader_never_raises_on_mutated_logs(draw):
 
 
 def test_writer_rejects_unknown_header_fields_and_records_after_the_end():
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):
         W.WalkWriter(Recorder(), 104, board=b"\x01")  # a typo of board_id
+    with pytest.raises(TypeError):
+        W.CaptureWriter(Recorder(), 104, program=b"{}")  # a walk's field
+    with pytest.raises(ValueError):
+        F.encode_header(F.FRAME_WALK_HEADER, {"board": b"\x01"})
     f = Recorder()
     w = W.WalkWriter(f, 104)
-    w.step(50, W.FORWARD, 90)
+    w.step(50, False, 90)
     w.end(60)
-    w.step(100, W.FORWARD, 90)
+    w.step(100, False, 90)
     w.cue(101, 1)
     w.flush()
     assert w.dropped == 2

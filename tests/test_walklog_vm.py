@@ -2,15 +2,14 @@
 
 import json
 
-from retrowalk import fw
 
-# Runs unchanged on both interpreters; main() returns one JSON line.
 SCRIPT = r'''
 import io, json
 from array import array
 from binascii import hexlify
-import walklog as W
-import logreader as R
+from firmware import logformat as F
+from firmware import walklog as W
+from firmware import logreader as R
 
 
 def build_walk():
@@ -23,7 +22,7 @@ def build_walk():
     for i in range(700):
         x = (x * 1103515245 + 12345) % 2147483648
         t += 40 + x % 40 + (200 if x % 53 == 0 else 0)
-        w.step(t, 1 + (x >> 8) % 2, x % 101)
+        w.step(t, (x >> 8) % 2 == 1, x % 101)
         if i % 97 == 0:
             w.cue(t + 3, i % 7)
             w.segment(t + 3, i // 97, i % 4, 60 + i, i % 3)
@@ -36,7 +35,7 @@ def build_walk():
             w.error(t, i, "err %d" % i)
             w.calibration(t, (i, -i, 4096))
         w.poll(t + 17)
-    w.end(t + 60, W.END_FINISHED, 99999)
+    w.end(t + 60, F.END_FINISHED, 99999)
     return f.getvalue()
 
 
@@ -76,8 +75,6 @@ def main():
 
 
 def test_walk_and_capture_identical_on_cpython_and_micropython(mp_run):
-    fw.load("walklog")
-    fw.load("logreader")
     ns = {}
     exec(SCRIPT, ns)
     host = json.loads(ns["main"]())

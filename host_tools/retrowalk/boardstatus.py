@@ -3,7 +3,8 @@
 import json
 from datetime import datetime
 
-from . import flasher, fw
+from . import flasher
+from .firmware import program
 from .errors import RetrowalkError
 from .link import LINE_MAX, BoardError, parse_line
 
@@ -36,7 +37,7 @@ def read_status(link, port=""):
            "rtc": p.get("rtc", ""), "firmware": p.get("fw", ""), "flash_free": p.get("fs_free", ""),
            "machine": p.get("machine", "")}
     try:
-        lines = [ln for ln in link.run("import boardinfo\nboardinfo.status()", limit=LINE_MAX).split("\n")
+        lines = [ln for ln in link.run("from firmware import boardinfo\nboardinfo.status()", limit=LINE_MAX).split("\n")
                  if ln.strip()]
         extra = parse_line(lines[-1]) if lines else {}
         out["boardinfo"] = "yes"
@@ -112,39 +113,36 @@ def status_lines(info, found):
 # -- programs ----------------------------------------------------------------------------------
 def board_program(link):
     """(program dict, note) from the board's program.json; the default program when there is none."""
-    prog_mod = fw.load("program")
     try:
-        data = link.read_file(PROGRAM_FILE, limit=prog_mod.MAX_FILE_BYTES)
+        data = link.read_file(PROGRAM_FILE, limit=program.MAX_FILE_BYTES)
     except BoardError as e:
         if "ENOENT" in str(e) or "Errno 2" in str(e):
-            return prog_mod.default_program(), "the board has no program file: it runs the default program"
+            return program.default_program(), "the board has no program file: it runs the default program"
         raise
     try:
-        return prog_mod.validate(json.loads(data.decode("utf-8"))), None
+        return program.validate(json.loads(data.decode("utf-8"))), None
     except (ValueError, UnicodeDecodeError) as e:
-        return prog_mod.default_program(), "the board's program file is broken (%s): it runs the default program" % e
+        return program.default_program(), "the board's program file is broken (%s): it runs the default program" % e
 
 
 def describe(prog, today=None):
     """Lines telling a person what a program does, and what it is today if it grows over the weeks."""
-    prog_mod = fw.load("program")
-    lines = prog_mod.describe(prog)
+    lines = program.describe(prog)
     if prog.get("progression"):
         t = today or datetime.now().date()
-        n = prog_mod.periods_since_start(prog, (t.year, t.month, t.day))
-        eff = prog_mod.apply_progression(prog, (t.year, t.month, t.day))
+        n = program.periods_since_start(prog, (t.year, t.month, t.day))
+        eff = program.apply_progression(prog, (t.year, t.month, t.day))
         lines.append("today (%s, after %d step%s of growth):" % (t.isoformat(), n, "" if n == 1 else "s"))
-        lines += ["  " + ln for ln in prog_mod.describe(eff)
+        lines += ["  " + ln for ln in program.describe(eff)
                   if ln.startswith(("warm-up", "cool-down")) or ln[:1].isdigit()]
     return lines
 
 
 def preset_program(name, start=None):
     """The preset program `name` (raw dict, validated); RetrowalkError listing presets if unknown."""
-    prog_mod = fw.load("program")
     try:
         if start is not None:
-            prog_mod.parse_date(start, "--start")
-        return prog_mod.preset(name, start)
+            program.parse_date(start, "--start")
+        return program.preset(name, start)
     except ValueError as e:
-        raise RetrowalkError(str(e), hint="presets: %s" % ", ".join(sorted(prog_mod.PRESETS))) from None
+        raise RetrowalkError(str(e), hint="presets: %s" % ", ".join(sorted(program.PRESETS))) from None

@@ -125,9 +125,9 @@ def do_program(args):
         print("\n".join(boardstatus.describe(prog)))
         return
     if args.action == "preset" and not args.name:
-        from . import fw
+        from .firmware import program
 
-        for name, (desc, _, needs_date) in sorted(fw.load("program").PRESETS.items()):
+        for name, (desc, _, needs_date) in sorted(program.PRESETS.items()):
             print("%-11s %s%s" % (name, desc, " (needs --start DATE)" if needs_date else ""))
         return
     if args.action == "set":
@@ -146,9 +146,9 @@ def do_program(args):
 
 
 def _validated(prog):
-    from . import fw
+    from .firmware import program
 
-    return fw.load("program").validate(prog)
+    return program.validate(prog)
 
 
 # -- history commands --------------------------------------------------------------------------
@@ -165,19 +165,26 @@ def do_walks(args):
 
 
 def do_report(args):
-    from . import report
+    from . import exporter, report
 
     with _history(args) as hist:
+        if args.html:
+            from . import htmlreport
+
+            page, name = htmlreport.from_history(hist, args.walk, week=args.week, every=args.all)
+            print(exporter.write_text(args.output or name, page))
+            return
         if args.week or args.all:
             items = report.walk_measures(hist)
             lines, data = report.all_report(items) if args.all else report.week_report(items)
         else:
             row, m, _ = report.one_walk(hist, args.walk)
             lines, data = report.walk_report(row, m), dict(m, id=row["id"], board=row["board_uid"])
-    if args.json:
-        _print_json(data)
+    text = json.dumps(data, indent=1, sort_keys=True) + "\n" if args.json else "\n".join(lines) + "\n"
+    if exporter.write_text(args.output, text) is None:
+        sys.stdout.write(text)
     else:
-        print("\n".join(lines))
+        print(args.output)
 
 
 def do_plot(args):
@@ -330,7 +337,12 @@ def build_parser():
     g.add_argument("--week", action="store_true", help="the latest week with walks, against the week before")
     g.add_argument("--all", action="store_true", help="every week, with the change from the week before")
     _add_db(r)
-    r.add_argument("--json", action="store_true", help="machine-readable output")
+    g = r.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true", help="machine-readable output")
+    g.add_argument("--html", action="store_true", help="one self-contained HTML page with the plots, to open, "
+                                                       "print or send (default file: walk-ID.html, week-W.html "
+                                                       "or weeks.html)")
+    r.add_argument("-o", "--output", default=None, metavar="FILE", help="write the report to FILE")
     r.set_defaults(func=do_report)
 
     pt = sub.add_parser("plot", help="PNG figure of a walk (default: the latest) or of the weekly progress")

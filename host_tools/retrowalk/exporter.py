@@ -5,11 +5,13 @@ import io
 import json
 from pathlib import Path
 
-from . import fw, imucsv, report
+from . import imucsv, report
+from .firmware import logreader
 from .errors import RetrowalkError
 
 CSV_FIELDS = ("id", "board", "walk_no", "start", "day", "program", "duration_s", "active_s", "paused_s", "pauses",
-              "steps_forward", "steps_backward", "forward_s", "backward_s", "cadence_spm", "adherence", "cues",
+              "steps_forward", "steps_backward", "forward_s", "backward_s", "backward_goal_s", "cadence_spm", "adherence",
+              "cues",
               "lost_samples", "complete", "end_reason", "warnings")
 # Full scales a capture header may name; LSM6DS sensitivities scale in proportion to them
 # (0.061/0.122/0.244/0.488 mg/LSB, 4.375/8.75/17.5/35/70/140 mdps/LSB), so counts are
@@ -35,16 +37,15 @@ def walks_csv(hist):
 
 def walks_json(hist, records=True):
     """All walks as a JSON-ready list: measures, header and (if `records`) every decoded record."""
-    reader = fw.load("logreader")
     out = []
     for row, m in report.walk_measures(hist):
         item = {"id": row["id"], "board": row["board_uid"], "file": row["file_name"], "sha256": row["sha256"],
                 "pulled_at": row["pulled_at"], "measures": m}
         if m is not None:
-            log = reader.read(hist.data(row["id"]))
+            log = logreader.read(hist.data(row["id"]))
             item["header"] = log.header
             if records:
-                item["records"] = [reader.record_dict(r) for r in log.records]
+                item["records"] = [logreader.record_dict(r) for r in log.records]
         out.append(item)
     return out
 
@@ -67,13 +68,12 @@ def capture_parts(data):
     Samples lost to an IMU overrun leave a gap in the indices; each gap starts a new part,
     because the canonical CSV needs a uniform time base.
     """
-    reader = fw.load("logreader")
-    log = reader.read(data)
+    log = logreader.read(data)
     if log.kind != "capture":
         raise RetrowalkError("not a capture (%s)" % (log.kind or "no readable header"))
     parts = []
     cur = []
-    for s in reader.iter_samples(data):
+    for s in logreader.iter_samples(data):
         if cur and s[0] != cur[-1][0] + 1:
             parts.append(cur)
             cur = []
@@ -117,10 +117,9 @@ def write_capture_csv(data, path_stem):
 
 def capture_rows(hist):
     """Captures in the history: dicts of id, board, file, start, samples, rate, label, state."""
-    reader = fw.load("logreader")
     out = []
     for row in hist.logs(kind="capture"):
-        log = reader.read(hist.data(row["id"]))
+        log = logreader.read(hist.data(row["id"]))
         rate = log.header.get("rate_hz")
         out.append({"id": row["id"], "board": row["board_uid"], "file": row["file_name"],
                     "start": row["started"], "pulled_at": row["pulled_at"], "samples": log.samples,

@@ -1,10 +1,12 @@
 """`retrowalk flash`: compile the firmware for the board's .mpy version and install it with its board file and program.
 
-What goes on the board (flash root "/", where the board's sys.path looks first):
-  firmware/*.py compiled to .mpy (main.py and boot.py stay .py: MicroPython runs only those
-  names at start-up), /board.json (a boards/*.json file, checked with boardcfg.validate),
-  /program.json (checked and normalised with program.validate), and /retrowalk.json, the list
-  of installed firmware files, so a later flash removes modules that no longer exist.
+What goes on the board's flash:
+  /firmware/*.mpy, the firmware package compiled for the board (all of firmware/ but the
+  host-only cpython.py and logreader.py), /main.py, the two lines that start it at power-up (MicroPython runs
+  only that name, as source), /board.json (a boards/*.json file, checked with
+  boardcfg.validate), /program.json (checked and normalised with program.validate), and
+  /retrowalk.json, the list of installed firmware files, so a later flash removes modules
+  that no longer exist (a pre-package install's modules at the root among them).
 Each file is written as name.tmp and renamed, then its hash is checked; a file whose hash on
 the board already matches is skipped. Then the clock is set from the laptop, the board is
 soft-reset and its firmware version read back.
@@ -19,11 +21,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import fw
+from . import paths
 from .errors import RetrowalkError
+from .firmware import boardcfg
+from .firmware import program as program_mod
 from .link import Link, find_port
 
-KEEP_SOURCE = ("main.py", "boot.py")  # run by name at start-up: never compiled
+PACKAGE = paths.firmware_dir().name  # the firmware package's folder on the board: "firmware"
+HOST_ONLY = ("cpython.py", "logreader.py")  # firmware files the board never imports
+START = "main.py"  # what MicroPython runs at power-up (source, at the root)
+START_CODE = b"# retrowalk (written by `retrowalk flash`): start the firmware\nfrom firmware import main\nmain.main()\n"
 MANIFEST = "retrowalk.json"
 BOARD_FILE = "board.json"
 PROGRAM_FILE = "program.json"
@@ -83,31 +90,31 @@ def _compile_one(cmd, src, out):
 
 
 def build(board_mpy_major=None, source=False, firmware_dir=None):
-    """[(board file name, bytes)] of the firmware, compiled for .mpy `board_mpy_major` unless `source`."""
-    fdir = Path(firmware_dir or fw.firmware_dir())
-    files = sorted(fdir.glob("*.py"))
-    if not any(f.name == "main.py" for f in files):
-        raise RetrowalkError("%s has no main.py: the firmware is incomplete" % fdir)
+    """[(board path, bytes)] of the firmware package, compiled for .mpy `board_mpy_major` unless
+    `source`, then the start-up main.py."""
+    fdir = Path(firmware_dir or paths.firmware_dir())
+    files = [f for f in sorted(fdir.glob("*.py")) if f.name not in HOST_ONLY]
+    for need in ("__init__.py", "main.py"):
+        if not any(f.name == need for f in files):
+            raise RetrowalkError("%s has no %s: the firmware is incomplete" % (fdir, need))
     out = []
     if source:
-        return [(f.name, f.read_bytes()) for f in files]
-    cmd = mpy_cross_command(board_mpy_major)
-    with tempfile.TemporaryDirectory() as d:
-        for f in files:
-            if f.name in KEEP_SOURCE:
-                out.append((f.name, f.read_bytes()))
-                continue
-            data = _compile_one(cmd, f, Path(d) / (f.stem + ".mpy"))
-            if board_mpy_major is not None and mpy_header(data)[0] != board_mpy_major:
-                raise RetrowalkError("mpy-cross made .mpy version %d for %s, the board needs %d"
-                                     % (mpy_header(data)[0], f.name, board_mpy_major))
-            out.append((f.stem + ".mpy", data))
-    return out
+        out = [(PACKAGE + "/" + f.name, f.read_bytes()) for f in files]
+    else:
+        cmd = mpy_cross_command(board_mpy_major)
+        with tempfile.TemporaryDirectory() as d:
+            for f in files:
+                data = _compile_one(cmd, f, Path(d) / (f.stem + ".mpy"))
+                if board_mpy_major is not None and mpy_header(data)[0] != board_mpy_major:
+                    raise RetrowalkError("mpy-cross made .mpy version %d for %s, the board needs %d"
+                                         % (mpy_header(data)[0], f.name, board_mpy_major))
+                out.append((PACKAGE + "/" + f.stem + ".mpy", data))
+    return out + [(START, START_CODE)]
 
 
 def firmware_version(firmware_dir=None):
     """VERSION from the firmware's version.py (read as text: the file the board will import)."""
-    path = Path(firmware_dir or fw.firmware_dir()) / "version.py"
+    path = Path(firmware_dir or paths.firmware_dir()) / "version.py"
     try:
         m = re.search(r'^VERSION = "([^"]+)"', path.read_text(), re.M)
     except OSError:
@@ -120,19 +127,19 @@ def firmware_version(firmware_dir=None):
 # -- board and program files -------------------------------------------------------------------
 def board_names():
     """Names of the board files shipped with retrowalk (boards/NAME.json)."""
-    return sorted(p.stem for p in fw.boards_dir().glob("*.json"))
+    return sorted(p.stem for p in paths.boards_dir().glob("*.json"))
 
 
 def board_file(name):
     """(bytes, validated dict) of board file NAME (from boards/) or a path to a JSON file."""
     path = Path(name)
     if not (path.suffix == ".json" and path.is_file()):
-        path = fw.boards_dir() / (name + ".json")
+        path = paths.boards_dir() / (name + ".json")
         if not path.is_file():
             raise RetrowalkError("unknown board %r" % name, hint="choose one of: %s" % ", ".join(board_names()))
     data = path.read_bytes()
     try:
-        cfg = fw.load("boardcfg").validate(json.loads(data.decode("utf-8")), path.name)
+        cfg = boardcfg.validate(json.loads(data.decode("utf-8")), path.name)
     except (ValueError, UnicodeDecodeError) as e:
         raise RetrowalkError("%s: %s" % (path, e)) from None
     return data, cfg
@@ -141,7 +148,7 @@ def board_file(name):
 def program_bytes(prog):
     """The board's program.json for a program dict (validated and normalised first)."""
     try:
-        norm = fw.load("program").validate(prog)
+        norm = program_mod.validate(prog)
     except ValueError as e:
         raise RetrowalkError("program: %s" % e) from None
     return (json.dumps(norm, indent=1, sort_keys=True) + "\n").encode()
@@ -153,14 +160,14 @@ def load_program_file(path):
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise RetrowalkError("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e)) from None
-    if len(text.encode()) > fw.load("program").MAX_FILE_BYTES:
-        raise RetrowalkError("%s: larger than %d bytes" % (path, fw.load("program").MAX_FILE_BYTES))
+    if len(text.encode()) > program_mod.MAX_FILE_BYTES:
+        raise RetrowalkError("%s: larger than %d bytes" % (path, program_mod.MAX_FILE_BYTES))
     try:
         data = json.loads(text)
     except ValueError as e:
         raise RetrowalkError("%s: not valid JSON: %s" % (path, e)) from None
     try:
-        fw.load("program").validate(data)
+        program_mod.validate(data)
     except ValueError as e:
         raise RetrowalkError("%s: %s" % (path, e)) from None
     return data
@@ -192,10 +199,11 @@ def install(link, files, remove=(), progress=None):
     return [n for n, _ in todo]
 
 
-def stale_files(listing, firmware_names, old_manifest):
+def stale_files(present, firmware_names, old_manifest):
     """Board files a new firmware install replaces: the other form (.py/.mpy) of each module,
-    modules of the previous install that are gone, and stray *.tmp files at the root."""
-    present = {name for name, is_dir, _ in listing if not is_dir}
+    modules of the previous install that are gone, and stray *.tmp files.
+
+    present: the board's file paths at the root and in the package folder (board_files())."""
     stale = set()
     for name in firmware_names:
         stem, ext = name.rsplit(".", 1)
@@ -211,15 +219,33 @@ def stale_files(listing, firmware_names, old_manifest):
     return sorted(stale)
 
 
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+
+
+def board_files(link):
+    """The board's file paths at the root and in the firmware package folder (names checked)."""
+    root = link.listdir("/")
+    out = [n for n, is_dir, _ in root if not is_dir and _FILE_NAME.fullmatch(n)]
+    if any(n == PACKAGE and is_dir for n, is_dir, _ in root):
+        out += [PACKAGE + "/" + n for n, is_dir, _ in link.listdir("/" + PACKAGE)
+                if not is_dir and _FILE_NAME.fullmatch(n)]
+    return set(out)
+
+
+def _installable(name):
+    # A firmware file path of ours: a module at the root (older installs) or in the package folder.
+    head, _, tail = name.rpartition("/")
+    return head in ("", PACKAGE) and bool(_FILE_NAME.fullmatch(tail)) and tail.endswith((".py", ".mpy"))
+
+
 def _old_manifest(link):
     try:
         data = link.read_file(MANIFEST, limit=16384)
         names = json.loads(data.decode("utf-8")).get("files", [])
     except (RetrowalkError, ValueError, UnicodeDecodeError, AttributeError):
         return []
-    # Only plain names of firmware files are taken from the board.
-    return [n for n in names if isinstance(n, str) and "/" not in n and n.endswith((".py", ".mpy"))
-            and n not in (BOARD_FILE, PROGRAM_FILE)]
+    # Only paths of firmware files are taken from the board.
+    return [n for n in names if isinstance(n, str) and _installable(n) and n not in (BOARD_FILE, PROGRAM_FILE)]
 
 
 def flash(port=None, board=None, program=None, source=False, set_clock=True, say=print, progress=None,
@@ -245,17 +271,16 @@ def flash(port=None, board=None, program=None, source=False, set_clock=True, say
         say("board on %s: MicroPython %s (.mpy %d), id %s" % (port, info.get("mp", "?"), major, info.get("uid") or "?"))
         files = build(major, source=source, firmware_dir=firmware_dir)
         fw_names = [n for n, _ in files]
-        listing = link.listdir("/")
-        present = {n for n, d, _ in listing if not d}
+        present = board_files(link)
         if board is not None:
             say("board file: %s" % cfg.get("name", board))
         elif BOARD_FILE not in present:
             raise RetrowalkError("this board has no board file yet", hint="name it once with --board (one of: %s)"
                                  % ", ".join(board_names()))
         manifest = (json.dumps({"firmware": want, "files": fw_names}) + "\n").encode()
-        stale = stale_files(listing, fw_names, _old_manifest(link))
+        stale = stale_files(present, fw_names, _old_manifest(link))
         # main.py last: a cut mid-flash leaves the old app starting, and the next flash finishes.
-        ordered = [f for f in files if f[0] not in KEEP_SOURCE] + extra + [f for f in files if f[0] in KEEP_SOURCE]
+        ordered = [f for f in files if f[0] != START] + extra + [f for f in files if f[0] == START]
         written = install(link, ordered + [(MANIFEST, manifest)], remove=stale, progress=progress)
         say("%d files: %d written, %d unchanged%s" % (
             len(ordered) + 1, len(written), len(ordered) + 1 - len(written),

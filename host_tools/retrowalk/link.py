@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from .errors import RetrowalkError
 
-BOARDLIB = Path(__file__).resolve().parent / "mpscripts" / "boardlib.py"
+BOARDLIB = Path(__file__).resolve().parent / "micropython_scripts" / "boardlib.py"
 BAUD = 115200  # ignored by USB CDC boards; mpremote's default
 CONNECT_TRIES = 4  # attempts to open the port and enter the raw REPL, 0.5/1/1.5 s apart (a board
                    # that resets when its walk is interrupted comes back on USB within ~2 s)
@@ -156,7 +156,7 @@ class Link:
     """One raw-REPL session with a board: `with Link(port) as b: b.call("rw_probe")`.
 
     Opening interrupts what the board runs (Ctrl-C), soft-resets it in the raw REPL (main.py
-    does not run then) and loads the helpers of mpscripts/boardlib.py. Failures of the port
+    does not run then) and loads the helpers of micropython_scripts/boardlib.py. Failures of the port
     or the protocol become RetrowalkError; code that raises on the board, BoardError.
     """
 

@@ -1,12 +1,27 @@
-"""PNG figures with matplotlib (Agg, no display needed): one walk's timeline and the weekly progress."""
+"""PNG figures with matplotlib (Agg, no display needed): one walk's timeline and the weekly progress.
 
+Both are made to be read by a walker or a physiotherapist, on screen or on paper: every axis
+says what it counts and in which unit, every colour and marker is in the legend, and the
+figures carry their dates.
+"""
+
+from datetime import date, datetime, timedelta
+
+from . import report, walkstats
 from .errors import RetrowalkError
 
-FORWARD_COLOUR = "#1f77b4"
-BACKWARD_COLOUR = "#ff7f0e"
+FORWARD_COLOUR = "#1f6fb4"
+BACKWARD_COLOUR = "#f07f0e"
+PLAN_COLOUR = {"forward": "#d3e4f4", "backward": "#fde0c2"}
+PAUSE_COLOUR = "#8c8c8c"
+GOAL_COLOUR = "#222222"
 CADENCE_WINDOW_S = 12.0  # steps per minute are counted over this sliding window
-_LABEL = {"warmup": "warm-up", "cooldown": "cool-down", "forward": "forward", "backward": "backward"}
-_SHADE = {"warmup": "#dddddd", "cooldown": "#dddddd", "forward": "#d6e6f5", "backward": "#ffe0c2"}
+# cue name -> (marker, colour); each cue its own shape, so they read apart in black and white too
+CUE_STYLE = {"start": ("o", "#2ca02c"), "switch_backward": ("v", BACKWARD_COLOUR),
+             "switch_forward": ("^", FORWARD_COLOUR), "wrong_direction": ("X", "#d62728"),
+             "paused": ("s", PAUSE_COLOUR), "done": ("*", "#111111"), "low_flash": ("D", "#9467bd"),
+             "error": ("P", "#8b0000")}
+_ROW = {"backward": 0, "forward": 1}  # rows of the direction panel; cues on row 2
 
 
 def _pyplot():
@@ -19,9 +34,10 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path):
+def _save(fig, path, dpi):
+    # path: a file name, or a binary file object (the HTML report embeds the bytes)
     try:
-        fig.savefig(str(path), dpi=100)
+        fig.savefig(path if hasattr(path, "write") else str(path), dpi=dpi, format="png")
     except OSError as e:
         raise RetrowalkError("%s: cannot write the figure: %s" % (path, e.strerror or e)) from None
     finally:
@@ -48,72 +64,227 @@ def cadence_curve(step_times, duration, window=CADENCE_WINDOW_S, every=2.0):
     return out
 
 
-def walk_timeline(log, m, path, title=""):
-    """The timeline of one walk as a PNG: planned intervals shaded, steps by direction, cues, cadence."""
+def walk_timeline(log, m, path, title="", dpi=100):
+    """The timeline of one walk (walk_figure) as a PNG; path: a file name or a binary file object."""
+    return _save(walk_figure(log, m, title), path, dpi)
+
+
+def walk_figure(log, m, title=""):
+    """The timeline of one walk as a matplotlib Figure (log decoded, m its walkstats measures).
+
+    Top: what each interval asked for (a shaded band in the forward or backward row) and every
+    step in the row of the direction it went, with the cues above; middle: the pace in steps
+    per minute; bottom: what each interval did the asked way, as a share of what it asked for.
+    Pauses are hatched across all three.
+    """
     plt = _pyplot()
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     rate = m["rate_hz"] or 1
-    steps = sorted((r[0] / rate, r[2], r[3]) for r in log.records if r[1] == "step")
-    dur_min = max(m["duration_s"], 1.0) / 60.0
-    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    steps = sorted((r[0] / rate, r[2]) for r in log.records if r[1] == "step")
+    dur = max(m["duration_s"], 1.0)
+    fig, (ax, ax2, ax3) = plt.subplots(3, 1, figsize=(11, 8.2), sharex=True,
+                                       gridspec_kw={"height_ratios": [2.1, 1.5, 1.6], "hspace": 0.32})
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.86, bottom=0.19)
+    fig.suptitle(title or "Walk", fontsize=13, fontweight="bold", y=0.985)
+
+    # planned direction per interval, with its label above the plot
     for iv in m["intervals"]:
-        ax.axvspan(iv["start_s"] / 60.0, iv["end_s"] / 60.0, color=_SHADE.get(iv["kind"], "#eeeeee"), lw=0)
-        ax.text((iv["start_s"] + iv["end_s"]) / 120.0, 103, _LABEL.get(iv["kind"], str(iv["kind"])), ha="center",
-                va="bottom", fontsize=7)
-    paused = [(r[0] / rate, r[1]) for r in log.records if r[1] in ("pause", "resume")]
-    start = None
-    for t, kind in sorted(paused):
-        if kind == "pause" and start is None:
-            start = t
-        elif kind == "resume" and start is not None:
-            ax.axvspan(start / 60.0, t / 60.0, color="#999999", alpha=0.4, lw=0, hatch="//")
-            start = None
+        a, b = iv["start_s"] / 60.0, iv["end_s"] / 60.0
+        y = _ROW[iv["direction"]]
+        ax.fill_between([a, b], y - 0.42, y + 0.42, color=PLAN_COLOUR[iv["direction"]], lw=0)
+        for axis in (ax, ax2, ax3):
+            axis.axvline(a, color="#bbbbbb", lw=0.6, zorder=0)
+        ax.text((a + b) / 2, 2.62, "%s\n%s" % (report.KIND_WORDS.get(iv["kind"], iv["kind"]),
+                                                report.amount(iv["planned"], iv["unit"])),
+                ha="center", va="bottom", fontsize=7.5, clip_on=False)
     for direction, colour in (("forward", FORWARD_COLOUR), ("backward", BACKWARD_COLOUR)):
-        xs = [t / 60.0 for t, d, _ in steps if d == direction]
-        ys = [c for _, d, c in steps if d == direction]
-        ax.scatter(xs, ys, s=6, color=colour, label="%s steps (%d)" % (direction, len(xs)))
-    cues = [r[0] / rate / 60.0 for r in log.records if r[1] == "cue"]
-    if cues:
-        ax.scatter(cues, [98] * len(cues), marker="v", s=30, color="black", label="cues (%d)" % len(cues))
-    ax.set_ylim(0, 112)
-    ax.set_ylabel("step confidence %")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title(title or "Walk")
-    curve = cadence_curve([t for t, _, _ in steps], m["duration_s"])
-    back = cadence_curve([t for t, d, _ in steps if d == "backward"], m["duration_s"])
-    ax2.plot([t / 60.0 for t, _ in curve], [v for _, v in curve], color="black", lw=1.2, label="all steps")
-    ax2.plot([t / 60.0 for t, _ in back], [v for _, v in back], color=BACKWARD_COLOUR, lw=1.2, label="backward")
-    ax2.set_ylabel("cadence, steps/min")
-    ax2.set_xlabel("minutes from the start")
-    ax2.set_xlim(0, dur_min)
-    ax2.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    return _save(fig, path)
+        xs = [t / 60.0 for t, d in steps if d == direction]
+        y = _ROW[direction]
+        ax.vlines(xs, y - 0.26, y + 0.26, color=colour, lw=0.7)
+    cue_handles = []
+    cues = [(r[0] / rate / 60.0, r[2]) for r in log.records if r[1] == "cue"]
+    for pid in sorted(set(p for _, p in cues)):
+        xs = [t for t, p in cues if p == pid]
+        name = walkstats.cue_name(pid)
+        marker, colour = CUE_STYLE.get(name, ("o", "#555555"))
+        ax.scatter(xs, [2] * len(xs), marker=marker, s=70, color=colour, edgecolor="black", linewidth=0.5,
+                   zorder=3, clip_on=False)
+        cue_handles.append(Line2D([], [], ls="", marker=marker, markersize=8, color=colour, markeredgecolor="black",
+                                  markeredgewidth=0.5, label="buzz: %s (%d)" % (report.cue_words(name), len(xs))))
+    ax.set_ylim(-0.6, 2.5)
+    ax.set_yticks([0, 1, 2])
+    ax.set_yticklabels(["backward", "forward", "buzzes"])
+    ax.tick_params(axis="y", length=0)
+    ax.set_title("Steps: each line is a step, in the row of the way it went; the shaded band is the way "
+                 "the interval asked for", fontsize=10, loc="left", pad=30)
+
+    # pace
+    curve = cadence_curve([t for t, _ in steps], m["duration_s"])
+    back = dict(cadence_curve([t for t, d in steps if d == "backward"], m["duration_s"]))
+    xs = [t / 60.0 for t, _ in curve]
+    mostly_back = [back[t] * 2 > v for t, v in curve]
+    for direction, colour in (("forward", FORWARD_COLOUR), ("backward", BACKWARD_COLOUR)):
+        # the pace line takes the colour of the way most steps went around each moment; each
+        # coloured run reaches one point further, so the line stays unbroken where it changes
+        want = direction == "backward"
+        ys = [v if mostly_back[i] == want or (i and mostly_back[i - 1] == want) else float("nan")
+              for i, (_, v) in enumerate(curve)]
+        ax2.plot(xs, ys, color=colour, lw=1.8)
+    top = max([v for _, v in curve] + [60.0])
+    ax2.set_ylim(0, top * 1.15)
+    ax2.set_ylabel("steps per minute")
+    ax2.grid(axis="y", color="#e5e5e5")
+    ax2.set_title("Pace (steps per minute over %d s)" % CADENCE_WINDOW_S, fontsize=10, loc="left")
+
+    # planned vs done per interval
+    for iv in m["intervals"]:
+        a, b = iv["start_s"] / 60.0, iv["end_s"] / 60.0
+        share = report.done_share(iv)
+        colour = BACKWARD_COLOUR if iv["direction"] == "backward" else FORWARD_COLOUR
+        w = b - a
+        if share is not None:
+            ax3.bar(a + w * 0.08, min(share, 1.25) * 100, width=w * 0.84, align="edge", color=colour, alpha=0.85)
+            ax3.text(a + w / 2, max(min(share, 1.25), 1.0) * 100 + 4, "%s\nof %s" % (
+                report.amount(iv["done"], iv["unit"]), report.amount(iv["planned"], iv["unit"])),
+                ha="center", va="bottom", fontsize=8)
+    ax3.axhline(100, color=GOAL_COLOUR, lw=1, ls="--")
+    ax3.set_ylim(0, 150)
+    ax3.set_yticks([0, 25, 50, 75, 100])
+    ax3.set_ylabel("% of what\nit asked for")
+    ax3.set_title("Each interval: done the way it asked, against what it asked for", fontsize=10, loc="left")
+
+    for a, b in m["pause_spans"]:
+        for axis in (ax, ax2, ax3):
+            axis.axvspan(a / 60.0, max(b, a + 0.5) / 60.0, facecolor="none", edgecolor=PAUSE_COLOUR, hatch="///",
+                         lw=0)
+    start = _start(m)
+    ax3.set_xlabel("minutes from the start" + (" (%s)" % start.strftime("%H:%M") if start else ""))
+    ax3.set_xlim(-dur / 60.0 * 0.012, dur / 60.0 * 1.012)
+
+    handles = [Patch(color=PLAN_COLOUR["forward"], label="asked: forward"),
+               Patch(color=PLAN_COLOUR["backward"], label="asked: backward"),
+               Line2D([], [], color=FORWARD_COLOUR, lw=2, label="forward steps (%d)" % m["steps_forward"]),
+               Line2D([], [], color=BACKWARD_COLOUR, lw=2, label="backward steps (%d)" % m["steps_backward"]),
+               Line2D([], [], color=GOAL_COLOUR, ls="--", label="100 % = as asked")]
+    if m["pause_spans"]:
+        handles.append(Patch(facecolor="white", edgecolor=PAUSE_COLOUR, hatch="///",
+                             label="paused: standing still (%d)" % len(m["pause_spans"])))
+    fig.legend(handles=handles + cue_handles, loc="lower center", ncol=4, fontsize=9, frameon=False,
+               bbox_to_anchor=(0.54, 0.0))
+    return fig
 
 
-def weekly_progress(weeks, path):
-    """Weekly progress as a PNG: walking and backward minutes per week, and adherence."""
+def _start(m):
+    return datetime.fromisoformat(m["start"]) if m.get("start") else None
+
+
+def week_label(w):
+    """'2025-W10' over '3-9 Mar' (or '28 Feb-6 Mar'): an ISO week with its dates."""
+    a = date.fromisoformat(w["monday"])
+    b = a + timedelta(days=6)
+    if a.month == b.month:
+        days = "%d-%d %s" % (a.day, b.day, b.strftime("%b"))
+    else:
+        days = "%d %s-%d %s" % (a.day, a.strftime("%b"), b.day, b.strftime("%b"))
+    return "%s\n%s" % (w["week"], days)
+
+
+def weekly_progress(weeks, path, dpi=100):
+    """Weekly progress (weekly_figure) as a PNG; path: a file name or a binary file object."""
+    return _save(weekly_figure(weeks), path, dpi)
+
+
+def weekly_figure(weeks):
+    """Weekly progress as a matplotlib Figure (weeks from walkstats.weeks): backward minutes per
+    week and per walk against the program's goal, all walking minutes, and adherence."""
     if not weeks:
         raise RetrowalkError("no walks in the history to plot", hint="retrowalk pull brings them from the board")
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(weeks) + 3), 4.5))
-    x = list(range(len(weeks)))
-    fwd = [max(0.0, w["active_min"] - w["backward_min"]) for w in weeks]
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    n = len(weeks)
+    labelled = n <= 16  # numbers over each week while they fit; beyond, the axes say it
+    fig, (ax, axw, ax2, ax3) = plt.subplots(4, 1, figsize=(min(14.0, max(10.0, 0.6 * n + 3)), 10.5), sharex=True,
+                                            gridspec_kw={"height_ratios": [2, 1.6, 1.5, 1.2], "hspace": 0.42})
+    fig.subplots_adjust(left=0.09, right=0.97, top=0.92, bottom=0.09)
+    fig.suptitle("Weekly progress, %s to %s" % (report.short_day(weeks[0]["monday"]),
+                                                 report.short_day(weeks[-1]["sunday"])), fontsize=13, fontweight="bold")
+    x = list(range(n))
+    goal_handle = Line2D([], [], color=GOAL_COLOUR, lw=2.2, label="the program's goal")
+
     back = [w["backward_min"] for w in weeks]
-    ax.bar(x, back, color=BACKWARD_COLOUR, label="backward min")
-    ax.bar(x, fwd, bottom=back, color=FORWARD_COLOUR, label="other walking min")
-    ax.set_xlim(-1, len(weeks))
-    ax.set_xticks(x)
-    ax.set_xticklabels([w["week"] for w in weeks], rotation=45, ha="right", fontsize=8)
-    ax.set_ylabel("minutes per week")
-    ax2 = ax.twinx()
-    adh = [(i, 100 * w["adherence"]) for i, w in enumerate(weeks) if w["adherence"] is not None]
-    if adh:
-        ax2.plot([i for i, _ in adh], [a for _, a in adh], "o-", color="black", label="adherence %")
-    ax2.set_ylim(0, 105)
-    ax2.set_ylabel("adherence % (backward intervals)")
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8)
-    ax.set_title("Weekly progress")
-    fig.tight_layout()
-    return _save(fig, path)
+    ax.bar(x, back, width=0.6, color=BACKWARD_COLOUR)
+    goals = [(i, w["backward_goal_min"]) for i, w in enumerate(weeks) if w.get("backward_goal_min") is not None]
+    for i, g in goals:
+        ax.hlines(g, i - 0.38, i + 0.38, color=GOAL_COLOUR, lw=2.2)
+    top = max(back + [g for _, g in goals] + [1.0])
+    for i, w in enumerate(weeks):
+        if w["walks"] and labelled:
+            ax.text(i, max([back[i]] + [g for j, g in goals if j == i]) + top * 0.03, "%.1f" % back[i],
+                    ha="center", va="bottom", fontsize=9)
+        elif not w["walks"]:
+            ax.text(i, top * 0.03, "no walks", ha="center", va="bottom", fontsize=8, color="#666666",
+                    rotation=0 if labelled else 90)
+    ax.set_ylim(0, top * 1.3)
+    ax.set_ylabel("minutes")
+    ax.set_title("Backward walking per week (the goal: what the week's walks asked for)", fontsize=11, loc="left")
+    ax.legend(handles=[Patch(color=BACKWARD_COLOUR, label="walked backward"), goal_handle],
+              loc="upper left", fontsize=9, frameon=False, ncol=2)
+
+    # per walk: how the program's goal grows week by week (labelled where it changes), and
+    # what the walks did
+    per = [(i, w["backward_min"] / w["walks"]) for i, w in enumerate(weeks) if w["walks"]]
+    gpw = [(i, w["backward_goal_per_walk_min"]) for i, w in enumerate(weeks)
+           if w.get("backward_goal_per_walk_min") is not None]
+    for k, (i, g) in enumerate(gpw):
+        axw.hlines(g, i - 0.38, i + 0.38, color=GOAL_COLOUR, lw=2.2)
+        if not k or _min_s(g) != _min_s(gpw[k - 1][1]):
+            axw.text(i - 0.4, g + 0.04 * max(g for _, g in gpw), _min_s(g), ha="left", va="bottom", fontsize=8.5)
+    axw.plot([i for i, _ in per], [v for _, v in per], "o", color=BACKWARD_COLOUR, markeredgecolor="black",
+             markersize=7)
+    top = max([v for _, v in per] + [g for _, g in gpw] + [0.5])
+    axw.set_ylim(0, top * 1.35)
+    axw.set_ylabel("minutes")
+    axw.set_title("Backward walking per walk, against the program's goal for a walk", fontsize=11, loc="left")
+    axw.legend(handles=[Line2D([], [], ls="", marker="o", color=BACKWARD_COLOUR, markeredgecolor="black",
+                               label="walked backward, mean of the week's walks"), goal_handle],
+               loc="upper left", fontsize=9, frameon=False, ncol=2)
+
+    fwd = [max(0.0, w["active_min"] - w["backward_min"]) for w in weeks]
+    ax2.bar(x, back, width=0.6, color=BACKWARD_COLOUR)
+    ax2.bar(x, fwd, width=0.6, bottom=back, color=FORWARD_COLOUR)
+    top2 = max([w["active_min"] for w in weeks] + [1.0])
+    for i, w in enumerate(weeks):
+        if w["walks"] and labelled:
+            ax2.text(i, w["active_min"] + top2 * 0.03, "%d walk%s" % (w["walks"], "" if w["walks"] == 1 else "s"),
+                     ha="center", va="bottom", fontsize=9)
+    ax2.set_ylim(0, top2 * 1.35)
+    ax2.set_ylabel("minutes")
+    ax2.set_title("All walking per week", fontsize=11, loc="left")
+    ax2.legend(handles=[Patch(color=BACKWARD_COLOUR, label="backward"), Patch(color=FORWARD_COLOUR, label="forward")],
+               loc="upper left", fontsize=9, frameon=False, ncol=2)
+
+    adh = [float("nan") if w["adherence"] is None else 100 * w["adherence"] for w in weeks]  # a gap, no line
+    ax3.plot(x, adh, "o-", color=GOAL_COLOUR)
+    for i, w in enumerate(weeks):
+        if w["adherence"] is not None and labelled:
+            ax3.text(i, adh[i] - 9, report.pct(w["adherence"]), ha="center", va="top", fontsize=9)
+    ax3.set_ylim(0, 110)
+    ax3.set_yticks([0, 50, 100])
+    ax3.set_ylabel("%")
+    ax3.grid(axis="y", color="#e5e5e5")
+    ax3.set_title("Adherence: share of the steps in backward intervals that went backward", fontsize=11, loc="left")
+    pad = max(0.0, (6 - n) / 2.0)  # room for six weeks at least, so a bar stays a bar
+    ax3.set_xlim(-0.6 - pad, n - 0.4 + pad)
+    ax3.set_xticks(x)
+    step = max(1, (n + 11) // 12)  # at most ~12 labels
+    ax3.set_xticklabels([week_label(w) if i % step == 0 else "" for i, w in enumerate(weeks)], fontsize=9)
+    return fig
+
+
+def _min_s(minutes):
+    s = int(round(minutes * 60))
+    return "%d:%02d" % (s // 60, s % 60)

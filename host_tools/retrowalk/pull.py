@@ -15,7 +15,8 @@ warnings (every frame that checks is kept).
 import hashlib
 import re
 
-from . import fw, walkstats
+from . import walkstats
+from .firmware import logreader
 from .errors import RetrowalkError
 from .link import BoardError, LinkLost, hash_matches
 
@@ -98,7 +99,6 @@ def pull(link, hist, kinds=("walk", "capture"), delete=True, progress=None):
 
     progress(done_bytes, total_bytes, name) follows the copying.
     """
-    reader = fw.load("logreader")
     info = link.probe()
     res = PullResult(board_uid(info))
     hist.see_board(res.uid, info)
@@ -121,7 +121,7 @@ def pull(link, hist, kinds=("walk", "capture"), delete=True, progress=None):
             res.known.append(name)
             _delete(link, name, res, delete)
             continue
-        log = reader.read(data)
+        log = logreader.read(data)
         stats = walkstats.walk(log) if log.kind == "walk" else None
         log_id, new = hist.add(res.uid, name, data, walkstats.facts(log, stats))
         if new:

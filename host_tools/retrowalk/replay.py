@@ -6,13 +6,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import fw, imucsv, mpvm
+from . import imucsv, micropython_vm
 from .errors import RetrowalkError
+from .firmware import stepclassifier
 
 DIRECTIONS = {1: "forward", 2: "backward"}
 MOUNTS = ("auto", "+x", "-x", "+y", "-y", "+z", "-z")
 _BATCH = 32  # samples per feed_batch on CPython, the same burst size as the MicroPython runner
-_RUNNER = Path(__file__).resolve().parent / "mpscripts" / "replay.py"
+_RUNNER = Path(__file__).resolve().parent / "micropython_scripts" / "replay.py"
 
 
 class Result:
@@ -39,8 +40,7 @@ def drain(c, steps):
 
 def classify_cpython(counts, n, rate_hz=104, mount="auto", batch=_BATCH):
     """Run firmware/stepclassifier.py on CPython over n interleaved int16 samples."""
-    sc = fw.load("stepclassifier")
-    c = sc.StepClassifier(rate_hz=rate_hz, forward=_check_mount(mount))
+    c = stepclassifier.StepClassifier(rate_hz=rate_hz, forward=_check_mount(mount))
     steps = []
     for start in range(0, n, batch):
         m = min(batch, n - start)
@@ -62,7 +62,7 @@ def classify_micropython(counts, n, rate_hz=104, mount="auto"):
                 data = data.__class__("h", data)
                 data.byteswap()
             f.write(data.tobytes())
-        proc = mpvm.run([str(_RUNNER), path, str(rate_hz), mount])
+        proc = micropython_vm.run([str(_RUNNER), path, str(rate_hz), mount])
     finally:
         os.unlink(path)
     out = proc.stdout.decode(errors="replace").split("\n")

@@ -1,22 +1,34 @@
 """Walks and weeks from the history as measures (walkstats) and as plain-text reports."""
 
-from . import fw, walkstats
+from datetime import date
+
+from . import walkstats
+from .firmware import coach, haptics, logreader
 from .errors import RetrowalkError
+
+# The cues (haptics.NAMES) in plain words, with the buzz each one is (as README "Wearing it").
+CUE_WORDS = {"start": ("start", "one long buzz"),
+             "switch_backward": ("switch to backward", "three medium buzzes"),
+             "switch_forward": ("switch to forward", "two long buzzes"),
+             "wrong_direction": ("wrong direction", "four quick buzzes"),
+             "paused": ("paused (standing still)", "two short buzzes"),
+             "done": ("done", "two medium buzzes and a very long one"),
+             "low_flash": ("flash nearly full", "one long and two quick buzzes"),
+             "error": ("error", "three very long buzzes")}
+KIND_WORDS = {"warmup": "warm-up", "cooldown": "cool-down", "forward": "forward", "backward": "backward"}
 
 
 def walk_measures(hist, kind="walk", ids=None):
     """[(row, measures)] for the history's walks (oldest first); measures None for unreadable logs."""
-    reader = fw.load("logreader")
     out = []
     for row in hist.logs(kind=kind, ids=ids):
-        log = reader.read(hist.data(row["id"]))
+        log = logreader.read(hist.data(row["id"]))
         out.append((row, walkstats.walk(log, row["pulled_at"]) if log.kind == "walk" else None))
     return out
 
 
 def one_walk(hist, walk_id=None):
     """(row, measures, log) of walk `walk_id`, or of the latest walk when None."""
-    reader = fw.load("logreader")
     if walk_id is None:
         rows = hist.logs(kind="walk")
         if not rows:
@@ -26,19 +38,64 @@ def one_walk(hist, walk_id=None):
     row = hist.get(walk_id)
     if row["kind"] != "walk":
         raise RetrowalkError("#%s is a %s, not a walk" % (walk_id, row["kind"] or "unreadable log"))
-    log = reader.read(row["data"])
+    log = logreader.read(row["data"])
     return row, walkstats.walk(log, row["pulled_at"]), log
 
 
-def _clock(seconds):
+def clock(seconds):
     if seconds is None:
         return "-"
     s = int(round(seconds))
     return "%d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60) if s >= 3600 else "%d:%02d" % (s // 60, s % 60)
 
 
-def _pct(x):
-    return "-" if x is None else "%d %%" % round(100 * x)
+def short_day(iso):
+    """'3 Mar 2025' from an ISO date (or date-time)."""
+    d = date.fromisoformat(iso[:10])
+    return "%d %s %d" % (d.day, d.strftime("%b"), d.year)
+
+
+def long_day(iso):
+    """'Monday 3 March 2025' from an ISO date (or date-time)."""
+    d = date.fromisoformat(iso[:10])
+    return "%s %d %s %d" % (d.strftime("%A"), d.day, d.strftime("%B"), d.year)
+
+
+def cue_words(name):
+    """A cue's name (haptics.NAMES) in plain words."""
+    return CUE_WORDS.get(name, (name.replace("_", " "),))[0]
+
+
+def pct(x):
+    """A share 0..1 as a whole percentage that says 100 % only when it is all and 0 % only when none."""
+    if x is None:
+        return "-"
+    p = round(100 * x)
+    if p >= 100 and x < 1:
+        return ">99 %"
+    if p <= 0 < x:
+        return "<1 %"
+    return "%d %%" % p
+
+
+def amount(value, unit):
+    """An interval's planned or done amount in its unit: '40 s', '90 s', '2:30', '120 steps', '9.5 m'."""
+    if value is None:
+        return "-"
+    if unit == "s":  # whole seconds walked, never rounded up to what was asked
+        return clock(int(value)) if value >= 120 else "%d s" % int(value)
+    if unit == "steps":
+        return "%d step%s" % (value, "" if value == 1 else "s")
+    if unit == "m":
+        return "%g m" % round(value, 1)
+    return "%s %s" % (value, unit)
+
+
+def done_share(iv):
+    """What an interval did the asked way as a share of what it asked for (None if unknown)."""
+    if iv["done"] is None or not iv["planned"]:
+        return None
+    return iv["done"] / iv["planned"]
 
 
 def _when(m, row):
@@ -61,8 +118,8 @@ def walks_table(items):
         if m["warnings"]:
             state += ", damaged"
         lines.append("%4d  %-16s  %-6s  %7s  %6d  %6d  %6.1f  %5s  %s" % (
-            row["id"], start, row["board_uid"][:6], _clock(m["active_s"]), m["steps_forward"], m["steps_backward"],
-            m["backward_s"] / 60.0, _pct(m["adherence"]), state))
+            row["id"], start, row["board_uid"][:6], clock(m["active_s"]), m["steps_forward"], m["steps_backward"],
+            m["backward_s"] / 60.0, pct(m["adherence"]), state))
     if len(lines) == 1:
         lines.append("(no walks yet: retrowalk pull brings them from the board)")
     return lines
@@ -74,51 +131,93 @@ def walk_report(row, m):
         row["id"], _when(m, row), row["board_uid"][:12], m["walk_no"],
         (", program \"%s\"" % m["program"]) if m["program"] else "")]
     lines.append("  time       %s walking (%s in all, %d pause%s, %s paused)" % (
-        _clock(m["active_s"]), _clock(m["duration_s"]), m["pauses"], "" if m["pauses"] == 1 else "s",
-        _clock(m["paused_s"])))
+        clock(m["active_s"]), clock(m["duration_s"]), m["pauses"], "" if m["pauses"] == 1 else "s",
+        clock(m["paused_s"])))
     lines.append("  steps      %d forward, %d backward; cadence %s steps/min" % (
         m["steps_forward"], m["steps_backward"], m["cadence_spm"] if m["cadence_spm"] is not None else "-"))
-    lines.append("  backward   %.1f min walked backward; adherence %s (share of the steps in backward "
-                 "intervals that went backward)" % (m["backward_s"] / 60.0, _pct(m["adherence"])))
+    lines.append("  backward   %.1f min walked backward%s; adherence %s%s" % (
+        m["backward_s"] / 60.0,
+        "" if m["backward_goal_s"] is None else " (the program asked for %.1f)" % (m["backward_goal_s"] / 60.0),
+        pct(m["adherence"]), " (%s)" % adherence_words(m) if m["backward_interval_steps"] else ""))
     if m["cue_counts"]:
-        lines.append("  cues       %d: %s" % (m["cues"], ", ".join("%s %d" % kv for kv in sorted(m["cue_counts"].items()))))
+        lines.append("  cues       %d: %s" % (m["cues"], ", ".join(
+            "%s %d" % (cue_words(k), v) for k, v in cue_list(m))))
     else:
         lines.append("  cues       none")
     if m["intervals"]:
-        lines.append("  intervals  %-9s %-10s %-13s %6s %9s %9s" % ("kind", "planned", "time", "steps", "backward",
-                                                                  "adherence"))
+        lines.append("  intervals  (what each one asked for, and what was done the way it asked)")
+        row_format = "    %2s  %-9s  %-17s  %-16s  %-19s  %9s  %s"
+        lines.append(row_format % INTERVAL_COLUMNS)
         for iv in m["intervals"]:
-            lines.append("    %3d      %-9s %-10s %-13s %6d %9d %9s" % (
-                iv["index"] if isinstance(iv["index"], int) else 0, iv["kind"],
-                "%s %s" % (iv["planned"], iv["unit"]), "%s-%s" % (_clock(iv["start_s"]), _clock(iv["end_s"])),
-                iv["steps"], iv["steps_backward"], _pct(iv["adherence"])))
+            lines.append(row_format % interval_cells(iv))
+    lines.append("  ended      %s" % ended(m))
+    for label, text in notes(m):
+        lines.append("  %-10s %s" % (label, text))
+    return lines
+
+
+def adherence_words(m):
+    """'193 of the 204 steps in backward intervals went backward'."""
+    return "%d of the %d steps in backward intervals went backward" % (
+        m["backward_interval_steps_backward"], m["backward_interval_steps"])
+
+
+def cue_list(m):
+    """[(cue name, count)] of a walk, in the order of the pattern table (start first)."""
+    names = haptics.NAMES
+    return sorted(m["cue_counts"].items(),
+                  key=lambda kv: (names.index(kv[0]) if kv[0] in names else len(names), kv[0]))
+
+
+INTERVAL_COLUMNS = ("#", "interval", "asked", "done", "steps that way", "steps/min", "time")
+
+
+def interval_cells(iv):
+    """The INTERVAL_COLUMNS of one interval as texts."""
+    return (str(iv["index"]), KIND_WORDS.get(iv["kind"], str(iv["kind"])),
+            "%s %s" % (amount(iv["planned"], iv["unit"]), iv["direction"]),
+            "%s (%s)" % (amount(iv["done"], iv["unit"]), pct(done_share(iv))) if iv["done"] is not None else "-",
+            "%d of %d (%s)" % (iv["steps_asked_way"], iv["steps"], pct(iv["adherence"])) if iv["steps"] else "no steps",
+            "-" if iv["cadence_spm"] is None else "%.0f" % iv["cadence_spm"],
+            "%s-%s" % (clock(iv["start_s"]), clock(iv["end_s"])))
+
+
+def notes(m):
+    """[(label, text)]: what a reader of the walk should know beyond its measures (problems)."""
+    out = []
+    if m["lost_samples"]:
+        out.append(("sensor", "%d samples lost (IMU FIFO overruns)" % m["lost_samples"]))
+    for e in m["errors"]:
+        out.append(("error", e))
+    if m["warnings"]:
+        out.append(("damaged", "%d problem(s) in the file; every good record was kept. First: %s" % (
+            len(m["warnings"]), m["warnings"][0])))
+    if not m["clock_set"]:
+        out.append(("note", "the board's clock was not set: dated by the pull (retrowalk flash sets it)"))
+    return out
+
+
+def ended(m):
+    """How a walk ended, in words: 'finished (the program ran to its end)', 'idle (...)'."""
     reason = m["end_reason"]
     if not m["complete"]:
-        reason += " (no end record: the walk was cut by a power loss or a reset)"
-    elif reason == "idle":
-        reason += " (no step and no press for %d min: the walk ended itself)" % (fw.load("coach").IDLE_END_S // 60)
-    lines.append("  ended      %s" % reason)
-    if m["lost_samples"]:
-        lines.append("  sensor     %d samples lost (IMU FIFO overruns)" % m["lost_samples"])
-    for e in m["errors"]:
-        lines.append("  error      %s" % e)
-    if m["warnings"]:
-        lines.append("  damaged    %d problem(s) in the file; every good record was kept. First: %s" % (
-            len(m["warnings"]), m["warnings"][0]))
-    if not m["clock_set"]:
-        lines.append("  note       the board's clock was not set: dated by the pull (retrowalk flash sets it)")
-    return lines
+        return reason + " (no end record: the walk was cut by a power loss or a reset)"
+    why = {"finished": "the program ran to its end", "stopped": "a long press ended it",
+           "flash_full": "the board's flash was full", "error": "an error ended it",
+           "idle": "no step and no press for %d min: the walk ended itself" % (coach.IDLE_END_S // 60)}.get(reason)
+    return "%s (%s)" % (reason, why) if why else reason
 
 
 def weeks_table(weeks):
     """Lines of the per-week table with the change from the week before."""
-    lines = ["%-8s  %-10s  %5s  %8s  %8s  %7s  %7s  %5s  %s" % (
-        "week", "monday", "walks", "walk min", "bwd min", "fwd", "bwd", "adh", "change (walk min, bwd min)")]
+    lines = ["%-8s  %-10s  %5s  %8s  %8s  %8s  %7s  %7s  %5s  %s" % (
+        "week", "monday", "walks", "walk min", "bwd min", "bwd goal", "fwd", "bwd", "adh", "change (walk min, bwd min)")]
     for w in weeks:
         ch = w["change"]
-        lines.append("%-8s  %-10s  %5d  %8.1f  %8.1f  %7d  %7d  %5s  %s" % (
-            w["week"], w["monday"], w["walks"], w["active_min"], w["backward_min"], w["steps_forward"],
-            w["steps_backward"], _pct(w["adherence"]),
+        goal = w.get("backward_goal_min")
+        lines.append("%-8s  %-10s  %5d  %8.1f  %8.1f  %8s  %7d  %7d  %5s  %s" % (
+            w["week"], w["monday"], w["walks"], w["active_min"], w["backward_min"],
+            "-" if goal is None else "%.1f" % goal, w["steps_forward"], w["steps_backward"], pct(w["adherence"]),
             "-" if ch is None else "%+.1f, %+.1f" % (ch["active_min"], ch["backward_min"])))
     return lines
 
@@ -138,9 +237,10 @@ def week_report(items, today=None):
     prev = weeks[i - 1] if i else None
     mine = [(row, m) for row, m in items if m is not None and m["day"]
             and walkstats.week_of(m["day"]).isoformat() == key]
-    lines = ["Week %s (from Monday %s): %d walk%s, %.1f min walking, %.1f min backward, adherence %s" % (
-        w["week"], w["monday"], w["walks"], "" if w["walks"] == 1 else "s", w["active_min"], w["backward_min"],
-        _pct(w["adherence"]))]
+    lines = ["Week %s (%s to %s): %d walk%s, %.1f min walking, %.1f min backward%s, adherence %s" % (
+        w["week"], w["monday"], w["sunday"], w["walks"], "" if w["walks"] == 1 else "s", w["active_min"],
+        w["backward_min"], "" if w["backward_goal_min"] is None else " (goal %.1f)" % w["backward_goal_min"],
+        pct(w["adherence"]))]
     if prev is not None:
         lines.append("  compared with week %s: %+d walks, %+.1f min walking, %+.1f min backward" % (
             prev["week"], w["walks"] - prev["walks"], w["active_min"] - prev["active_min"],

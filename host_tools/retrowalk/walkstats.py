@@ -4,21 +4,32 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
 - duration_s: from the walk's first sample to its end record (or its last record if it has none).
 - active_s: the end record's active time (the writer's count: duration less the pauses), or
   without an end record, duration_s less the time from each pause record to the next resume.
-- paused_s: duration_s - active_s; pauses: the number of pause records.
+- paused_s: duration_s - active_s; pauses: the number of pause records; pause_spans: each
+  pause as [from_s, to_s].
 - forward_s / backward_s: walking time by direction: each step owns the time until the next
   step, at most STEP_GAP_MAX_S (a longer gap is standing, not walking); the last step owns
   the median step interval.
 - cadence_spm: steps per minute of active time.
-- intervals: the program's segments as logged (start record to the next start or the end);
-  an interval's adherence = its steps in the planned direction / all its steps, leaving out
-  the first coach.SETTLE_MS of the interval (the walker turning round after the cue, the
-  same grace the coach gives before a wrong-direction cue).
-- adherence: mean over the backward intervals that have steps (None if there are none).
+- intervals: the program's segments as logged (start record to the next start or the end).
+  Each has the direction it asked for (a warm-up is forward; a cool-down's direction comes
+  from the program in the header, forward if that is unreadable), what it asked for
+  (planned, in unit "s", "steps" or "m"), and what was done the asked way in that unit
+  (done: seconds walked that way, steps that way, or those steps x the program's stride).
+  An interval's adherence = its steps in the asked direction / all its steps, every step
+  counted (the steps walked the old way while turning round after the cue count too).
+- adherence: the steps in backward intervals that went backward / all steps in backward
+  intervals (None if there are none); backward_interval_steps and
+  backward_interval_steps_backward are those two counts.
+- backward_goal_s: the backward walking time the walk's program asked for, from the program
+  in the header (the board applies the week's progression before the walk, so this is that
+  day's goal): its timed backward segments; None without a readable program or timed ones.
 """
 
+import json
+from bisect import bisect_left
 from datetime import date, datetime, timedelta
 
-from . import fw
+from .firmware import haptics, program
 
 STEP_GAP_MAX_S = 2.0
 CLOCK_VALID_FROM = 2022  # a start year before this means the board's clock was never set
@@ -26,8 +37,38 @@ MAX_FILL_WEEKS = 260  # empty weeks are listed between walked weeks up to this s
 WEEK_KEYS = ("walks", "active_min", "backward_min", "forward_min", "steps_forward", "steps_backward")
 
 
-def _names():
-    return fw.load("haptics").NAMES
+def cue_name(pattern):
+    """The name of a cue record's pattern id (haptics.NAMES), or 'pattern N' for one it does not know."""
+    names = haptics.NAMES
+    return names[pattern] if isinstance(pattern, int) and 0 <= pattern < len(names) else "pattern %s" % pattern
+
+
+def walk_program(header):
+    """The normalised program a walk ran (the JSON in its header), or None if absent or unreadable."""
+    try:
+        return program.validate(json.loads(header.get("program") or ""))
+    except (TypeError, ValueError):
+        return None
+
+
+def backward_goal_s(prog):
+    """Seconds of backward walking a normalised program asks for (timed segments), or None."""
+    if prog is None or prog.get("mode") != "walk":
+        return None
+    walked = prog["segments"] * prog["repeat"] + ([prog["cooldown"]] if prog["cooldown"] else [])
+    timed = [s["time_s"] for s in walked if s["direction"] == "backward" and "time_s" in s]
+    return float(sum(timed)) if timed else None
+
+
+def _asked(kind, prog):
+    # The direction a logged segment kind asks for.
+    if kind == "cooldown" and prog is not None and prog.get("cooldown"):
+        return prog["cooldown"]["direction"]
+    return "backward" if kind == "backward" else "forward"
+
+
+def _overlap(spans, a, b):
+    return sum(max(0.0, min(b, y) - max(a, x)) for x, y in spans)
 
 
 def start_time(header):
@@ -81,28 +122,23 @@ def walk(log, pulled_at=None):
     n_fwd = len(steps) - n_back
 
     # intervals of the program
+    prog = walk_program(hdr)
     segs = sorted((r for r in recs if r[1] == "segment"), key=lambda r: r[0])
-    settle = int(round(fw.load("coach").SETTLE_MS / 1000.0 * rate)) if valid_rate else 0
+    times = [s[0] for s in steps]
     intervals = []
     for i, r in enumerate(segs):
         a = r[0]
         b = segs[i + 1][0] if i + 1 < len(segs) else end_t
-        kind = r[3]
-        want = "backward" if kind == "backward" else "forward"
-        inside = [s for s in steps if a <= s[0] < b]
-        judged = [s for s in inside if s[0] >= a + settle]
-        right = sum(1 for s in judged if s[1] == want)
-        intervals.append({"index": r[2], "kind": kind, "planned": r[4], "unit": r[5],
-                          "start_s": round(a * per, 2), "end_s": round(b * per, 2),
-                          "steps": len(inside), "steps_backward": sum(1 for s in inside if s[1] == "backward"),
-                          "adherence": round(right / len(judged), 3) if judged else None})
-    back_adh = [iv["adherence"] for iv in intervals if iv["kind"] == "backward" and iv["adherence"] is not None]
+        j, k = bisect_left(times, a), bisect_left(times, b)
+        intervals.append(_interval(r, a, b, prog, steps[j:k], owned[j:k], per, pauses))
+    back_iv = [iv for iv in intervals if iv["direction"] == "backward"]
+    back_steps = sum(iv["steps"] for iv in back_iv)
+    back_right = sum(iv["steps_backward"] for iv in back_iv)
 
     cues = {}
-    names = _names()
     for r in recs:
         if r[1] == "cue":
-            name = names[r[2]] if isinstance(r[2], int) and 0 <= r[2] < len(names) else "pattern %s" % r[2]
+            name = cue_name(r[2])
             cues[name] = cues.get(name, 0) + 1
     start = start_time(hdr)
     if start is not None and pulled_at and start > datetime.fromisoformat(pulled_at) + timedelta(days=1):
@@ -113,17 +149,45 @@ def walk(log, pulled_at=None):
         "day": (start.date() if start else _day(pulled_at)).isoformat() if (start or pulled_at) else None,
         "rate_hz": rate if valid_rate else None,
         "duration_s": round(duration, 2), "active_s": round(active, 2), "paused_s": round(paused, 2),
-        "pauses": len(pauses),
+        "pauses": len(pauses), "pause_spans": [[round(a, 2), round(b, 2)] for a, b in pauses],
         "steps_forward": n_fwd, "steps_backward": n_back,
         "forward_s": round(fwd_s, 2), "backward_s": round(back_s, 2),
         "cadence_spm": round(len(steps) / (active / 60.0), 1) if active > 0 and steps else None,
-        "adherence": round(sum(back_adh) / len(back_adh), 3) if back_adh else None,
+        "adherence": round(back_right / back_steps, 3) if back_steps else None,
+        "backward_interval_steps": back_steps, "backward_interval_steps_backward": back_right,
+        "backward_goal_s": backward_goal_s(prog),
         "intervals": intervals,
         "cues": sum(cues.values()), "cue_counts": cues,
         "errors": [r[3] for r in recs if r[1] == "error"],
         "lost_samples": sum(r[2] for r in recs if r[1] == "overrun"),
         "complete": log.complete, "end_reason": log.end_reason, "warnings": list(log.warnings),
     }
+
+
+def _interval(rec, a, b, prog, steps, owned, per, pauses):
+    # One interval's measures: rec is its segment record, [a, b) its samples, steps/owned
+    # the steps inside it and the walking time each one owns.
+    want = _asked(rec[3], prog)
+    unit = rec[5]
+    right = sum(1 for s in steps if s[1] == want)
+    right_s = sum((o for o, s in zip(owned, steps) if s[1] == want), 0.0)
+    back_s = sum((o for o, s in zip(owned, steps) if s[1] == "backward"), 0.0)
+    paused = _overlap(pauses, a * per, b * per)
+    walk_s = max(0.0, (b - a) * per - paused)
+    if unit == "s":
+        done = round(right_s, 1)
+    elif unit == "steps":
+        done = right
+    elif unit == "m" and prog is not None:
+        done = round(right * prog["stride_m"][want], 1)
+    else:
+        done = None  # metres without a readable stride, or a unit this reader does not know
+    return {"index": rec[2], "kind": rec[3], "direction": want, "planned": rec[4], "unit": unit, "done": done,
+            "start_s": round(a * per, 2), "end_s": round(b * per, 2), "paused_s": round(paused, 2),
+            "steps": len(steps), "steps_backward": sum(1 for s in steps if s[1] == "backward"),
+            "steps_asked_way": right, "asked_way_s": round(right_s, 1), "backward_s": round(back_s, 1),
+            "cadence_spm": round(len(steps) / (walk_s / 60.0), 1) if steps and walk_s > 0 else None,
+            "adherence": round(right / len(steps), 3) if steps else None}
 
 
 def _day(pulled_at):
@@ -149,29 +213,39 @@ def week_of(day_iso):
     return d - timedelta(days=d.weekday())
 
 
+def _week_sums():
+    return {"walks": 0, "active_min": 0.0, "backward_min": 0.0, "forward_min": 0.0,
+            "steps_forward": 0, "steps_backward": 0, "_bsteps": 0, "_bright": 0, "_cad": [], "_goal": []}
+
+
 def weeks(walks):
     """Per-week totals of walk measures, oldest week first, each with changes from the week before.
 
     walks: measures from walk(); those without a day are left out. Weeks without walks
     between two walked weeks are listed with zeros (a missed week is progress information).
+    Each week: its ISO name, Monday and Sunday, totals, adherence (as a walk's, over all the
+    week's backward intervals), cadence (the mean of its walks'), backward_goal_min: the sum
+    of its walks' backward_goal_s in minutes (walks without a goal add nothing; None when
+    none has one) and backward_goal_per_walk_min: their mean (the program's goal that week).
     """
     by = {}
     for w in walks:
         if not w.get("day"):
             continue
         k = week_of(w["day"])
-        e = by.setdefault(k, {"walks": 0, "active_min": 0.0, "backward_min": 0.0, "forward_min": 0.0,
-                              "steps_forward": 0, "steps_backward": 0, "_adh": [], "_cad": []})
+        e = by.setdefault(k, _week_sums())
         e["walks"] += 1
         e["active_min"] += w["active_s"] / 60.0
         e["backward_min"] += w["backward_s"] / 60.0
         e["forward_min"] += w["forward_s"] / 60.0
         e["steps_forward"] += w["steps_forward"]
         e["steps_backward"] += w["steps_backward"]
-        if w.get("adherence") is not None:
-            e["_adh"].append(w["adherence"])
+        e["_bsteps"] += w["backward_interval_steps"]
+        e["_bright"] += w["backward_interval_steps_backward"]
         if w.get("cadence_spm") is not None:
             e["_cad"].append(w["cadence_spm"])
+        if w.get("backward_goal_s") is not None:
+            e["_goal"].append(w["backward_goal_s"] / 60.0)
     if not by:
         return []
     out = []
@@ -182,13 +256,15 @@ def weeks(walks):
         if not fill and k not in by:
             k += timedelta(days=7)
             continue
-        e = by.get(k) or {"walks": 0, "active_min": 0.0, "backward_min": 0.0, "forward_min": 0.0,
-                          "steps_forward": 0, "steps_backward": 0, "_adh": [], "_cad": []}
-        row = {"week": "%d-W%02d" % k.isocalendar()[:2], "monday": k.isoformat()}
+        e = by.get(k) or _week_sums()
+        row = {"week": "%d-W%02d" % k.isocalendar()[:2], "monday": k.isoformat(),
+               "sunday": (k + timedelta(days=6)).isoformat()}
         for key in WEEK_KEYS:
             row[key] = round(e[key], 1) if isinstance(e[key], float) else e[key]
-        row["adherence"] = round(sum(e["_adh"]) / len(e["_adh"]), 3) if e["_adh"] else None
+        row["adherence"] = round(e["_bright"] / e["_bsteps"], 3) if e["_bsteps"] else None
         row["cadence_spm"] = round(sum(e["_cad"]) / len(e["_cad"]), 1) if e["_cad"] else None
+        row["backward_goal_min"] = round(sum(e["_goal"]), 1) if e["_goal"] else None
+        row["backward_goal_per_walk_min"] = round(sum(e["_goal"]) / len(e["_goal"]), 2) if e["_goal"] else None
         row["change"] = None if prev is None else {
             key: round(row[key] - prev[key], 1) for key in ("walks", "active_min", "backward_min")}
         out.append(row)

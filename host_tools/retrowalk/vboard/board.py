@@ -22,13 +22,13 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from .. import mpvm
+from .. import micropython_vm
 from ..errors import RetrowalkError
 from . import flash, hardware, samples, trace
 from .bridge import Bridge
-from .mp import vbfiles
+from .board_side import vbfiles
 
-MP_DIR = Path(__file__).resolve().parent / "mp"
+BOARD_SIDE = Path(__file__).resolve().parent / "board_side"
 
 
 def _launcher():
@@ -37,7 +37,7 @@ def _launcher():
     # of 45 ms, which every soft reset (so every mpremote command) pays.
     spec = importlib.util.find_spec("micropython_run")
     if spec is None or not spec.origin:
-        return [mpvm.executable()]
+        return [micropython_vm.executable()]
     code = ("import sys; sys.path.append(%r); import micropython_run; "
             "sys.exit(micropython_run.run_main(['micropython'] + sys.argv[1:]))" % os.path.dirname(spec.origin))
     return [sys.executable, "-S", "-c", code]
@@ -309,7 +309,7 @@ class VirtualBoard:
         boot_json = self.workdir / "boot.json"
         with open(boot_json, "w") as f:
             json.dump(cfg, f)
-        argv = self._launch + ["-X", "heapsize=%dk" % self.heap_kib, str(MP_DIR / "vbboot.py"), str(boot_json)]
+        argv = self._launch + ["-X", "heapsize=%dk" % self.heap_kib, str(BOARD_SIDE / "vbboot.py"), str(boot_json)]
         env = dict(os.environ, MICROPYPATH=".frozen")
         return argv, env, mark
 

@@ -24,7 +24,7 @@ import time
 import tty
 
 from ..errors import RetrowalkError
-from .mp import vbfiles
+from .board_side import vbfiles
 
 _READ = 65536
 _MAX_PENDING = 1 << 20  # output kept for a slow reader before the oldest is dropped

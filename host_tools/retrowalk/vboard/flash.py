@@ -1,7 +1,7 @@
 """A virtual board's flash image from the host: create, check, list, read and write files.
 
 Everything goes through the MicroPython unix port with the board's own littlefs settings
-(mp/vbflash.py), so the format is exactly what the board uses. Use these while the board is
+(board_side/vbflash.py), so the format is exactly what the board uses. Use these while the board is
 powered off: littlefs has one writer.
 """
 
@@ -9,15 +9,15 @@ import os
 import subprocess
 from pathlib import Path
 
-from .. import mpvm
+from .. import micropython_vm
 from ..errors import RetrowalkError
-from .mp import vbfiles
+from .board_side import vbfiles
 
-MP_DIR = Path(__file__).resolve().parent / "mp"
+BOARD_SIDE = Path(__file__).resolve().parent / "board_side"
 
 
 def _tool(image, cmd, arg=None, data=None, timeout=60):
-    args = [mpvm.executable(), str(MP_DIR / "vbflashtool.py"), str(image), cmd] + ([arg] if arg is not None else [])
+    args = [micropython_vm.executable(), str(BOARD_SIDE / "vbflashtool.py"), str(image), cmd] + ([arg] if arg is not None else [])
     env = dict(os.environ, MICROPYPATH=".frozen")
     proc = subprocess.run(args, input=data, capture_output=True, timeout=timeout, env=env)
     if proc.returncode != 0:

@@ -24,9 +24,10 @@ import copy
 import json
 import os
 
-from .. import fw
+from .. import paths
 from ..errors import RetrowalkError
-from .mp import vbfiles
+from ..firmware import boardcfg
+from .board_side import vbfiles
 
 _COMMON = {
     "pin_count": 0,
@@ -59,9 +60,9 @@ def describe(board=DEFAULT_BOARD):
     else:
         path = str(board)
         if not os.path.isfile(path):
-            path = os.path.join(str(fw.boards_dir()), "%s.json" % board)
+            path = os.path.join(str(paths.boards_dir()), "%s.json" % board)
         if not os.path.isfile(path):
-            names = sorted(f[:-5] for f in os.listdir(str(fw.boards_dir())) if f.endswith(".json"))
+            names = sorted(f[:-5] for f in os.listdir(str(paths.boards_dir())) if f.endswith(".json"))
             raise RetrowalkError("unknown board %r" % (board,), hint="one of %s, or a board JSON file" % ", ".join(names))
         try:
             with open(path) as f:
@@ -75,7 +76,6 @@ def describe(board=DEFAULT_BOARD):
 
 def from_board(data, where):
     """Hardware description from a board file's contents (validated by the firmware's boardcfg)."""
-    boardcfg = fw.load("boardcfg")
     try:
         cfg = boardcfg.validate(data, os.path.basename(str(where)))
     except ValueError as e:

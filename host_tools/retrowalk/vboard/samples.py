@@ -5,7 +5,7 @@ from array import array
 
 from .. import imucsv
 from ..errors import RetrowalkError
-from .mp import vbfiles
+from .board_side import vbfiles
 
 
 def write(path, counts, rate_hz):

@@ -3,11 +3,12 @@
 import struct
 from collections import namedtuple
 
-from .mp import vbfiles
+from .board_side import vbfiles
 
 Event = namedtuple("Event", "epoch boot t_s kind pin value")
 Event.__doc__ = """One trace record: clock epoch, boot number, simulated seconds since the epoch began,
-kind ("epoch", "boot", "level", "pwm_freq", "pwm_duty", "pwm_off", "off", "i2c_write", "fifo"),
+kind ("epoch", "boot", "level", "pwm_freq", "pwm_duty", "pwm_off", "off", "i2c_write", "fifo", and from
+the emulated Pico "flash_erase", "flash_program" with the bytes as value),
 pin name (None where no pin is involved) and value."""
 
 _KINDS = {
@@ -20,6 +21,8 @@ _KINDS = {
     vbfiles.T_OFF: "off",
     vbfiles.T_I2C_WRITE: "i2c_write",
     vbfiles.T_FIFO: "fifo",
+    vbfiles.T_FLASH_ERASE: "flash_erase",
+    vbfiles.T_FLASH_PROGRAM: "flash_program",
 }
 
 

@@ -173,7 +173,7 @@ class SimLSM6DS:
         self.ended = False  # the source has run out: standing still from now on
         self._ptr = 0  # register address for the next byte
         self.on_fifo_status = None  # called with fifo_read whenever FIFO_STATUS1 is read (a trace hook)
-        self._spi_first = False
+        self._wire_first = False  # byte by byte: the next byte written is a register address
         self.reset()
 
     # -- state ------------------------------------------------------------------------
@@ -489,6 +489,32 @@ class SimLSM6DS:
         """Read len(buf) bytes from the current register address on."""
         self._begin(addr)
         self._read(buf, 0, len(buf))
+
+    # -- byte by byte: an I2C target on an emulated bus (the Pico harness, pico/chip.py) --
+
+    def wire_connect(self, addr):
+        """START + address byte: True (ACK) when addr is this chip's; a write then begins with
+        the register address."""
+        if addr != self.address:
+            return False
+        self.update()
+        self._wire_first = True
+        return True
+
+    def wire_write(self, v):
+        """One byte written after the address: the register address first, then data."""
+        if self._wire_first:
+            self._ptr = v & 0x7F
+            self._wire_first = False
+            return
+        self._write_byte(self._ptr, v)
+        self._ptr = self._next(self._ptr)
+
+    def wire_read(self):
+        """One byte read from the current register address on."""
+        v = self._read_byte(self._ptr)
+        self._ptr = self._next(self._ptr)
+        return v
 
     # -- other buses ------------------------------------------------------------------
 

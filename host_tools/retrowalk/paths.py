@@ -1,7 +1,9 @@
-"""Where the firmware and board files are, and how CPython imports the firmware modules."""
+"""Where the firmware and the board files are (in a source tree or an installed wheel).
 
-import importlib
-import sys
+The host imports the firmware as the package `retrowalk.firmware`; these paths are for
+compiling, flashing and running it in the MicroPython VM.
+"""
+
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
@@ -16,7 +18,7 @@ def _find(name, marker):
 
 
 def firmware_dir():
-    """The directory holding the board's MicroPython files (main.py and the pure logic)."""
+    """The firmware package's directory (the board's /firmware/)."""
     return _find("firmware", "version.py")
 
 
@@ -24,14 +26,3 @@ def boards_dir():
     """The directory holding one JSON data file per supported board."""
     return _find("boards", "README.md")
 
-
-def load(name):
-    """Import firmware module `name` on CPython (the same file the board runs)."""
-    if "micropython" not in sys.modules:
-        from . import mpshim
-
-        sys.modules["micropython"] = mpshim.make_module()
-    path = str(firmware_dir())
-    if path not in sys.path:
-        sys.path.insert(0, path)
-    return importlib.import_module(name)

@@ -40,7 +40,7 @@ def rw_probe():
     except Exception:
         total = free = -1
     try:
-        import version
+        from firmware import version
         fw = version.VERSION
     except Exception:
         fw = ""
@@ -113,8 +113,14 @@ _wf = None
 
 
 def rw_open(path):
-    """Start writing `path` (replaced)."""
+    """Start writing `path` (replaced), making its folder if it has none (one level)."""
     global _wf
+    i = path.rfind("/")
+    if i > 0:
+        try:
+            os.mkdir(path[:i])
+        except OSError:
+            pass  # it exists
     _wf = open(path, "wb")
 
 
@@ -157,7 +163,7 @@ def rw_ls(path):
 
 def rw_logs():
     """Finish logs cut short, then one line per finished log: L <size> <hash> <name>."""
-    import logstore
+    from firmware import logstore
     s = logstore.Store()
     s.boot()
     for name, size in s.list():
@@ -166,13 +172,13 @@ def rw_logs():
 
 def rw_log_read(name):
     """A finished log as base64 lines (see rw_read)."""
-    import logstore
+    from firmware import logstore
     rw_read(logstore.Store().root + "/" + name)
 
 
 def rw_log_delete(name):
     """Delete a finished log (the host stored it); print D <name>."""
-    import logstore
+    from firmware import logstore
     try:
         logstore.Store().delete(name)
     except OSError:

@@ -3,7 +3,7 @@
 # Prints one line per step "sample direction confidence", then "end samples fwd_x fwd_y fwd_z".
 import sys
 from array import array
-from stepclassifier import StepClassifier
+from firmware.stepclassifier import StepClassifier
 
 _BATCH = 32  # samples per feed_batch, like a FIFO burst
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from .errors import RetrowalkError
-from . import fw
+from . import paths
 
 
 def executable():
@@ -21,7 +21,7 @@ def executable():
 
 
 def run(args, path=(), heapsize=None, input=None, timeout=600, env=None):
-    """Run `micropython [args]` with the firmware dir (and `path`) on MICROPYPATH.
+    """Run `micropython [args]` with `path` and the firmware package (`from firmware import ...`) on MICROPYPATH.
 
     Returns the CompletedProcess (stdout/stderr as bytes); the caller checks returncode.
     """
@@ -30,7 +30,7 @@ def run(args, path=(), heapsize=None, input=None, timeout=600, env=None):
         cmd += ["-X", "heapsize=%s" % heapsize]
     cmd += list(args)
     full_env = dict(os.environ if env is None else env)
-    full_env["MICROPYPATH"] = os.pathsep.join([str(p) for p in path] + [str(fw.firmware_dir()), ".frozen"])
+    full_env["MICROPYPATH"] = os.pathsep.join([str(p) for p in path] + [str(paths.firmware_dir().parent), ".frozen"])
     return subprocess.run(cmd, input=input, capture_output=True, timeout=timeout, env=full_env)
 
 

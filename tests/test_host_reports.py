@@ -1,0 +1,218 @@
+"""What the walk and week plots show, and the HTML report: self-contained, and in a real headless Chromium."""
+
+import base64
+import io
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+
+from retrowalk import cli, htmlreport, plots, report, walkstats
+from retrowalk.history import History
+
+from host_helpers import program_walk, walk_bytes
+
+from retrowalk.firmware import logreader as R
+from retrowalk.firmware import program as P
+
+BOARD = "0102030405060708"
+# one-in-ten from Monday 3 March 2025: 60 s backward, +15 s a week. Walks on these March days;
+# week 12 (17-23 March) has none; the walk of the 5th turns the wrong way for 6 steps.
+DAYS = [(3, {}), (5, {"wrong": [(1, 6)]}), (7, {}), (11, {}), (13, {}), (24, {})]
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "h.sqlite"
+    base = P.preset("one-in-ten", "2025-03-03")
+    with History(path) as h:
+        h.see_board(BOARD, {})
+        for n, (day, kw) in enumerate(DAYS):
+            data = program_walk(P.apply_progression(base, (2025, 3, day)), walk_no=n + 1,
+                                   start=(2025, 3, day, 9, 30, 0), **kw)
+            h.add(BOARD, "%06d.rwl" % (n + 1), data, walkstats.facts(R.read(data)))
+    return str(path)
+
+
+def test_walk_figure_says_what_it_shows():
+    # The walk of test_host_stats' interval test: a step every 0.5 s; warm-up 10 s forward
+    # (19 steps: 9.5 s), 20 s backward (2 turning steps forward, 38 backward: 19 s), 30 steps
+    # forward, cool-down 9 m backward (20 steps of 0.45 m); one pause; cues start, switch, done.
+    prog = P.validate({"version": 1, "warmup": {"time_s": 10},
+                       "segments": [{"direction": "backward", "time_s": 20}, {"direction": "forward", "steps": 30}],
+                       "cooldown": {"direction": "backward", "distance_m": 9}})
+    dirs = ["forward"] * 21 + ["backward"] * 38 + ["forward"] * 30 + ["backward"] * 20
+    times = [52 * k for k in range(1, 20)] + [1040 + 52 * k for k in range(40)] + [
+        3120 + 52 * k for k in range(30)] + [4680 + 52 * k for k in range(20)]
+    data = walk_bytes(steps=[(t, d, 90) for t, d in zip(times, dirs)],
+                      segments=[(0, 0, "warmup", 10, "s"), (1040, 1, "backward", 20, "s"),
+                                (3120, 2, "forward", 30, "steps"), (4680, 3, "cooldown", 9, "m")],
+                      cues=[(0, 1), (1040, 2), (3120, 3), (4680, 2), (5720, 6)], pauses=[(3300, 3400)],
+                      end=(5720, "finished"), program=prog)
+    log = R.read(data)
+    m = walkstats.walk(log, "2025-03-10T12:00:00")
+    fig = plots.walk_figure(log, m, "a walk")
+    try:
+        steps_ax, pace_ax, done_ax = fig.axes
+        assert [t.get_text() for t in steps_ax.get_yticklabels()] == ["backward", "forward", "buzzes"]
+        assert pace_ax.get_ylabel() == "steps per minute"
+        assert done_ax.get_xlabel() == "minutes from the start (10:00)"
+        # the bars: done the asked way as % of what was asked: 9.5/10, 19/20, 30/30, 9/9
+        assert [round(p.get_height(), 1) for c in done_ax.containers for p in c] == [95, 95, 100, 100]
+        legend = fig.legends[0]
+        labels = [t.get_text() for t in legend.get_texts()]
+        assert {"buzz: start (1)", "buzz: switch to backward (2)", "buzz: switch to forward (1)",
+                "buzz: done (1)", "paused: standing still (1)", "backward steps (58)", "forward steps (51)"} <= set(labels)
+        cue_markers = [h.get_marker() for h, t in zip(legend.legend_handles, labels) if t.startswith("buzz:")]
+        assert len(cue_markers) == 4 and len(set(cue_markers)) == 4  # each cue its own marker
+    finally:
+        fig.clf()
+
+
+def test_weekly_figure_has_dated_weeks_and_the_programs_goal(db):
+    with History(db) as h:
+        weeks = walkstats.weeks([m for _, m in report.walk_measures(h)])
+    fig = plots.weekly_figure(weeks)
+    try:
+        week_ax, per_walk_ax = fig.axes[:2]
+        labels = [t.get_text() for t in fig.axes[-1].get_xticklabels()]
+        assert labels == ["2025-W10\n3-9 Mar", "2025-W11\n10-16 Mar", "2025-W12\n17-23 Mar", "2025-W13\n24-30 Mar"]
+        # the goal marks: week 10, three walks asking 60 s each (3.0 min); week 11, two walks
+        # in the program's second week, 75 s each (2.5 min); week 13, the fourth week, 105 s
+        marks = [seg[0][1] for c in week_ax.collections for seg in c.get_segments()]
+        assert marks == pytest.approx([3.0, 2.5, 1.8], abs=0.01)  # 1.75 min rounded to 0.1
+        per_walk = [seg[0][1] for c in per_walk_ax.collections for seg in c.get_segments()]
+        assert per_walk == pytest.approx([1.0, 1.25, 1.75])
+        assert "no walks" in [t.get_text() for t in week_ax.texts]
+        assert fig.texts[0].get_text() == "Weekly progress, 3 Mar 2025 to 30 Mar 2025"
+    finally:
+        fig.clf()
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.text = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _parse(page):
+    p = _Tags()
+    p.feed(page)
+    return p.tags, " ".join(" ".join(p.text).split())
+
+
+def test_html_pages_are_self_contained(db, tmp_path, monkeypatch, capsys):
+    import matplotlib.image
+
+    monkeypatch.chdir(tmp_path)
+    for argv, name, texts in [
+            ([], "walk-6.html", ["Walk on Monday 24 March 2025 at 09:30", "The intervals: asked and done",
+                                 "105 s backward", "the program asked for 1.8 min", "What the words mean"]),
+            (["--week"], "week-2025-W13.html", ["Week 2025-W13: 24 March to 30 March 2025", "The walks of the week"]),
+            (["--all"], "weeks.html", ["Every week: 3 Mar 2025 to 30 Mar 2025", "Week by week", "17-23 Mar"])]:
+        assert cli.main(["report", "--html", "--db", db] + argv) == 0
+        assert capsys.readouterr().out.strip() == name
+        page = (tmp_path / name).read_text()
+        tags, text = _parse(page)
+        for t in texts:
+            assert t in text, t
+        assert "http://" not in page and "https://" not in page  # nothing to fetch
+        assert not [t for t, _ in tags if t in ("script", "link", "iframe", "object", "embed")]
+        images = [a["src"] for t, a in tags if t == "img"]
+        assert images and all(src.startswith("data:image/png;base64,") for src in images)
+        for src in images:
+            img = matplotlib.image.imread(io.BytesIO(base64.b64decode(src.split(",", 1)[1])), format="png")
+            assert img.shape[0] > 500 and img.shape[1] > 800
+    out = tmp_path / "mine.html"
+    assert cli.main(["report", "3", "--html", "-o", str(out), "--db", db]) == 0
+    assert "Walk on Friday 7 March 2025" in out.read_text()
+
+
+def test_program_names_are_escaped(tmp_path):
+    prog = P.validate({"version": 1, "name": "<b>&me</b>", "segments": [{"direction": "forward", "time_s": 10}]})
+    data = program_walk(prog)
+    log = R.read(data)
+    row = {"id": 1, "board_uid": BOARD, "pulled_at": "2025-03-03T12:00:00"}
+    page = htmlreport.walk_page(row, walkstats.walk(log, row["pulled_at"]), log)
+    assert "<b>&me</b>" not in page and "&lt;b&gt;&amp;me&lt;/b&gt;" in page
+
+
+# -- the page in a real browser ----------------------------------------------------------------
+def _chromium():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium; .ci/run installs it): "
+                    "the HTML report is checked in a real headless browser")
+    return exe
+
+
+def _browse(exe, tmp_path, page, *args):
+    # One headless Chromium run on the file `page` with a fresh profile; -> its stdout.
+    profile = tmp_path / ("profile-%d" % len(list(tmp_path.glob("profile-*"))))
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+           "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars", "--user-data-dir=%s" % profile,
+           *args, page.resolve().as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def _near(img, hex_colour, tol=0.06):
+    # where the image (rows x columns x RGB(A) in 0..1) is within `tol` per channel of the colour
+    import numpy as np
+
+    rgb = np.array([int(hex_colour[i:i + 2], 16) / 255.0 for i in (1, 3, 5)])
+    return (np.abs(img[:, :, :3] - rgb) < tol).all(axis=2)
+
+
+def test_html_report_in_headless_chromium(db, tmp_path):
+    import matplotlib.image
+
+    exe = _chromium()
+    page = tmp_path / "week.html"
+    assert cli.main(["report", "--html", "--week", "-o", str(page), "--db", db]) == 0
+    html = page.read_text()
+    # the colours of the plots' steps are in no style of the page: seen on the screen, they come
+    # from the embedded PNGs, decoded and drawn by the browser
+    for colour in (plots.BACKWARD_COLOUR, plots.FORWARD_COLOUR):
+        assert colour not in htmlreport.STYLE and colour[1:] not in html
+    dom = _browse(exe, tmp_path, page, "--dump-dom")
+    tags, text = _parse(dom)
+    assert "Week 2025-W13: 24 March to 30 March 2025" in text and "The buzzes" in text
+    assert "switch to backward" in text and "What the words mean" in text
+    assert len([t for t, _ in tags if t == "img"]) == 2  # the weeks, the week's one walk
+
+    shot = tmp_path / "week.png"
+    _browse(exe, tmp_path, page, "--screenshot=%s" % shot, "--window-size=1200,3200")
+    img = matplotlib.image.imread(str(shot))
+    assert img.shape[:2] == (3200, 1200)
+    assert img[:, :, :3].std() > 0.1  # not a blank page
+    back, fwd = _near(img, plots.BACKWARD_COLOUR), _near(img, plots.FORWARD_COLOUR)
+    assert back.sum() > 5000 and fwd.sum() > 5000
+    # both figures were drawn: the weekly one at the top (its bars of backward minutes) and
+    # the walk's timeline below the cards of the walk (its backward steps)
+    rows = back.any(axis=1).nonzero()[0]
+    assert rows.min() < 800 and rows.max() > 2000, (rows.min(), rows.max())
+
+
+
+@pytest.mark.parametrize("data", [
+    walk_bytes(start=(2000, 1, 1, 0, 0, 0)),  # no steps, no intervals, no end, the board's clock unset
+    walk_bytes(steps=[(52 * i, "backward", 50) for i in range(1, 30)], cues=[(0, 99)], end=(1600, "error"))[:-9],
+])
+def test_a_bare_or_damaged_walk_still_makes_a_page(data):
+    log = R.read(data)
+    row = {"id": 3, "board_uid": BOARD, "pulled_at": "2025-03-03T12:00:00"}
+    m = walkstats.walk(log, row["pulled_at"])
+    page = htmlreport.walk_page(row, m, log)
+    _, text = _parse(page)
+    assert "Walk on Monday 3 March 2025" in text
+    assert ("the board's clock was not set" in text) == (not m["clock_set"])
+    assert ("damaged" in text) == bool(m["warnings"])
