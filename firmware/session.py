@@ -66,6 +66,9 @@ class NullLog:
     def calibration(self, t, q12):
         pass
 
+    def no_facing(self, t, steps):
+        pass
+
     def samples(self, buf, n):
         return self.status
 
@@ -241,6 +244,8 @@ class WalkSession(_Base):
             k = cl.pop()
             self.log.step(cl.ev_sample[k], cl.ev_dir[k] == BACKWARD, cl.ev_conf[k])
             self.steps += 1
+        if self.steps and not cl.calibrated:
+            self.log.no_facing(cl.samples, self.steps)
         return self.log.end(cl.samples, reason, elapsed_ms)
 
 
