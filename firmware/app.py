@@ -28,9 +28,12 @@ ERROR, logs it and waits). A bus error during a walk is logged (walk log error r
 code ERR_IMU, and the error log), the chip is restarted, and after IMU_RETRIES failures in a
 row the walk ends with END_ERROR. The IMU is powered down while idle.
 
-RAM: the modules a walk needs (session, stepclassifier, coach, walklog, logformat, logstore) are
-imported when the first walk starts, and the ones only boot needs (program, logstore,
-walklog, logformat) are dropped after boot, so an idle board holds only what idling needs.
+RAM: the modules a walk needs (session, stepclassifier, coach, walklog, logformat) are imported
+when the first walk starts, and the ones only boot needs (program, logstore, walklog,
+logformat) are dropped after boot, so an idle board holds only what idling needs. The log
+store (logstore) is loaded only to start and to close a log (the walk's objects are released
+before it comes back at the end); captures (capture), a walk without a log (nulllog) and the
+pattern-FIFO chips (lsm6ds_pattern) load their own modules.
 
 Error codes in walk log error records: ERR_IMU (IMU bus error), ERR_PROGRAM (the program
 file was refused; the default program ran).
@@ -161,8 +164,8 @@ class App:
             raise OSError("IMU: %s" % (last,))
         self.imu.power_down()
         if self._own_store:
-            self._store = None  # idle needs no store: drop it until the first walk
-            forget(("logstore", "walklog", "logformat", "stepclassifier", "errlog"))
+            self._drop_store()  # and what only boot needed:
+            forget(("walklog", "logformat", "stepclassifier", "errlog"))
         self.heap["boot"] = _heap()
 
     # -- starting and ending ---------------------------------------------------------------
@@ -172,7 +175,7 @@ class App:
             return self.start_capture()
         from . import session
         gc.collect()
-        self.imu.configure()
+        self.imu.configure(session.GYRO_HZ)
         log = self._new_log(self.store().new_walk, rate_hz=self.rate_hz, mount=self.hw.mount_vector,
                             program_name=self.prog.name, program=self.prog.json)
         s = session.WalkSession(self.imu, log, self.prog.plan, self.rate_hz, self.forward)
@@ -182,16 +185,15 @@ class App:
 
     def start_capture(self):
         """Start a raw capture now."""
-        from . import session
+        from . import capture
         gc.collect()
         imu = self.imu
-        imu.configure()
+        imu.configure(imu.rate_hz)  # the gyro batched with every sample: raw data
         log = self._new_log(self.store().new_capture, rate_hz=self.rate_hz, accel_fs_g=imu.accel_fs_g,
                             gyro_fs_dps=imu.gyro_fs_dps, label=self.prog.label)
-        self._begin(session.CaptureSession(imu, log), CAPTURE)
+        self._begin(capture.CaptureSession(imu, log), CAPTURE)
 
     def _new_log(self, new, **header):
-        from . import session
         t = _localtime()
         try:
             return new(board_id=self.hw.board_id, chip=self.imu.chip, firmware=VERSION,
@@ -200,7 +202,16 @@ class App:
             full = bool(e.args and e.args[0] == 28)
             if not full:
                 _error("cannot start a log: %r" % (e,))
-            return session.NullLog(failed=not full)
+            from .nulllog import NullLog
+            return NullLog(failed=not full)
+        finally:
+            self._drop_store()
+
+    def _drop_store(self):
+        # The log store's code starts and closes logs: a walk and an idle board hold none of it.
+        if self._own_store:
+            self._store = None
+            forget(("logstore",))
 
     def _begin(self, s, state):
         self.session = s
@@ -217,7 +228,7 @@ class App:
 
     def end(self, reason, cue=haptics.NONE):
         """End the running walk or capture (logformat END_* reason): end record, file closed, IMU off."""
-        from . import logformat, session
+        from . import logformat
         s = self.session
         if s is None:
             return
@@ -231,20 +242,25 @@ class App:
         if cue:
             self._play_one(cue)
         log = s.log
+        what = "walk" if hasattr(s, "coach") else "capture"
+        samples = s.now()
+        s = None  # the walk's objects go before the log store's code comes back to close the log
+        gc.collect()
         self.last_log = None
-        if not isinstance(log, session.NullLog):
+        if getattr(log, "path", None):  # a log file (a NullLog has none)
             try:
                 self.last_log = self.store().close(log)
             except OSError as e:
                 _error("closing the log: %r" % (e,))
+            self._drop_store()
         try:
             self.imu.power_down()
         except OSError:
             pass
         self.walks += 1
         print("retrowalk: %s %s ended (%s) after %d samples; heap in use: %s" % (
-            "walk" if hasattr(s, "coach") else "capture", self.last_log, logformat.END_REASONS[reason],
-            s.now(), " ".join("%s=%d" % (k, self.heap[k]) for k in sorted(self.heap))))
+            what, self.last_log, logformat.END_REASONS[reason],
+            samples, " ".join("%s=%d" % (k, self.heap[k]) for k in sorted(self.heap))))
         if self.hw.watchdog is not None:
             self.reset_pending = True
         gc.collect()

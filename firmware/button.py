@@ -1,4 +1,4 @@
-"""The button: debounce, short and long press, and "held at power-up" for safe mode.
+"""The button: debounce, short and long press ("held at power-up" for safe mode: safemode.py).
 
 Pure logic is fed (pressed, ticks_ms) so it is testable anywhere; PinButton polls an injected
 pin (machine.Pin interface: value()) whose pressed level the board file gives. Times use
@@ -17,7 +17,6 @@ SHORT = const(1)      # released before LONG_MS
 LONG = const(2)       # reported once, as soon as the button has been held LONG_MS
 DEBOUNCE_MS = 30
 LONG_MS = 1500
-SAFE_MODE_MS = 1500   # held this long from power-up: skip the app
 
 
 class Button:
@@ -63,31 +62,6 @@ class Button:
         return event
 
 
-class BootHold:
-    """Safe-mode decision fed (pressed, now): True once held SAFE_MODE_MS from the first
-    reading, False as soon as the button is (debounced) up, None while undecided."""
-
-    def __init__(self, hold_ms=SAFE_MODE_MS, debounce_ms=DEBOUNCE_MS):
-        self._hold = hold_ms
-        self._debounce = debounce_ms
-        self._t0 = None
-        self._up_since = None
-
-    def feed(self, pressed, now):
-        if self._t0 is None:
-            self._t0 = now
-        if pressed:
-            self._up_since = None
-            if ticks_diff(now, self._t0) >= self._hold:
-                return True
-            return None
-        if self._up_since is None:
-            self._up_since = now
-        if ticks_diff(now, self._up_since) >= self._debounce:
-            return False
-        return None
-
-
 class PinButton:
     """Button on an injected pin; pressed_level 0 for a button to ground (pull-up), 1 otherwise."""
 
@@ -103,15 +77,3 @@ class PinButton:
     def poll(self, now=None):
         """Read the pin once (poll every ~10 ms); returns NONE, SHORT or LONG."""
         return self.logic.feed(self._pin.value() == self._level, ticks_ms() if now is None else now)
-
-    def held_at_boot(self, hold_ms=SAFE_MODE_MS, poll_ms=10, clock=ticks_ms, sleep=sleep_ms):
-        """Blocking check at power-up: True if the button stays held hold_ms (safe mode).
-
-        Returns within ~debounce time when the button is up, so a normal boot is not delayed.
-        """
-        decide = BootHold(hold_ms, self.logic._debounce)
-        while True:
-            verdict = decide.feed(self.is_pressed(), clock())
-            if verdict is not None:
-                return verdict
-            sleep(poll_ms)

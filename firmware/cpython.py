@@ -4,6 +4,7 @@ Host-only: never flashed (retrowalk flash leaves it out). The ticks functions wr
 like MicroPython's on every port, so code that forgets ticks_diff fails here as on a board.
 """
 
+import builtins
 import sys
 import time
 import types
@@ -16,10 +17,20 @@ def _identity(x):
 
 
 def install():
-    """Register the `micropython` stand-in (const() is identity, heap_lock() a no-op) once."""
-    if "micropython" in sys.modules:
+    """Register the `micropython` stand-in (const() is identity, heap_lock() a no-op) and viper's casts once."""
+    # Viper's pointer casts, which MicroPython's viper compiler knows by these names (as
+    # argument annotations and casts): identity, as a bytearray and an array('h') index
+    # the same bytes as ptr8 and ptr16 do (viper reads ptr16 unsigned: code that copies
+    # values, or stores values that fit, behaves the same).
+    for name in ("ptr8", "ptr16", "ptr32"):
+        if not hasattr(builtins, name):
+            setattr(builtins, name, _identity)
+    if getattr(sys.modules.get("micropython"), "_retrowalk", False):
         return
+    # Ours even where another `micropython` was imported first (Adafruit Blinka has one whose
+    # viper decorator raises): code that took that one keeps it.
     m = types.ModuleType("micropython")
+    m._retrowalk = True
     m.const = _identity
     m.native = _identity
     m.viper = _identity

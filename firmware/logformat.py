@@ -73,23 +73,6 @@ END_ERROR = const(4)
 END_IDLE = const(5)  # no step and no button press for coach.IDLE_END_S
 END_REASONS = ("finished", "stopped", "interrupted", "flash_full", "error", "idle")
 
-# Header fields: (tag, name, kind). kind: "b" bytes shown as hex, "s" UTF-8 text,
-# "u" unsigned varint, "v3" 3 x int16 LE, "t6" u16 year + 5 x u8 (month, day, h, min, s).
-HEADER_FIELDS = (
-    (1, "board_id", "b"),
-    (2, "firmware", "s"),
-    (3, "program_name", "s"),
-    (4, "program", "s"),  # the program JSON the coach ran (<= PROGRAM_MAX bytes)
-    (5, "mount", "v3"),  # configured forward unit vector x4096; absent = learn at warm-up
-    (6, "start", "t6"),  # RTC at the start of the walk
-    (7, "rate_hz", "u"),  # IMU output data rate (nominal)
-    (8, "chip", "s"),  # IMU part name, e.g. "LSM6DSOX"
-    (9, "walk_no", "u"),  # number of the file on the board (never reused)
-    (10, "accel_fs_g", "u"),  # capture: accelerometer full scale, g
-    (11, "gyro_fs_dps", "u"),  # capture: gyroscope full scale, degrees/s
-    (12, "label", "s"),  # capture: free text label
-)
-
 PROGRAM_MAX = const(2048)  # program JSON bytes kept in the header (a larger one is left out)
 ERROR_TEXT_MAX = const(40)  # bytes of error text kept
 
@@ -97,10 +80,11 @@ HDR = const(9)  # bytes before a frame's data: sync 2 + len 2 + type 1 + base/in
 
 
 def _make_crc_table():
-    t = array("H", bytes(512))
-    for i in range(256):
-        c = i << 8
-        for _ in range(8):
+    # CRC-16 of each 4-bit value: a nibble at a time, 32 bytes of table instead of 512
+    t = array("H", bytes(32))
+    for i in range(16):
+        c = i << 12
+        for _ in range(4):
             c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
         t[i] = c & 0xFFFF
     return t
@@ -113,7 +97,9 @@ def crc16(buf, start, end, crc=0xFFFF):
     """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) of buf[start:end]; allocation-free."""
     t = _CRC_TABLE
     for i in range(start, end):
-        crc = ((crc << 8) & 0xFFFF) ^ t[((crc >> 8) ^ buf[i]) & 0xFF]
+        b = buf[i]
+        crc = ((crc << 4) & 0xFFFF) ^ t[(crc >> 12) ^ (b >> 4)]
+        crc = ((crc << 4) & 0xFFFF) ^ t[(crc >> 12) ^ (b & 0x0F)]
     return crc
 
 
@@ -153,42 +139,3 @@ def put_u32(buf, n, v):
     buf[n + 1] = (v >> 8) & 0xFF
     buf[n + 2] = (v >> 16) & 0xFF
     buf[n + 3] = (v >> 24) & 0xFF
-
-
-def encode_header(ftype, fields):
-    """The header frame (bytes) for a dict of HEADER_FIELDS names; None values are left out."""
-    for k in fields:
-        if not [1 for f in HEADER_FIELDS if f[1] == k]:
-            raise ValueError("unknown log header field: %s" % k)
-    out = bytearray(5)
-    for tag, name, kind in HEADER_FIELDS:
-        v = fields.get(name)
-        if v is None:
-            continue
-        if kind == "s":
-            v = v.encode() if isinstance(v, str) else bytes(v)
-        elif kind == "b":
-            v = bytes(v)
-        elif kind == "u":
-            b = bytearray(5)
-            v = bytes(b[:put_varint(b, 0, int(v))])
-        elif kind == "v3":
-            b = bytearray(6)
-            for i in range(3):
-                x = int(v[i]) & 0xFFFF
-                b[2 * i] = x & 0xFF
-                b[2 * i + 1] = x >> 8
-            v = bytes(b)
-        else:  # "t6"
-            y = int(v[0])
-            v = bytes((y & 0xFF, (y >> 8) & 0xFF, int(v[1]), int(v[2]), int(v[3]), int(v[4]),
-                       int(v[5])))
-        b = bytearray(6)
-        b[0] = tag
-        out += b[:put_varint(b, 1, len(v))]
-        out += v
-    if len(out) - 4 > FRAME_MAX:
-        raise ValueError("log header too large")
-    out += b"\x00\x00"
-    seal(out, len(out) - 2, ftype)
-    return bytes(out)

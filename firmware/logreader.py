@@ -9,6 +9,7 @@ import struct
 from binascii import hexlify
 
 from . import logformat as _w
+from .logheader import HEADER_FIELDS
 
 try:
     from binascii import crc_hqx as _crc_hqx  # CPython: the same CRC-16/CCITT-FALSE, in C
@@ -31,7 +32,7 @@ RECORD_FIELDS = {
 }
 
 _BY_TAG = {}
-for _tag, _name, _kind in _w.HEADER_FIELDS:
+for _tag, _name, _kind in HEADER_FIELDS:
     _BY_TAG[_tag] = (_name, _kind)
 
 
@@ -46,7 +47,7 @@ class Log:
         self.kind = None  # "walk", "capture", or None when no header could be read
         self.version = None  # format version from the file's start, None if missing
         self.header = {}
-        for _tag, name, _kind in _w.HEADER_FIELDS:
+        for _tag, name, _kind in HEADER_FIELDS:
             self.header[name] = None
         self.records = []  # (t, type, *fields) in file order; fields per RECORD_FIELDS
         self.warnings = []

@@ -109,7 +109,8 @@ class Store:
 
     def new_capture(self, **header):
         """Start capture NNNNNN.rwc.part -> CaptureWriter; OSError(ENOSPC) if flash is low."""
-        return self._new(walklog.CaptureWriter, CAPTURE_EXT, header)
+        from .capture import CaptureWriter
+        return self._new(CaptureWriter, CAPTURE_EXT, header)
 
     def close(self, w):
         """Close writer w (after its end()) and give its file the finished name; -> name."""

@@ -22,10 +22,16 @@ Constructor: LSM6DS(bus, address=None (probe 0x6A, 0x6B), rate_hz=104 (26, 52, 1
 accel_fs_g=4, gyro_fs_dps=500, watermark=0 (samples, 0 = off), batch=32 (most samples per
 bus transfer), cs=None (SPI chip-select pin), clock_ms=None (time.ticks_ms; the clock used
 to estimate lost samples, which must run at the chip's pace, e.g. the virtual board's)).
-Attributes: chip, whoami, address, rate_hz, accel_ug_per_lsb, gyro_udps_per_lsb,
-fifo_samples (FIFO depth), overruns, lost_samples, dropped_words.
+Attributes: chip, whoami, address, rate_hz, gyro_hz (the gyro's FIFO batch rate, set by
+configure(gyro_hz)), accel_ug_per_lsb, gyro_udps_per_lsb, fifo_samples (FIFO depth),
+overruns, lost_samples, dropped_words.
+
+The tagged FIFO's words are decoded by native code (_decode, @micropython.viper): .mpy files
+of this module are compiled for the board's architecture (mpy-cross -march, the board
+file's mpy_arch); on CPython the same function runs as Python.
 """
 
+import micropython
 from micropython import const
 from array import array
 
@@ -51,12 +57,8 @@ _FIFO_CTRL3 = const(0x09)  # BDR_GY[7:4] BDR_XL[3:0]: batch data rates, same cod
 _FIFO_CTRL4 = const(0x0A)  # FIFO_MODE[2:0] (no temperature or timestamp batching)
 _FIFO_DATA_OUT_TAG = const(0x78)  # tag byte, then FIFO_DATA_OUT_X_L..Z_H (0x79..0x7E)
 
-# Pattern FIFO (LSM6DS3TR-C, LSM6DS33).
-_FIFO_CTRL1_P = const(0x06)  # FTH[7:0], threshold in words
-_FIFO_CTRL2_P = const(0x07)  # FTH[10:8] (DS3TR-C) / FTH[11:8] (DS33) in the low bits
-_FIFO_CTRL3_P = const(0x08)  # DEC_FIFO_GYRO[5:3] DEC_FIFO_XL[2:0]; 001 = batched, no decimation
+# Pattern FIFO (LSM6DS3TR-C, LSM6DS33): lsm6ds_pattern.py.
 _FIFO_CTRL5_P = const(0x0A)  # ODR_FIFO[6:3] FIFO_MODE[2:0]
-_FIFO_DATA_OUT_L = const(0x3E)  # then FIFO_DATA_OUT_H (0x3F)
 
 _CTRL3_BDU = const(0x40)  # block data update: an output pair is frozen between its LSB and MSB reads
 _CTRL3_IF_INC = const(0x04)  # register address auto-increment in multi-byte access
@@ -64,23 +66,22 @@ _CTRL3_SW_RESET = const(0x01)  # cleared by the chip when the reset is done
 _CTRL9_I3C_DISABLE = const(0x02)  # bit 1 (Adafruit's library writes bit 0 by mistake: 0xE1)
 _FIFO_MODE_BYPASS = const(0)  # FIFO off and emptied
 _FIFO_MODE_CONTINUOUS = const(6)  # 110: when full, the newest data overwrite the oldest
-_DEC_NONE = const(1)  # DEC_FIFO_*: 001 = batched at the FIFO ODR, no decimation
 
 # FIFO_STATUS2 (0x3B), tagged chips: WTM_IA[7] OVR_IA[6] FULL_IA[5] COUNTER_BDR_IA[4]
 # OVR_LATCHED[3] DIFF_FIFO[9:8]. OVR_IA means "completely filled"; OVR_LATCHED is cleared
 # by reading FIFO_STATUS2, so seeing either one means samples were (or are about to be) lost.
 _T_OVR = const(0x48)
-# FIFO_STATUS2, pattern chips: WaterM[7] OVER_RUN[6] FIFO_FULL_SMART[5] FIFO_EMPTY[4]
-# DIFF_FIFO[11:8] (DS33) / [10:8] (DS3TR-C, bit 3 reads 0). OVER_RUN = completely filled.
-_P_OVR = const(0x40)
 
 # Tagged FIFO word: byte 0 = TAG_SENSOR[7:3] TAG_CNT[2:1] TAG_PARITY[0], then 6 data bytes.
-# TAG_CNT is a 2-bit counter of the batch time slot: the gyro and accel words of one sample
-# share it. The two words of a slot may come in either order, so pairing goes by tag.
+# TAG_CNT is a 2-bit counter of the batch time slot: the gyro and accel words written at one
+# instant share it. Each accel word is one sample; the gyro's words come at its own batch
+# rate (every sample, or every 2nd / 4th with gyro_hz below rate_hz: FIFO_CTRL3's BDR_GY is
+# the rate gyro data are written into the FIFO), and each sample takes the newest gyro
+# reading. The two words of a slot may come in either order: a gyro word right after an
+# accel word of its own slot belongs to that sample.
 _TAG_GYRO = const(0x01)  # gyroscope NC (uncompressed)
 _TAG_ACCEL = const(0x02)  # accelerometer NC
 _WORD = const(7)  # bytes per tagged FIFO word
-_PAT = const(6)  # words per sample in the pattern FIFO: GX GY GZ AX AY AZ (gyro first)
 
 _ADDRESSES = (0x6A, 0x6B)  # SA0 low / high
 _RETRIES = const(3)  # WHO_AM_I tries per address before giving up on it
@@ -101,6 +102,82 @@ _ODR = {26: 0x2, 52: 0x3, 104: 0x4}
 # Full scale -> (FS code, sensitivity): ug/LSB for the accelerometer, udps/LSB for the gyro.
 _ACCEL_FS = {2: (0x0, 61), 4: (0x2, 122), 8: (0x3, 244), 16: (0x1, 488)}
 _GYRO_FS = {250: (0x0, 8750), 500: (0x1, 17500), 1000: (0x2, 35000), 2000: (0x3, 70000)}
+
+
+# _decode state (array('h') st): [0] samples in buf, [1] buf's capacity in samples, [2..4]
+# the newest gyro reading (x, y, z counts), [5] TAG_CNT of buf's newest sample while its slot's
+# gyro reading may still follow (_NO_SLOT: none), [6] words dropped, [7] 0 while no gyro
+# reading has come since the FIFO was emptied, 2 when buf's newest sample still waits for
+# its slot's (the first sample, its accel word written first), 1 once one has come. Stays
+# within 0..32767 but for the readings, which are only copied: viper's ptr16 reads
+# unsigned, CPython's array('h') signed.
+_NO_SLOT = const(4)  # not a TAG_CNT value
+
+
+@micropython.viper
+def _decode(raw: ptr8, words: int, buf: ptr16, st: ptr16) -> int:
+    """Decode `words` tagged FIFO words from raw into buf (see read_fifo); -> words used."""
+    # Native code (viper): this loop runs over every FIFO word, ~40x faster than bytecode on
+    # a Cortex-M0+. On CPython (and as the reference) the same lines run as Python: ptr8 and
+    # ptr16 are identity stand-ins there, and every value stored fits its element type.
+    n = int(st[0])
+    top = int(st[1])
+    slot = int(st[5])
+    dropped = int(st[6])
+    o = 0
+    end = words * _WORD
+    while o < end:
+        tag = int(raw[o])
+        sensor = tag >> 3
+        cnt = (tag >> 1) & 3
+        gyro = sensor == _TAG_GYRO
+        if int(st[7]) == 2 and not (gyro and cnt == slot):
+            n -= 1  # buf's newest sample had no gyro reading, and this word is not its slot's
+            dropped += 1
+            st[7] = 0
+            slot = _NO_SLOT
+        if sensor == _TAG_ACCEL:
+            if n == top:
+                break
+            p = buf
+            j = 6 * n
+        elif gyro:
+            p = st
+            j = 2
+        else:  # not batched by us (temperature, timestamp ...): skip
+            dropped += 1
+            o += _WORD
+            continue
+        a = o + 1
+        while a < o + _WORD:  # little-endian int16: the high byte as a signed byte, x 256, or the low byte
+            p[j] = ((int(raw[a + 1]) ^ 0x80) - 0x80) << 8 | int(raw[a])
+            j += 1
+            a += 2
+        if gyro:  # the newest gyro reading: st[2..4]
+            if cnt == slot:  # the same time slot as buf's newest sample, written after it
+                j = 6 * n - 3
+                a = 2
+                while a < 5:
+                    buf[j] = st[a]
+                    j += 1
+                    a += 1
+            st[7] = 1
+            slot = _NO_SLOT
+        else:  # a sample: its accel values in buf, the gyro reading held since the last one
+            a = 2
+            while a < 5:
+                buf[j] = st[a]
+                j += 1
+                a += 1
+            n += 1
+            slot = cnt
+            if int(st[7]) == 0:  # no gyro reading yet: kept only if its slot's one follows
+                st[7] = 2
+        o += _WORD
+    st[0] = n
+    st[5] = slot
+    st[6] = dropped
+    return o // _WORD
 
 
 def _names(table):
@@ -146,8 +223,11 @@ class LSM6DS:
         self._status2_mv = self._status_mv[:2]
         self._out = bytearray(12)  # OUTX_L_G .. OUTZ_H_A
         self._out_mv = memoryview(self._out)
-        self._carry = array("h", (0, 0, 0))  # tagged: a lone word waiting for its partner
-        self._carry_tag = 0  # its tag byte, 0 = none
+        self._st = array("h", bytes(16))  # tagged: _decode's state (see there)
+        self._carry = bytearray(_WORD)  # tagged: an accel word that found the buffer full
+        self._carried = 0  # 1 while _carry holds one
+        self.gyro_hz = rate_hz
+        self._gyro_every = 1  # samples per batched gyro reading
 
         self.address = self._probe(address)
         self.whoami = self._read_reg(_WHO_AM_I)
@@ -155,30 +235,31 @@ class LSM6DS:
             raise _wrong_chip(self._where(), self.whoami)
         (self.chip, self._tagged, self._fifo_words, self._diff_hi,
          self._ctrl9) = _CHIPS[self.whoami]
-        self.fifo_samples = self._fifo_words // (2 if self._tagged else _PAT)  # FIFO depth
+        self._mode_reg = _FIFO_CTRL4 if self._tagged else _FIFO_CTRL5_P  # FIFO_MODE[2:0]
         if self._tagged:
+            self._pattern = None
+            self.fifo_samples = self._fifo_words // 2  # FIFO depth (configure sets it)
             limit = 511 // 2  # WTM is 9 bits, in words
-        else:
-            limit = (self._diff_hi << 8 | 0xFF) // _PAT  # FTH is as wide as DIFF_FIFO
+            unit = _WORD  # bytes per unit of a burst: one tagged word ...
+            units = 2 * batch
+        else:  # only these chips load the pattern FIFO's code
+            from . import lsm6ds_pattern as pattern
+            self._pattern = pattern
+            self.fifo_samples = self._fifo_words // pattern.WORDS
+            limit = (self._diff_hi << 8 | 0xFF) // pattern.WORDS  # FTH is as wide as DIFF_FIFO
+            unit = 2 * pattern.WORDS  # ... or one pattern sample
+            units = batch
         if not 0 <= watermark <= limit:
             raise ValueError("watermark must be 0..%d samples on %s" % (limit, self.chip))
         self.watermark = watermark
 
-        # One raw buffer; views of 1, 2, 4 ... units at its start (a unit is one tagged word
-        # or one 12-byte pattern sample), so any burst length needs no slicing per call
-        # (slicing a memoryview allocates). A burst is at most the largest power of two.
-        unit = _WORD if self._tagged else 2 * _PAT
-        units = 2 * batch if self._tagged else batch
-        k = 1
-        while 2 * k <= units:
-            k <<= 1
-        self._raw = bytearray(unit * k)
+        # One raw buffer and views of its start made once (slicing a memoryview allocates):
+        # 1 .. 7 units and every multiple of 8 units up to `units`, so that any burst takes
+        # at most two transfers (each costs ~0.3 ms of rp2 CPU besides its bytes on the bus).
+        self._raw = bytearray(unit * units)
         mv = memoryview(self._raw)
-        self._views = []
-        k = 1
-        while k <= units:
-            self._views.append(mv[:unit * k])
-            k <<= 1
+        self._few = [mv[:unit * k] for k in range(1, min(units, 7) + 1)]
+        self._eights = [mv[:unit * k] for k in range(8, units + 1, 8)]
         self._word_mv = mv[:2]  # pattern FIFO: one word, to realign after an overrun
 
         self.overruns = 0  # FIFO overrun events seen (one per read_fifo call that saw the flag)
@@ -246,8 +327,25 @@ class LSM6DS:
 
     # -- configuration ----------------------------------------------------------------
 
-    def configure(self):
-        """Reset the chip and start accel + gyro at rate_hz, batched into the FIFO."""
+    def configure(self, gyro_hz=None):
+        """Reset the chip and start accel + gyro at rate_hz, batched into the FIFO.
+
+        gyro_hz: the rate the gyro is batched at (26, 52 ... up to rate_hz; None = as
+        before, at first rate_hz), tagged chips only: each sample then carries the newest
+        gyro reading (held for rate_hz / gyro_hz samples), and the bus moves fewer bytes per
+        sample (7 per accel word, 7 per gyro word). The pattern chips' FIFO always batches
+        it with every sample.
+        """
+        if gyro_hz is None:
+            gyro_hz = self.gyro_hz
+        if not self._tagged:
+            gyro_hz = self.rate_hz
+        if gyro_hz not in _ODR or gyro_hz > self.rate_hz:
+            raise ValueError("gyro_hz must be one of %s up to rate_hz, not %r" % (_names(_ODR), gyro_hz))
+        self.gyro_hz = gyro_hz
+        every = self._gyro_every = self.rate_hz // gyro_hz
+        if self._tagged:  # FIFO depth in samples: `every` accel words per gyro word
+            self.fifo_samples = self._fifo_words * every // (every + 1)
         self._write_reg(_CTRL3_C, _CTRL3_IF_INC | _CTRL3_SW_RESET)
         for _ in range(_RESET_POLLS):
             if not self._read_reg(_CTRL3_C) & _CTRL3_SW_RESET:
@@ -263,30 +361,24 @@ class LSM6DS:
         odr = _ODR[self.rate_hz]
         self._write_reg(_CTRL1_XL, odr << 4 | _ACCEL_FS[self.accel_fs_g][0] << 2)
         self._write_reg(_CTRL2_G, odr << 4 | _GYRO_FS[self.gyro_fs_dps][0] << 2)
+        self._write_reg(self._mode_reg, _FIFO_MODE_BYPASS)
         if self._tagged:
-            wtm = 2 * self.watermark  # words: one gyro + one accel word per sample
-            self._write_reg(_FIFO_CTRL4, _FIFO_MODE_BYPASS)
+            wtm = self.watermark + self.watermark // self._gyro_every  # words: accel + gyro
             self._write_reg(_FIFO_CTRL1, wtm & 0xFF)
             self._write_reg(_FIFO_CTRL2, wtm >> 8)
-            self._write_reg(_FIFO_CTRL3, odr << 4 | odr)
+            # BDR_GY, BDR_XL: the rates words are written into the FIFO at (ODR codes)
+            self._write_reg(_FIFO_CTRL3, _ODR[gyro_hz] << 4 | odr)
         else:
-            fth = _PAT * self.watermark
-            self._write_reg(_FIFO_CTRL5_P, _FIFO_MODE_BYPASS)
-            self._write_reg(_FIFO_CTRL1_P, fth & 0xFF)
-            self._write_reg(_FIFO_CTRL2_P, fth >> 8)
-            self._write_reg(_FIFO_CTRL3_P, _DEC_NONE << 3 | _DEC_NONE)
+            self._pattern.configure(self)
         self.flush()
 
     def flush(self):
         """Empty the FIFO (bypass mode) and restart it in continuous mode."""
-        if self._tagged:
-            self._write_reg(_FIFO_CTRL4, _FIFO_MODE_BYPASS)
-            self._write_reg(_FIFO_CTRL4, _FIFO_MODE_CONTINUOUS)
-        else:
-            odr = _ODR[self.rate_hz] << 3
-            self._write_reg(_FIFO_CTRL5_P, odr | _FIFO_MODE_BYPASS)
-            self._write_reg(_FIFO_CTRL5_P, odr | _FIFO_MODE_CONTINUOUS)
-        self._carry_tag = 0
+        odr = 0 if self._tagged else _ODR[self.rate_hz] << 3  # pattern chips: ODR_FIFO here
+        self._write_reg(self._mode_reg, odr | _FIFO_MODE_BYPASS)
+        self._write_reg(self._mode_reg, odr | _FIFO_MODE_CONTINUOUS)
+        self._carried = 0
+        self._st[7] = 0  # no gyro reading yet
         self._left = 0  # samples left in the FIFO after the last read
         self._t_read = self._ticks_ms()
 
@@ -294,7 +386,7 @@ class LSM6DS:
         """Stop both sensors and the FIFO (configure() starts them again)."""
         self._write_reg(_CTRL1_XL, 0)
         self._write_reg(_CTRL2_G, 0)
-        self._write_reg(_FIFO_CTRL4 if self._tagged else _FIFO_CTRL5_P, _FIFO_MODE_BYPASS)
+        self._write_reg(self._mode_reg, _FIFO_MODE_BYPASS)
 
     # -- data -------------------------------------------------------------------------
 
@@ -312,14 +404,39 @@ class LSM6DS:
         """Decode up to max_samples FIFO samples into buf (6 int16 counts each); return count.
 
         buf holds at least 6 * max_samples values, ax,ay,az,gx,gy,gz per sample, oldest
-        first. A return of max_samples means more may be waiting. Overruns: when the FIFO's overrun flag is seen, `overruns` grows by one and
+        first; the gyro values are the newest gyro reading batched at or before the sample
+        (tagged chips: samples before the first one since the FIFO was emptied are dropped,
+        as are words of a kind not batched here; both counted in `dropped_words`). A
+        return of max_samples means more may be waiting. Overruns: when the FIFO's overrun flag is seen, `overruns` grows by one and
         `lost_samples` by an estimate: samples produced since the previous call
         (elapsed ms x rate_hz / 1000) plus those left unread then, minus those present now;
         at least 1. It assumes the chip and the clock (time.ticks_ms or clock_ms) agree.
         """
         if self._tagged:
             return self._read_tagged(buf, max_samples)
-        return self._read_pattern(buf, max_samples)
+        return self._pattern.read(self, buf, max_samples)
+
+    def _burst(self, reg, units):
+        # One transfer from reg into _raw: `units` (>= 1) units, or the most a view holds
+        # (a multiple of 8); -> units read.
+        eights = self._eights
+        if units < 8 or not eights:
+            few = self._few
+            if units > len(few):
+                units = len(few)
+            self._read_into(reg, few[units - 1])
+            return units
+        k = units >> 3
+        if k > len(eights):
+            k = len(eights)
+        self._read_into(reg, eights[k - 1])
+        return k << 3
+
+    def _level(self, mv):
+        # FIFO_STATUS1.. into self._status (mv: a view of its start); -> DIFF_FIFO, in words
+        self._read_into(_FIFO_STATUS1, mv)
+        s = self._status
+        return s[0] | (s[1] & self._diff_hi) << 8
 
     def _overrun(self, present, now):
         gap = ticks_diff(now, self._t_read)
@@ -330,129 +447,52 @@ class LSM6DS:
         self.lost_samples += lost if lost > 0 else 1
 
     def _read_tagged(self, buf, max_samples):
-        self._read_into(_FIFO_STATUS1, self._status2_mv)  # STATUS1, STATUS2 (clears OVR_LATCHED)
+        level = self._level(self._status2_mv)  # STATUS1, STATUS2 (clears OVR_LATCHED)
         s = self._status
         now = self._ticks_ms()
-        level = s[0] | (s[1] & self._diff_hi) << 8  # words
-        if s[1] & _T_OVR:
-            self._overrun(level >> 1, now)
-            if self._carry_tag:  # its partner was the oldest word: overwritten
-                self._carry_tag = 0
-                self.dropped_words += 1
+        every = self._gyro_every
+        ovr = s[1] & _T_OVR
+        if ovr:
+            self._overrun(level * every // (every + 1), now)  # accel words among them
         self._t_read = now
-        carry = 1 if self._carry_tag else 0
-        words = 2 * max_samples - carry
-        if words > level:
-            words = level
-        if words < 0:
-            words = 0
-        n = 0  # complete samples in buf
-        ptag = self._carry_tag  # tag byte of the pending word, whose values sit in slot n
-        if ptag:
-            c = self._carry
-            j = 0 if ptag >> 3 == _TAG_ACCEL else 3
-            buf[j] = c[0]
-            buf[j + 1] = c[1]
-            buf[j + 2] = c[2]
-        views = self._views
+        st = self._st
+        st[0] = 0
+        st[1] = max_samples
+        st[5] = _NO_SLOT
+        st[6] = 0
+        if self._carried:  # an accel word that found the buffer full last time
+            self._carried = 0
+            _decode(self._carry, 1, buf, st)
+        if ovr:  # words were overwritten: the gyro reading held is older than what follows
+            st[5] = _NO_SLOT
+            st[7] = 0
         r = self._raw
-        k = len(views) - 1
-        while words:
-            while (1 << k) > words:
-                k -= 1
+        left = level
+        while left and st[0] < max_samples:
+            # Each accel word is one sample, so max_samples - st[0] words cannot overfill buf.
+            words = max_samples - st[0]
+            if words > left:
+                words = left
             # Many words in one transfer: with IF_INC the address wraps from 0x7E back to
             # 0x78 (ST's stm32duino LSM6DSOX driver reads N x 7 bytes from 0x78 the same way).
-            self._read_into(_FIFO_DATA_OUT_TAG, views[k])
-            count = 1 << k
-            words -= count
-            o = 0
-            end = count * _WORD
-            while o < end:
-                tag = r[o]
-                sensor = tag >> 3
-                if sensor == _TAG_ACCEL:
-                    j = 6 * n
-                elif sensor == _TAG_GYRO:
-                    j = 6 * n + 3
-                else:  # not batched by us (temperature, timestamp ...): skip
-                    self.dropped_words += 1
-                    o += _WORD
-                    continue
-                # little-endian int16: the high byte as a signed byte, x 256, or the low byte
-                buf[j] = ((r[o + 2] ^ 0x80) - 0x80) << 8 | r[o + 1]
-                buf[j + 1] = ((r[o + 4] ^ 0x80) - 0x80) << 8 | r[o + 3]
-                buf[j + 2] = ((r[o + 6] ^ 0x80) - 0x80) << 8 | r[o + 5]
-                if ptag and (ptag ^ tag) & 0x06 == 0 and ptag >> 3 != sensor:
-                    n += 1  # same time slot, the other sensor: a complete sample
-                    ptag = 0
-                else:
-                    # A pending word whose partner never came (overwritten) is dropped; its
-                    # stale half of slot n gets overwritten before the slot is complete.
-                    if ptag:
-                        self.dropped_words += 1
-                    ptag = tag
-                o += _WORD
-        self._carry_tag = ptag
-        if ptag:  # keep the lone word for the next call (its partner may not be written yet)
-            j = 6 * n if ptag >> 3 == _TAG_ACCEL else 6 * n + 3
-            c = self._carry
-            c[0] = buf[j]
-            c[1] = buf[j + 1]
-            c[2] = buf[j + 2]
-        left = (level >> 1) - n
-        self._left = left if left > 0 else 0
-        return n
-
-    def _read_pattern(self, buf, max_samples):
-        self._read_into(_FIFO_STATUS1, self._status_mv)  # STATUS1..4: level, flags, pattern
-        s = self._status
-        now = self._ticks_ms()
-        level = s[0] | (s[1] & self._diff_hi) << 8  # words
-        if s[1] & _P_OVR:
-            # DIFF_FIFO is 11 (DS3TR-C) / 12 (DS33) bits, one too few for a completely full
-            # FIFO of 2048 / 4096 words: with OVER_RUN set, a level of 0 means full.
-            if not level:
-                level = self._fifo_words
-            self._overrun(level // _PAT, now)
-        self._t_read = now
-        # FIFO_PATTERN = index in GX GY GZ AX AY AZ of the next word out. It is not 0 when an
-        # overrun overwrote part of the oldest sample: drop words up to the next sample.
-        skip = (s[2] | (s[3] & 0x03) << 8) % _PAT
-        if skip and level:
-            skip = _PAT - skip
-            if skip > level:
-                skip = level
-            level -= skip
-            self.dropped_words += skip
-            while skip:
-                self._read_into(_FIFO_DATA_OUT_L, self._word_mv)
-                skip -= 1
-        count = level // _PAT
-        if count > max_samples:
-            count = max_samples
-        self._left = level // _PAT - count
-        views = self._views
-        r = self._raw
-        k = len(views) - 1
-        n = 0
-        while count:
-            while (1 << k) > count:
-                k -= 1
-            # Burst over FIFO_DATA_OUT_L/H: with IF_INC the address wraps 0x3F -> 0x3E
-            # (ST's lsm6ds3tr_c_fifo_raw_data_get reads len bytes from 0x3E the same way).
-            self._read_into(_FIFO_DATA_OUT_L, views[k])
-            m = 1 << k
-            count -= m
-            o = 0
-            end = m * 2 * _PAT
-            while o < end:
-                j = 6 * n
-                i = 0
-                while i < 6:  # int16 from little-endian bytes, as in _read_tagged
-                    buf[j] = ((r[o + i + 7] ^ 0x80) - 0x80) << 8 | r[o + i + 6]  # accel: words 3..5
-                    buf[j + 3] = ((r[o + i + 1] ^ 0x80) - 0x80) << 8 | r[o + i]  # gyro: words 0..2
-                    i += 2
-                    j += 1
-                n += 1
-                o += 2 * _PAT
-        return n
+            words = self._burst(_FIFO_DATA_OUT_TAG, words)
+            left -= words
+            _decode(r, words, buf, st)
+        if left:
+            # buf is full and words wait: the next one may be the gyro reading of the newest
+            # sample's slot (when the chip wrote that slot's accel word first); an accel word
+            # is kept for the next call.
+            self._burst(_FIFO_DATA_OUT_TAG, 1)
+            left -= 1
+            if not _decode(r, 1, buf, st):
+                c = self._carry
+                for i in range(_WORD):
+                    c[i] = r[i]
+                self._carried = 1
+        if st[7] == 2:  # the FIFO's first sample, its slot's gyro reading not there: none comes
+            st[0] -= 1
+            st[6] += 1
+            st[7] = 0
+        self.dropped_words += st[6]
+        self._left = left * every // (every + 1) + self._carried
+        return st[0]

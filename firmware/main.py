@@ -89,7 +89,8 @@ class Hardware:
             return haptics.PWMMotor(pwm, m["strength"])
         if m["kind"] == "gpio":
             return haptics.PinMotor(Pin(m["pin"], Pin.OUT), m["active_level"] == 1)
-        return haptics.DRV2605Motor(self.bus, m["address"], m["actuator"], m["strength"])
+        from .drv2605 import DRV2605Motor
+        return DRV2605Motor(self.bus, m["address"], m["actuator"], m["strength"])
 
     def open_imu(self):
         """Power the IMU (where the board switches it), find it and configure it; OSError if absent."""
@@ -191,7 +192,11 @@ def main():
     hw = None
     try:
         hw = _hardware()
-        if hw.button.held_at_boot():
+        from . import safemode
+        safe = safemode.held_at_boot(hw.button)
+        del safemode
+        forget(("safemode",))
+        if safe:
             if hw.led is not None:
                 hw.led.on()
             print("retrowalk: safe mode (button held at power-up): the app does not run")

@@ -1,6 +1,6 @@
-"""One walk or one raw capture on the board: IMU FIFO -> classifier -> coach -> log, per batch.
+"""One walk on the board: IMU FIFO -> classifier -> coach -> log, per batch (a raw capture: capture.py).
 
-    s = WalkSession(imu, log, plan, rate_hz, forward=None)   # imu configured, FIFO running; plan: WalkPlan
+    s = WalkSession(imu, log, plan, rate_hz, forward=None)   # imu.configure(GYRO_HZ) done; plan: WalkPlan
     s.start()                   # cue START, segment 0 logged
     s.service()                 # every ~200 ms: drain the FIFO and process it (no heap allocation)
     while s.cues_waiting(): player.play(s.pop_cue())     # outside any heap-locked region
@@ -12,7 +12,7 @@ index), so every record is dated exactly; samples lost to a FIFO overrun are log
 counted. service() and the button methods allocate nothing, so the main loop's steady state
 can run with the heap locked (tests check it with micropython.heap_lock()). The per-walk
 objects (classifier, coach, buffers) are allocated by the constructor, at walk start.
-The log is a walklog.WalkWriter (or NullLog when no log could be started): when it
+The log is a walklog.WalkWriter (or nulllog.NullLog when no log could be started): when it
 reports STATUS_FULL the log has ended itself; the coaching goes on and the LOW_FLASH cue
 plays once. An OSError from the IMU propagates to the caller, which retries (see app.py).
 """
@@ -28,62 +28,16 @@ from .coach import Coach, EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_DONE, EV
 from .stepclassifier import BACKWARD, StepClassifier
 
 BATCH = const(32)  # samples per FIFO burst (384 bytes of buffer)
+# The rate a walk batches the gyro into the IMU's FIFO at (lsm6ds configure(gyro_hz)): the
+# classifier averages it over 26 Hz bins, and at 104 Hz the I2C bus then moves 8.75 bytes
+# per sample instead of 14 (tagged-FIFO chips); `retrowalk replay` holds it the same way.
+# A capture batches it with every sample (raw data for new training sets).
+GYRO_HZ = const(26)
 _CUES = const(8)  # cues waiting for the player
 
 
-class NullLog:
-    """Stands in for a WalkWriter or CaptureWriter when no log could be started: logs nothing.
-
-    failed: the filesystem raised (STATUS_FAILED); else the flash was too full (STATUS_FULL).
-    """
-
-    size = 0
-
-    def __init__(self, failed=False):
-        self.status = walklog.STATUS_FAILED if failed else walklog.STATUS_FULL
-
-    def step(self, t, backward, conf):
-        pass
-
-    def segment(self, t, index, kind, planned, unit):
-        pass
-
-    def pause(self, t):
-        pass
-
-    def resume(self, t):
-        pass
-
-    def cue(self, t, pattern):
-        pass
-
-    def error(self, t, code, text=b""):
-        pass
-
-    def overrun(self, t, lost):
-        pass
-
-    def calibration(self, t, q12):
-        pass
-
-    def no_facing(self, t, steps):
-        pass
-
-    def samples(self, buf, n):
-        return self.status
-
-    def poll(self, now=None):
-        return self.status
-
-    def flush(self):
-        return self.status
-
-    def end(self, t=None, reason=0, elapsed_ms=0):
-        return self.status
-
-
-class _Base:
-    # What walks and captures share: the FIFO buffer, overrun accounting, the cue ring.
+class SessionBase:
+    """What walks and captures (capture.py) share: the FIFO buffer, overrun accounting, the cue ring."""
 
     def __init__(self, imu, log):
         self.imu = imu
@@ -128,12 +82,12 @@ class _Base:
             self._cue(haptics.ERROR)
 
 
-class WalkSession(_Base):
+class WalkSession(SessionBase):
     """A coached walk: classify every sample, run the program, log steps and events."""
 
     def __init__(self, imu, log, plan, rate_hz, forward=None):
         """plan: the walkplan.WalkPlan the coach runs and the log records."""
-        _Base.__init__(self, imu, log)
+        SessionBase.__init__(self, imu, log)
         self.classifier = StepClassifier(rate_hz, imu.accel_ug_per_lsb, imu.gyro_udps_per_lsb, forward)
         self.coach = Coach(plan, rate_hz)
         self.plan = plan
@@ -247,40 +201,3 @@ class WalkSession(_Base):
         if self.steps and not cl.calibrated:
             self.log.no_facing(cl.samples, self.steps)
         return self.log.end(cl.samples, reason, elapsed_ms)
-
-
-class CaptureSession(_Base):
-    """A raw capture: every IMU sample goes to the capture file."""
-
-    finished = False
-
-    def now(self):
-        return self.samples
-
-    def start(self):
-        self._cue(haptics.START)
-
-    def service(self):
-        """Read everything the FIFO holds and append it to the capture; allocation-free."""
-        imu = self.imu
-        buf = self.buf
-        log = self.log
-        while True:
-            n = imu.read_fifo(buf, BATCH)
-            if imu.overruns != self._overruns:
-                # The lost samples come before the ones just read.
-                self._overrun(self.samples)
-            if n:
-                self._check_log(log.samples(buf, n))
-                self.samples += n
-            if n < BATCH:
-                break
-        self._check_log(log.poll())
-        if self.log_full:
-            self.finished = True
-
-    def error(self, code, text):
-        self.log.error(self.samples, code, text)
-
-    def finish(self, reason, elapsed_ms):
-        return self.log.end(None, reason, elapsed_ms)

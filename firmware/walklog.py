@@ -1,5 +1,5 @@
-"""The board's log writers: WalkWriter (a coached walk) and CaptureWriter (raw IMU samples),
-siblings over one FrameWriter; the format itself is logformat.py.
+"""The board's log writers: WalkWriter (a coached walk) over FrameWriter, which capture.py's
+CaptureWriter (raw IMU samples) shares; the format itself is logformat.py.
 
 Flush policy (littlefs): an appended-but-unflushed file shows only its old contents after a
 power cut, and each flush of a small append rewrites the file's last 4 KB block (one erase).
@@ -18,10 +18,10 @@ STATUS_FAILED instead of raising.
 import sys
 from micropython import const
 
-from .logformat import (MAGIC, FORMAT_VERSION, HDR, FRAME_WALK_HEADER, FRAME_CAPTURE_HEADER,
-                        FRAME_RECORDS, FRAME_SAMPLES, REC_STEP, REC_SEGMENT, REC_PAUSE, REC_RESUME,
+from .logformat import (MAGIC, FORMAT_VERSION, HDR, FRAME_WALK_HEADER,
+                        FRAME_RECORDS, REC_STEP, REC_SEGMENT, REC_PAUSE, REC_RESUME,
                         REC_CUE, REC_ERROR, REC_OVERRUN, REC_CALIBRATION, REC_END, REC_NO_FACING,
-                        END_FINISHED, END_FLASH_FULL, PROGRAM_MAX, ERROR_TEXT_MAX, encode_header, put_u32,
+                        END_FINISHED, END_FLASH_FULL, PROGRAM_MAX, ERROR_TEXT_MAX, put_u32,
                         put_varint, seal, zigzag)
 
 FLUSH_SECONDS = const(5)  # longest time a record waits in RAM before it is flushed
@@ -33,7 +33,6 @@ STATUS_FAILED = const(2)  # the filesystem raised an error: the log stops where 
 _BLOCK = const(256)  # records frame buffer (bytes); ~75 compact steps
 _REC_MAX = const(64)  # largest record other than the end record (bytes)
 _END_MAX = const(32)  # largest end record (bytes)
-_CAP_SAMPLES = const(64)  # samples per capture frame (12 bytes each)
 _FOREVER = const(0x3FFFFFFF)  # "no flush due" (small int on every port)
 
 _MPY = sys.implementation.name == "micropython"
@@ -66,7 +65,10 @@ class FrameWriter:
         self._due = _FOREVER
         # Room kept for the last frames and the end record once the budget is nearly used.
         self._margin = 2 * (_BLOCK + extra_room)
-        head = MAGIC + bytes((FORMAT_VERSION,)) + encode_header(header_frame, fields)
+        from . import forget, logheader
+        head = MAGIC + bytes((FORMAT_VERSION,)) + logheader.encode_header(header_frame, fields)
+        del logheader
+        forget(("logheader",))  # once per log: not held while walking
         if budget is not None and len(head) + self._margin > budget:
             raise OSError(28)  # ENOSPC: not even room to start
         self._out(head, len(head))
@@ -317,92 +319,3 @@ class WalkWriter(FrameWriter):
             self._paused_total += t - self._paused_at
             self._paused_at = -1
         return self.steps_forward, self.steps_backward, t - self._paused_total
-
-
-class CaptureWriter(FrameWriter):
-    """Writes a raw capture file: int16 IMU samples in frames; no heap allocation per batch.
-
-    Header: rate_hz, accel_fs_g, gyro_fs_dps, chip, board_id, start, label, firmware,
-    walk_no. Overrun, error and end records go in record frames, dated by samples taken.
-    """
-
-    def __init__(self, f, rate_hz, accel_fs_g=4, gyro_fs_dps=500, label="", board_id=b"", chip="",
-                 start=None, firmware="", walk_no=0, budget=None, flush_seconds=FLUSH_SECONDS):
-        self._sbuf = bytearray(HDR + 12 * _CAP_SAMPLES + 2)
-        self._sn = HDR  # bytes used in _sbuf
-        self.samples_written = 0  # samples taken so far (index of the next one)
-        fields = {"board_id": board_id, "firmware": firmware, "start": start, "rate_hz": rate_hz,
-                  "chip": chip, "walk_no": walk_no, "accel_fs_g": accel_fs_g,
-                  "gyro_fs_dps": gyro_fs_dps, "label": label}
-        FrameWriter.__init__(self, f, FRAME_CAPTURE_HEADER, fields, rate_hz, budget, flush_seconds,
-                             len(self._sbuf))
-        self._sync_due = self._flush_samples
-
-    def samples(self, buf, n):
-        """Append n samples from array('h') buf laid out ax,ay,az,gx,gy,gz (counts); -> STATUS_*."""
-        if self.status or self.ended:
-            self.dropped += n
-            return self.status
-        sb = self._sbuf
-        j = self._sn
-        for i in range(6 * n):
-            if j == HDR:
-                put_u32(sb, 5, self.samples_written + i // 6)
-            v = buf[i]
-            sb[j] = v & 0xFF
-            sb[j + 1] = (v >> 8) & 0xFF
-            j += 2
-            if j == HDR + 12 * _CAP_SAMPLES:
-                self._sn = j
-                self._now = self.samples_written + 1 + i // 6
-                self._write_samples()
-                if self.status:
-                    self.dropped += n - 1 - i // 6
-                    self.samples_written += 1 + i // 6
-                    return self.status
-                j = HDR
-        self._sn = j
-        self.samples_written += n
-        self._now = self.samples_written
-        if self.samples_written >= self._sync_due:
-            self.flush()
-        return self.status
-
-    def overrun(self, t, lost):
-        """Log `lost` samples lost to a FIFO overrun (t ignored: dated by samples taken)."""
-        self._write_samples()
-        FrameWriter.overrun(self, self.samples_written, lost)
-        self.samples_written += lost
-        self._now = self.samples_written
-
-    def poll(self, now=None):
-        """Flush the file if FLUSH_SECONDS of samples are pending; -> STATUS_*."""
-        if self.samples_written >= self._sync_due and not self.status:
-            self.flush()
-        return self.status
-
-    def flush(self):
-        """Write the pending samples and records as frames and flush the file; -> STATUS_*."""
-        if not self.status:
-            self._write_samples()
-            self._flush_block()
-            self._sync_due = self.samples_written + self._flush_samples
-        return self.status
-
-    def end(self, t=None, reason=END_FINISHED, elapsed_ms=0):
-        """Write the pending samples and the end record (t ignored); -> STATUS_*."""
-        self._write_samples()
-        return FrameWriter.end(self, self.samples_written, reason, elapsed_ms)
-
-    def _flush_block(self):
-        self._write_samples()
-        FrameWriter._flush_block(self)
-
-    def _write_samples(self):
-        j = self._sn
-        if j == HDR or self.status:
-            return
-        self._sn = HDR
-        self._out(self._sbuf, seal(self._sbuf, j, FRAME_SAMPLES))
-        if self._over_budget(0):
-            FrameWriter._flush_block(self)  # ends the log with END_FLASH_FULL

@@ -19,9 +19,9 @@ from retrowalk.vboard import flash, samples
 RATE = 104
 
 
-def compile_firmware(mpy=True):
-    """[(board path, bytes)] of the firmware as `retrowalk flash` installs it."""
-    return [("/" + name, data) for name, data in flasher.build(source=not mpy)]
+def compile_firmware(mpy=True, arch="x64"):
+    """[(board path, bytes)] of the firmware as `retrowalk flash` installs it (.mpy for `arch`)."""
+    return [("/" + name, data) for name, data in flasher.build(source=not mpy, arch=arch)]
 
 
 def build_image(path, files, flash_kib=1408):
@@ -43,17 +43,18 @@ class Images:
     def install(self, workdir, board="virtual", program=None, flash_kib=1408, mpy=True,
                 board_json=None):
         """Create workdir/flash.img: firmware, /board.json (a boards/ file or a dict), /program.json."""
-        key = (mpy, flash_kib)
+        if board_json is None:
+            board_json = json.loads((paths.boards_dir() / ("%s.json" % board)).read_text())
+        arch = board_json.get("mpy_arch", "x64")  # the .mpy files compiled as flash does for this board
+        key = (mpy, flash_kib, arch)
         if key not in self._built:
-            base = self.cache / ("fw_%s_%d.img" % ("mpy" if mpy else "py", flash_kib))
-            build_image(base, compile_firmware(mpy), flash_kib)
+            base = self.cache / ("fw_%s_%s_%d.img" % ("mpy" if mpy else "py", arch, flash_kib))
+            build_image(base, compile_firmware(mpy, arch), flash_kib)
             self._built[key] = base
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         img = workdir / "flash.img"
         shutil.copyfile(self._built[key], img)
-        if board_json is None:
-            board_json = json.loads((paths.boards_dir() / ("%s.json" % board)).read_text())
         flash.write_file(img, "/board.json", json.dumps(board_json).encode())
         if program is not None:
             data = program if isinstance(program, (bytes, str)) else json.dumps(program)
@@ -75,7 +76,7 @@ def prefix_alignments(counts, steps, window=32, mount="auto", extra=1200):
     n = steps[-1][0] + extra
     found = []
     for k0 in range(window):
-        res = replay.classify_cpython(still_padded(counts, k0, n), n, RATE, mount)
+        res = replay.classify_cpython(replay.as_walk_fifo(still_padded(counts, k0, n), n, RATE), n, RATE, mount)
         if res.steps[:len(steps)] == steps:
             found.append(k0)
     return found
@@ -147,7 +148,8 @@ def still_padded(counts, start, n):
 
 
 def alignments(counts, steps, n, window=32, mount="auto"):
-    """Offsets k0 in [0, window) at which the host replay of n samples gives exactly `steps`.
+    """Offsets k0 in [0, window) at which the host replay of n samples gives exactly `steps`
+    (replay.as_walk_fifo: the gyro held as the board's walk batches it, from its sample 0).
 
     The board's sample 0 is the first sample its IMU produced after the walk started; the
     simulated chip may have produced a few before (at boot, before it was powered down), so
@@ -155,7 +157,7 @@ def alignments(counts, steps, n, window=32, mount="auto"):
     """
     found = []
     for k0 in range(window):
-        res = replay.classify_cpython(still_padded(counts, k0, n), n, RATE, mount)
+        res = replay.classify_cpython(replay.as_walk_fifo(still_padded(counts, k0, n), n, RATE), n, RATE, mount)
         if res.steps == steps:
             found.append(k0)
     return found
@@ -175,12 +177,12 @@ def fifo_reads(events, epoch):
     """[(sim s, samples read before)] for each FIFO read of the walk in clock epoch `epoch`.
 
     The simulated chip traces every read of FIFO_STATUS1, where the driver begins a FIFO read,
-    with the FIFO words read out before it (trace kind "fifo"); the walk's FIFO starts empty
-    as the walk starts, and the LSM6DSOX FIFO holds two words (gyro, accel) per sample.
+    with the samples (accel words) read out before it (trace kind "fifo"); the walk's FIFO
+    starts empty as the walk starts.
     """
-    words = [(e.t_s, e.value) for e in events if e.kind == "fifo" and e.epoch == epoch]
-    start = max(i for i, (_, w) in enumerate(words) if w == 0)  # the walk's FIFO, from empty
-    reads = [(t, w // 2) for t, w in words[start:]]
+    done = [(e.t_s, e.value) for e in events if e.kind == "fifo" and e.epoch == epoch]
+    start = max(i for i, (_, k) in enumerate(done) if k == 0)  # the walk's FIFO, from empty
+    reads = done[start:]
     assert all(b[1] >= a[1] for a, b in zip(reads, reads[1:])), "FIFO reads out of order"
     return reads
 

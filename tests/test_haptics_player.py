@@ -7,6 +7,7 @@ import pytest
 
 
 
+from retrowalk.firmware import drv2605 as D
 from retrowalk.firmware import haptics as H
 
 # A virtual millisecond clock for asyncio, the same in CPython and MicroPython: every ready
@@ -456,7 +457,7 @@ class FakeI2C:
 
 def test_drv2605_erm_setup_and_drive():
     bus = FakeI2C()
-    m = H.DRV2605Motor(bus)
+    m = D.DRV2605Motor(bus)
     assert bus.regs[0x01] == 0x05            # out of standby, MODE 5 = real-time playback
     assert bus.regs[0x1A] & 0x80 == 0        # ERM
     assert bus.regs[0x1D] == 0xA0            # open loop kept, RTP data signed (bit 3 clear)
@@ -465,7 +466,7 @@ def test_drv2605_erm_setup_and_drive():
     assert bus.regs[0x02] == 0x7F            # full scale, signed
     m.off()
     assert bus.regs[0x02] == 0
-    H.DRV2605Motor(bus, strength=50).on()
+    D.DRV2605Motor(bus, strength=50).on()
     assert bus.regs[0x02] == 63              # 127 x 50 %
     m.sleep()
     assert bus.regs[0x02] == 0 and bus.regs[0x01] & 0x40
@@ -474,22 +475,22 @@ def test_drv2605_erm_setup_and_drive():
 def test_drv2605_lra_setup():
     bus = FakeI2C(status=0x60)              # DRV2605 (id 3)
     bus.regs[0x1D] = 0xA8                   # unsigned RTP left over: must be cleared
-    H.DRV2605Motor(bus, actuator="lra")
+    D.DRV2605Motor(bus, actuator="lra")
     assert bus.regs[0x1A] == 0xB6 and bus.regs[0x1D] == 0x80
 
 
 def test_drv2605_missing_or_wrong_chip():
     with pytest.raises(OSError, match="no DRV2605 haptic driver at I2C address 0x5a"):
-        H.DRV2605Motor(FakeI2C(present=False))
+        D.DRV2605Motor(FakeI2C(present=False))
     with pytest.raises(OSError, match="not a DRV2605 .device id 2"):
-        H.DRV2605Motor(FakeI2C(status=0x40))
+        D.DRV2605Motor(FakeI2C(status=0x40))
     with pytest.raises(ValueError, match="actuator"):
-        H.DRV2605Motor(FakeI2C(), actuator="piezo")
+        D.DRV2605Motor(FakeI2C(), actuator="piezo")
 
 
 def test_drv2605_in_the_micropython_vm(mp_run):
     code = r'''
-from firmware import haptics
+from firmware import drv2605
 class Bus:
     def __init__(self):
         self.regs = bytearray(0x23)
@@ -499,7 +500,7 @@ class Bus:
     def writeto_mem(self, a, r, b):
         self.regs[r] = b[0]
 bus = Bus()
-m = haptics.DRV2605Motor(bus)
+m = drv2605.DRV2605Motor(bus)
 m.on()
 print(bus.regs[1], bus.regs[2], bus.regs[0x1A], bus.regs[0x1D])
 '''

@@ -1,7 +1,9 @@
 """`retrowalk flash`, `status` and `program` against the virtual board (real mpremote transport)."""
 
+import datetime
 import json
 import shutil
+import subprocess
 
 import pytest
 
@@ -32,6 +34,34 @@ def run_cli(capsys, *argv):
     code = cli.main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def test_a_board_without_firmware_is_told_so(vb, capsys):
+    # status lists the problem and exits 1; start and program stop with one line, exit 2,
+    # and send nothing; doctor shows each step (MicroPython passes, the firmware does not).
+    code, out, err = run_cli(capsys, "status", "--port", vb.port)
+    assert code == 1 and "firmware: none installed -> retrowalk flash --board NAME" in out and err == ""
+    for argv in (["start", "--port", vb.port], ["program", "preset", "five-one", "--port", vb.port]):
+        code, _, err = run_cli(capsys, *argv)
+        assert code == 2 and err.count("\n") == 1, argv
+        assert "no retrowalk firmware" in err and "retrowalk flash --board NAME" in err, err
+    assert "program.json" not in files_on(vb.port)
+    code, out, _ = run_cli(capsys, "doctor", "--port", vb.port, "--json")
+    got = {c["check"]: c for c in json.loads(out)["checks"]}
+    assert code == 1 and json.loads(out)["ok"] is False
+    assert got["port"]["ok"] and got["connect"]["ok"] and got["micropython"]["ok"]
+    assert got["firmware"]["ok"] is False and "retrowalk flash --board" in got["firmware"]["hint"]
+    assert got["imu"]["ok"] is None  # not checked without the firmware
+
+
+def test_doctor_without_a_port_names_it_and_skips_the_rest(capsys):
+    code, out, _ = run_cli(capsys, "doctor", "--port", "/dev/retrowalk-no-such-port")
+    lines = out.splitlines()
+    assert code == 1
+    assert lines[0].startswith("PROBLEM  port") and "no such port /dev/retrowalk-no-such-port" in lines[0]
+    assert "data USB cable" in lines[0]
+    assert all(ln.startswith("-") and "skipped" in ln for ln in lines[1:-1]) and len(lines) == 11
+    assert "1 problem" in lines[-1]
 
 
 def test_first_flash_needs_a_board_file(vb, capsys):
@@ -117,6 +147,42 @@ def test_status_reports_the_board(vb, capsys):
     assert "no problems found" in out and vb.uid.hex() in out
 
 
+def test_doctor_passes_a_ready_board_and_names_each_broken_step(vb, tmp_path, capsys):
+    code, out, err = run_cli(capsys, "doctor", "--port", vb.port)
+    assert code == 0, out + err
+    assert out.splitlines()[-1] == "all 10 checks passed: ready to walk"
+    assert all(ln.startswith("ok ") for ln in out.splitlines()[:-1])
+
+    def broken():
+        code, out, _ = run_cli(capsys, "doctor", "--port", vb.port, "--json")
+        got = json.loads(out)
+        assert code == 1 and not got["ok"]
+        return {c["check"]: c["found"] + " -> " + c["hint"] for c in got["checks"] if c["ok"] is False}
+
+    # the wrong board file for this board's MicroPython (an RP2040's armv6m on an x64 board)
+    code, out, _ = run_cli(capsys, "doctor", "--port", vb.port, "--board", "pico_lsm6dsox")
+    assert code == 1 and "PROBLEM  mpy arch" in out and "the board runs x64" in out and "virtual" in out
+    # a board file whose IMU address no chip answers
+    cfg = json.loads((paths.boards_dir() / "virtual.json").read_text())
+    cfg["imu"]["address"] = 0x6B
+    with Link(vb.port) as link:
+        link.write_file("board.json", json.dumps(cfg).encode())
+    assert list(broken()) == ["imu"]
+    assert "0x6b" in broken()["imu"] and "imu.address" in broken()["imu"]
+    # a clock far off, a program the firmware refuses
+    with Link(vb.port) as link:
+        link.write_file("board.json", (paths.boards_dir() / "virtual.json").read_bytes())
+        link.set_rtc(datetime.datetime(2021, 1, 1, 12, 0, 0))
+        link.write_file("program.json", b'{"version": 1, "segments": []}')
+    found = broken()
+    assert sorted(found) == ["clock", "program"]
+    assert "behind" in found["clock"] and "segments" in found["program"] and "program set" in found["program"]
+    with Link(vb.port) as link:
+        link.set_rtc()
+        link.remove(["program.json"])
+    assert run_cli(capsys, "doctor", "--port", vb.port)[0] == 0
+
+
 def test_program_set_show_and_preset(vb, tmp_path, capsys):
     prog = {"version": 1, "name": "Test 2/1", "segments": [{"direction": "forward", "time_s": 120},
                                                              {"direction": "backward", "time_s": 60}], "repeat": 2}
@@ -151,19 +217,41 @@ def test_broken_program_on_the_board_is_reported(vb, capsys):
     code, out, _ = run_cli(capsys, "program", "show", "--port", vb.port)
     assert "program file is broken" in out and "segments" in out
     code, out, _ = run_cli(capsys, "status", "--port", vb.port, "--json")
-    assert any("program file refused" in p["problem"] for p in json.loads(out)["problems"])
+    assert code == 1  # a problem found
+    assert any(p["problem"].startswith("program: refused:") for p in json.loads(out)["problems"])
     with Link(vb.port) as link:
         link.remove(["program.json"])
 
 
 def test_older_mpy_versions_get_a_matching_compiler(tmp_path):
-    files = flasher.build(board_mpy_major=5)
+    files = flasher.build(board_mpy_major=5, arch="armv7emsp")  # MicroPython 1.12-1.18 (no armv6m yet)
     compiled = [d for n, d in files if n.endswith(".mpy")]
     assert compiled and all(d[:2] == b"M\x05" for d in compiled)
     assert [n for n, _ in files if n.endswith(".py")] == ["main.py"]
     assert all(n.startswith("firmware/") for n, _ in files if n.endswith(".mpy"))
     with pytest.raises(RetrowalkError, match="mpy version 99"):
-        flasher.build(board_mpy_major=99)
+        flasher.build(board_mpy_major=99, arch="armv7emsp")
+
+
+@pytest.mark.parametrize("board", flasher.board_names())
+def test_firmware_compiles_for_every_board_files_architecture(board):
+    # The IMU driver's viper code is native: each board's .mpy files carry its architecture
+    # (the .mpy header's feature byte: arch << 2 | sub-version), and only the driver holds some.
+    _, cfg = flasher.board_file(board)
+    files = dict(flasher.build(arch=cfg["mpy_arch"]))
+    code = flasher.ARCHS.index(cfg["mpy_arch"])
+    assert files["firmware/lsm6ds.mpy"][2] >> 2 == code
+    assert files["firmware/walklog.mpy"][2] >> 2 == 0  # bytecode only: any architecture loads it
+
+
+def test_board_architecture_from_its_mpy_value_and_no_build_without_one():
+    # sys.implementation._mpy: version | feature byte << 8 (feature: arch << 2 | sub-version)
+    assert flasher.mpy_arch(6 | (2 << 2 | 3) << 8) == "x64"  # the unix port here: 2822
+    assert flasher.mpy_arch(6 | (4 << 2 | 3) << 8) == "armv6m"  # RP2040
+    assert flasher.mpy_arch(6 | (10 << 2 | 3) << 8) == "xtensawin"  # ESP32-S3
+    assert flasher.mpy_arch(6 | 3 << 8) is None
+    with pytest.raises(RetrowalkError, match="native architecture"):
+        flasher.build()
 
 
 def test_stale_file_rules():
@@ -200,3 +288,20 @@ def test_one_connection_attempt_reaches_a_board_still_starting(tmp_path):
         with Link(board.port, tries=1) as link:
             assert link.run("print(6 * 7)").strip() == "42"
         assert not [e for e in board.events if e[0] in ("crash", "hard_reset")]
+
+
+def test_mpy_arch_names_follow_mpy_cross(tmp_path):
+    # The architecture number MicroPython reports (sys.implementation._mpy >> 10) is the one
+    # mpy-cross writes into a native .mpy's header (feature byte >> 2) for -march=NAME.
+    from retrowalk import boardstatus
+    from retrowalk.firmware import boardcfg
+
+    src = tmp_path / "n.py"
+    src.write_text("@micropython.native\ndef f():\n    return 1\n")
+    cmd = flasher.mpy_cross_command()
+    for name in boardcfg.MPY_ARCHS:
+        out = tmp_path / (name + ".mpy")
+        subprocess.run(cmd + ["-march=" + name, "-o", str(out), str(src)], check=True, timeout=60)
+        code = out.read_bytes()[2] >> 2
+        assert boardstatus.mpy_arch(str(6 | 3 << 8 | code << 10)) == name
+    assert boardstatus.mpy_arch(str(6 | 3 << 8)) == "none"

@@ -1,6 +1,7 @@
 """CLI errors: one line on stderr, exit status 2; `start` picks board or demo; history commands."""
 
 import json
+import shlex
 import subprocess
 import sys
 
@@ -24,7 +25,10 @@ def run(capsys, *argv):
 
 @pytest.fixture
 def db(tmp_path):
-    return str(tmp_path / "h.sqlite")
+    """An empty walk history (made as a pull makes it)."""
+    path = tmp_path / "h.sqlite"
+    History(path).close()
+    return str(path)
 
 
 @pytest.mark.parametrize("argv, text", [
@@ -33,15 +37,26 @@ def db(tmp_path):
     (["plot", "--db", "{db}"], "holds no walks yet"),
     (["plot", "--weeks", "--db", "{db}"], "no walks in the history"),
     (["program", "show", "{missing}"], "cannot read"),
-    (["program", "preset", "nosuch", "-o", "{out}"], "unknown preset"),
+    (["program", "preset", "nosuch", "-o", "{out}"], "unknown preset 'nosuch' (presets: block, five-one, "),
     (["program", "preset", "five-one", "--start", "2025-13-01", "-o", "{out}"], "--start"),
+    (["program", "preset", "one-in-ten", "-o", "{out}"], "give the first day with --start YYYY-MM-DD"),
     (["export"], "--csv --json is required"),
     (["report", "--week", "--all"], "not allowed"),
     (["report", "--html", "--json"], "not allowed"),
     (["report", "--html", "--week", "--db", "{db}"], "holds no walks yet"),
     (["walks", "--db", "{notdb}"], "not a retrowalk history"),
     (["pull", "--db", "{db}"], "no board found"),
-    (["status", "--port", "/dev/retrowalk-no-such-port"], "cannot talk to the board"),
+    (["status", "--port", "/dev/retrowalk-no-such-port"], "no such port /dev/retrowalk-no-such-port"),
+    (["flash", "--board", "virtual", "--port", "/dev/retrowalk-no-such-port"], "no such port"),
+    (["program", "preset", "five-one", "--port", "/dev/retrowalk-no-such-port"], "no such port"),
+    (["doctor", "--board", "nosuch"], "unknown board 'nosuch'"),
+    (["demo", "--speed", "0"], "--speed 0: must be above 0"),
+    (["demo", "--speed", "-2"], "--speed -2: must be above 0"),
+    (["demo", "--speed", "500"], "at most 200"),
+    (["stauts"], "unknown command 'stauts'; did you mean status?"),
+    (["program", "sett", "x.json"], "unknown action 'sett'; did you mean set?"),
+    (["status", "--jsn"], "did you mean --json?"),
+    (["replay", "x.csv", "--engine", "cpyton"], "--engine: unknown choice 'cpyton'; did you mean cpython?"),
 ])
 def test_errors_are_one_line(capsys, tmp_path, monkeypatch, db, argv, text):
     monkeypatch.setattr(link, "list_ports", lambda: [])  # no USB board on this machine
@@ -51,7 +66,62 @@ def test_errors_are_one_line(capsys, tmp_path, monkeypatch, db, argv, text):
     code, out, err = run(capsys, *argv)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("retrowalk: ") and text in err, err
+    assert err.count("presets:") <= 1  # a hint is given once
     assert out == ""
+
+
+@pytest.mark.parametrize("argv", [["walks"], ["report"], ["report", "--all"], ["plot"], ["plot", "--weeks"],
+                                  ["export", "--csv"], ["capture", "list"]])
+def test_commands_that_read_the_history_create_nothing(capsys, tmp_path, argv):
+    missing = tmp_path / "no" / "such" / "dir" / "h.sqlite"
+    code, out, err = run(capsys, *argv, "--db", str(missing))
+    assert code == 2 and err.count("\n") == 1
+    assert "%s: no walk history there yet" % missing in err and "--db" in err
+    assert not (tmp_path / "no").exists()
+    missing = tmp_path / "h2.sqlite"  # in a folder that exists: no file made either
+    assert run(capsys, *argv, "--db", str(missing))[0] == 2
+    assert not missing.exists()
+
+
+def test_json_commands_give_their_error_as_json_too(capsys, monkeypatch):
+    monkeypatch.setattr(link, "list_ports", lambda: [])
+    code, out, err = run(capsys, "status", "--json")
+    assert code == 2 and err.count("\n") == 1 and "no board found" in err
+    got = json.loads(out)
+    assert got["error"] == "no board found" and "--port" in got["hint"]
+
+
+def test_demo_ends_with_commands_that_work_as_printed(tmp_path):
+    # The lines the demo prints last, for a history like the demo's (here: with one walk).
+    path = tmp_path / "demo dir" / "history.sqlite"  # a space: the printed path is quoted
+    path.parent.mkdir()
+    with History(path) as h:
+        h.see_board("00ff", {})
+        data = simple_walk(1)
+        h.add("00ff", "000001.rwl", data, walkstats.facts(logreader.read(data)))
+    lines = demo.next_steps(path)
+    report_line = next(ln for ln in lines if " report --db " in ln)
+    cmd = shlex.split(report_line.strip().split("  ")[0])
+    assert cmd[:3] == [sys.executable, "-m", "retrowalk"]  # not installed as a command here: this python
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Walk #1" in proc.stdout and "40 forward, 20 backward" in proc.stdout
+
+
+def test_the_command_name_printed_is_the_one_running(tmp_path, monkeypatch):
+    exe = tmp_path / "venv" / "bin" / "retrowalk"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", [str(exe), "demo"])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # not on PATH: its full path
+    assert demo.command() == str(exe)
+    monkeypatch.setenv("PATH", "%s:/usr/bin" % exe.parent)  # on PATH: the short name
+    assert demo.command() == "retrowalk"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["venv/bin/retrowalk"])  # run by a relative path, not on PATH
+    monkeypatch.setenv("PATH", "/usr/bin")
+    assert demo.command() == str(exe)
 
 
 def test_several_boards_are_listed(capsys, monkeypatch, db):
@@ -61,8 +131,8 @@ def test_several_boards_are_listed(capsys, monkeypatch, db):
     assert code == 2 and "/dev/ttyACM0" in err and "/dev/ttyACM1" in err and "--port" in err
 
 
-def test_cli_error_through_a_real_process(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "retrowalk.cli", "report", "--db", str(tmp_path / "h.sqlite")],
+def test_cli_error_through_a_real_process(tmp_path, db):
+    proc = subprocess.run([sys.executable, "-m", "retrowalk", "report", "--db", db],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "holds no walks yet" in proc.stderr and proc.stdout == ""

@@ -4,7 +4,7 @@ import json
 
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from retrowalk import flasher, link, pull, walkstats
+from retrowalk import link, programs, pull, walkstats
 from retrowalk.errors import RetrowalkError
 
 from host_helpers import simple_walk, walk_bytes
@@ -144,13 +144,13 @@ _NEAR_VALID = st.builds(
     st.sampled_from(_KEYS), _PROGRAMISH, max_size=6))))
 def test_program_files_are_accepted_normalised_or_refused_with_one_error(data):
     try:
-        out = flasher.program_bytes(data)
+        out = programs.file_bytes(programs.check(data))
     except RetrowalkError as e:
         assert str(e).startswith("program: ")
         return
     norm = json.loads(out)
     assert P.validate(norm) == norm  # normalised: validating again changes nothing
-    assert flasher.program_bytes(norm) == out
+    assert programs.file_bytes(programs.check(norm)) == out
 
 
 _END = st.one_of(st.builds(lambda v: {"time_s": v}, st.integers(1, 7200)),
@@ -170,6 +170,6 @@ _VALID = st.builds(
 def test_programs_within_the_documented_limits_are_accepted_and_normalised(data):
     # Limits from program.py's schema: 1..10 segments starting forward, repeat x segments <= 200,
     # time 1..7200 s, steps 1..20000, distance 1..10000 m, name <= 40 characters.
-    norm = json.loads(flasher.program_bytes(data))
+    norm = json.loads(programs.file_bytes(programs.check(data)))
     assert P.validate(norm) == norm
     assert norm["repeat"] == data["repeat"] and len(norm["segments"]) == len(data["segments"])

@@ -15,6 +15,7 @@ from host_helpers import capture_bytes, simple_walk, walk_bytes
 
 from retrowalk.firmware import logreader as R
 from retrowalk.firmware import program as P
+from retrowalk.firmware import capture as C
 from retrowalk.firmware import walklog as W
 
 
@@ -260,7 +261,7 @@ def test_capture_at_another_full_scale(tmp_path):
     f = io.BytesIO()
     f.close = lambda: None
     from array import array
-    w = W.CaptureWriter(f, 52, accel_fs_g=8, gyro_fs_dps=2000)
+    w = C.CaptureWriter(f, 52, accel_fs_g=8, gyro_fs_dps=2000)
     for _ in range(10):
         w.samples(array("h", [0, 0, 4098, 1000, 0, 0]), 1)
     w.end()

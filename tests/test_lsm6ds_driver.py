@@ -181,20 +181,23 @@ def test_tagged_pairing_does_not_depend_on_word_order(lsm6ds):
 
 
 @pytest.mark.parametrize("accel_first", [False, True])
-def test_tagged_fifo_starting_mid_pair_and_odd_word_carry(lsm6ds, accel_first):
+def test_tagged_fifo_starting_mid_pair_and_reads_of_a_few_samples(lsm6ds, accel_first):
     clk, chip, imu = make(lsm6ds, 0x6C)
     chip.accel_first = accel_first
     clk.advance(int(20.5 * 1000000 / 104))  # samples 0..19
     chip.readfrom_mem_into(0x6A, 0x78, bytearray(7))  # someone takes one word: mid-pair start
     buf = array("h", bytes(2 * 6 * 5))
     got = []
-    for _ in range(3):  # 5 samples asked: 10 words read, the last one waits for its partner
-        n = imu.read_fifo(buf, 5)
-        assert n <= 5
-        got += [tuple(buf[6 * i:6 * i + 6]) for i in range(n)]
+    for _ in range(3):  # 5 samples asked while more wait: exactly 5 come
+        assert imu.read_fifo(buf, 5) == 5
+        got += [tuple(buf[6 * i:6 * i + 6]) for i in range(5)]
     got += drain(imu)
-    assert got == samples(20)[1:]  # sample 0 lost its first word; nothing mixed up
-    assert imu.dropped_words == 1
+    if accel_first:
+        # A0 was taken; G0 is a gyro reading that A1 does not keep (G1 follows it, its slot's)
+        assert got == samples(20)[1:] and imu.dropped_words == 0
+    else:
+        # G0 was taken: A0 has no gyro reading (none came before it) and is dropped
+        assert got == samples(20)[1:] and imu.dropped_words == 1
 
 
 @pytest.mark.parametrize("who", PATTERN)
@@ -276,21 +279,92 @@ def test_spi_bus_by_duck_typing(lsm6ds, who):
     assert drain(imu) == samples(104)
 
 
-@pytest.mark.parametrize("late_samples", range(300, 304))  # every TAG_CNT phase
+def held(seq, every, first=0):
+    """seq as a FIFO with the gyro batched every `every` samples gives it, the first one
+    batched at seq[first]: each sample takes the gyro of the newest batched one."""
+    return [s[:3] + seq[first + (i - first) // every * every][3:] for i, s in enumerate(seq) if i >= first]
+
+
+@pytest.mark.parametrize("late_samples", range(420, 424))  # every TAG_CNT phase
 def test_tagged_carry_then_overrun_keeps_samples_whole(lsm6ds, late_samples):
-    # A lone word kept for the next call loses its partner when the FIFO overruns: what
-    # comes after must still be whole, consecutive samples.
+    # An accel word that found the buffer full is kept for the next call; an overrun then
+    # overwrites the oldest words: what comes after must be whole, consecutive samples,
+    # each with the gyro reading batched at or before it after the cut (not an older one).
     clk, chip, imu = make(lsm6ds, 0x6C)
+    imu.configure(gyro_hz=26)  # G A A A A G A ...: the word after a full buffer is often an accel
     clk.advance(int(20.5 * 1000000 / 104))
-    chip.readfrom_mem_into(0x6A, 0x78, bytearray(7))  # mid-pair start
-    buf = array("h", bytes(2 * 6 * 5))
-    n = imu.read_fifo(buf, 5)  # ends on a lone word, carried
+    buf = array("h", bytes(2 * 6 * 6))
+    n = imu.read_fifo(buf, 6)  # G0 A0 .. A3 G4 A4 A5, then A6: kept
+    assert n == 6 and imu._carried
     got = [tuple(buf[6 * i:6 * i + 6]) for i in range(n)]
-    clk.advance(int(late_samples * 1000000 / 104))  # overrun: the partner is overwritten
+    clk.advance(int(late_samples * 1000000 / 104))  # 409 samples fill the FIFO: overrun
     got += drain(imu)
-    assert n == 4 and got[:n] == samples(5)[1:]  # 10 words: A0 (orphan) G1 A1 .. A4, G5 kept
-    assert got[n:] == [sample(i) for i in range(got[n][0], got[-1][0] + 1)]
     assert imu.overruns == 1
+    assert got[:7] == held(samples(7), 4)  # the kept A6 first, then what the overrun left
+    first = got[7][0]
+    assert first % 4 == 0  # the first sample after the cut with its slot's gyro word
+    assert got[7:] == held(samples(got[-1][0] + 1), 4)[first:]
+    assert imu.dropped_words <= 4  # accel words before that first gyro word (its own may be one)
+
+
+@pytest.mark.parametrize("accel_first", [False, True])
+@pytest.mark.parametrize("rate,gyro_hz", [(104, 26), (104, 52), (52, 26), (26, 26), (104, 104)])
+@pytest.mark.parametrize("who", TAGGED)
+def test_gyro_batched_below_the_sample_rate_is_held(lsm6ds, who, rate, gyro_hz, accel_first):
+    # BDR_GY below BDR_XL: the FIFO gets a gyro word every rate/gyro_hz samples, and each
+    # sample carries the newest one; the bus moves 7 bytes per sample plus 7 per gyro word.
+    clk, chip, imu = make(lsm6ds, who, rate)
+    chip.accel_first = accel_first
+    imu.configure(gyro_hz=gyro_hz)
+    assert chip.regs[0x09] == ODR_CODE[gyro_hz] << 4 | ODR_CODE[rate]  # FIFO_CTRL3: BDR_GY, BDR_XL
+    assert imu.gyro_hz == gyro_hz
+    every = rate // gyro_hz
+    assert imu.fifo_samples == 512 * every // (every + 1)
+    got = []
+    for step_ms, max_samples in ((5, 64), (37, 3), (500, 5), (1000, 64), (3, 1), (230, 7), (2000, 32)):
+        clk.advance(step_ms * 1000)
+        got += drain(imu, max_samples)
+    n = due(clk.us, rate)
+    assert got == held(samples(n), every)
+    assert chip.fifo_read == n + (n + every - 1) // every  # accel words + gyro words, all read
+    assert imu.overruns == 0 and imu.dropped_words == 0
+
+
+def test_gyro_rate_is_checked_and_pattern_chips_batch_it_with_every_sample(lsm6ds):
+    _, _, imu = make(lsm6ds, 0x6C, 52)
+    for bad in (104, 30, 0):
+        with pytest.raises(ValueError, match="gyro_hz"):
+            imu.configure(gyro_hz=bad)
+    clk, chip, imu = make(lsm6ds, 0x6A)
+    imu.configure(gyro_hz=26)
+    assert imu.gyro_hz == 104 and chip.regs[0x08] == 0x09
+    clk.advance(1000000)
+    assert drain(imu) == samples(104)
+
+
+@pytest.mark.parametrize("taken", range(0, 6))
+@pytest.mark.parametrize("accel_first", [False, True])
+def test_held_gyro_fifo_starting_anywhere(lsm6ds, taken, accel_first):
+    # Words taken from the FIFO's start (as an overrun overwrites them): samples before the
+    # first gyro word still there have no reading and are dropped; the rest hold theirs.
+    clk, chip, imu = make(lsm6ds, 0x6C)
+    chip.accel_first = accel_first
+    imu.configure(gyro_hz=26)
+    clk.advance(int(12.5 * 1000000 / 104))  # samples 0..11: G0 A0 A1 A2 A3 G4 A4 ... (or A0 G0 ...)
+    for _ in range(taken):
+        chip.readfrom_mem_into(0x6A, 0x78, bytearray(7))
+    got = drain(imu)
+    order = []  # what was left: (sensor, sample) in FIFO order
+    for i in range(12):
+        words = [("a", i)] + ([("g", i)] if i % 4 == 0 else [])
+        order += words[::-1] if not accel_first else words
+    left = order[taken:]
+    first_g = min(i for k, i in left if k == "g")
+    accels = [i for k, i in left if k == "a"]
+    # An accel word whose own gyro word is still there after it keeps it (accel first)
+    first = first_g if ("a", first_g) in left else first_g + 1
+    assert got == held(samples(12), 4, first_g)[first - first_g:]
+    assert imu.dropped_words == len([i for i in accels if i < first])
 
 
 def test_wrong_whoami_over_spi(lsm6ds):

@@ -43,3 +43,18 @@ def test_firmware_and_board_files_ship_as_package_data():
     assert "*.py" in data["retrowalk.firmware"]
     assert "*.json" in data["retrowalk.boards"] and "README.md" in data["retrowalk.boards"]
     assert any((ROOT / "boards").glob("*.json"))
+
+
+def test_installed_mpremote_version_is_in_the_proven_range():
+    # The link drives mpremote's transport calls; pyproject pins the releases the board tests
+    # passed on (.ci/mpremote-range proves a range). A release outside it needs proving first.
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        deps = [Requirement(d) for d in tomllib.load(f)["project"]["dependencies"]]
+    (req,) = [r for r in deps if r.name == "mpremote"]
+    assert any(s.operator == "<" for s in req.specifier), "the range is open: %s" % req
+    installed = version("mpremote")
+    assert req.specifier.contains(installed), "mpremote %s is outside the proven range %s" % (installed, req.specifier)

@@ -208,6 +208,29 @@ def test_clock_scaling_and_epoch():
     assert real < 500  # loose sanity only: it did not sleep in real time
 
 
+def test_repeatable_clock_counts_waits_exactly_and_running_code_not_at_all():
+    # Speed 10: a 500 ms sleep and a 30 ms asyncio-style poll count exactly their length;
+    # 20 ms of busy real time between clock readings count nothing; the sleeps are paced in
+    # real time (500 ms of board time is about 50 ms of real time, not zero).
+    out = run_mp("import vbclock\n"
+                 "real_us = vbclock._real_us\n"
+                 "vbclock.setup(0, 10, 1, 0, None, None, True)\n"
+                 "t0 = vbclock.now_us()\n"
+                 "r = real_us()\n"
+                 "vbclock.sleep_ms(500)\n"
+                 "paced = real_us() - r\n"
+                 "t1 = vbclock.now_us()\n"
+                 "b = real_us()\n"
+                 "while real_us() - b < 20000:\n"
+                 "    vbclock.now_us()\n"
+                 "t2 = vbclock.now_us()\n"
+                 "vbclock.ScaledPoll().poll(30)\n"
+                 "print(t1 - t0, t2 - t1, vbclock.now_us() - t2, paced)\n")
+    slept, busy, polled, paced = map(int, out.split())
+    assert (slept, busy, polled) == (500000, 0, 30000)
+    assert 40000 <= paced  # never faster than the speed (it may be slower on a busy host)
+
+
 def test_rtc_calendar_matches_cpython():
     dates = [(2021, 1, 1, 0, 0, 0), (2024, 2, 29, 23, 59, 59), (1999, 12, 31, 12, 0, 1), (2038, 1, 19, 3, 14, 8),
              (2100, 3, 1, 0, 0, 0)]

@@ -11,6 +11,8 @@ from hypothesis import given, settings, strategies as st
 
 
 from retrowalk.firmware import logformat as F
+from retrowalk.firmware import logheader
+from retrowalk.firmware import capture as C
 from retrowalk.firmware import walklog as W
 from retrowalk.firmware import logreader as R
 
@@ -333,7 +335,7 @@ def test_writer_refuses_to_start_without_room():
 
 def test_capture_round_trip_with_overrun_gap():
     f = Recorder()
-    c = W.CaptureWriter(f, 104, accel_fs_g=4, gyro_fs_dps=500, label="stairs, backward",
+    c = C.CaptureWriter(f, 104, accel_fs_g=4, gyro_fs_dps=500, label="stairs, backward",
                         board_id=b"\x01\x02", chip="LSM6DS3TR-C", start=(2025, 1, 2, 3, 4, 5))
     from array import array
     rng = random.Random(3)
@@ -410,9 +412,9 @@ def test_writer_rejects_unknown_header_fields_and_records_after_the_end():
     with pytest.raises(TypeError):
         W.WalkWriter(Recorder(), 104, board=b"\x01")  # a typo of board_id
     with pytest.raises(TypeError):
-        W.CaptureWriter(Recorder(), 104, program=b"{}")  # a walk's field
+        C.CaptureWriter(Recorder(), 104, program=b"{}")  # a walk's field
     with pytest.raises(ValueError):
-        F.encode_header(F.FRAME_WALK_HEADER, {"board": b"\x01"})
+        logheader.encode_header(F.FRAME_WALK_HEADER, {"board": b"\x01"})
     f = Recorder()
     w = W.WalkWriter(f, 104)
     w.step(50, False, 90)

@@ -8,6 +8,7 @@ import io, json
 from array import array
 from binascii import hexlify
 from firmware import logformat as F
+from firmware import capture as C
 from firmware import walklog as W
 from firmware import logreader as R
 
@@ -41,7 +42,7 @@ def build_walk():
 
 def build_capture():
     f = io.BytesIO()
-    c = W.CaptureWriter(f, 52, accel_fs_g=4, gyro_fs_dps=500, label="backward, grass",
+    c = C.CaptureWriter(f, 52, accel_fs_g=4, gyro_fs_dps=500, label="backward, grass",
                         board_id=b"\x05", chip="ISM330DHCX", start=(2025, 6, 1, 8, 0, 0))
     buf = array("h", bytes(2 * 6 * 30))
     x = 99

@@ -1,16 +1,14 @@
-"""`retrowalk status` and `retrowalk program`: what a board runs, and its interval program."""
+"""`retrowalk status`: what a board runs, and each problem with a hint."""
 
-import json
+from collections import namedtuple
 from datetime import datetime
 
 from . import flasher
-from .firmware import program
-from .errors import RetrowalkError
+from .firmware import boardcfg
 from .link import LINE_MAX, BoardError, parse_line
 
 CLOCK_TOLERANCE_S = 120  # a board clock further off than this is reported
 LOW_FLASH_BYTES = 64 * 1024  # less free log space than this is reported
-PROGRAM_FILE = flasher.PROGRAM_FILE
 
 
 def clock_offset_s(rtc_text, now=None):
@@ -33,7 +31,7 @@ def read_status(link, port=""):
     p = link.probe()
     mpy = p.get("mpy", "")
     out = {"port": port, "uid": p.get("uid", ""), "micropython": p.get("mp", ""),
-           "mpy": str(int(mpy) & 0xFF) if mpy.isdigit() and len(mpy) < 12 else "",
+           "mpy": str(int(mpy) & 0xFF) if mpy.isdigit() and len(mpy) < 12 else "", "mpy_raw": mpy,
            "rtc": p.get("rtc", ""), "firmware": p.get("fw", ""), "flash_free": p.get("fs_free", ""),
            "machine": p.get("machine", "")}
     try:
@@ -50,36 +48,116 @@ def read_status(link, port=""):
     return out
 
 
-def problems(info, now=None):
-    """[(problem, hint)] found in a status dict from read_status()."""
+# The oldest MicroPython the firmware is meant for (.mpy 6; asyncio, the littlefs VFS and
+# the machine API it uses as they are since then). Boards run 1.28 (the emulated Pico) and
+# 1.29 (the unix port) in the tests.
+MICROPYTHON_MIN = (1, 23)
+MPY_MAJOR = 6
+
+
+class Check(namedtuple("Check", "name ok found hint")):
+    """One step checked: name, ok (True/False, None: not checked), what was found, the next step."""
+
+
+def _version(text):
+    parts = text.split(".")
+    try:
+        return tuple(int(p) for p in parts[:2]) if len(parts) >= 2 else None
+    except ValueError:
+        return None
+
+
+def mpy_arch(mpy_field):
+    """The native architecture name (boardcfg.MPY_ARCHS) in the probe's mpy field
+    (sys.implementation._mpy: version | sub-version << 8 | arch << 10); "none" or None."""
+    if not mpy_field.isdigit() or len(mpy_field) > 12:
+        return None
+    arch = int(mpy_field) >> 10
+    if arch == 0:
+        return "none"
+    return boardcfg.MPY_ARCHS[arch - 1] if arch <= len(boardcfg.MPY_ARCHS) else None
+
+
+def checks(info, board_cfg=None, now=None):
+    """[Check] of a status dict from read_status(): MicroPython, .mpy architecture (against
+    board_cfg, the board file the board has or will have, when given), firmware, board file,
+    IMU, clock, flash space, program."""
     out = []
-    want = flasher.firmware_version()
-    have = info.get("firmware", "")
-    if not have:
-        out.append(("no retrowalk firmware on the board", "retrowalk flash --board NAME installs it"))
-    elif have != want:
-        out.append(("the board runs firmware %s, this retrowalk has %s" % (have, want),
-                    "retrowalk flash updates it (walks on the board are kept)"))
+    mp, mpy = info.get("micropython", ""), info.get("mpy", "")
+    have = _version(mp)
+    if not mp or not mpy.isdigit():
+        out.append(Check("micropython", False, "not reported (%r)" % (mp or mpy)[:20],
+                         "is this MicroPython? install MicroPython %d.%d or newer (docs/boards.md)" % MICROPYTHON_MIN))
+    elif int(mpy) != MPY_MAJOR or have is None or have < MICROPYTHON_MIN:
+        out.append(Check("micropython", False, "%s (.mpy %s)" % (mp, mpy),
+                         "the firmware needs MicroPython %d.%d or newer (.mpy 6): install a current "
+                         "MicroPython (docs/boards.md)" % MICROPYTHON_MIN))
+    else:
+        out.append(Check("micropython", True, "%s (.mpy %s)" % (mp, mpy), None))
+    arch = mpy_arch(info.get("mpy_raw", ""))
+    want = board_cfg["mpy_arch"] if board_cfg else None
+    if want and arch not in (None, "none") and arch != want:
+        fits = [n for n in flasher.board_names() if flasher.board_file(n)[1]["mpy_arch"] == arch]
+        out.append(Check("mpy arch", False, "the board runs %s, the board file (%s) says %s" % (arch, board_cfg["name"], want),
+                         "the wrong board file? boards for %s: %s (retrowalk flash --board NAME)"
+                         % (arch, ", ".join(fits) or "none yet: write one (boards/README.md)")))
+    else:
+        out.append(Check("mpy arch", True, "%s%s" % (arch or "?", "" if want else " (no board file to compare with)"),
+                         None))
+    want_fw = flasher.firmware_version()
+    fw = info.get("firmware", "")
+    firmware_ok = False
+    if not fw:
+        out.append(Check("firmware", False, "none installed",
+                         "retrowalk flash --board NAME installs it (NAME: %s)" % ", ".join(flasher.board_names())))
+    elif fw != want_fw:
+        out.append(Check("firmware", False, "%s, this retrowalk has %s" % (fw, want_fw),
+                         "retrowalk flash updates it (walks on the board are kept)"))
     elif info.get("boardinfo", "yes") != "yes":
-        out.append(("the firmware's status report failed (%s)" % info["boardinfo"][4:], "retrowalk flash reinstalls it"))
-    imu = info.get("imu", "")
-    if imu.startswith("error"):
-        out.append(("IMU: %s" % imu[6:], "check the sensor's wiring and the address in the board file"))
-    if info.get("program_error"):
-        out.append(("program file refused: %s" % info["program_error"],
-                    "retrowalk program set FILE sends a valid one (the default program runs meanwhile)"))
+        out.append(Check("firmware", False, "%s, but its status report failed (%s)" % (fw, info["boardinfo"][4:]),
+                         "retrowalk flash reinstalls it"))
+    else:
+        firmware_ok = True
+        out.append(Check("firmware", True, fw, None))
+    if not firmware_ok:  # the rest comes from the firmware's own status report
+        for name in ("board file", "imu"):
+            out.append(Check(name, None, "not checked without the firmware", None))
+    else:  # boardinfo reports "error:<message>" for a part that failed
+        for name, key, hint in (
+                ("board file", "board", "retrowalk flash --board NAME writes a valid /board.json"),
+                ("imu", "imu", "check the sensor's wiring (boards/README.md) and imu.address in the board file")):
+            v = info.get(key, "")
+            bad = v.startswith("error:") or not v
+            out.append(Check(name, not bad, (v[6:] or "not reported") if bad else v, hint if bad else None))
     off = clock_offset_s(info.get("rtc"), now)
     if off is None:
-        out.append(("the board's clock could not be read (%r)" % info.get("rtc", "")[:30], None))
+        out.append(Check("clock", False, "unreadable (%r)" % info.get("rtc", "")[:30], "retrowalk flash sets it"))
     elif abs(off) > CLOCK_TOLERANCE_S:
-        out.append(("the board's clock is %s" % _offset_text(off), "retrowalk pull and retrowalk flash set it"))
+        out.append(Check("clock", False, "%s (%s)" % (info["rtc"], _offset_text(off)),
+                         "retrowalk pull and retrowalk flash set it"))
+    else:
+        out.append(Check("clock", True, "%s (in step with this laptop)" % info["rtc"], None))
     free = info.get("flash_free", "")
-    if free.isdigit() and int(free) < LOW_FLASH_BYTES:
-        out.append(("only %d KB of flash left for walks" % (int(free) // 1024), "retrowalk pull makes room"))
-    errors = info.get("errors", "")
-    if errors.isdigit() and int(errors):
-        out.append(("the board logged %s error line(s) in /errors.log" % errors, None))
+    if not free.isdigit():
+        out.append(Check("flash", False, "free space unknown (%r)" % free[:20], "is the board's filesystem mounted?"))
+    elif int(free) < LOW_FLASH_BYTES:
+        out.append(Check("flash", False, "only %d KB free for walks" % (int(free) // 1024),
+                         "retrowalk pull moves the walks to this laptop and makes room"))
+    else:
+        out.append(Check("flash", True, "%d KB free" % (int(free) // 1024), None))
+    if info.get("program_error"):
+        out.append(Check("program", False, "refused: %s" % info["program_error"],
+                         "retrowalk program set FILE sends a valid one (the default program runs meanwhile)"))
+    elif firmware_ok:
+        out.append(Check("program", True, info.get("program") or "(unnamed)", None))
+    else:
+        out.append(Check("program", None, "not checked without the firmware", None))
     return out
+
+
+def problems(info, board_cfg=None, now=None):
+    """[(what was found, next step)] of the checks that failed."""
+    return [("%s: %s" % (c.name, c.found), c.hint) for c in checks(info, board_cfg, now) if c.ok is False]
 
 
 def _offset_text(off):
@@ -103,46 +181,11 @@ def status_lines(info, found):
                  "in step with this laptop" if abs(off) <= CLOCK_TOLERANCE_S else _offset_text(off))),
              "waiting      %s walks, %s captures" % (info.get("walks", "?"), info.get("captures", "?")),
              "program      %s" % (info.get("program") or "?")]
+    errors = info.get("errors", "")
+    if errors.isdigit() and int(errors):  # a note, not a problem: the log keeps old errors too
+        lines.append("errors       %s line(s) in /errors.log and /errors.old on the board" % errors)
     if found:
         lines += ["problem      %s%s" % (p, (" -> " + h) if h else "") for p, h in found]
     else:
         lines.append("ok           no problems found")
     return lines
-
-
-# -- programs ----------------------------------------------------------------------------------
-def board_program(link):
-    """(program dict, note) from the board's program.json; the default program when there is none."""
-    try:
-        data = link.read_file(PROGRAM_FILE, limit=program.MAX_FILE_BYTES)
-    except BoardError as e:
-        if "ENOENT" in str(e) or "Errno 2" in str(e):
-            return program.default_program(), "the board has no program file: it runs the default program"
-        raise
-    try:
-        return program.validate(json.loads(data.decode("utf-8"))), None
-    except (ValueError, UnicodeDecodeError) as e:
-        return program.default_program(), "the board's program file is broken (%s): it runs the default program" % e
-
-
-def describe(prog, today=None):
-    """Lines telling a person what a program does, and what it is today if it grows over the weeks."""
-    lines = program.describe(prog)
-    if prog.get("progression"):
-        t = today or datetime.now().date()
-        n = program.periods_since_start(prog, (t.year, t.month, t.day))
-        eff = program.apply_progression(prog, (t.year, t.month, t.day))
-        lines.append("today (%s, after %d step%s of growth):" % (t.isoformat(), n, "" if n == 1 else "s"))
-        lines += ["  " + ln for ln in program.describe(eff)
-                  if ln.startswith(("warm-up", "cool-down")) or ln[:1].isdigit()]
-    return lines
-
-
-def preset_program(name, start=None):
-    """The preset program `name` (raw dict, validated); RetrowalkError listing presets if unknown."""
-    try:
-        if start is not None:
-            program.parse_date(start, "--start")
-        return program.preset(name, start)
-    except ValueError as e:
-        raise RetrowalkError(str(e), hint="presets: %s" % ", ".join(sorted(program.PRESETS))) from None

@@ -2,8 +2,10 @@
 
 import argparse
 import contextlib
+import difflib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -24,12 +26,23 @@ def do_evaluate(args):
 
 
 # -- board commands ----------------------------------------------------------------------------
+def _port(port):
+    """The board's port: `port` if it exists, else the only board plugged in; RetrowalkError otherwise."""
+    from .link import find_port, list_ports
+
+    if port and port.startswith("/") and not os.path.exists(port):
+        ports = list_ports()
+        raise RetrowalkError("no such port %s" % port, hint="boards plugged in: %s" % ", ".join(
+            p for p, _ in ports) if ports else "no board is plugged in; `retrowalk doctor` checks each step")
+    return find_port(port)
+
+
 @contextlib.contextmanager
 def _board(port):
     """A Link to the board (found when `port` is None); the board's app runs again afterwards."""
-    from .link import Link, find_port
+    from .link import Link
 
-    link = Link(find_port(port))
+    link = Link(_port(port))
     link.open()
     try:
         yield link
@@ -37,10 +50,11 @@ def _board(port):
         link.close(run_app=True)
 
 
-def _history(args):
+def _history(args, create=False):
+    """The walk history of --db; only the commands that add walks (create) may make a new one."""
     from .history import History
 
-    return History(args.db)
+    return History(args.db, create=create)
 
 
 def _print_json(data):
@@ -48,12 +62,15 @@ def _print_json(data):
 
 
 def do_flash(args):
-    from . import flasher
+    from . import flasher, programs
     from .progress import Bar
 
-    program = flasher.load_program_file(args.program) if args.program else None
+    program = programs.load(args.program) if args.program else None
+    if args.board is not None:
+        flasher.board_file(args.board)  # a bad name fails before the board is touched
+    port = _port(args.port)
     with Bar("flashing") as bar:
-        flasher.flash(port=args.port, board=args.board, program=program, source=args.source,
+        flasher.flash(port=port, board=args.board, program=program, source=args.source,
                       set_clock=not args.no_clock, progress=bar, say=lambda s: (bar.close(), print(s)))
 
 
@@ -61,7 +78,7 @@ def _pull(args, kinds=("walk", "capture")):
     from . import pull
     from .progress import Bar
 
-    with _history(args) as hist, _board(args.port) as link:
+    with _history(args, create=True) as hist, _board(args.port) as link:
         with Bar("pulling") as bar:
             res = pull.pull(link, hist, kinds=kinds, delete=not args.keep, progress=bar)
         link.set_rtc()  # boards without a clock battery lose it: every pull sets it again
@@ -94,9 +111,8 @@ def do_pull(args):
 
 def do_status(args):
     from . import boardstatus
-    from .link import find_port
 
-    port = find_port(args.port)
+    port = _port(args.port)
     with _board(port) as link:
         info = boardstatus.read_status(link, port)
     found = boardstatus.problems(info)
@@ -104,51 +120,51 @@ def do_status(args):
         _print_json(dict(info, problems=[{"problem": p, "hint": h} for p, h in found]))
     else:
         print("\n".join(boardstatus.status_lines(info, found)))
+    return 1 if found else 0
+
+
+def do_doctor(args):
+    from . import doctor
+
+    found = doctor.run(port=args.port, board=args.board)
+    if args.json:
+        _print_json(doctor.as_json(found))
+    else:
+        print("\n".join(doctor.lines(found)))
+    return 0 if all(c.ok is not False for c in found) else 1
 
 
 def do_program(args):
-    from . import boardstatus, flasher
+    from . import programs
 
     if args.action == "show":
         if args.file:
-            prog = flasher.load_program_file(args.file)
-            note = None
-            prog = _validated(prog)
+            prog, note = programs.load(args.file), None
         else:
             with _board(args.port) as link:
-                prog, note = boardstatus.board_program(link)
+                prog, note = programs.on_board(link)
         if args.json:
             _print_json({"program": prog, "note": note})
             return
         if note:
             print(note)
-        print("\n".join(boardstatus.describe(prog)))
+        print("\n".join(programs.describe(prog)))
         return
     if args.action == "preset" and not args.name:
-        from .firmware import program
-
-        for name, (desc, _, needs_date) in sorted(program.PRESETS.items()):
-            print("%-11s %s%s" % (name, desc, " (needs --start DATE)" if needs_date else ""))
+        print("\n".join(programs.preset_lines()))
         return
-    if args.action == "set":
-        prog = flasher.load_program_file(args.file)
-    else:
-        prog = boardstatus.preset_program(args.name, args.start)
-    data = flasher.program_bytes(prog)
+    prog = programs.load(args.file) if args.action == "set" else programs.preset(args.name, args.start)
     if args.action == "preset" and args.output:
-        Path(args.output).write_bytes(data)
+        try:
+            Path(args.output).write_bytes(programs.file_bytes(prog))
+        except OSError as e:
+            raise RetrowalkError("%s: cannot write: %s" % (args.output, e.strerror or e)) from None
         print("wrote %s" % args.output)
         return
     with _board(args.port) as link:
-        link.write_file(flasher.PROGRAM_FILE, data)
+        programs.send(link, prog)
     print("sent to the board:")
-    print("\n".join("  " + ln for ln in boardstatus.describe(_validated(prog))))
-
-
-def _validated(prog):
-    from .firmware import program
-
-    return program.validate(prog)
+    print("\n".join("  " + ln for ln in programs.describe(prog)))
 
 
 # -- history commands --------------------------------------------------------------------------
@@ -229,11 +245,13 @@ def do_capture(args):
             print("(no captures: retrowalk capture pull brings them from the board)")
         return
     ids = None
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise RetrowalkError("%s: not a folder" % out, hint="name a folder for the CSV files with -o")
     if not args.all:
         res = _pull(args, kinds=("capture",))
         print("\n".join(_pull_lines(res)))
         ids = [i for _, i, k in res.stored if k == "capture"]
-    out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     with _history(args) as hist:
         for row in hist.logs(kind="capture", ids=ids):
@@ -255,7 +273,7 @@ def do_demo(args):
 def do_start(args):
     from . import demo
 
-    return demo.start(port=args.port, db=args.db)
+    return demo.start(port=_port(args.port) if args.port else None, db=args.db)
 
 
 def _add_port(p):
@@ -268,15 +286,36 @@ def _add_db(p):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with usage errors as one stderr line (like every other retrowalk error), exit 2."""
+    """argparse with usage errors as one stderr line (like every other retrowalk error), exit 2,
+    and a "did you mean" for a mistyped command or option."""
 
     def error(self, message):
+        m = re.match(r"argument (\S+): invalid choice: '?(.*?)'? \(choose from (.*)\)", message)
+        if m:
+            what, typed, choices = m.group(1), m.group(2), [c.strip("' ") for c in m.group(3).split(",")]
+            message = "unknown %s %r" % (what.lower(), typed) if what.isupper() else "%s: unknown choice %r" % (
+                what, typed)
+            near = difflib.get_close_matches(typed, choices, n=1, cutoff=0.6)
+            message += "; did you mean %s?" % near[0] if near else "; choose from %s" % ", ".join(choices)
+        m = re.match(r"unrecognized arguments: (\S+)", message)
+        if m and m.group(1).startswith("-"):
+            near = difflib.get_close_matches(m.group(1).split("=")[0], _OPTIONS, n=1, cutoff=0.6)
+            if near:
+                message += "; did you mean %s?" % near[0]
         self.exit(2, "retrowalk: %s (see %s --help)\n" % (message, self.prog))
+
+
+_OPTIONS = []  # every option string of every command, for "did you mean" (filled by build_parser)
+
+
+EXIT_STATUS = ("exit status: 0 done; 1 done, but something needs attention (status, doctor or start found a "
+               "problem on the board, pull left a file on it); 2 an expected failure, told in one line on stderr "
+               "(under --json also as {\"error\", \"hint\"} on stdout); 130 interrupted")
 
 
 def build_parser():
     """The argument parser for every sub-command."""
-    p = _Parser(prog="retrowalk", description="Retro-walking coach: board and laptop tools.")
+    p = _Parser(prog="retrowalk", description="Retro-walking coach: board and laptop tools.", epilog=EXIT_STATUS)
     p.add_argument("--version", action="version", version="retrowalk " + __version__)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = False
@@ -304,10 +343,18 @@ def build_parser():
     pl.add_argument("--json", action="store_true", help="machine-readable output")
     pl.set_defaults(func=do_pull)
 
-    st = sub.add_parser("status", help="what the board runs, and any problem with a hint")
+    st = sub.add_parser("status", help="what the board runs, and any problem with a hint (exit 1 when there is one)")
     _add_port(st)
     st.add_argument("--json", action="store_true", help="machine-readable output")
     st.set_defaults(func=do_status)
+
+    dr = sub.add_parser("doctor", help="check each step to a board ready to walk (port, MicroPython, firmware, "
+                                       "IMU, clock, flash, program), each with its next step; exit 0 when all pass")
+    _add_port(dr)
+    dr.add_argument("--board", default=None, help="board file (name from boards/ or a JSON file) to compare the "
+                                                  "board with (default: the one on the board)")
+    dr.add_argument("--json", action="store_true", help="machine-readable output")
+    dr.set_defaults(func=do_doctor)
 
     pr = sub.add_parser("program", help="show, set or choose the board's interval program")
     prs = pr.add_subparsers(dest="action", metavar="ACTION")
@@ -376,7 +423,8 @@ def build_parser():
 
     d = sub.add_parser("demo", help="no board needed: a virtual board walks an example, then pull, report, plot")
     d.add_argument("--dir", default=None, help="work folder (default: retrowalk's cache folder)")
-    d.add_argument("--speed", type=float, default=None, help="simulated seconds per real second")
+    d.add_argument("--speed", type=float, default=None, help="simulated seconds per real second (above 0, at most "
+                                                             "200; default 25)")
     d.set_defaults(func=do_demo)
 
     rp = sub.add_parser("replay", help="run a recorded IMU CSV through the board's step classifier")
@@ -398,6 +446,9 @@ def build_parser():
     ev.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a terminal")
     ev.add_argument("--json", action="store_true", help="machine-readable output, per subject")
     ev.set_defaults(func=do_evaluate)
+    _OPTIONS[:] = sorted({o for sp in [p] + list(sub.choices.values()) + [
+        a for sp2 in sub.choices.values() for act in sp2._actions if isinstance(act, argparse._SubParsersAction)
+        for a in act.choices.values()] for act in sp._actions for o in act.option_strings})
     return p
 
 
@@ -410,6 +461,8 @@ def main(argv=None):
     try:
         return args.func(args) or 0
     except RetrowalkError as e:
+        if getattr(args, "json", False):  # scripts reading the JSON get the error there too
+            _print_json({"error": str(e), "hint": e.hint})
         print(e.line(), file=sys.stderr)
         return 2
     except KeyboardInterrupt:

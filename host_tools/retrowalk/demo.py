@@ -5,10 +5,14 @@ pty), flashes it with `flasher.flash` exactly as a real board is flashed, lets i
 example walk made by synthwalk at high speed (the simulated button starts the walk; the
 program ends it), pulls it with `pull.pull`, and writes the report and the plots. All of
 it lives in the demo folder (default: the user's cache folder), with its own history, so
-the demo never mixes with real walks.
+the demo never mixes with real walks; it ends with the commands that show it again.
+The virtual board runs on its repeatable clock, so every run walks to the same figures.
 """
 
+import os
+import shlex
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +20,7 @@ from . import flasher, pull, report, synthwalk, walkstats
 from .errors import RetrowalkError
 
 DEMO_SPEED = 25.0  # simulated seconds per real second
+MAX_SPEED = 200  # fastest the virtual board keeps up with on a shared PC
 BOARD = "virtual"  # boards/virtual.json
 # The walker presses the button this long after power-up (the board's seconds); the app must
 # be listening by then, which the START cue on the motor shows; if not, the board is
@@ -46,36 +51,75 @@ def demo_dir(workdir=None):
     return Path(platformdirs.user_cache_dir("retrowalk", appauthor=False)) / "demo"
 
 
-def example_walk(path, seed=0):
-    """Write the demo's example walk (canonical CSV, generated) to `path`; -> seconds of data."""
-    rec = synthwalk.generate(PLAN, rate_hz=104, seed=seed)
+def example_walk(path, seed=0, plan=None):
+    """Write the demo's example walk (canonical CSV, generated from `plan`, default PLAN) to
+    `path`; -> seconds of data."""
+    rec = synthwalk.generate(PLAN if plan is None else plan, rate_hz=104, seed=seed)
     synthwalk.write_csv(path, rec)
     return rec.t[-1]
 
 
 def run(workdir=None, speed=None, say=print):
     """Run the demo; returns {"db", "walk_png", "weeks_png", "walk_id"}."""
+    from . import plots
+    from .history import History
+
+    speed = check_speed(DEMO_SPEED if speed is None else speed)
+    base = demo_dir(workdir)
+    for p in (base / "walk.png", base / "weeks.png"):
+        if p.exists():
+            p.unlink()
+    db_path, walk_id = walk_example(base, speed, say)
+    with History(db_path) as hist:
+        row, m, log = report.one_walk(hist, walk_id)
+    say("")
+    for line in report.walk_report(row, m):
+        say(line)
+    walk_png = plots.walk_timeline(log, m, base / "walk.png", title="Demo walk (virtual board)")
+    weeks_png = plots.weekly_progress(walkstats.weeks([m]), base / "weeks.png")
+    say("")
+    say("plots: %s" % walk_png)
+    say("       %s" % weeks_png)
+    for line in next_steps(db_path):
+        say(line)
+    return {"db": db_path, "walk_png": walk_png, "weeks_png": weeks_png, "walk_id": walk_id}
+
+
+def check_speed(speed):
+    """`speed` if the virtual board can run at it, else RetrowalkError naming --speed."""
+    if not 0 < speed <= MAX_SPEED:
+        raise RetrowalkError("--speed %g: must be above 0 and at most %d (simulated seconds per real second)"
+                             % (speed, MAX_SPEED), hint="the demo's default is %g" % DEMO_SPEED)
+    return speed
+
+
+def walk_example(base, speed, say=print, program=None, plan=None):
+    """Walk the example on a fresh virtual board in folder `base` and pull it into
+    base/history.sqlite (both made anew); -> (history path, walk id).
+
+    The board's clock is the repeatable one: the walk's steps and figures are the same on every
+    run, at any speed and however busy the host (tests/test_demo_repeatable.py)."""
     from .history import History
     from .link import Link
     from .vboard import VirtualBoard
 
-    speed = speed or DEMO_SPEED
-    if not 0 < speed <= 200:
-        raise RetrowalkError("--speed %s: choose from 0 to 200 (simulated seconds per real second)" % speed)
-    base = demo_dir(workdir)
+    program = PROGRAM if program is None else program
     board_dir = base / "board"
     db_path = base / "history.sqlite"
-    shutil.rmtree(board_dir, ignore_errors=True)
-    for p in (db_path, base / "walk.png", base / "weeks.png"):
-        if p.exists():
-            p.unlink()
-    base.mkdir(parents=True, exist_ok=True)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(board_dir, ignore_errors=True)
+        if db_path.exists():
+            db_path.unlink()
+    except OSError as e:
+        raise RetrowalkError("%s: cannot use it as the demo's folder: %s" % (base, e.strerror or e),
+                             hint="name a folder with --dir") from None
     csv = base / "example-walk.csv"
-    seconds = example_walk(csv)
+    seconds = example_walk(csv, plan=plan)
     say("example walk: %s (%.0f s, made by retrowalk.synthwalk)" % (csv, seconds))
-    with VirtualBoard(board_dir, board=BOARD, speed=speed, rtc_battery=True) as vb:
+    with VirtualBoard(board_dir, board=BOARD, speed=speed, rtc_battery=True, repeatable=True) as vb:
         say("virtual board on %s, running %g times faster than real time" % (vb.port, vb.speed))
-        flasher.flash(port=vb.port, board=BOARD, program=PROGRAM, say=lambda s: say("flash: " + s))
+        flasher.flash(port=vb.port, board=BOARD, program=program, say=lambda s: say("flash: " + s))
         for press_s in BUTTON_PRESS_S:
             vb.set_imu(csv)
             vb.set_button([(int(press_s * 1000), "press")])
@@ -103,24 +147,36 @@ def run(workdir=None, speed=None, say=print):
                 res = pull.pull(link, hist)
             finally:
                 link.close(run_app=True)
-            for w in res.warnings:
-                say("warning: " + w)
-            walks = [i for _, i, k in res.stored if k == "walk"]
-            if not walks:
-                raise RetrowalkError("the demo walk did not reach the history",
-                                     hint="see the board's console in %s" % vb.console_path)
-            row, m, log = report.one_walk(hist, walks[-1])
-            say("")
-            for line in report.walk_report(row, m):
-                say(line)
-            from . import plots
-            walk_png = plots.walk_timeline(log, m, base / "walk.png", title="Demo walk (virtual board)")
-            weeks_png = plots.weekly_progress(walkstats.weeks([m]), base / "weeks.png")
-    say("")
-    say("plots: %s" % walk_png)
-    say("       %s" % weeks_png)
-    say("history of the demo: %s (e.g. retrowalk report --db %s)" % (db_path, db_path))
-    return {"db": db_path, "walk_png": walk_png, "weeks_png": weeks_png, "walk_id": walks[-1]}
+        for w in res.warnings:
+            say("warning: " + w)
+        walks = [i for _, i, k in res.stored if k == "walk"]
+        if not walks:
+            raise RetrowalkError("the demo walk did not reach the history",
+                                 hint="see the board's console in %s" % vb.console_path)
+    return db_path, walks[-1]
+
+
+def next_steps(db_path):
+    """Lines for after the demo: commands that work as printed, in the shell that ran this one."""
+    me = command()
+    db = shlex.quote(str(db_path))
+    return ["",
+            "The demo keeps its own history, so it never counts among your own walks. Next:",
+            "  %s report --db %s        the demo walk again (add --json for scripts)" % (me, db),
+            "  %s plot --db %s         its plot as a PNG in this folder" % (me, db),
+            "Your own board: docs/boards.md in retrowalk's sources; `%s doctor` checks it step by step." % me]
+
+
+def command():
+    """How to run this retrowalk again from the same shell: `retrowalk` when that is the command
+    on PATH that is running, else its full path, else `<this python> -m retrowalk`."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if Path(argv0).name == "retrowalk" and os.path.isfile(argv0):
+        on_path = shutil.which("retrowalk")
+        if on_path and os.path.samefile(on_path, argv0):
+            return "retrowalk"
+        return shlex.quote(os.path.abspath(argv0))
+    return "%s -m retrowalk" % shlex.quote(sys.executable)
 
 
 def _walk_started(vb, press_s):
@@ -155,7 +211,8 @@ def _wait_walk_end(vb, mark, seconds):
 
 
 def start(port=None, db=None, say=print):
-    """The main job: with a board, status + pull + report; with none, the demo. Returns the exit status."""
+    """The main job: with a board, status + pull + report; with none, the demo. Returns the exit
+    status: 0, or 1 when the status found a problem (the walks are pulled and reported anyway)."""
     from . import boardstatus
     from .history import History, describe_path
     from .link import Link, list_ports
@@ -179,7 +236,8 @@ def start(port=None, db=None, say=print):
         for line in boardstatus.status_lines(info, found):
             say(line)
         if not info.get("firmware"):
-            return 1
+            raise RetrowalkError("the board on %s has no retrowalk firmware yet" % port,
+                                 hint="retrowalk flash --board NAME installs it; retrowalk doctor checks each step")
         with History(db) as hist:
             res = pull.pull(link, hist)
             link.set_rtc()
@@ -198,4 +256,4 @@ def start(port=None, db=None, say=print):
     lines, _ = report.week_report(items)
     for line in lines:
         say(line)
-    return 0
+    return 1 if found else 0  # like status: something on the board needs attention

@@ -143,7 +143,7 @@ def run(trial, mount, rate_hz=104):
     cols = {c: [s[i] for s in trial.data] for i, c in enumerate(imucsv.COLUMNS[1:])}
     rec = imucsv.Recording(trial.name, trial.t, cols, trial.labels)
     counts, n = imucsv.to_counts(rec, rate_hz)
-    res = replay.classify_cpython(counts, n, rate_hz, mount)
+    res = replay.classify_cpython(replay.as_walk_fifo(counts, n, rate_hz), n, rate_hz, mount)
     return [(s / rate_hz, replay.DIRECTIONS[d], c) for s, d, c in res.steps]
 
 

@@ -1,10 +1,12 @@
 """`retrowalk flash`: compile the firmware for the board's .mpy version and install it with its board file and program.
 
 What goes on the board's flash:
-  /firmware/*.mpy, the firmware package compiled for the board (all of firmware/ but the
-  host-only cpython.py and logreader.py), /main.py, the two lines that start it at power-up (MicroPython runs
+  /firmware/*.mpy, the firmware package (all of firmware/ but the host-only cpython.py and
+  logreader.py) compiled for the board's .mpy version and native architecture (both from its
+  sys.implementation._mpy; the board file's mpy_arch must agree; the IMU driver holds viper
+  code), /main.py, the two lines that start it at power-up (MicroPython runs
   only that name, as source), /board.json (a boards/*.json file, checked with
-  boardcfg.validate), /program.json (checked and normalised with program.validate), and
+  boardcfg.validate), /program.json (a program checked by programs.py), and
   /retrowalk.json, the list of installed firmware files, so a later flash removes modules
   that no longer exist (a pre-package install's modules at the root among them).
 Each file is written as name.tmp and renamed, then its hash is checked; a file whose hash on
@@ -21,10 +23,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import paths
+from . import paths, programs
 from .errors import RetrowalkError
 from .firmware import boardcfg
-from .firmware import program as program_mod
 from .link import Link, find_port
 
 PACKAGE = paths.firmware_dir().name  # the firmware package's folder on the board: "firmware"
@@ -32,11 +33,33 @@ HOST_ONLY = ("cpython.py", "logreader.py")  # firmware files the board never imp
 START = "main.py"  # what MicroPython runs at power-up (source, at the root)
 START_CODE = b"# retrowalk (written by `retrowalk flash`): start the firmware\nfrom firmware import main\nmain.main()\n"
 MANIFEST = "retrowalk.json"
-BOARD_FILE = "board.json"
-PROGRAM_FILE = "program.json"
+# The firmware's names for its board and program files, as the board lists its root folder.
+BOARD_FILE = boardcfg.BOARD_FILE.lstrip("/")
+PROGRAM_FILE = programs.BOARD_PATH.lstrip("/")
 
 
 # -- compiling ---------------------------------------------------------------------------------
+# The native-code architecture of a port, as sys.implementation._mpy reports it (bits 10..15,
+# MicroPython's MP_NATIVE_ARCH_* numbering in py/persistentcode.h), by mpy-cross -march name.
+# The firmware holds viper code (lsm6ds), so its .mpy files are compiled for one of these.
+ARCHS = (None, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
+         "xtensa", "xtensawin", "rv32imc")
+
+
+# mpy-cross optimisation for the board: -O3 leaves out the line-number tables (and asserts,
+# which the firmware uses for no input check), 2.3 KB less of the walking heap on a Pico: the
+# .mpy files are loaded into RAM. A traceback on the board then names the file and function
+# but no line; the error log keeps the exception's type and text either way, and
+# `retrowalk flash --source` installs the sources, whose tracebacks have their lines.
+OPTIMISE = "-O3"
+
+
+def mpy_arch(mpy):
+    """The -march name of the architecture in a board's sys.implementation._mpy value; None if none."""
+    code = (mpy >> 10) & 0x3F
+    return ARCHS[code] if code < len(ARCHS) else None
+
+
 def mpy_cross_command(board_mpy_major=None):
     """The mpy-cross command line that emits .mpy version `board_mpy_major` (None: the installed one)."""
     try:
@@ -89,9 +112,10 @@ def _compile_one(cmd, src, out):
     return out.read_bytes()
 
 
-def build(board_mpy_major=None, source=False, firmware_dir=None):
-    """[(board path, bytes)] of the firmware package, compiled for .mpy `board_mpy_major` unless
-    `source`, then the start-up main.py."""
+def build(board_mpy_major=None, source=False, firmware_dir=None, arch=None):
+    """[(board path, bytes)] of the firmware package, compiled for .mpy `board_mpy_major` and
+    native architecture `arch` (an ARCHS name: the board file's mpy_arch) unless `source`,
+    then the start-up main.py."""
     fdir = Path(firmware_dir or paths.firmware_dir())
     files = [f for f in sorted(fdir.glob("*.py")) if f.name not in HOST_ONLY]
     for need in ("__init__.py", "main.py"):
@@ -101,7 +125,10 @@ def build(board_mpy_major=None, source=False, firmware_dir=None):
     if source:
         out = [(PACKAGE + "/" + f.name, f.read_bytes()) for f in files]
     else:
-        cmd = mpy_cross_command(board_mpy_major)
+        if arch not in ARCHS[1:]:
+            raise RetrowalkError("cannot compile the firmware for native architecture %r" % (arch,),
+                                 hint="its viper code needs one of: %s" % ", ".join(ARCHS[1:]))
+        cmd = mpy_cross_command(board_mpy_major) + ["-march=" + arch, OPTIMISE]
         with tempfile.TemporaryDirectory() as d:
             for f in files:
                 data = _compile_one(cmd, f, Path(d) / (f.stem + ".mpy"))
@@ -143,34 +170,6 @@ def board_file(name):
     except (ValueError, UnicodeDecodeError) as e:
         raise RetrowalkError("%s: %s" % (path, e)) from None
     return data, cfg
-
-
-def program_bytes(prog):
-    """The board's program.json for a program dict (validated and normalised first)."""
-    try:
-        norm = program_mod.validate(prog)
-    except ValueError as e:
-        raise RetrowalkError("program: %s" % e) from None
-    return (json.dumps(norm, indent=1, sort_keys=True) + "\n").encode()
-
-
-def load_program_file(path):
-    """A program dict from a JSON file; RetrowalkError naming the file and the problem."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise RetrowalkError("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e)) from None
-    if len(text.encode()) > program_mod.MAX_FILE_BYTES:
-        raise RetrowalkError("%s: larger than %d bytes" % (path, program_mod.MAX_FILE_BYTES))
-    try:
-        data = json.loads(text)
-    except ValueError as e:
-        raise RetrowalkError("%s: not valid JSON: %s" % (path, e)) from None
-    try:
-        program_mod.validate(data)
-    except ValueError as e:
-        raise RetrowalkError("%s: %s" % (path, e)) from None
-    return data
 
 
 # -- installing --------------------------------------------------------------------------------
@@ -250,13 +249,14 @@ def _old_manifest(link):
 
 def flash(port=None, board=None, program=None, source=False, set_clock=True, say=print, progress=None,
           firmware_dir=None):
-    """Flash a board: firmware, board file (NAME or path), program (dict); returns a summary dict."""
+    """Flash a board: firmware, board file (NAME or path), program (normalised: programs.load,
+    check or preset); returns a summary dict."""
     extra = []  # board and program files, checked before the board is touched
     if board is not None:
         data, cfg = board_file(board)
         extra.append((BOARD_FILE, data))
     if program is not None:
-        extra.append((PROGRAM_FILE, program_bytes(program)))
+        extra.append((PROGRAM_FILE, programs.file_bytes(program)))
     want = firmware_version(firmware_dir)
     port = find_port(port)
     link = Link(port)
@@ -268,8 +268,16 @@ def flash(port=None, board=None, program=None, source=False, set_clock=True, say
         if not major:
             raise RetrowalkError("the board does not report its .mpy version (MicroPython too old?)",
                                  hint="install MicroPython 1.23 or newer on the board")
-        say("board on %s: MicroPython %s (.mpy %d), id %s" % (port, info.get("mp", "?"), major, info.get("uid") or "?"))
-        files = build(major, source=source, firmware_dir=firmware_dir)
+        arch = mpy_arch(mpy)
+        say("board on %s: MicroPython %s (.mpy %d, %s), id %s" % (port, info.get("mp", "?"), major,
+                                                               arch or "no native code", info.get("uid") or "?"))
+        if arch is None:
+            raise RetrowalkError("this MicroPython build runs no native code, which the firmware's IMU driver "
+                                 "needs (viper)", hint="install a MicroPython build with the native emitters")
+        if board is not None and cfg["mpy_arch"] != arch:
+            raise RetrowalkError("the board file %s is for %s, but this board runs %s" % (board, cfg["mpy_arch"], arch),
+                                 hint="choose the board file of this board (one of: %s)" % ", ".join(board_names()))
+        files = build(major, source=source, firmware_dir=firmware_dir, arch=arch)
         fw_names = [n for n, _ in files]
         present = board_files(link)
         if board is not None:

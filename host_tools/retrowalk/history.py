@@ -63,31 +63,48 @@ def now_iso():
 
 
 class History:
-    """An open history database: `with History(path) as h: ...`."""
+    """An open history database: `with History(path) as h: ...`.
 
-    def __init__(self, path=None):
+    create=False (the commands that only read it): the file must exist already; it is opened
+    read-only, so a mistyped --db creates no folder and no file.
+    """
+
+    def __init__(self, path=None, create=True):
         self.path = Path(path) if path else default_path()
+        if not create and not self.path.is_file():
+            raise RetrowalkError("%s: no walk history there yet" % describe_path(self.path),
+                                 hint="retrowalk pull makes it from a board's walks; the demo keeps its own, named "
+                                      "in its last lines; name another file with --db" if path is None else
+                                      "check the --db path; retrowalk pull makes a new history there")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(str(self.path), timeout=30)
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(str(self.path), timeout=30)
+            else:
+                self.db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
         except (OSError, sqlite3.Error) as e:
             raise RetrowalkError("%s: cannot open the walk history: %s" % (self.path, e)) from None
         self.db.row_factory = sqlite3.Row
         try:
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            with self.db:
-                self.db.executescript(_SCHEMA)
-                row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-                if row is None:
-                    self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                elif row[0] != str(SCHEMA_VERSION):
-                    raise RetrowalkError("%s: history format %s, this retrowalk reads %d" % (
-                        self.path, row[0], SCHEMA_VERSION), hint="update retrowalk")
+            if create:
+                self.db.execute("PRAGMA synchronous=FULL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                with self.db:
+                    self.db.executescript(_SCHEMA)
+                    if self._schema() is None:
+                        self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            have = self._schema()
+            if have != str(SCHEMA_VERSION):
+                raise RetrowalkError("%s: history format %s, this retrowalk reads %d" % (
+                    self.path, have, SCHEMA_VERSION), hint="update retrowalk")
         except sqlite3.DatabaseError as e:
             self.db.close()
             raise RetrowalkError("%s: not a retrowalk history (%s)" % (self.path, e),
                                  hint="name another file with --db") from None
+
+    def _schema(self):
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        return None if row is None else row[0]
 
     def close(self):
         self.db.close()

@@ -1,7 +1,12 @@
 """A connection to a board through mpremote's serial transport (its raw REPL), with timeouts and retries.
 
-Everything the board sends is untrusted: output is bounded in size and time, lines are
-parsed without eval, and helper calls take only str/int arguments the host chose.
+Only mpremote's public transport calls are used: SerialTransport(...), enter_raw_repl,
+exec_raw_no_follow, read_until, exit_raw_repl, write_ctrl_d and close. Everything the board
+sends is untrusted: output is bounded in size and time, lines are parsed without eval, and
+helper calls take only str/int arguments the host chose. So mpremote's exec/follow and fs_*
+calls are not used: they keep a whole answer (and any traceback) in memory, wait for it without
+a bound while the board keeps sending, and the fs_* ones parse it with ast.literal_eval; the
+helpers of micropython_scripts/boardlib.py print lines that this module parses instead.
 """
 
 import base64
@@ -9,6 +14,8 @@ import binascii
 import contextlib
 import hashlib
 import io
+import os
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -21,11 +28,14 @@ BAUD = 115200  # ignored by USB CDC boards; mpremote's default
 CONNECT_TRIES = 4  # attempts to open the port and enter the raw REPL, 0.5/1/1.5 s apart (a board
                    # that resets when its walk is interrupted comes back on USB within ~2 s)
 INTERRUPT_S = 5.0  # longest one attempt goes on interrupting a board that does not answer (s)
-RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"  # what the raw REPL says on entry (pyexec.c)
 IDLE_TIMEOUT_S = 10.0  # longest silence from a board in the middle of an answer
+PORT_TIMEOUT_S = 1.0  # the port's read timeout: how long mpremote's direct reads (the raw-paste
+                      # handshake and flow-control bytes) wait, and on a pty (mpremote 1.29) one
+                      # poll of read_until; the board answers those within milliseconds
 LINE_MAX = 2048  # longest status/probe line accepted (bytes)
 OUTPUT_MAX = 256 * 1024  # default bound on one answer's bytes
 WRITE_CHUNK = 3072  # file bytes per exec when writing (4 KB of base64 source)
+PROGRESS_BYTES = 4096  # progress(n) is called every this many bytes of an answer
 _ERR_MAX = 4096  # bytes of a board's traceback kept
 
 
@@ -71,6 +81,32 @@ def find_port(port=None):
     return ports[0][0]
 
 
+def _port_exists(port):
+    # mpremote says "failed to access" for every port it cannot open: a missing one is told
+    # apart from a busy one here (a pyserial URL such as rfc2217://host:port cannot be checked).
+    if "://" in port or os.path.exists(port):
+        return True
+    serial, _ = _mpremote()
+    return any(p.device == port for p in serial.tools.list_ports.comports())
+
+
+def _connect_error(port, last):
+    # The RetrowalkError for a board that could not be reached after every attempt.
+    msg = (str(last).strip() or type(last).__name__) if last is not None else "unknown error"
+    if isinstance(last, _Late):
+        msg = "it " + msg
+    if "failed to access" in msg and not _port_exists(port):
+        found = list_ports()
+        hint = ("boards found: %s; name one with --port" % ", ".join("%s (%s)" % p for p in found) if found
+                else "plug the board in with a data USB cable, or leave out --port to find it")
+        return RetrowalkError("no such port %s" % port, hint=hint)
+    hint = "is another program (Thonny, a serial terminal, another mpremote) using the port?"
+    if "failed to access" not in msg:
+        hint = ("unplug and replug the board; if its app never lets go, hold the button while "
+                "plugging it in (safe mode)")
+    return RetrowalkError("cannot talk to the board on %s: %s" % (port, msg), hint=hint)
+
+
 def parse_line(text):
     """{key: value} from a status line: `key=value` pairs split on spaces, values %XX-quoted.
 
@@ -94,53 +130,16 @@ class LinkLost(RetrowalkError):
     """The board stopped answering or the port went away (cable pulled, board reset)."""
 
 
-class _Pushback:
-    """The transport's serial port plus a pushback buffer, so bulk reads never eat the next prompt.
-
-    read(n) waits for n bytes up to `timeout` s (mpremote expects blocking reads, e.g. for the
-    raw-paste window bytes); the port itself is opened with a short timeout so that
-    read_available() returns quickly.
-    """
-
-    def __init__(self, port, timeout):
-        self.port = port
-        self.timeout = timeout
-        self.back = bytearray()
-
-    def read(self, n=1):
-        out = bytearray(self.back[:n])
-        del self.back[:n]
-        deadline = time.monotonic() + self.timeout
-        while len(out) < n and time.monotonic() < deadline:
-            out += self.port.read(n - len(out))
-        return bytes(out)
-
-    def read_available(self):
-        """Whatever has arrived (at least one byte, or b'' after the port's read timeout)."""
-        if self.back:
-            out = bytes(self.back)
-            self.back.clear()
-            return out
-        n = self.port.in_waiting
-        return self.port.read(n if n > 0 else 1)
-
-    def inWaiting(self):  # noqa: N802 (pyserial's name, used by mpremote)
-        return len(self.back) + self.port.inWaiting()
-
-    @property
-    def in_waiting(self):
-        return self.inWaiting()
-
-    def write(self, data):
-        return self.port.write(data)
-
-    def __getattr__(self, name):
-        return getattr(self.port, name)
+class _TooMuch(Exception):
+    # Raised by the data consumer of _read_part to stop mpremote's read_until.
+    def __init__(self, limit):
+        super().__init__(limit)
+        self.limit = limit
 
 
-def ts_error(msg):
-    """mpremote's TransportError (what the transport raises for protocol failures)."""
-    return _mpremote()[1].TransportError(msg)
+class _Late(Exception):
+    # A transport call cut off in time: str() says what the board did ("stopped answering").
+    pass
 
 
 def _arg(v):
@@ -150,6 +149,21 @@ def _arg(v):
     if isinstance(v, (list, tuple)):
         return "[" + ",".join(_arg(x) for x in v) + "]"
     return repr(v)
+
+
+def _close_port(t):
+    # Close a transport's port, also when the device has gone away.
+    try:
+        t.close()
+    except Exception:  # noqa: BLE001 - the port may be gone already
+        # mpremote's close() (1.27 on) clears RTS and DTR first, which fails with EIO when the
+        # device has gone away, and then leaves the port open. No public call closes it then:
+        # close the pyserial port it holds, or the descriptor and its exclusive lock would
+        # stay until garbage collection.
+        try:
+            t.serial.close()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 class Link:
@@ -165,7 +179,6 @@ class Link:
         self.idle_timeout = idle_timeout
         self.tries = tries
         self._t = None
-        self._s = None
 
     # -- connection --------------------------------------------------------------------------
     def open(self):
@@ -176,81 +189,81 @@ class Link:
             if attempt:
                 time.sleep(0.5 * attempt)
             self._drop()
-            noise = io.StringIO()
             try:
-                with contextlib.redirect_stdout(noise):  # mpremote prints what it got on failure
-                    self._t = ts.SerialTransport(self.port, baudrate=BAUD, timeout=0.05)
-                    self._s = _Pushback(self._t.serial, self.idle_timeout)
-                    self._t.serial = self._s
-                    self._t.read_until = self._capped(self._t.read_until)
+                with contextlib.redirect_stdout(io.StringIO()):  # mpremote prints what it got on failure
+                    self._t = ts.SerialTransport(self.port, baudrate=BAUD, wait=0, exclusive=True,
+                                                 timeout=PORT_TIMEOUT_S)
                     self._enter_raw_repl()
                 self.run(BOARDLIB.read_text())
                 return self
             except BoardError:
                 self._drop()
                 raise
-            except (ts.TransportError, OSError, RetrowalkError) as e:
+            except (_Late, ts.TransportError, OSError, RetrowalkError) as e:
                 last = e
         self._drop()
-        msg = str(last) if last is not None else "unknown error"
-        hint = "is another program (Thonny, a serial terminal, another mpremote) using the port?"
-        if "failed to access" not in msg:
-            hint = ("unplug and replug the board; if its app never lets go, hold the button while "
-                    "plugging it in (safe mode)")
-        raise RetrowalkError("cannot talk to the board on %s: %s" % (self.port, msg.strip() or type(last).__name__),
-                             hint=hint)
+        raise _connect_error(self.port, last)
 
     def _enter_raw_repl(self):
-        # Interrupt what runs (Ctrl-C), enter the raw REPL (Ctrl-A) and soft-reset there (Ctrl-D:
-        # main.py does not run then). A board drops a Ctrl-C that arrives while it is still
-        # starting its program (nothing runs to interrupt yet, and no REPL reads it as a key),
-        # and a single Ctrl-C, as mpremote sends, then leaves the host waiting while the program
-        # runs on. So until the raw REPL answers, Ctrl-C and Ctrl-A go out again: after 0.25 s
-        # (a board that took the Ctrl-C answers within milliseconds), then every second (time
-        # for a program's own clean-up on Ctrl-C, such as closing a walk log, which another
-        # Ctrl-C would cut short), for up to INTERRUPT_S.
-        s = self._s
+        # Interrupt what runs, enter the raw REPL and soft-reset there (main.py does not run
+        # then). A board drops a Ctrl-C that arrives while it is still starting its program
+        # (nothing runs to interrupt yet, and no REPL reads it as a key), and a single Ctrl-C,
+        # as mpremote sends, then leaves the host waiting while the program runs on. So until
+        # the raw REPL answers, mpremote's entry without a soft reset (Ctrl-C, Ctrl-A) goes out
+        # again: after 0.25 s (a board that took the Ctrl-C answers within milliseconds), then
+        # every second (time for a program's own clean-up on Ctrl-C, such as closing a walk
+        # log, which another Ctrl-C would cut short), for up to INTERRUPT_S. Then its entry
+        # with a soft reset (Ctrl-C again, harmless at the raw REPL, Ctrl-A, Ctrl-D).
+        # mpremote waits out only a silent board; one that keeps printing is cut off (_Late)
+        # after the same wait, and the next attempt of open() sends its Ctrl-C on a new port.
+        _, ts = _mpremote()
+        t = self._t
         end = time.monotonic() + INTERRUPT_S
         wait = 0.25
         while True:
-            s.write(b"\r\x03")
-            time.sleep(0.02)
-            s.back.clear()
-            while s.port.in_waiting:  # what the board said before: not an answer to this
-                s.port.read(s.port.in_waiting)
-            s.write(b"\r\x01")
-            if self._expect(RAW_BANNER + b">", max(0.05, min(wait, end - time.monotonic()))):
+            wait = max(0.05, min(wait, end - time.monotonic()))
+            try:
+                with self._deadline(wait + 2 * PORT_TIMEOUT_S,
+                                    "kept sending for %.0f s without entering the raw REPL"):
+                    t.enter_raw_repl(soft_reset=False, timeout_overall=wait)
                 break
-            if time.monotonic() >= end:
-                raise ts_error("could not enter raw repl")
+            except ts.TransportError:
+                if time.monotonic() >= end:
+                    raise
             wait = 1.0
-        s.write(b"\x04")
-        if not (self._expect(b"soft reboot\r\n", self.idle_timeout)
-                and self._expect(RAW_BANNER, self.idle_timeout)):
-            raise ts_error("could not enter raw repl")
-        self._t.in_raw_repl = True
+        with self._deadline(2 * self.idle_timeout, "kept sending for %.0f s after its soft reset"):
+            t.enter_raw_repl(soft_reset=True, timeout_overall=self.idle_timeout)
 
-    def _expect(self, ending, timeout):
-        # Read until `ending` has arrived (True; what follows it stays unread) or `timeout` s passed.
-        s = self._s
-        buf = bytearray()
-        deadline = time.monotonic() + timeout
-        while True:
-            i = buf.find(ending)
-            if i >= 0:
-                s.back[:0] = buf[i + len(ending):]
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            if len(buf) > LINE_MAX:
-                del buf[:len(buf) - len(ending)]
-            buf += s.read_available()
+    @contextlib.contextmanager
+    def _deadline(self, seconds, what):
+        # Bound a transport call that takes no data_consumer in time (else _Late(what % seconds)).
+        # mpremote's read_until ends on its ending or once the board has been silent long
+        # enough, never while the board keeps sending (a program printing in a loop that
+        # swallows Ctrl-C; a hostile board), and enter_raw_repl and exec_raw_no_follow pass no
+        # way to stop it. No public call bounds that: past `seconds` a timer closes the port,
+        # which makes the transport's next read raise (pyserial's error, whatever its type)
+        # within PORT_TIMEOUT_S.
+        t = self._t
+        cut = threading.Event()
 
-    def _capped(self, read_until):
-        # mpremote's waits (10 s between characters) bounded by this link's idle timeout.
-        def capped(min_num_bytes, ending, timeout=10, data_consumer=None, timeout_overall=None):
-            return read_until(min_num_bytes, ending, min(timeout, self.idle_timeout), data_consumer, timeout_overall)
-        return capped
+        def expire():
+            cut.set()
+            _close_port(t)
+
+        timer = threading.Timer(seconds, expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        except Exception:  # noqa: BLE001 - once the port is closed under it, any error means "cut"
+            if not cut.is_set():
+                raise
+        finally:
+            timer.cancel()
+            timer.join()
+        if cut.is_set():
+            self._drop()
+            raise _Late(what % seconds)
 
     def reconnect(self):
         """Start a fresh session (after an answer was cut off or refused halfway)."""
@@ -264,29 +277,16 @@ class Link:
         try:
             self._t.exit_raw_repl()
             if run_app:
-                self._s.write(b"\x04")
+                self._t.write_ctrl_d(lambda data: None)  # Ctrl-D (mpremote reads nothing back unmounted)
                 time.sleep(0.05)
-        except Exception:  # closing a port that may be gone: nothing to save
+        except Exception:  # noqa: BLE001 - closing a port that may be gone: nothing to save
             pass
         self._drop()
 
     def _drop(self):
-        t = self._t
-        self._t = self._s = None
+        t, self._t = self._t, None
         if t is not None:
-            if isinstance(t.serial, _Pushback):
-                t.serial = t.serial.port
-            try:
-                t.close()
-            except Exception:  # noqa: BLE001 - the port may be gone already
-                pass
-            # mpremote's close() raises before closing the port when the device has gone away
-            # (clearing RTS fails with EIO): close it here, or the descriptor and its exclusive
-            # lock would stay until garbage collection.
-            try:
-                t.serial.close()
-            except Exception:  # noqa: BLE001
-                pass
+            _close_port(t)
 
     def __enter__(self):
         return self.open()
@@ -305,66 +305,55 @@ class Link:
         if self._t is None:
             raise RetrowalkError("not connected to a board")
         _, ts = _mpremote()
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            self._await_prompt()
-            self._t.exec_raw_no_follow(code)
-            out, err = self._follow(limit, timeout, progress)
-        except (ts.TransportError, OSError) as e:
+            with self._deadline(self.idle_timeout, "did not take the code within %.0f s"):
+                self._t.exec_raw_no_follow(code)
+            out = self._read_part(limit, deadline, progress)  # stdout, then 0x04
+            err = self._read_part(_ERR_MAX, deadline)  # the traceback, then 0x04 (the ">" stays)
+        except _TooMuch as e:
             self._drop()
-            raise LinkLost("lost contact with the board on %s: %s" % (self.port, e),
-                                 hint="check the cable and run the command again; nothing is lost") from None
+            raise RetrowalkError("the board sent more than the %d bytes expected" % e.limit,
+                                 hint="is this a retrowalk board? `retrowalk status` checks it") from None
+        except (_Late, ts.TransportError, OSError) as e:
+            self._drop()
+            what = str(e) if isinstance(e, _Late) else "lost contact (%s)" % (str(e).strip() or type(e).__name__)
+            raise LinkLost("the board on %s %s" % (self.port, what),
+                           hint="check the cable and run the command again; nothing is lost") from None
         if err:
             text = err.decode("utf-8", "replace").replace("\r", "")
             lines = [ln for ln in text.strip().split("\n") if ln.strip()]
             raise BoardError("the board raised %s" % (lines[-1][:200] if lines else "an error"), traceback=text)
         return out.decode("utf-8", "replace").replace("\r", "")
 
-    def _await_prompt(self):
-        # The raw REPL's ">" (mpremote waits 10 s for it; a dead board should fail sooner).
-        s = self._s
-        deadline = time.monotonic() + self.idle_timeout
-        while b">" not in s.back:
-            if time.monotonic() > deadline:
-                raise ts_error("no prompt from the board")
-            s.back += s.port.read(max(1, s.port.in_waiting))
+    def _read_part(self, limit, deadline, progress=None):
+        # One part of the raw REPL's answer, up to the 0x04 that ends it, through mpremote's
+        # read_until. Its data_consumer keeps the bytes and raises past `limit` bytes or past
+        # `deadline`: read_until itself ends only on its ending or after idle_timeout of
+        # silence, so the consumer is what stops a board that keeps sending.
+        buf = bytearray()
+
+        def take(data):
+            buf.extend(data)
+            n = len(buf)
+            if n > limit + 1:  # + the 0x04
+                raise _TooMuch(limit)
+            if deadline is not None and time.monotonic() > deadline:
+                raise _Late("stopped answering")
+            if progress is not None and n % PROGRESS_BYTES == 0:
+                progress(n)
+
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        last = self._t.read_until(1, b"\x04", timeout=self.idle_timeout, data_consumer=take, timeout_overall=left)
+        if not last.endswith(b"\x04"):
+            raise _Late("stopped answering")
+        if progress is not None:
+            progress(len(buf) - 1)
+        return bytes(buf[:-1])
 
     def call(self, fn, *args, **kw):
         """Run helper `fn` of boardlib.py with int/str arguments; its output text."""
         return self.run("%s(%s)" % (fn, ",".join(_arg(a) for a in args)), **kw)
-
-    def _follow(self, limit, timeout, progress):
-        # The raw REPL answers: stdout, 0x04, stderr, 0x04, then the next ">" prompt.
-        s = self._s
-        parts = []
-        buf = bytearray()
-        start = last = time.monotonic()
-        while True:
-            chunk = s.read_available()
-            now = time.monotonic()
-            if chunk:
-                last = now
-                buf += chunk
-                while len(parts) < 2:
-                    i = buf.find(b"\x04")
-                    if i < 0:
-                        break
-                    parts.append(bytes(buf[:i]))
-                    del buf[:i + 1]
-                out_len = len(parts[0]) if parts else len(buf)
-                if out_len > limit or (len(parts) == 1 and len(buf) > _ERR_MAX):
-                    self._drop()
-                    raise RetrowalkError("the board sent more than the %d bytes expected"
-                                         % (limit if out_len > limit else _ERR_MAX),
-                                         hint="is this a retrowalk board? `retrowalk status` checks it")
-                if len(parts) == 2:
-                    s.back[:0] = buf  # the prompt belongs to the next exec
-                    return parts
-                if progress is not None and not parts:
-                    progress(len(buf))
-            elif now - last > self.idle_timeout or (timeout is not None and now - start > timeout):
-                self._drop()
-                raise LinkLost("the board on %s stopped answering" % self.port,
-                                     hint="check the cable and run the command again; nothing is lost")
 
     # -- common questions --------------------------------------------------------------------
     def probe(self):

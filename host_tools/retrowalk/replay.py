@@ -1,7 +1,12 @@
-"""`retrowalk replay`: run a recorded IMU file through the board's own step classifier."""
+"""`retrowalk replay`: run a recorded IMU file through the board's own step classifier.
+
+The classifier is fed what a walking board feeds it (as_walk_fifo): the recording's samples
+at the board's rate, the gyro held between the readings its IMU batches (session.GYRO_HZ).
+"""
 
 import json
 import os
+from array import array
 import sys
 import tempfile
 from pathlib import Path
@@ -9,6 +14,7 @@ from pathlib import Path
 from . import imucsv, micropython_vm
 from .errors import RetrowalkError
 from .firmware import stepclassifier
+from .firmware.session import GYRO_HZ
 
 DIRECTIONS = {1: "forward", 2: "backward"}
 MOUNTS = ("auto", "+x", "-x", "+y", "-y", "+z", "-z")
@@ -36,6 +42,18 @@ def drain(c, steps):
     while c.available():
         k = c.pop()
         steps.append((c.ev_sample[k], c.ev_dir[k], c.ev_conf[k]))
+
+
+def as_walk_fifo(counts, n, rate_hz=104):
+    """The n samples as a walk's IMU FIFO hands them to the board's classifier: the gyro
+    batched at session.GYRO_HZ from sample 0 on (the simulated chip's phase; lsm6ds
+    configure(gyro_hz)), each sample carrying the newest reading; a new interleaved array('h')."""
+    every = max(1, rate_hz // GYRO_HZ)
+    out = array("h", counts[:6 * n])
+    for i in range(n):
+        k = 6 * (i - i % every)  # the newest sample whose gyro was batched
+        out[6 * i + 3:6 * i + 6] = out[k + 3:k + 6]
+    return out
 
 
 def classify_cpython(counts, n, rate_hz=104, mount="auto", batch=_BATCH):
@@ -89,7 +107,7 @@ def replay_file(path, mount="auto", engine="cpython", rate_hz=104):
         raise RetrowalkError("--engine %s: expected cpython or micropython" % engine)
     rec = imucsv.load(path)
     counts, n = imucsv.to_counts(rec, rate_hz)
-    return rec, ENGINES[engine](counts, n, rate_hz, mount)
+    return rec, ENGINES[engine](as_walk_fifo(counts, n, rate_hz), n, rate_hz, mount)
 
 
 def step_records(rec, result, rate_hz):

@@ -130,15 +130,19 @@ def rw_put(b64):
 
 
 def rw_close(path, final):
-    """Close the file written to `path`, rename it to `final`, print its hash."""
+    """Close the file written to `path`, rename it to `final` (replacing it), print its hash."""
     global _wf
     _wf.close()
     _wf = None
     try:
-        os.remove(final)
+        # littlefs replaces `final` in one step: a power cut leaves the old file or the new.
+        os.rename(path, final)
     except OSError:
-        pass
-    os.rename(path, final)
+        # A filesystem that refuses to rename onto an existing file (FAT drivers before
+        # MicroPython's own remove-then-rename): remove it first. A power cut between the
+        # two then leaves only `path`.
+        os.remove(final)
+        os.rename(path, final)
     hv, n = _hash(final)
     print("F", final, n, hv)
 

@@ -3,7 +3,7 @@
     python -m retrowalk.pico.chip [--samples FILE] [--whoami 0x6c] [--address 0x6a] RFD WFD
 
 Reads fixed 10-byte requests from fd RFD (op, argument byte, chip time in us as a
-little-endian double) and answers each with 5 bytes on fd WFD (value byte, int32 FIFO words
+little-endian double) and answers each with 5 bytes on fd WFD (value byte, int32 FIFO samples
 read out before this read of FIFO_STATUS1 or -1), as emu.mjs asks them:
     S  START                      -> 1
     C  address byte (addr << 1 | read)  -> 1 ACK / 0 NACK
@@ -46,8 +46,8 @@ def serve(chip, clock, rfd, wfd):
     """Answer requests until the emulator closes its end."""
     fifo = [-1]
 
-    def on_fifo(words):
-        fifo[0] = words
+    def on_fifo(done):
+        fifo[0] = done
 
     chip.on_fifo_status = on_fifo
     selected = False

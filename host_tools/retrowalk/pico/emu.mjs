@@ -114,7 +114,7 @@ function tracePinName(index, name) {
 
 // ---- the chip process ----------------------------------------------------------------------
 // Request: op (S start, C connect, W write, R read, P stop), arg byte, f64 chip time in us.
-// Answer: value byte (ack 1/0, or the byte read), i32 FIFO words read out before this read
+// Answer: value byte (ack 1/0, or the byte read), i32 FIFO samples read out before this read
 // of FIFO_STATUS1 (-1: not such a read).
 const req = Buffer.alloc(10), ans = Buffer.alloc(5);
 let chipUs0 = 0; // chip time at this boot's clock zero: the chip runs on through MCU resets

@@ -90,8 +90,12 @@ class VirtualBoard:
 
     def __init__(self, workdir, board=hardware.DEFAULT_BOARD, imu=None, imu_rate=None, speed=1.0, button=None,
                  uid=None, flash_kib=None, heap_kib=None, rtc_battery=False, ticks_offset_ms=0, mp_path=(),
-                 boot_timeout=30.0):
+                 boot_timeout=30.0, repeatable=False):
+        """repeatable: board time passes only while the board waits, by exactly each wait's
+        length (vbclock's repeatable clock), so a run depends on its inputs alone, not on how
+        busy the host is; otherwise running code also counts its real time x speed."""
         self.workdir = Path(workdir)
+        self.repeatable = bool(repeatable)
         self.hardware = hardware.describe(board)
         if mp_path:
             self.hardware["mp_path"] = [str(p) for p in mp_path]
@@ -295,6 +299,7 @@ class VirtualBoard:
             "wdt_ms": wdt_ms,
             "speed_num": self.clock.num,
             "speed_den": self.clock.den,
+            "repeatable": self.repeatable,
             "ticks_offset_ms": self.ticks_offset_ms,
             "flash": str(self.flash_path),
             "flash_blocks": flash.blocks(self.flash_path),

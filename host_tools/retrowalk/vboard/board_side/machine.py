@@ -105,9 +105,9 @@ def _log(kind, index, value):
         vbclock.publish()  # the host's idea of the board's time never lags what the trace shows
 
 
-def _fifo_read(words):
-    # The simulated IMU's FIFO is being read (FIFO_STATUS1): words read out before this read.
-    _log(vbfiles.T_FIFO, 0, words)
+def _fifo_read(samples):
+    # The simulated IMU's FIFO is being read (FIFO_STATUS1): samples read out before this read.
+    _log(vbfiles.T_FIFO, 0, samples)
 
 
 def _pin_id(p):

@@ -25,10 +25,15 @@ tagged FIFO of 512 seven-byte words; LSM6DS3TR-C 0x6A and LSM6DS33 0x69: pattern
   XLDA/GDA flag new data and clear when the outputs are read;
 - the FIFO: bypass (emptied), FIFO mode (stops when full), continuous (the oldest words are
   overwritten one word at a time, so a full FIFO can start in the middle of a sample); any
-  other mode behaves as continuous. Accel and gyro are batched on every sample while their
-  batch setting is non-zero (BDR_XL/BDR_GY, or DEC_FIFO_XL/DEC_FIFO_GYRO with ODR_FIFO);
-  other batch rates and decimation factors are not simulated, nor temperature, timestamp,
-  compression or the embedded-function register bank;
+  other mode behaves as continuous. Tagged chips: BDR_XL / BDR_GY (FIFO_CTRL3) are the rates
+  each sensor's data are written into the FIFO at (the datasheets' "batch data rate"): a
+  sensor whose BDR code is k below the ODR's (each code halves the rate: 104, 52, 26 Hz) is
+  written at every 2**k-th sample, counted from the first sample after the FIFO leaves
+  bypass mode (which slots a real chip picks is not documented: the driver takes any); a
+  BDR at or above the ODR writes every sample, 0 none. Pattern chips: accel and gyro are
+  batched on every sample while DEC_FIFO_XL/DEC_FIFO_GYRO is non-zero (with ODR_FIFO), other
+  decimation factors are not simulated; nor are temperature, timestamp, compression or the
+  embedded-function register bank;
 - tagged words: TAG_SENSOR (1 gyro, 2 accel), TAG_CNT (2-bit time-slot counter, shared by
   the two words of a sample), TAG_PARITY (even parity of the tag byte); gyro word first
   (set `accel_first` to swap); reading FIFO_DATA_OUT_Z_H (0x7E) pops the word and, with
@@ -40,9 +45,10 @@ tagged FIFO of 512 seven-byte words; LSM6DS3TR-C 0x6A and LSM6DS33 0x69: pattern
   completely filled, FIFO_OVR_LATCHED = a word was lost, cleared by reading FIFO_STATUS2;
   pattern: OVER_RUN = completely filled, FIFO_FULL_SMART, FIFO_EMPTY).
 A wrong I2C address raises OSError(19), as MicroPython's machine.I2C does on a NACK.
-`on_fifo_status(words)`, when set, is called each time FIFO_STATUS1 is read (where a driver's
-FIFO read begins) with the FIFO words read out since the FIFO was last emptied; the virtual
-board traces the firmware's FIFO reads with it.
+`on_fifo_status(samples)`, when set, is called each time FIFO_STATUS1 is read (where a
+driver's FIFO read begins) with the samples read out since the FIFO was last emptied (accel
+words of the tagged FIFO, accel Z words of the pattern FIFO); the virtual board traces the
+firmware's FIFO reads with it.
 `now_us()` must be monotonic and must not wrap.
 """
 
@@ -172,7 +178,7 @@ class SimLSM6DS:
         self.accel_first = False  # tagged FIFO: write the accel word of a slot first
         self.ended = False  # the source has run out: standing still from now on
         self._ptr = 0  # register address for the next byte
-        self.on_fifo_status = None  # called with fifo_read whenever FIFO_STATUS1 is read (a trace hook)
+        self.on_fifo_status = None  # called with samples_read whenever FIFO_STATUS1 is read (a trace hook)
         self._wire_first = False  # byte by byte: the next byte written is a register address
         self.reset()
 
@@ -197,6 +203,8 @@ class SimLSM6DS:
         self.samples = 0  # samples produced since reset
         self.fifo_overwritten = 0  # FIFO words lost to overruns since reset
         self.fifo_read = 0  # FIFO words read out since the FIFO was last emptied (reset, bypass)
+        self.samples_read = 0  # samples (accel words; pattern: accel Z words) read out since then
+        self._slot = 0  # samples batched since the FIFO left bypass mode (tagged: BDR phase)
 
     @property
     def fifo_level(self):
@@ -243,9 +251,11 @@ class SimLSM6DS:
             mode = regs[_FIFO_CTRL4] & 7
             if not mode:
                 return
-            xl = regs[_FIFO_CTRL3] & 0x0F
-            gy = regs[_FIFO_CTRL3] >> 4 if gyro_on else 0
-            cnt = self._k & 3
+            odr = regs[_CTRL1_XL] >> 4
+            xl = self._batched(regs[_FIFO_CTRL3] & 0x0F, odr)
+            gy = self._batched(regs[_FIFO_CTRL3] >> 4, odr) if gyro_on else 0
+            self._slot += 1  # after _batched: the first sample batched writes every sensor
+            cnt = self._k & 3  # TAG_CNT: the time slot, one per sample
             if self.accel_first:
                 if xl:
                     self._push7(_TAG_ACCEL, cnt, s, 0, mode)
@@ -272,9 +282,17 @@ class SimLSM6DS:
             if xl:
                 self._push2(s[0], pat, mode)
                 self._push2(s[1], pat + 1, mode)
-                self._push2(s[2], pat + 2, mode)
+                self._push2(s[2], pat + 2 | 0x80, mode)  # bit 7: the sample's last word (accel Z)
 
-    def _slot(self, mode):
+    def _batched(self, bdr, odr):
+        # Is this sample written into the FIFO at batch data rate code bdr (0 = not batched)?
+        if not bdr:
+            return False
+        if bdr >= odr or odr > 10:
+            return True
+        return self._slot % (1 << (odr - bdr)) == 0
+
+    def _free(self, mode):
         # Ring offset (in words) for one more word, or -1 when FIFO mode stops on full.
         cap = self.capacity
         if self._count >= cap:
@@ -293,7 +311,7 @@ class SimLSM6DS:
         return w
 
     def _push7(self, sensor, cnt, s, i, mode):
-        w = self._slot(mode)
+        w = self._free(mode)
         if w < 0:
             return
         tag = sensor << 3 | cnt << 1
@@ -314,7 +332,7 @@ class SimLSM6DS:
         ring[o + 6] = (v >> 8) & 0xFF
 
     def _push2(self, v, pat, mode):
-        w = self._slot(mode)
+        w = self._free(mode)
         if w < 0:
             return
         self._ring[2 * w] = v & 0xFF
@@ -324,6 +342,11 @@ class SimLSM6DS:
     def _pop(self):
         if self._count:
             self.fifo_read += 1
+            if self.tagged:
+                if self._ring[7 * self._head] >> 3 == _TAG_ACCEL:
+                    self.samples_read += 1
+            elif self._pat[self._head] & 0x80:
+                self.samples_read += 1
             self._head += 1
             if self._head == self.capacity:
                 self._head = 0
@@ -349,12 +372,12 @@ class SimLSM6DS:
             return v
         if a == _FIFO_STATUS1:  # where a driver's FIFO read begins
             if self.on_fifo_status is not None:
-                self.on_fifo_status(self.fifo_read)
+                self.on_fifo_status(self.samples_read)
             return self._count & 0xFF
         if a == _FIFO_STATUS2:
             return self._status2()
         if not self.tagged and (a == _FIFO_STATUS3 or a == _FIFO_STATUS4):
-            pat = self._pat[self._head] if self._count else 0
+            pat = self._pat[self._head] & 0x7F if self._count else 0
             return pat if a == _FIFO_STATUS3 else 0
         if _OUTX_L_G <= a <= _OUTZ_H_A:
             p = (a - _OUTX_L_G) >> 1
@@ -380,7 +403,9 @@ class SimLSM6DS:
             if self._ovr_latched:  # FIFO_OVR_LATCHED, cleared by this read
                 v |= 0x08
                 self._ovr_latched = False
-            per_slot = (1 if regs[_FIFO_CTRL3] & 0x0F else 0) + (1 if regs[_FIFO_CTRL3] >> 4 else 0)
+            odr = regs[_CTRL1_XL] >> 4  # words the next sample batches:
+            per_slot = ((1 if self._batched(regs[_FIFO_CTRL3] & 0x0F, odr) else 0)
+                        + (1 if self._batched(regs[_FIFO_CTRL3] >> 4, odr) else 0))
             wtm = regs[_FIFO_CTRL1] | (regs[_FIFO_CTRL2] & 0x01) << 8
         else:
             v = (n >> 8) & self._hi
@@ -419,6 +444,8 @@ class SimLSM6DS:
                 self._head = 0
                 self._count = 0
                 self.fifo_read = 0
+                self.samples_read = 0
+                self._slot = 0
                 self._ovr_latched = False
 
     def _next(self, a):

@@ -8,6 +8,11 @@ otherwise make simulated seconds pass in which the board could not run - IMU FIF
 overflow, button presses and watchdog feeds would be missed. A board is never descheduled.
 The interpreter also enforces the watchdog on this clock, and publishes its time to a file
 the host reads (the host's now, the power-off time, the next soft reset's start).
+A repeatable clock (setup(exact=True)) takes no time from the host at all: running code
+counts none, a wait counts exactly its length (its real length is paced to keep the speed
+on average), so the same inputs give the same run, sample for sample, however loaded the
+host is; only a wait cut short by input from the host (the REPL) counts its real length.
+A loop that waits for the clock without sleeping would never end there (the firmware sleeps).
 Ticks wrap at 2**30 like on a 32-bit board (the unix port's own ticks wrap at 2**62). The RTC
 runs on the same clock. Functions used by the firmware allocate nothing (small-int arithmetic).
 Must be imported before the `time` override is (it takes the built-in `time` and `select`).
@@ -55,17 +60,22 @@ _w_sim = 0  # the wait under way: simulated and real us at its start, its limit 
 _w_real = 0
 _w_limit = -1
 _in_poll = _rs.poll()  # the REPL's input, polled while the watchdog runs
+_exact = False  # the repeatable clock (see the module docstring)
+_anchor = 0  # repeatable clock: real us at which simulated time 0 was due (the pace)
 
 
-def setup(start_us, num, den, ticks_offset_ms, rtc_file, clock_file):
-    """Start the clock at start_us simulated us (0 at power-on), speed num/den; RTC and publish files."""
-    global _num, _den, _cap, _sim, _real, _frac, _off_ms, _rtc_file, _pub_file
+def setup(start_us, num, den, ticks_offset_ms, rtc_file, clock_file, exact=False):
+    """Start the clock at start_us simulated us (0 at power-on), speed num/den; RTC and publish
+    files; exact: the repeatable clock."""
+    global _num, _den, _cap, _sim, _real, _frac, _off_ms, _rtc_file, _pub_file, _exact, _anchor
     _num = num
     _den = den
     _cap = (STALL_SIM_US - 1) * den // num  # with the carried remainder: < STALL_SIM_US per reading
     _sim = start_us
     _real = _real_us()
     _frac = 0
+    _exact = exact
+    _anchor = _real - start_us * den // num
     _off_ms = ticks_offset_ms
     _rtc_file = rtc_file
     _pub_file = clock_file
@@ -77,16 +87,19 @@ def setup(start_us, num, den, ticks_offset_ms, rtc_file, clock_file):
 def now_us():
     """Simulated time since the clock epoch, us (never wraps)."""
     global _sim, _real, _frac
-    r = _real_us()
-    d = r - _real
-    _real = r
-    if d > _cap:
-        d = _cap  # the interpreter was not running: a stall, not board time
-    f = _frac + d * _num
-    q = f // _den
-    _frac = f - q * _den
-    s = _sim + q
-    _sim = s
+    if _exact:
+        s = _sim  # running code takes no board time
+    else:
+        r = _real_us()
+        d = r - _real
+        _real = r
+        if d > _cap:
+            d = _cap  # the interpreter was not running: a stall, not board time
+        f = _frac + d * _num
+        q = f // _den
+        _frac = f - q * _den
+        s = _sim + q
+        _sim = s
     if s >= _wdt_due:
         _on_wdt()
     return s
@@ -106,27 +119,41 @@ def publish():
 def _begin_wait(limit_us):
     # A wait of at most limit_us simulated us (-1: unbounded) starts; it is cut short at the
     # watchdog's bite. Returns its real length in us (-1: unbounded).
-    global _w_sim, _w_real, _w_limit
+    global _w_sim, _w_real, _w_limit, _anchor
     s = now_us()
     if _wdt_us:
         w = _wdt_due - s
         if limit_us < 0 or w < limit_us:
             limit_us = w
     _w_sim = s
-    _w_real = _real
+    _w_real = _real_us() if _exact else _real
     _w_limit = limit_us
-    return -1 if limit_us < 0 else (limit_us * _den + _num - 1) // _num
+    if limit_us < 0:
+        return -1
+    if not _exact:
+        return (limit_us * _den + _num - 1) // _num
+    # Paced: the wait ends when real time reaches the pace of its end; a board that fell
+    # behind by more than one stall's worth gives that time up instead of racing after it.
+    if _w_real - _anchor - s * _den // _num > _cap:
+        _anchor = _w_real - s * _den // _num
+    real = _anchor + (s + limit_us) * _den // _num - _w_real
+    return real if real > 0 else 0
 
 
-def _end_wait():
+def _end_wait(full=True):
     # The wait is over: it counts its real time x speed, up to its limit plus what one stretch
     # of running code may count (the OS wakes a sleeper late by 50-100 us, which at high
     # speeds is ms of board time that the clock must not lose, but a stall must not count).
+    # The repeatable clock counts exactly the limit of a wait that ran to its end (`full`).
     global _sim, _real, _frac
     r = _real_us()
-    el = (r - _w_real) * _num // _den
-    if _w_limit >= 0 and el > _w_limit + STALL_SIM_US - 1:
-        el = _w_limit + STALL_SIM_US - 1
+    if _exact and full and _w_limit >= 0:
+        el = _w_limit
+    else:
+        el = (r - _w_real) * _num // _den
+        top = _w_limit if _exact else _w_limit + STALL_SIM_US - 1
+        if _w_limit >= 0 and el > top:
+            el = top
     s = _w_sim + el
     if s > _sim:
         _sim = s
@@ -165,7 +192,7 @@ def wait_input():
 
 def input_waited():
     """The REPL's read returned: the time it blocked passed on the board."""
-    _end_wait()
+    _end_wait(False)
 
 
 def _ms(real_us):
@@ -221,15 +248,18 @@ class ScaledPoll:
 
     def __init__(self):
         self._p = _rs.poll()
+        self._n = 0  # streams registered: without any, a poll always runs to its end
 
     def register(self, obj, mask=_rs.POLLIN | _rs.POLLOUT):
         self._p.register(obj, mask)
+        self._n += 1
 
     def modify(self, obj, mask):
         self._p.modify(obj, mask)
 
     def unregister(self, obj):
         self._p.unregister(obj)
+        self._n -= 1
 
     def _wait(self, timeout):
         # Begins the wait; returns the real ms to hand to the OS poll. The wait ends early at
@@ -250,12 +280,12 @@ class ScaledPoll:
 
     def poll(self, timeout=-1):
         r = self._p.poll(self._wait(timeout))
-        _end_wait()
+        _end_wait(not r)
         return r
 
     def ipoll(self, timeout=-1, flags=0):
         r = self._p.ipoll(self._wait(timeout), flags)
-        _end_wait()
+        _end_wait(not self._n)  # an iterator cannot tell whether a stream woke it
         return r
 
 

@@ -30,7 +30,7 @@ T_PWM_DUTY = 6  # value = duty_u16 (0..65535)
 T_PWM_OFF = 7  # PWM deinit: the pin stops driving
 T_OFF = 8  # the interpreter stopped (reset, power cut): every output released; value = reset cause
 T_I2C_WRITE = 9  # a simulated register-file device was written: value = addr << 16 | reg << 8 | byte
-T_FIFO = 10  # the IMU's FIFO_STATUS1 was read (a FIFO read begins): value = FIFO words read out before
+T_FIFO = 10  # the IMU's FIFO_STATUS1 was read (a FIFO read begins): value = samples read out before
 T_FLASH_ERASE = 11  # the emulated Pico erased flash (pico/emu.mjs): value = bytes
 T_FLASH_PROGRAM = 12  # the emulated Pico programmed flash: value = bytes
 

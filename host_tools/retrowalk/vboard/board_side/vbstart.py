@@ -32,7 +32,7 @@ def _install_micropython():
 
 def _setup(cfg):
     vbclock.setup(cfg["start_us"], cfg["speed_num"], cfg["speed_den"], cfg["ticks_offset_ms"],
-                  open(cfg["rtc"], "r+b"), open(cfg["clock"], "r+b"))
+                  open(cfg["rtc"], "r+b"), open(cfg["clock"], "r+b"), cfg.get("repeatable", False))
     cfg["boot_us"] = vbclock.now_us()
     import time  # noqa: F401  (the override: first on sys.path)
     import machine

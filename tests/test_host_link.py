@@ -1,0 +1,165 @@
+"""The board link against boards that misbehave: streams that never end (before the raw REPL,
+in an answer, in its traceback, between answers), a board that dies, a missing or busy port."""
+
+import threading
+import time
+
+import pytest
+
+from retrowalk import link
+from retrowalk.errors import RetrowalkError
+from retrowalk.link import Link, LinkLost
+from retrowalk.vboard import VirtualBoard, flash
+
+
+@pytest.fixture(scope="module")
+def vb(tmp_path_factory):
+    with VirtualBoard(tmp_path_factory.mktemp("linkboard"), board="virtual") as board:
+        yield board
+
+
+def within(seconds, fn):
+    """fn()'s exception (None if it returned), failing the test if it runs longer than `seconds`
+    (in a thread: a link that hangs fails the test instead of hanging it)."""
+    box = {}
+
+    def go():
+        try:
+            fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the test
+            box["e"] = e
+
+    t0 = time.monotonic()
+    th = threading.Thread(target=go, daemon=True)
+    th.start()
+    th.join(seconds)
+    assert not th.is_alive(), "still waiting after %.0f s" % seconds
+    return box.get("e"), time.monotonic() - t0
+
+
+def still_works(port):
+    with Link(port) as b:
+        assert b.run("print(6 * 7)").strip() == "42"
+
+
+# A program that prints for ever and swallows Ctrl-C (KeyboardInterrupt), as a beginner's
+# `while True: try: ... except: pass` does: the raw REPL never answers and the board never falls
+# silent, so mpremote's own entry would wait for ever.
+CHATTY = b"""while True:
+    try:
+        print("reading the sensor...")
+    except KeyboardInterrupt:
+        pass
+"""
+
+
+def test_a_program_that_keeps_printing_and_swallows_ctrl_c_fails_in_bounded_time(vb):
+    vb.cut_power()
+    flash.write_file(vb.flash_path, "/main.py", CHATTY)
+    vb.power_on()
+    try:
+        err, took = within(60, lambda: Link(vb.port, tries=1).open())
+        assert isinstance(err, RetrowalkError) and "kept sending" in str(err), err
+        assert "safe mode" in err.hint
+        assert took < 0.25 + 2 * link.PORT_TIMEOUT_S + 2  # cut off after its first Ctrl-C
+    finally:
+        vb.cut_power()
+        flash.remove(vb.flash_path, "main.py")
+        vb.power_on()
+    still_works(vb.port)
+
+
+def test_an_answer_that_never_ends_is_cut_at_its_limit(vb):
+    with Link(vb.port) as b:
+        err, took = within(30, lambda: b.run("while True:\n print('w' * 60)", limit=20000))
+        assert isinstance(err, RetrowalkError) and "more than the 20000 bytes" in str(err), err
+    still_works(vb.port)
+
+
+def test_a_traceback_that_never_ends_is_cut(vb):
+    # 0x04 ends the output part of the raw REPL's answer: whatever follows is its traceback.
+    with Link(vb.port) as b:
+        err, _ = within(30, lambda: b.run("import sys\nsys.stdout.write('\\x04')\nwhile True:\n print('e' * 60)"))
+        assert isinstance(err, RetrowalkError) and "more than the %d bytes" % link._ERR_MAX in str(err), err
+    still_works(vb.port)
+
+
+def test_an_answer_that_comes_too_slowly_is_cut_at_its_timeout(vb):
+    with Link(vb.port) as b:
+        err, took = within(30, lambda: b.run("import time\nwhile True:\n print('s')\n time.sleep_ms(100)",
+                                             timeout=1.5))
+        assert isinstance(err, LinkLost) and "stopped answering" in str(err), err
+        assert took < 5
+    still_works(vb.port)
+
+
+def test_output_between_answers_does_not_hang_the_next_call(vb):
+    # A thread left printing after its code returned: the raw REPL's prompt drowns in it.
+    with Link(vb.port, idle_timeout=2) as b:
+        def calls():
+            b.run("import _thread, time\ndef spam():\n while True:\n  print('t' * 60)\n  time.sleep_ms(1)\n"
+                  "_thread.start_new_thread(spam, ())\ntime.sleep_ms(50)")
+            for _ in range(50):
+                b.call("rw_probe")
+
+        err, took = within(30, calls)
+        assert isinstance(err, RetrowalkError), err
+        assert took < 10
+    still_works(vb.port)  # the soft reset of the next connection ends the thread
+
+
+def test_a_board_that_dies_between_calls_fails_within_the_idle_timeout(vb):
+    with Link(vb.port, idle_timeout=1.5) as b:
+        vb.cut_power()
+        try:
+            err, took = within(30, lambda: b.call("rw_probe"))
+        finally:
+            vb.power_on()
+        assert isinstance(err, LinkLost), err
+        assert took < 1.5 + 2 * link.PORT_TIMEOUT_S + 1  # mpremote's own wait for the prompt is 10 s
+    still_works(vb.port)
+
+
+def test_a_missing_port_is_named_with_a_next_step(monkeypatch):
+    monkeypatch.setattr(link, "list_ports", lambda: [])
+    with pytest.raises(RetrowalkError) as e:
+        Link("/dev/retrowalk-no-such-port", tries=1).open()
+    assert str(e.value) == "no such port /dev/retrowalk-no-such-port"
+    assert "plug the board in" in e.value.hint
+    monkeypatch.setattr(link, "list_ports", lambda: [("/dev/ttyACM3", "MicroPython Board in FS mode")])
+    with pytest.raises(RetrowalkError) as e:
+        Link("/dev/retrowalk-no-such-port", tries=1).open()
+    assert "/dev/ttyACM3 (MicroPython Board in FS mode)" in e.value.hint and "--port" in e.value.hint
+
+
+def test_a_port_in_use_says_so(vb):
+    with Link(vb.port):
+        with pytest.raises(RetrowalkError) as e:
+            Link(vb.port, tries=1).open()
+    assert str(e.value).startswith("cannot talk to the board on %s" % vb.port)
+    assert "another program" in e.value.hint
+
+
+def test_closing_a_link_twice_and_after_a_drop_is_harmless(vb):
+    b = Link(vb.port).open()
+    b._drop()
+    b.close()
+    b.close(run_app=True)
+    with pytest.raises(RetrowalkError, match="not connected"):
+        b.run("print(1)")
+    still_works(vb.port)
+
+
+def test_the_port_is_closed_even_when_the_device_has_gone(tmp_path):
+    # The cable pulled: the pty disappears under an open link. mpremote's close() fails
+    # there (clearing RTS/DTR gives EIO); the port's descriptor and its lock must still go.
+    board = VirtualBoard(tmp_path / "gone", board="virtual").start()
+    try:
+        b = Link(board.port).open()
+        port = b._t.serial
+    finally:
+        board.close()
+    b.close(run_app=True)
+    assert not port.is_open
+    with pytest.raises(RetrowalkError, match="not connected"):
+        b.call("rw_probe")
