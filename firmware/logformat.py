@@ -52,6 +52,7 @@ REC_ERROR = const(6)  # t, code (varint), text (rest of payload, UTF-8, <= ERROR
 REC_OVERRUN = const(7)  # t, lost samples (varint)
 REC_CALIBRATION = const(8)  # t, forward unit vector x4096 (3 x int16 LE), sensor frame
 REC_END = const(9)  # t, steps fwd, steps bwd, active samples (varints), reason (u8), elapsed ms
+REC_NO_FACING = const(10)  # t, steps (varint): the walk ended with the facing never learned
 
 SEG_WARMUP = const(0)
 SEG_FORWARD = const(1)

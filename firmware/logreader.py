@@ -26,6 +26,7 @@ RECORD_FIELDS = {
     "error": ("code", "text"),
     "overrun": ("lost",),
     "calibration": ("forward",),
+    "no_facing": ("steps",),
     "end": ("steps_forward", "steps_backward", "active_samples", "reason", "elapsed_ms"),
     "unknown": ("type_code", "payload"),
 }
@@ -373,6 +374,9 @@ def _record(rtype, t, d, q, qe):
         if q + 6 > qe:
             raise _Bad()
         return (t, "calibration", [_i16(d, q), _i16(d, q + 2), _i16(d, q + 4)])
+    if rtype == _w.REC_NO_FACING:
+        steps, q = _varint(d, q, qe)
+        return (t, "no_facing", steps)
     if rtype == _w.REC_END:
         fwd, q = _varint(d, q, qe)
         bwd, q = _varint(d, q, qe)

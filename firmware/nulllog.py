@@ -41,6 +41,9 @@ class NullLog:
     def calibration(self, t, q12):
         pass
 
+    def no_facing(self, t, steps):
+        pass
+
     def samples(self, buf, n):
         return self.status
 

@@ -198,4 +198,6 @@ class WalkSession(SessionBase):
             k = cl.pop()
             self.log.step(cl.ev_sample[k], cl.ev_dir[k] == BACKWARD, cl.ev_conf[k])
             self.steps += 1
+        if self.steps and not cl.calibrated:
+            self.log.no_facing(cl.samples, self.steps)
         return self.log.end(cl.samples, reason, elapsed_ms)

@@ -20,8 +20,14 @@ How it works (integer maths only; nothing allocates per sample):
   below is a fixed number of bins whatever the sensor rate.
 - Gravity is a slow low-pass of the acceleration and gives "up". The vertical acceleration,
   smoothed, peaks once per step just after the foot contact. A peak that stands out from the
-  trough before it is a step candidate; walking starts when three candidates come at a
-  regular step rhythm, and the steps that start gate held back are credited then.
+  troughs on both sides is a step candidate; walking starts when three strong candidates come
+  at a regular step rhythm (or four softer ones at a walking cadence: a slow, soft walker),
+  and the steps that start gate held back are credited then, less a first peak that comes too
+  soon (the weight shift that starts a walk).
+- Inside a bout a strong peak is a step; a soft one (the last steps before a stop, a shuffle)
+  only where the rhythm says the next step is due. Two peaks inside one step keep the stronger,
+  and when the rhythm shows a hole the best peak inside it is credited as the missing step.
+  A new bout after a pause is called from its own steps' cues, not from the direction before.
 - Direction: over one step period around each peak, the horizontal acceleration's component
   at the step frequency that runs a quarter cycle out of phase with the vertical one (the
   imaginary part of their cross-spectrum) points the way the body travels: the trunk vaults
@@ -40,6 +46,8 @@ How it works (integer maths only; nothing allocates per sample):
 from micropython import const
 from array import array
 
+from .eventring import EventRing
+
 FORWARD = const(1)
 BACKWARD = const(2)
 
@@ -51,24 +59,39 @@ _CAND = const(8)  # candidates held by the start gate
 # ---- time constants in 26 Hz bins (38.5 ms) ------------------------------------------------
 _G_SHIFT = const(5)  # gravity EMA time constant: 2**5 bins = 1.2 s
 _UP_EVERY = const(8)  # recompute the up unit vector every 8 bins
+_VS_LAG = const(3)  # the smoothing [1 2 3 4 3 2 1]/16 centres bin n's value 3 bins back
 _PEAK_L = const(5)  # a step peak is the largest value over 5 bins before ...
 _PEAK_R = const(5)  # ... and 5 bins after
-_TROUGH = const(12)  # prominence is measured against the lowest of the 12 bins before
+_TROUGH = const(12)  # its prominence: the drop to the lowest of the 12 bins before ...
+_TROUGH_R = const(8)  # ... or of the 8 after, whichever is the smaller drop
 _DELAY = const(17)  # a peak is examined 17 bins later, when its widest window is complete
-_CONTACT = const(1)  # the foot contact is about one bin before the smoothed peak
-_MIN_INT = const(10)  # shortest step interval: 0.38 s (156 steps/min)
+_CONTACT = const(1)  # the foot contact is about one bin before the peak
+_CUE_SHIFT = const(1)  # the direction cue's window is centred one bin after the contact
+_MIN_INT = const(7)  # shortest step interval: 0.27 s (222 steps/min)
+_SAME = const(10)  # a peak sooner than 10/16 of the step interval is part of the same step ...
+_HOLE = const(28)  # ... unless its step would be 28/16 of an interval after the one before
 _MAX_INT = const(34)  # longest step interval inside a bout: 1.31 s (also the widest window)
 _END_GAP = const(52)  # no step for 2 s ends the bout
-_GATE = const(3)  # regular candidates needed to start a bout
+_GATE = const(3)  # strong candidates at a regular rhythm that start a bout ...
+_GATE_SOFT = const(4)  # ... or softer ones at a walking cadence, 11..24 bins apart
+_SOFT_MIN = const(11)  # (0.42 s: 142 steps/min)
+_SOFT_MAX = const(24)  # (0.92 s: 65 steps/min)
+_SHIFT = const(27)  # a bout's first peak sooner than 27/32 of the next interval is a weight shift
+_RHYTHM = const(3)  # a soft peak counts within 3/16 of the step interval of where it was due
 _WAIT = const(2)  # steps that must follow a step before it is called (look-ahead)
 _CAL_MIN = const(4)  # warm-up steps before the facing direction is first estimated ...
 _CAL_STEPS = const(12)  # ... and the steps that refine it (auto mounting)
 
 # ---- thresholds in physical units, converted to counts at construction ----------------------
-_PROM_CMS2 = const(110)  # to start walking a peak rises 1.1 m/s² above the trough before it
-_PEAK_CMS2 = const(50)  # and reaches +0.5 m/s² of vertical acceleration;
-_PROM_WALK_CMS2 = const(80)  # once walking 0.8 m/s²
-_PEAK_WALK_CMS2 = const(25)  # and +0.25 m/s² do
+# (a peak's prominence and its height above gravity, vertical acceleration, cm/s²)
+_PROM_GATE_CMS2 = const(30)  # a candidate for the start gate rises 0.3 m/s² ...
+_PEAK_GATE_CMS2 = const(0)  # ... to above gravity;
+_PROM_CMS2 = const(60)  # a strong one (the 3-step gate) 0.6 m/s² ...
+_PEAK_CMS2 = const(30)  # ... to +0.3 m/s²;
+_PROM_WALK_CMS2 = const(40)  # inside a bout a step 0.4 m/s² ...
+_PEAK_WALK_CMS2 = const(10)  # ... to +0.1 m/s²,
+_PROM_SOFT_CMS2 = const(20)  # or, on the step rhythm only, 0.2 m/s² ...
+_PEAK_SOFT_CMS2 = const(-50)  # ... to no lower than -0.5 m/s² (a soft, shuffling step)
 _TURN_MRAD = const(750)  # a step whose mean yaw rate tops 0.75 rad/s has no direction cue
 _TURN_STRIDE_MRAD = const(500)  # a stride whose mean yaw rate tops 0.5 rad/s is a turn
 _SWITCH = const(410)  # a step disagrees when its cue is below -0.1 (cosine, x4096)
@@ -125,15 +148,17 @@ class StepClassifier:
         self._prom_walk = _PROM_WALK_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._peak_min = _PEAK_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._peak_walk = _PEAK_WALK_CMS2 * 10197 // (accel_ug_per_lsb * 10)
+        self._prom_soft = _PROM_SOFT_CMS2 * 10197 // (accel_ug_per_lsb * 10)
+        self._peak_soft = _PEAK_SOFT_CMS2 * 10197 // (accel_ug_per_lsb * 10)
+        self._prom_gate = _PROM_GATE_CMS2 * 10197 // (accel_ug_per_lsb * 10)
+        self._peak_gate = _PEAK_GATE_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._turn = _TURN_MRAD * 57296 // gyro_udps_per_lsb
         self._turn_stride = _TURN_STRIDE_MRAD * 57296 // gyro_udps_per_lsb
         # events out
         self.ev_sample = array("i", bytes(4 * _EVENTS))
         self.ev_dir = bytearray(_EVENTS)
         self.ev_conf = bytearray(_EVENTS)
-        self._ev_head = 0
-        self._ev_n = 0
-        self.dropped = 0
+        self.events = EventRing(_EVENTS)  # slots of the ev_* arrays; .dropped counts losses
         # bin accumulation
         self.samples = 0
         self._k = 0
@@ -149,7 +174,7 @@ class StepClassifier:
         self._hy = array("h", bytes(2 * _RING))
         self._hz = array("h", bytes(2 * _RING))
         self._v = array("h", bytes(2 * _RING))  # vertical acceleration
-        self._vs = array("h", bytes(2 * _RING))  # the same, smoothed [1 2 1]/4
+        self._vs = array("h", bytes(2 * _RING))  # the same, smoothed [1 2 3 4 3 2 1]/16
         self._yaw = array("h", bytes(2 * _RING))  # rotation rate about up
         # candidates waiting at the start gate: bin, cue, yaw rate, unit cue vector
         self._cbin = array("i", bytes(4 * _CAND))
@@ -159,9 +184,14 @@ class StepClassifier:
         self._cqx = array("i", bytes(4 * _CAND))
         self._cqy = array("i", bytes(4 * _CAND))
         self._cqz = array("i", bytes(4 * _CAND))
+        self._cstrong = bytearray(_CAND)
         self._nc = 0
         self.walking = False
         self._last = -1000  # bin of the last accepted step
+        self._before = -1000  # ... and of the one before it
+        # the runner-up: the strongest peak off the rhythm since the last step (it may fill a hole)
+        self._rbin = -1
+        self._rs = self._ryaw = self._rh = self._rqx = self._rqy = self._rqz = 0
         self.last_contact = -1
         self._interval = 14  # running step interval, bins
         # the (up to) two steps waiting for their look-ahead: slot 0 older, slot 1 newer
@@ -208,20 +238,38 @@ class StepClassifier:
 
     def feed_batch(self, buf, n):
         """Take n samples from buf (array('h')), laid out ax,ay,az,gx,gy,gz per sample."""
+        # The bin's sums live in locals here: an attribute costs a dictionary lookup each time,
+        # most of a sample's cost on a board.
         j = 0
         end = 6 * n
         per = self._per_bin
+        k = self._k
+        sx = self._sx
+        sy = self._sy
+        sz = self._sz
+        wx = self._wx
+        wy = self._wy
+        wz = self._wz
         while j < end:
-            self._sx += buf[j]
-            self._sy += buf[j + 1]
-            self._sz += buf[j + 2]
-            self._wx += buf[j + 3]
-            self._wy += buf[j + 4]
-            self._wz += buf[j + 5]
-            self._k += 1
-            if self._k == per:
-                self._bin()
+            sx += buf[j]
+            sy += buf[j + 1]
+            sz += buf[j + 2]
+            wx += buf[j + 3]
+            wy += buf[j + 4]
+            wz += buf[j + 5]
+            k += 1
+            if k == per:
+                sh = self._bin_shift
+                self._bin_in(sx >> sh, sy >> sh, sz >> sh, wx >> sh, wy >> sh, wz >> sh)
+                sx = sy = sz = wx = wy = wz = k = 0
             j += 6
+        self._k = k
+        self._sx = sx
+        self._sy = sy
+        self._sz = sz
+        self._wx = wx
+        self._wy = wy
+        self._wz = wz
         self.samples += n
 
     # ---- one 26 Hz bin ----------------------------------------------------------------------
@@ -265,7 +313,9 @@ class StepClassifier:
         # |counts| <= 2**15 times |u| <= 2**12: each product < 2**27, the sum < 2**29
         v = _clamp((hx * ux + hy * uy + hz * uz) >> _Q, 32767)
         self._v[i] = v
-        self._vs[i] = (v + 2 * self._v[(n - 1) & _MASK] + self._v[(n - 2) & _MASK]) >> 2
+        h = self._v  # |v| <= 2**15: the weighted sum stays below 2**20
+        self._vs[i] = (v + 2 * h[(n - 1) & _MASK] + 3 * h[(n - 2) & _MASK] + 4 * h[(n - 3) & _MASK]
+                       + 3 * h[(n - 4) & _MASK] + 2 * h[(n - 5) & _MASK] + h[(n - 6) & _MASK]) >> 4
         self._yaw[i] = _clamp((wx * ux + wy * uy + wz * uz) >> _Q, 32767)
         c = n - _DELAY
         if c >= _PEAK_L:  # bins before the first hold zeros: no motion
@@ -326,7 +376,7 @@ class StepClassifier:
     def _check_peak(self, c):
         vs = self._vs
         p = vs[c & _MASK]
-        if p < (self._peak_walk if self.walking else self._peak_min):
+        if p < (self._peak_soft if self.walking else self._peak_gate):
             return
         k = 1
         while k <= _PEAK_L:
@@ -345,26 +395,79 @@ class StepClassifier:
             if x < lo:
                 lo = x
             k += 1
-        # inside a bout a step may be softer (the last one before stopping)
-        if p - lo < (self._prom_walk if self.walking else self._prom):
+        # prominence: the smaller of the drops on both sides (a hump on a slope is no step)
+        lo2 = p
+        k = 1
+        while k <= _TROUGH_R:
+            x = vs[(c + k) & _MASK]
+            if x < lo2:
+                lo2 = x
+            k += 1
+        if lo2 > lo:
+            lo = lo2
+        h = p - lo
+        if not self.walking:
+            if h >= self._prom_gate and p >= self._peak_gate:
+                self._height = h
+                self._cue(c)
+                self._gate(c, h >= self._prom and p >= self._peak_min)
             return
-        self._height = p - lo
-        self._cue(c)
-        if self.walking:
-            gap = c - self._last
-            if gap < _MIN_INT or 2 * gap < 1 * self._interval:
-                # two peaks inside one step: keep the stronger as the step
-                if self._np and self._height > self._pprom:
-                    self._hold(self._np - 1, c, self._s, self._yaw_step, self._height,
-                               self._qx, self._qy, self._qz)
-                return
-            if gap <= 2 * self._interval:
-                self._interval += (gap - self._interval) >> 2
-                self._step(c, self._s, self._yaw_step, self._height, self._qx, self._qy, self._qz)
-                return
+        if h < self._prom_soft:
+            return
+        T = self._interval
+        gap = c - self._last
+        if gap > 2 * T:
             # the rhythm broke (a pause, or shuffling after stopping): a new bout must pass the gate
             self._end_bout()
-        self._gate(c)
+            if h >= self._prom_gate and p >= self._peak_gate:
+                self._height = h
+                self._cue(c)
+                self._gate(c, h >= self._prom and p >= self._peak_min)
+            return
+        strong = h >= self._prom_walk and p >= self._peak_walk
+        if gap < _MIN_INT or 16 * gap < _SAME * T:
+            if not strong:
+                return
+            self._height = h
+            self._cue(c)
+            # two peaks inside one step: keep the stronger as the step, unless dropping the
+            # older would leave a hole in the rhythm (then both are steps, their peaks jittered)
+            if gap >= _MIN_INT and 16 * (c - self._before) >= _HOLE * T:
+                self._accept(c, gap)
+            elif h > self._pprom:
+                self._hold(self._np - 1, c, self._s, self._yaw_step, h, self._qx, self._qy, self._qz)
+            return
+        if strong or 16 * abs(gap - T) <= _RHYTHM * T:
+            # a soft peak (the last steps of a bout, a shuffle) counts only on the step rhythm
+            self._height = h
+            self._cue(c)
+            r = self._rbin
+            if (16 * gap >= _HOLE * T and r > self._last and 16 * (r - self._last) >= _SAME * T
+                    and 16 * (c - r) >= _SAME * T):
+                # a hole in the rhythm: the best peak inside it was a step too
+                self._accept(r, r - self._last, True)
+            self._accept(c, c - self._last)
+        elif h > self._rh:
+            # off the rhythm: the best such peak since the last step may yet fill a hole
+            self._height = h
+            self._cue(c)
+            self._rbin = c
+            self._rs = self._s
+            self._ryaw = self._yaw_step
+            self._rh = h
+            self._rqx = self._qx
+            self._rqy = self._qy
+            self._rqz = self._qz
+
+    def _accept(self, c, gap, runner=False):
+        """A step at bin c, gap bins after the last (runner: the one kept as the runner-up)."""
+        T = self._interval
+        if 16 * gap < _HOLE * T:
+            self._interval = T + ((gap - T) >> 2)
+        if runner:
+            self._step(c, self._rs, self._ryaw, self._rh, self._rqx, self._rqy, self._rqz)
+        else:
+            self._step(c, self._s, self._yaw_step, self._height, self._qx, self._qy, self._qz)
 
     def _cue(self, c):
         """Direction cue of the step peaking at bin c -> self._s (cosine x4096), self._yaw_step.
@@ -375,7 +478,7 @@ class StepClassifier:
         """
         L = self._interval
         L = _MIN_INT if L < _MIN_INT else (_MAX_INT if L > _MAX_INT else L)
-        i0 = c - (L >> 1)
+        i0 = c + _CUE_SHIFT - _VS_LAG - (L >> 1)  # one step, centred just after the contact
         cx = sx = cy = sy = cz = sz = cv = sv = 0
         yaw = 0
         j = 0
@@ -416,11 +519,18 @@ class StepClassifier:
         else:
             self._s = (self._qx * self._fx + self._qy * self._fy + self._qz * self._fz) >> _Q
 
-    def _gate(self, c):
-        """Not walking: hold the candidate; three at a regular rhythm start a bout."""
-        if self._nc == _CAND:
-            self._shift_candidates()
+    def _gate(self, c, strong):
+        """Not walking: hold the candidate; three strong ones at a regular rhythm start a bout,
+        or four softer ones at a walking cadence (a soft walker)."""
         j = self._nc
+        if j and c - self._cbin[j - 1] < _MIN_INT:
+            # two peaks inside one step: keep the stronger
+            if self._height <= self._cprom[j - 1]:
+                return
+            j -= 1
+        elif j == _CAND:
+            self._shift_candidates()
+            j -= 1
         self._cbin[j] = c
         self._cs[j] = self._s
         self._cyaw[j] = self._yaw_step
@@ -428,35 +538,64 @@ class StepClassifier:
         self._cqx[j] = self._qx
         self._cqy[j] = self._qy
         self._cqz[j] = self._qz
+        self._cstrong[j] = strong
         self._nc = j + 1
-        if j + 1 < _GATE:
-            return
         b = self._cbin
-        i1 = b[j - 1] - b[j - 2]
-        i2 = b[j] - b[j - 1]
-        if not (_MIN_INT <= i1 <= _MAX_INT and _MIN_INT <= i2 <= _MAX_INT):
+        if j + 1 >= _GATE and self._regular(j, _GATE, _MIN_INT, _MAX_INT, True):
+            n = _GATE
+        elif j + 1 >= _GATE_SOFT and self._regular(j, _GATE_SOFT, _SOFT_MIN, _SOFT_MAX, False):
+            n = _GATE_SOFT
+        else:
             return
-        if 3 * abs(i1 - i2) > (i1 if i1 > i2 else i2):
-            return  # not regular enough for walking
         # credit the chain: the gate's candidates and earlier ones that link at step rhythm
-        s = j - 2
+        s = j - n + 1
         while s > 0 and _MIN_INT <= b[s] - b[s - 1] <= _MAX_INT:
             s -= 1
-        # a first peak much weaker than the gate's others is the weight shift before the first
-        # step (gait initiation), not a foot contact
-        p1 = self._cprom[j - 1]
-        p2 = self._cprom[j]
-        ref = p1 if p1 < p2 else p2
-        while s < j - 1 and 2 * self._cprom[s] < ref:
+        # a first peak that comes too soon before the next is the weight shift that starts a
+        # walk (gait initiation: ~0.4 s before the first contact, against a step of ~0.55 s)
+        while s < j - 1 and 32 * (b[s + 1] - b[s]) < _SHIFT * (b[s + 2] - b[s + 1]):
             s += 1
         self.walking = True
-        self._interval = (i1 + i2) >> 1
+        self._interval = (b[j] - b[j - 2]) >> 1
+        # a new bout is called from its own cues, not from the direction before the pause
+        k = s
+        a = 0
+        while k <= j:
+            a += self._cs[k]  # |cue| <= 4096, at most _CAND of them
+            k += 1
+        a //= j - s + 1
+        if a > _SWITCH:
+            self._dir = FORWARD
+        elif a < -_SWITCH:
+            self._dir = BACKWARD
         k = s
         while k <= j:
             self._step(b[k], self._cs[k], self._cyaw[k], self._cprom[k],
                        self._cqx[k], self._cqy[k], self._cqz[k])
             k += 1
         self._nc = 0
+
+    def _regular(self, j, n, lo, hi, strong):
+        """The n candidates ending at j come at a regular rhythm, intervals lo..hi bins (and are
+        all strong, if asked)."""
+        b = self._cbin
+        k = j - n + 1
+        if strong:
+            while k <= j:
+                if not self._cstrong[k]:
+                    return False
+                k += 1
+            k = j - n + 1
+        prev = 0
+        while k < j:
+            i = b[k + 1] - b[k]
+            if i < lo or i > hi:
+                return False
+            if prev and 3 * abs(i - prev) > (i if i > prev else prev):
+                return False  # not regular enough for walking
+            prev = i
+            k += 1
+        return True
 
     def _shift_candidates(self):
         k = 1
@@ -468,6 +607,7 @@ class StepClassifier:
             self._cqx[k - 1] = self._cqx[k]
             self._cqy[k - 1] = self._cqy[k]
             self._cqz[k - 1] = self._cqz[k]
+            self._cstrong[k - 1] = self._cstrong[k]
             k += 1
         self._nc -= 1
 
@@ -476,6 +616,9 @@ class StepClassifier:
         """An accepted step at bin c; the oldest waiting step is called once two follow it."""
         if self._np == _WAIT:
             self._decide(True, s)
+        self._before = self._last
+        self._rbin = -1
+        self._rh = 0
         self._hold(self._np, c, s, yaw, height, qx, qy, qz)
         self._np += 1
 
@@ -558,6 +701,8 @@ class StepClassifier:
             k += 1
 
     def _end_bout(self):
+        self._rbin = -1
+        self._rh = 0
         while self._np:
             self._decide(False)
         self._prev_yaw = 0
@@ -565,20 +710,15 @@ class StepClassifier:
         self._nc = 0
 
     def _emit(self, c, d, conf):
-        if self._ev_n == _EVENTS:
-            self.dropped += 1
-            self._ev_head = (self._ev_head + 1) % _EVENTS
-            self._ev_n -= 1
-        k = (self._ev_head + self._ev_n) % _EVENTS
+        k = self.events.push()
         self.ev_sample[k] = self._sample_of(c)
         self.ev_dir[k] = d
         self.ev_conf[k] = 0 if conf < 0 else (100 if conf > 100 else conf)
-        self._ev_n += 1
 
     def _sample_of(self, c):
         """Sample index of the foot contact for a step peaking at bin c."""
         # bin c of the smoothed signal is centred one bin back; bins hold _per_bin samples
-        b = c - 1 - _CONTACT
+        b = c - _VS_LAG - _CONTACT
         if b < 0:
             b = 0
         return b * self._per_bin + (self._per_bin >> 1)
@@ -599,11 +739,8 @@ class StepClassifier:
 
     def available(self):
         """Number of events waiting to be popped."""
-        return self._ev_n
+        return self.events.count
 
     def pop(self):
         """Slot index of the oldest waiting event (call only when available())."""
-        k = self._ev_head
-        self._ev_head = (k + 1) % _EVENTS
-        self._ev_n -= 1
-        return k
+        return self.events.pop()

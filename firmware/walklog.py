@@ -20,8 +20,8 @@ from micropython import const
 
 from .logformat import (MAGIC, FORMAT_VERSION, HDR, FRAME_WALK_HEADER,
                         FRAME_RECORDS, REC_STEP, REC_SEGMENT, REC_PAUSE, REC_RESUME,
-                        REC_CUE, REC_ERROR, REC_OVERRUN, REC_CALIBRATION, REC_END, END_FINISHED,
-                        END_FLASH_FULL, PROGRAM_MAX, ERROR_TEXT_MAX, put_u32,
+                        REC_CUE, REC_ERROR, REC_OVERRUN, REC_CALIBRATION, REC_END, REC_NO_FACING,
+                        END_FINISHED, END_FLASH_FULL, PROGRAM_MAX, ERROR_TEXT_MAX, put_u32,
                         put_varint, seal, zigzag)
 
 FLUSH_SECONDS = const(5)  # longest time a record waits in RAM before it is flushed
@@ -306,6 +306,12 @@ class WalkWriter(FrameWriter):
                 buf[n + 1] = (v >> 8) & 0xFF
                 n += 2
             self._finish(n)
+
+    def no_facing(self, t, steps):
+        """Log that the walk ends, after `steps` steps, without having learned which way the clip
+        faces (auto mounting, no forward warm-up): its steps were all called forward."""
+        if self._room(t):
+            self._finish(put_varint(self._buf, self._begin(REC_NO_FACING, t), steps))
 
     def totals(self, t):
         """(steps forward, steps backward, active samples: t less the paused time) at sample t."""

@@ -60,6 +60,8 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05):
             acc = [0.0, 0.0, 9.80665]
             gyr = [0.0, 0.0, yaw_rate]
             if kind in ("forward", "backward"):
+                if phase == 0.0:  # the first walk starts at a contact (phase 0): the trunk at its lowest
+                    contacts.append((i, kind))
                 prev = phase
                 phase += 2 * math.pi * step_hz * dt
                 if int(phase // (2 * math.pi)) != int(prev // (2 * math.pi)):

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from retrowalk import replay
+from retrowalk import replay, report, walkstats
 from retrowalk.vboard.board import BOARD_SIDE
 
 from board_helpers import RAMFILE, RATE, board_steps, synth_counts, write_samples
@@ -75,7 +75,7 @@ def run(cfg):
         s = capture.CaptureSession(imu, log)
     else:
         log = nulllog.NullLog() if cfg.get("nolog") else walklog.WalkWriter(
-            f, 104, program=cfg["program"].encode(), budget=cfg.get("budget"))
+            f, 104, program=cfg["program"].encode(), budget=cfg.get("budget"), mount=cfg.get("mount_vector"))
         s = session.WalkSession(imu, log, WalkPlan(json.loads(cfg["program"])), 104, cfg.get("mount"))
     s.start()
     k = 0
@@ -348,3 +348,31 @@ def test_walking_the_wrong_way_gives_the_wrong_direction_cue(tmp_path):
     # after the 2 s the coach gives the walker to turn round, and 4 steps the wrong way
     assert 12 * RATE < cues[2][0] < 17 * RATE
     assert [c for _, _, c in host["cues"]][:3] == [H.START, H.SWITCH_BACKWARD, H.WRONG_DIRECTION]
+
+
+def test_a_walk_that_never_learned_its_facing_says_so(tmp_path):
+    # three steps and a stop, mounting "auto": fewer than the warm-up's steps, so the classifier
+    # never learns the clip's facing, calls every step forward, and the log says why
+    path = _own_walk(tmp_path, [("still", 1.0), ("forward", 1.2), ("still", 6.0)], seed=7)
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]})
+    host = cpython(walk_cfg(path, program=json.dumps(prog), services=100))
+    log = R.read(bytes.fromhex(host["log"]))
+    steps = [r for r in log.records if r[1] == "step"]
+    assert 1 <= len(steps) < 4 and all(r[2] == "forward" for r in steps), steps
+    no_facing = [r for r in log.records if r[1] == "no_facing"]
+    assert len(no_facing) == 1 and no_facing[0][2] == host["steps"] == len(steps)
+    assert not [r for r in log.records if r[1] == "calibration"]
+    assert walkstats.walk(log)["facing"] == "not learned"
+    assert any(label == "facing" and "board file" in text for label, text in report.notes(walkstats.walk(log)))
+
+
+@pytest.mark.parametrize("mount, facing", [(None, "learned"), ("+x", "configured")])
+def test_a_walk_that_knew_its_facing_logs_no_such_record(tmp_path, mount, facing):
+    path = _own_walk(tmp_path, [("still", 1.0), ("forward", 15.0), ("still", 3.0)], seed=8)
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]})
+    kw = {"mount": mount, "mount_vector": [4096, 0, 0]} if mount else {}
+    host = cpython(walk_cfg(path, program=json.dumps(prog), services=100, **kw))
+    log = R.read(bytes.fromhex(host["log"]))
+    assert not [r for r in log.records if r[1] == "no_facing"]
+    assert walkstats.walk(log)["facing"] == facing
+    assert not any(label == "facing" for label, _ in report.notes(walkstats.walk(log)))

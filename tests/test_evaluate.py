@@ -50,11 +50,11 @@ def test_reverse_is_an_involution_and_flips_directions():
     data = [list(s) for s in zip(*(w.cols[c] for c in ("ax", "ay", "az", "gx", "gy", "gz")))]
     tr = ev.Trial("syn", w.t, data, w.labels, [(t, d) for t, _, d in w.steps], "+x")
     rv = ev.reverse(tr)
-    assert all(d == "backward" for _, d in rv.steps)
+    assert all(d == "backward" for _, d, _ in rv.steps)
     assert rv.data[0][:3] == tr.data[-1][:3] and rv.data[0][3:] == [-g for g in tr.data[-1][3:]]
     back = ev.reverse(rv)
     assert back.data == tr.data
-    assert [round(t, 9) for t, _ in back.steps] == [round(t, 9) for t, _ in tr.steps]
+    assert [round(t, 9) for t, _, _ in back.steps] == [round(t, 9) for t, _, _ in tr.steps]
 
 
 @pytest.mark.parametrize("name", sorted(MOUNTINGS))
@@ -77,13 +77,13 @@ def test_benchmark_runs_on_a_folder_of_recordings(tmp_path, capsys):
     d.mkdir()
     w = synthwalk.generate([("still", 2), ("forward", 20), ("backward", 12), ("still", 2)], seed=5)
     synthwalk.write_csv(d / "Synth_B01_Walk.csv", w)
-    rows = ev.benchmark(str(tmp_path), only=["front"])
-    r = rows[("virtual-belt takes", "front", "axis")].row()
+    rows = ev.benchmark(str(tmp_path), conditions=["as recorded"], only=["front"])
+    r = ev.pooled(rows[(ev.BELT_TAKES, "as recorded", "front", "axis")]).row()
     assert r["steps"] == len(w.steps)
     assert r["f1"] > 0.95 and r["dir_bal_acc"] > 0.95 and r["switch_max"] <= 2
-    assert cli.main(["evaluate", str(tmp_path), "--only", "front"]) == 0
+    assert cli.main(["evaluate", str(tmp_path), "--only", "front", "--conditions", "as recorded", "--full"]) == 0
     out = capsys.readouterr().out
-    assert "virtual-belt takes" in out and "dir_bal_acc" in out
+    assert ev.BELT_TAKES in out and "dir_bal_acc" in out
 
 
 def test_benchmark_on_an_empty_folder_is_a_clear_error(tmp_path, capsys):

@@ -52,6 +52,24 @@ def test_json_lines_then_summary(tmp_path, capsys):
     assert [s["t"] for s in steps] == sorted(s["t"] for s in steps)
 
 
+@pytest.mark.parametrize("segments, mount, facing", [
+    ([("still", 2), ("forward", 1.2), ("still", 3)], "auto", "not learned"),  # 3 steps: no warm-up
+    ([("still", 2), ("forward", 10), ("still", 2)], "auto", "learned"),
+    ([("still", 2), ("forward", 1.2), ("still", 3)], "+x", "configured"),
+])
+def test_summary_says_whether_the_facing_was_learned(tmp_path, capsys, segments, mount, facing):
+    f = tmp_path / "walk.csv"
+    _write_walk(f, segments)
+    code, out, _ = _replay(capsys, f, "--mount", mount)
+    summary = json.loads(out.splitlines()[-1])["summary"]
+    assert code == 0 and summary["steps"] > 0 and summary["facing"] == facing
+    if facing == "not learned":
+        assert summary["forward"] == summary["steps"]  # called forward, and the summary says why
+        assert "never learned" in summary["warning"] and "--mount" in summary["warning"]
+    else:
+        assert "warning" not in summary
+
+
 def test_micropython_engine_prints_the_same(tmp_path, capsys):
     f = tmp_path / "walk.csv"
     _write_walk(f, [("still", 2), ("forward", 12), ("backward", 8), ("still", 2)])

@@ -136,12 +136,12 @@ def test_learns_the_facing_at_the_warm_up(sc):
 
 
 def test_unpopped_events_are_counted_as_dropped(sc):
-    counts, n, contacts = gs.build([("still", 2), ("forward", 30)])
+    counts, n, contacts = gs.build([("still", 2), ("forward", 30), ("still", 2)])
     c = sc.StepClassifier()
     c.feed_batch(counts, n)
     c.flush()
     assert c.available() == 16  # the ring holds the newest 16
-    assert c.dropped == len(contacts) - 16
+    assert c.events.dropped == len(contacts) - 16
 
 
 @pytest.mark.parametrize("kwargs", [{"rate_hz": 100}, {"forward": "x"}, {"forward": "+w"},

@@ -438,8 +438,13 @@ def build_parser():
     ev.add_argument("data", metavar="DIR", nargs="+",
                     help="folder holding real-l5-forward/ and virtual-belt/ (../shared/data)")
     ev.add_argument("--rate", type=int, default=104, choices=(104, 52, 26), help="board sample rate to simulate (Hz)")
-    ev.add_argument("--only", action="append", help="only rows whose data set/variant contains this text")
-    ev.add_argument("--json", action="store_true", help="machine-readable output")
+    ev.add_argument("--only", action="append", help="only rows whose data set/condition/mounting contains this text")
+    ev.add_argument("--conditions", metavar="A,B", help="only these conditions, comma-separated (default: all;"
+                    " 'as recorded' alone is the quick check; a wrong name lists them)")
+    ev.add_argument("--full", action="store_true", help="the full table: every mounting and mode, pooled over subjects")
+    ev.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    ev.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a terminal")
+    ev.add_argument("--json", action="store_true", help="machine-readable output, per subject")
     ev.set_defaults(func=do_evaluate)
     _OPTIONS[:] = sorted({o for sp in [p] + list(sub.choices.values()) + [
         a for sp2 in sub.choices.values() for act in sp2._actions if isinstance(act, argparse._SubParsersAction)

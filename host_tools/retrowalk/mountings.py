@@ -43,8 +43,19 @@ def apply(m, v):
     return [m[i][0] * v[0] + m[i][1] * v[1] + m[i][2] * v[2] for i in range(3)]
 
 
+def nearest_axis(v):
+    """The signed sensor axis closest to vector v, e.g. '-y'."""
+    i = max(range(3), key=lambda k: abs(v[k]))
+    return ("+" if v[i] > 0 else "-") + "xyz"[i]
+
+
+def axis_vector(axis):
+    """The unit vector of a signed sensor axis such as '-y'."""
+    v = [0.0, 0.0, 0.0]
+    v["xyz".index(axis[1])] = 1.0 if axis[0] == "+" else -1.0
+    return v
+
+
 def forward_axis_of(m):
     """The signed sensor axis closest to the body's forward direction, e.g. '-y'."""
-    f = [m[i][0] for i in range(3)]
-    i = max(range(3), key=lambda k: abs(f[k]))
-    return ("+" if f[i] > 0 else "-") + "xyz"[i]
+    return nearest_axis([m[i][0] for i in range(3)])

@@ -123,7 +123,7 @@ def summary(rec, result, rate_hz, mount, engine):
     fwd = sum(1 for s in steps if s[1] == 1)
     duration = result.samples / rate_hz
     walk_s = (steps[-1][0] - steps[0][0]) / rate_hz if len(steps) > 1 else 0.0
-    return {
+    out = {
         "steps": len(steps),
         "forward": fwd,
         "backward": len(steps) - fwd,
@@ -132,8 +132,24 @@ def summary(rec, result, rate_hz, mount, engine):
         "rate_hz": rate_hz,
         "mount": mount,
         "forward_axis": [round(x / 4096, 3) for x in result.forward_q12],
+        "facing": facing(result, mount),
         "engine": engine,
     }
+    if out["facing"] == "not learned" and steps:
+        out["warning"] = NO_FACING
+    return out
+
+
+NO_FACING = ("the facing was never learned, so every step was called forward: give the forward axis"
+             " (--mount +x ..., on a board \"mount\" in its board file) or start the walk with a dozen"
+             " steps forward")
+
+
+def facing(result, mount):
+    """'configured' (a mount axis given), 'learned' (from the forward steps) or 'not learned'."""
+    if mount != "auto":
+        return "configured"
+    return "learned" if any(result.forward_q12) else "not learned"
 
 
 def main(args):

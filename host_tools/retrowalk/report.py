@@ -192,6 +192,10 @@ def notes(m):
     if m["warnings"]:
         out.append(("damaged", "%d problem(s) in the file; every good record was kept. First: %s" % (
             len(m["warnings"]), m["warnings"][0])))
+    if m.get("facing") == "not learned":
+        out.append(("facing", "the clip never learned which way it faces, so every step counted as forward:"
+                    " give its forward axis in the board file (\"mount\": \"+x\" ...) or start each walk"
+                    " with a dozen steps forward"))
     if not m["clock_set"]:
         out.append(("note", "the board's clock was not set: dated by the pull (retrowalk flash sets it)"))
     return out

@@ -160,8 +160,20 @@ def walk(log, pulled_at=None):
         "cues": sum(cues.values()), "cue_counts": cues,
         "errors": [r[3] for r in recs if r[1] == "error"],
         "lost_samples": sum(r[2] for r in recs if r[1] == "overrun"),
+        "facing": facing(log),
         "complete": log.complete, "end_reason": log.end_reason, "warnings": list(log.warnings),
     }
+
+
+def facing(log):
+    """How the clip knew which way it faced: 'configured' (the board file's mount), 'learned' (at
+    the warm-up), 'not learned' (the board logged that it never learned it), or None (unknown)."""
+    kinds = {r[1] for r in log.records}
+    if log.header.get("mount"):
+        return "configured"
+    if "calibration" in kinds:
+        return "learned"
+    return "not learned" if "no_facing" in kinds else None
 
 
 def _interval(rec, a, b, prog, steps, owned, per, pauses):

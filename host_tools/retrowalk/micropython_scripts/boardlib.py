@@ -60,24 +60,31 @@ def rw_set_rtc(y, mo, d, wd, h, mi, s):
     machine.RTC().datetime((y, mo, d, wd, h, mi, s, 0))
 
 
-def _hash(path):
-    buf = bytearray(512)
+def _chunks(path):
+    """The file's bytes, _CHUNK at a time (views of one buffer, valid until the next)."""
+    buf = bytearray(_CHUNK)
     mv = memoryview(buf)
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                return
+            yield mv[:n]
+
+
+def _hash(path):
+    """(hash text, bytes) of the file: sha256, or crc32 on a port without hashlib."""
     n_all = 0
     if hashlib is not None:
         h = hashlib.sha256()
     else:
         crc = 0
-    with open(path, "rb") as f:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            n_all += n
-            if hashlib is not None:
-                h.update(mv[:n])
-            else:
-                crc = binascii.crc32(mv[:n], crc)
+    for chunk in _chunks(path):
+        n_all += len(chunk)
+        if hashlib is not None:
+            h.update(chunk)
+        else:
+            crc = binascii.crc32(chunk, crc)
     if hashlib is not None:
         return "sha256:" + binascii.hexlify(h.digest()).decode(), n_all
     return "crc32:%08x" % (crc & 0xFFFFFFFF), n_all
@@ -95,17 +102,11 @@ def rw_files(names):
 
 def rw_read(path):
     """The file as base64 lines, then E <bytes sent>."""
-    buf = bytearray(_CHUNK)
-    mv = memoryview(buf)
     w = sys.stdout.write
     total = 0
-    with open(path, "rb") as f:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            total += n
-            w(binascii.b2a_base64(mv[:n]))
+    for chunk in _chunks(path):
+        total += len(chunk)
+        w(binascii.b2a_base64(chunk))
     print("E", total)
 
 
