@@ -33,7 +33,9 @@ when the first walk starts, and the ones only boot needs (program, logstore, wal
 logformat) are dropped after boot, so an idle board holds only what idling needs. The log
 store (logstore) is loaded only to start and to close a log (the walk's objects are released
 before it comes back at the end); captures (capture), a walk without a log (nulllog) and the
-pattern-FIFO chips (lsm6ds_pattern) load their own modules.
+pattern-FIFO chips (lsm6ds_pattern) load their own modules. The code of the state changes
+(boot, a walk or capture started and ended, an IMU error) is app_transitions.py's, loaded
+for each of them and dropped again: a walk holds only the main loop's code.
 
 Error codes in walk log error records: ERR_IMU (IMU bus error), ERR_PROGRAM (the program
 file was refused; the default program ran).
@@ -48,7 +50,7 @@ except ImportError:  # CPython without asyncio: only the synchronous parts are u
     asyncio = None
 
 from . import forget, haptics
-from .button import NONE, SHORT, LONG, ticks_ms, ticks_diff, sleep_ms
+from .button import NONE, SHORT, LONG, ticks_ms
 from .version import VERSION
 
 IDLE = const(0)
@@ -78,6 +80,15 @@ def _heap():
 def _error(text):
     from . import errlog
     errlog.write(text)
+
+
+def _transition(name, *args):
+    # app_transitions' function `name` run: the module is loaded for the call and dropped from
+    # sys.modules at once, so nothing holds it afterwards (not even a stale slot of the
+    # caller's frame, which the conservative collector would see when boot() measures the heap).
+    from . import app_transitions
+    forget(("app_transitions",))
+    return getattr(app_transitions, name)(*args)
 
 
 def _localtime():
@@ -144,126 +155,23 @@ class App:
             self._store = Store()
         return self._store
 
-    # -- boot ------------------------------------------------------------------------------
+    # -- boot, starting and ending: their code is app_transitions.py's ------------------------
     def boot(self):
         """Recover the log store, find the IMU (IMU_RETRIES tries) and power it down; OSError if absent."""
-        sealed = self.store().boot()
-        if sealed:
-            _error("logs recovered at boot: %s" % " ".join(sealed))
-        if self.prog.error:
-            _error("program refused, default program used: %s" % self.prog.error)
-        last = None
-        for _ in range(IMU_RETRIES):
-            try:
-                self.imu = self.hw.open_imu()
-                break
-            except OSError as e:
-                last = e
-                sleep_ms(RETRY_MS)
-        if self.imu is None:
-            raise OSError("IMU: %s" % (last,))
-        self.imu.power_down()
-        if self._own_store:
-            self._drop_store()  # and what only boot needed:
-            forget(("walklog", "logformat", "stepclassifier", "errlog"))
+        _transition("boot", self)
         self.heap["boot"] = _heap()
 
-    # -- starting and ending ---------------------------------------------------------------
     def start_walk(self):
         """Start a coached walk now (the IMU restarts: its next sample is sample 0)."""
-        if self.prog.mode == "capture":
-            return self.start_capture()
-        from . import session
-        gc.collect()
-        self.imu.configure(session.GYRO_HZ)
-        log = self._new_log(self.store().new_walk, rate_hz=self.rate_hz, mount=self.hw.mount_vector,
-                            program_name=self.prog.name, program=self.prog.json)
-        s = session.WalkSession(self.imu, log, self.prog.plan, self.rate_hz, self.forward)
-        if self.prog.error:
-            s.error(ERR_PROGRAM, self.prog.error)
-        self._begin(s, WALK)
+        _transition("start_walk", self)
 
     def start_capture(self):
         """Start a raw capture now."""
-        from . import capture
-        gc.collect()
-        imu = self.imu
-        imu.configure(imu.rate_hz)  # the gyro batched with every sample: raw data
-        log = self._new_log(self.store().new_capture, rate_hz=self.rate_hz, accel_fs_g=imu.accel_fs_g,
-                            gyro_fs_dps=imu.gyro_fs_dps, label=self.prog.label)
-        self._begin(capture.CaptureSession(imu, log), CAPTURE)
-
-    def _new_log(self, new, **header):
-        t = _localtime()
-        try:
-            return new(board_id=self.hw.board_id, chip=self.imu.chip, firmware=VERSION,
-                       start=t[:6] if t else None, **header)
-        except OSError as e:  # walk without a log: LOW_FLASH (ENOSPC) or ERROR
-            full = bool(e.args and e.args[0] == 28)
-            if not full:
-                _error("cannot start a log: %r" % (e,))
-            from .nulllog import NullLog
-            return NullLog(failed=not full)
-        finally:
-            self._drop_store()
-
-    def _drop_store(self):
-        # The log store's code starts and closes logs: a walk and an idle board hold none of it.
-        if self._own_store:
-            self._store = None
-            forget(("logstore",))
-
-    def _begin(self, s, state):
-        self.session = s
-        self.state = state
-        self._t0 = ticks_ms()
-        self._imu_fail = 0
-        self.hw.arm_watchdog()
-        s.start()
-        if s.log_failed:
-            self._play_one(haptics.ERROR)
-        elif s.log_full:
-            self._play_one(haptics.LOW_FLASH)
-        self.play_cues()
+        _transition("start_capture", self)
 
     def end(self, reason, cue=haptics.NONE):
         """End the running walk or capture (logformat END_* reason): end record, file closed, IMU off."""
-        from . import logformat
-        s = self.session
-        if s is None:
-            return
-        self.session = None
-        self.state = IDLE
-        try:
-            s.finish(reason, ticks_diff(ticks_ms(), self._t0))
-        except OSError as e:
-            _error("finishing the log: %r" % (e,))
-        self._play(s)
-        if cue:
-            self._play_one(cue)
-        log = s.log
-        what = "walk" if hasattr(s, "coach") else "capture"
-        samples = s.now()
-        s = None  # the walk's objects go before the log store's code comes back to close the log
-        gc.collect()
-        self.last_log = None
-        if getattr(log, "path", None):  # a log file (a NullLog has none)
-            try:
-                self.last_log = self.store().close(log)
-            except OSError as e:
-                _error("closing the log: %r" % (e,))
-            self._drop_store()
-        try:
-            self.imu.power_down()
-        except OSError:
-            pass
-        self.walks += 1
-        print("retrowalk: %s %s ended (%s) after %d samples; heap in use: %s" % (
-            what, self.last_log, logformat.END_REASONS[reason],
-            samples, " ".join("%s=%d" % (k, self.heap[k]) for k in sorted(self.heap))))
-        if self.hw.watchdog is not None:
-            self.reset_pending = True
-        gc.collect()
+        _transition("end", self, reason, cue)
 
     # -- the loop's work -------------------------------------------------------------------
     def tick(self):
@@ -275,7 +183,7 @@ class App:
             s.service()
             self._imu_fail = 0
         except OSError as e:
-            self._imu_error(s, e)
+            _transition("imu_error", self, s, e)
             if self.session is None:
                 return
         if "walk" not in self.heap and self.state == WALK and s.samples > 30 * self.rate_hz:
@@ -285,20 +193,6 @@ class App:
             self.end(s.end_reason() if self.state == WALK else logformat.END_FLASH_FULL)
         else:
             self.play_cues()
-
-    def _imu_error(self, s, e):
-        from . import logformat
-        self._imu_fail += 1
-        text = "IMU: %r" % (e,)
-        s.error(ERR_IMU, text)
-        _error(text)
-        if self._imu_fail >= IMU_RETRIES:
-            self.end(logformat.END_ERROR, haptics.ERROR)
-            return
-        try:
-            self.imu.configure()  # restart the chip and its FIFO
-        except OSError:
-            pass
 
     def on_button(self, ev):
         """React to a button event (button.SHORT / button.LONG)."""

@@ -2,8 +2,8 @@
 
 The board's /main.py (written by `retrowalk flash`) calls main() at power-up.
 
-The only firmware module (besides drivers, which take their bus or pin injected) that
-imports `machine`. Order at power-up:
+With hardware.py (its power-up half) the only firmware module (besides drivers, which take
+their bus or pin injected) that imports `machine`. Order at power-up:
 1. /board.json (boardcfg) -> Hardware: I2C/SoftI2C bus, IMU power pin, motor (PWM, GPIO or
    DRV2605), button, LED, unique id; the watchdog is only built when a walk starts.
 2. Safe mode: the button held SAFE_MODE_MS (1.5 s) from power-up skips the app (LED on), so
@@ -48,49 +48,10 @@ class Hardware:
     """
 
     def __init__(self, cfg):
-        import machine
-        from .button import PinButton
-
-        self._m = machine
-        self.name = cfg["name"]
-        self.imu_cfg = cfg["imu"]
-        self.rate_hz = cfg["imu"]["rate_hz"]
-        self.forward = None if cfg["mount"] == "auto" else cfg["mount"]
-        self.watchdog_ms = cfg["watchdog_ms"]
-        self.watchdog = None
-        Pin = machine.Pin
-        try:
-            self.board_id = machine.unique_id()
-        except Exception:  # not every port has one
-            self.board_id = b""
-        led = cfg["led"]
-        self.led = _Out(Pin(led["pin"], Pin.OUT), led["active_level"]) if led else None
-        b = cfg["button"]
-        pull = {"up": Pin.PULL_UP, "down": getattr(Pin, "PULL_DOWN", None), "none": None}[b["pull"]]
-        self.button = PinButton(Pin(b["pin"], Pin.IN, pull), b["pressed_level"])
-        bus = cfg["i2c"]
-        if bus["soft"]:
-            self.bus = machine.SoftI2C(scl=Pin(bus["scl"]), sda=Pin(bus["sda"]), freq=bus["freq"])
-        else:
-            self.bus = machine.I2C(bus["bus"], scl=Pin(bus["scl"]), sda=Pin(bus["sda"]), freq=bus["freq"])
-        imu = cfg["imu"]
-        self._imu_power = None
-        if imu["power_pin"] is not None:
-            self._imu_power = Pin(imu["power_pin"], Pin.OUT, value=imu["power_level"])
-        self.motor = self._motor(cfg["motor"])
-
-    def _motor(self, m):
-        from . import haptics
-
-        Pin = self._m.Pin
-        if m["kind"] == "pwm":
-            pwm = self._m.PWM(Pin(m["pin"]))
-            pwm.freq(m["freq"])
-            return haptics.PWMMotor(pwm, m["strength"])
-        if m["kind"] == "gpio":
-            return haptics.PinMotor(Pin(m["pin"], Pin.OUT), m["active_level"] == 1)
-        from .drv2605 import DRV2605Motor
-        return DRV2605Motor(self.bus, m["address"], m["actuator"], m["strength"])
+        from . import hardware  # the power-up half: dropped again once the parts are built
+        hardware.build(self, cfg)
+        del hardware
+        forget(("hardware",))
 
     def open_imu(self):
         """Power the IMU (where the board switches it), find it and configure it; OSError if absent."""

@@ -1,0 +1,155 @@
+"""The app's state changes: boot, a walk or capture started and ended, an IMU error handled.
+
+app.App's rarely-run half (its boot(), start_walk(), start_capture(), end() and the FIFO
+service's error path call these), in its own module loaded for each call and dropped again,
+so an idle board and a walk hold only the main loop's code (app.py). The functions take
+the App and change its state; the behaviour is the one app.py's docstring describes.
+"""
+
+import gc
+
+from . import forget, haptics
+from .app import (IDLE, WALK, CAPTURE, IMU_RETRIES, RETRY_MS, ERR_IMU, ERR_PROGRAM, VERSION,
+                  _error, _localtime)
+from .button import ticks_ms, ticks_diff, sleep_ms
+
+
+def boot(app):
+    """App.boot: the log store recovered, the IMU found (IMU_RETRIES tries) and powered down."""
+    sealed = app.store().boot()
+    if sealed:
+        _error("logs recovered at boot: %s" % " ".join(sealed))
+    if app.prog.error:
+        _error("program refused, default program used: %s" % app.prog.error)
+    last = None
+    for _ in range(IMU_RETRIES):
+        try:
+            app.imu = app.hw.open_imu()
+            break
+        except OSError as e:
+            last = e
+            sleep_ms(RETRY_MS)
+    if app.imu is None:
+        raise OSError("IMU: %s" % (last,))
+    app.imu.power_down()
+    if app._own_store:
+        _drop_store(app)  # and what only boot needed:
+        forget(("walklog", "logformat", "stepclassifier", "errlog"))
+
+
+def start_walk(app):
+    """App.start_walk: start a coached walk now (the IMU restarts: its next sample is sample 0)."""
+    if app.prog.mode == "capture":
+        return start_capture(app)
+    from . import session
+    gc.collect()
+    app.imu.configure(session.GYRO_HZ)
+    log = _new_log(app, app.store().new_walk, rate_hz=app.rate_hz, mount=app.hw.mount_vector,
+                   program_name=app.prog.name, program=app.prog.json)
+    s = session.WalkSession(app.imu, log, app.prog.plan, app.rate_hz, app.forward)
+    if app.prog.error:
+        s.error(ERR_PROGRAM, app.prog.error)
+    _begin(app, s, WALK)
+
+
+def start_capture(app):
+    """App.start_capture: start a raw capture now."""
+    from . import capture
+    gc.collect()
+    imu = app.imu
+    imu.configure(imu.rate_hz)  # the gyro batched with every sample: raw data
+    log = _new_log(app, app.store().new_capture, rate_hz=app.rate_hz, accel_fs_g=imu.accel_fs_g,
+                   gyro_fs_dps=imu.gyro_fs_dps, label=app.prog.label)
+    _begin(app, capture.CaptureSession(imu, log), CAPTURE)
+
+
+def _new_log(app, new, **header):
+    t = _localtime()
+    try:
+        return new(board_id=app.hw.board_id, chip=app.imu.chip, firmware=VERSION,
+                   start=t[:6] if t else None, **header)
+    except OSError as e:  # walk without a log: LOW_FLASH (ENOSPC) or ERROR
+        full = bool(e.args and e.args[0] == 28)
+        if not full:
+            _error("cannot start a log: %r" % (e,))
+        from .nulllog import NullLog
+        return NullLog(failed=not full)
+    finally:
+        _drop_store(app)
+
+
+def _drop_store(app):
+    # The log store's code starts and closes logs: a walk and an idle board hold none of it.
+    if app._own_store:
+        app._store = None
+        forget(("logstore",))
+
+
+def _begin(app, s, state):
+    app.session = s
+    app.state = state
+    app._t0 = ticks_ms()
+    app._imu_fail = 0
+    app.hw.arm_watchdog()
+    s.start()
+    if s.log_failed:
+        app._play_one(haptics.ERROR)
+    elif s.log_full:
+        app._play_one(haptics.LOW_FLASH)
+    app.play_cues()
+
+
+def end(app, reason, cue):
+    """App.end: the end record (logformat END_* reason), the log closed, the IMU off, `cue` played."""
+    from . import logformat
+    s = app.session
+    if s is None:
+        return
+    app.session = None
+    app.state = IDLE
+    try:
+        s.finish(reason, ticks_diff(ticks_ms(), app._t0))
+    except OSError as e:
+        _error("finishing the log: %r" % (e,))
+    app._play(s)
+    if cue:
+        app._play_one(cue)
+    log = s.log
+    what = "walk" if hasattr(s, "coach") else "capture"
+    samples = s.now()
+    s = None  # the walk's objects go before the log store's code comes back to close the log
+    gc.collect()
+    app.last_log = None
+    if getattr(log, "path", None):  # a log file (a NullLog has none)
+        try:
+            app.last_log = app.store().close(log)
+        except OSError as e:
+            _error("closing the log: %r" % (e,))
+        _drop_store(app)
+    try:
+        app.imu.power_down()
+    except OSError:
+        pass
+    app.walks += 1
+    print("retrowalk: %s %s ended (%s) after %d samples; heap in use: %s" % (
+        what, app.last_log, logformat.END_REASONS[reason],
+        samples, " ".join("%s=%d" % (k, app.heap[k]) for k in sorted(app.heap))))
+    if app.hw.watchdog is not None:
+        app.reset_pending = True
+    gc.collect()
+
+
+def imu_error(app, s, e):
+    """A bus error in a FIFO service: logged, the chip restarted; IMU_RETRIES in a row end the walk."""
+    from . import logformat
+    app._imu_fail += 1
+    text = "IMU: %r" % (e,)
+    s.error(ERR_IMU, text)
+    _error(text)
+    if app._imu_fail >= IMU_RETRIES:
+        end(app, logformat.END_ERROR, haptics.ERROR)
+        return
+    try:
+        app.imu.configure()  # restart the chip and its FIFO
+    except OSError:
+        pass
