@@ -34,11 +34,12 @@ PLAN = [("still", 1.5), ("forward", 30.5), ("backward", 20), ("forward", 22), ("
 PROGRAM = {"version": 1, "name": "bench intervals", "warmup": {"time_s": 30},
            "segments": [{"direction": "backward", "time_s": 20}, {"direction": "forward", "time_s": 20}]}
 # in dependency order, so each line is the module's own cost
-MODULES = ["asyncio", "firmware", "firmware.version", "firmware.errlog", "firmware.button", "firmware.haptics",
-           "firmware.lsm6ds", "firmware.stepclassifier", "firmware.eventring", "firmware.logformat", "firmware.walkplan",
-           "firmware.coach", "firmware.walklog",
-           "firmware.logstore", "firmware.session", "firmware.boardcfg", "firmware.program", "firmware.progload",
-           "firmware.app"]
+MODULES = ["asyncio", "firmware", "firmware.version", "firmware.errlog", "firmware.button", "firmware.safemode",
+           "firmware.haptics", "firmware.lsm6ds", "firmware.lsm6ds_setup", "firmware.eventring",
+           "firmware.stepclassifier", "firmware.logformat", "firmware.logheader", "firmware.walkplan",
+           "firmware.coach", "firmware.walklog", "firmware.nulllog", "firmware.logstore", "firmware.session",
+           "firmware.boardcfg", "firmware.program", "firmware.progload", "firmware.app",
+           "firmware.app_transitions", "firmware.hardware"]
 
 
 def board_walk(images, work, mpy):
@@ -113,17 +114,22 @@ print(json.dumps({"total": total, "read": read, "samples": s.samples, "steps": s
 '''
 
 
+def chip_only(work):
+    """A folder holding only the simulated chip and its sample file from the virtual board's side:
+    its time.py (the board's scaled clock, which does not run here) would shadow the VM's clock."""
+    folder = work / "chip"
+    folder.mkdir(exist_ok=True)
+    for name in ("sim_lsm6ds.py", "vbimu.py", "vbfiles.py"):
+        shutil.copy(BOARD_SIDE / name, folder / name)
+    return folder
+
+
 def batch_times(samples_path, work):
     from retrowalk.firmware import program as P
     prog = json.dumps(P.validate(PROGRAM))
     cfg = json.dumps({"samples": str(samples_path), "program": prog, "batches": 400})
     code = BATCH_CODE.replace('json.loads(CFG)', 'json.loads(%r)' % cfg)
-    # Only the simulated chip and its sample file from the virtual board's side: its time.py
-    # (the board's scaled clock, which does not run here) would shadow the VM's real clock.
-    (work / "chip").mkdir()
-    for name in ("sim_lsm6ds.py", "vbimu.py", "vbfiles.py"):
-        shutil.copy(BOARD_SIDE / name, work / "chip" / name)
-    proc = micropython_vm.run(["-c", code], path=[work / "chip"])
+    proc = micropython_vm.run(["-c", code], path=[chip_only(work)])
     if proc.returncode:
         raise SystemExit(proc.stdout.decode() + proc.stderr.decode())
     return json.loads(proc.stdout.decode().strip().splitlines()[-1])

@@ -9,11 +9,13 @@ is many times slower, and its I2C transfer time (about 2 bytes per 50 us at 400 
 """
 
 import json
+import sys
+import tempfile
 from pathlib import Path
 
-from retrowalk import micropython_vm
-
-SIM_DIR = Path(__file__).resolve().parent.parent / "host_tools" / "retrowalk" / "vboard" / "board_side"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_board import chip_only  # noqa: E402
+from retrowalk import micropython_vm  # noqa: E402
 
 CODE = """
 import gc, json, time
@@ -87,7 +89,9 @@ print(json.dumps(out))
 
 
 def main():
-    res = json.loads(micropython_vm.run_code(CODE, path=[SIM_DIR]).strip().splitlines()[-1])
+    with tempfile.TemporaryDirectory() as work:
+        out = micropython_vm.run_code(CODE, path=[chip_only(Path(work))])
+    res = json.loads(out.strip().splitlines()[-1])
     print("LSM6DS read_fifo in the MicroPython unix port (0.5 s batches at 104 Hz)")
     for chip, r in res.items():
         print("  %-12s %4.0f samples/call: driver %6.0f us (%.2f us/sample); with the simulated "
