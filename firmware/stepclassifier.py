@@ -60,8 +60,8 @@ _CAND = const(8)  # candidates held by the start gate
 _G_SHIFT = const(5)  # gravity EMA time constant: 2**5 bins = 1.2 s
 _UP_EVERY = const(8)  # recompute the up unit vector every 8 bins
 _VS_LAG = const(3)  # the smoothing [1 2 3 4 3 2 1]/16 centres bin n's value 3 bins back
-_PEAK_L = const(5)  # a step peak is the largest value over 5 bins before ...
-_PEAK_R = const(5)  # ... and 5 bins after
+_PEAK_L = const(6)  # a step peak is the largest value over 6 bins (0.23 s) before ...
+_PEAK_R = const(6)  # ... and 6 after (wide enough that a slow step's two humps make one peak)
 _TROUGH = const(12)  # its prominence: the drop to the lowest of the 12 bins before ...
 _TROUGH_R = const(8)  # ... or of the 8 after, whichever is the smaller drop
 _DELAY = const(17)  # a peak is examined 17 bins later, when its widest window is complete
