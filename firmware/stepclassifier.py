@@ -406,24 +406,23 @@ class StepClassifier:
         if lo2 > lo:
             lo = lo2
         h = p - lo
-        if not self.walking:
-            if h >= self._prom_gate and p >= self._peak_gate:
-                self._height = h
-                self._cue(c)
-                self._gate(c, h >= self._prom and p >= self._peak_min)
-            return
-        if h < self._prom_soft:
-            return
-        T = self._interval
-        gap = c - self._last
-        if gap > 2 * T:
+        if self.walking:
+            if h < self._prom_soft:
+                return
+            if c - self._last <= 2 * self._interval:
+                self._in_bout(c, p, h)
+                return
             # the rhythm broke (a pause, or shuffling after stopping): a new bout must pass the gate
             self._end_bout()
-            if h >= self._prom_gate and p >= self._peak_gate:
-                self._height = h
-                self._cue(c)
-                self._gate(c, h >= self._prom and p >= self._peak_min)
-            return
+        if h >= self._prom_gate and p >= self._peak_gate:
+            self._height = h
+            self._cue(c)
+            self._gate(c, h >= self._prom and p >= self._peak_min)
+
+    def _in_bout(self, c, p, h):
+        """Walking: a peak at bin c (height p, prominence h) within two intervals of the last step."""
+        T = self._interval
+        gap = c - self._last
         strong = h >= self._prom_walk and p >= self._peak_walk
         if gap < _MIN_INT or 16 * gap < _SAME * T:
             if not strong:
@@ -717,7 +716,7 @@ class StepClassifier:
 
     def _sample_of(self, c):
         """Sample index of the foot contact for a step peaking at bin c."""
-        # bin c of the smoothed signal is centred one bin back; bins hold _per_bin samples
+        # bin c of the smoothed signal is centred _VS_LAG bins back; bins hold _per_bin samples
         b = c - _VS_LAG - _CONTACT
         if b < 0:
             b = 0
