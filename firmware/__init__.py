@@ -20,3 +20,15 @@ def forget(names):
         sys.modules.pop(__name__ + "." + n, None)
         if getattr(pkg, n, None) is not None:  # an import also keeps it as the package's attribute
             delattr(pkg, n)
+
+
+def call(module, fn, *args):
+    """Function `fn` of submodule `module` run on args, the module loaded for this one call.
+
+    It is forgotten before the call runs, so once the call returns nothing holds its code:
+    what runs only now and then (power-up, a walk's start or end, a log header) takes no
+    RAM the rest of the time.
+    """
+    m = __import__(__name__ + "." + module, None, None, (fn,))
+    forget((module,))
+    return getattr(m, fn)(*args)

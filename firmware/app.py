@@ -49,7 +49,7 @@ try:
 except ImportError:  # CPython without asyncio: only the synchronous parts are used
     asyncio = None
 
-from . import forget, haptics
+from . import call, forget, haptics
 from .button import NONE, SHORT, LONG, ticks_ms
 from .version import VERSION
 
@@ -83,12 +83,8 @@ def _error(text):
 
 
 def _transition(name, *args):
-    # app_transitions' function `name` run: the module is loaded for the call and dropped from
-    # sys.modules at once, so nothing holds it afterwards (not even a stale slot of the
-    # caller's frame, which the conservative collector would see when boot() measures the heap).
-    from . import app_transitions
-    forget(("app_transitions",))
-    return getattr(app_transitions, name)(*args)
+    # app_transitions' function `name` run, the module loaded for the call only (firmware.call)
+    return call("app_transitions", name, *args)
 
 
 def _localtime():
@@ -114,13 +110,11 @@ class Program:
 def load_program(path=None, today=None):
     """The Program from the board's program file (progload.load); the modules that did the
     work are dropped afterwards (~20 KB of RAM on the unix port)."""
-    from . import progload
     if today is None:
         t = _localtime()
         today = t[:3] if t else (2000, 1, 1)
-    out = progload.load(Program, path, today)
-    del progload
-    forget(("progload", "program"))
+    out = call("progload", "load", Program, path, today)
+    forget(("program",))  # which progload imported
     gc.collect()
     return out
 

@@ -43,7 +43,7 @@ try:
 except ImportError:  # CPython (host tools, tests)
     from .cpython import sleep_ms, ticks_diff, ticks_ms
 
-from . import forget
+from . import call
 
 
 # Registers the reading needs (the chip's setup, lsm6ds_setup.py, has the rest).
@@ -148,22 +148,14 @@ def _decode(raw: ptr8, words: int, buf: ptr16, st: ptr16) -> int:
     return o // WORD
 
 
-def _setup():
-    # The setup code, loaded for one call: dropped from sys.modules at once, it lives as long
-    # as the caller's reference (a walk holds none of it).
-    from . import lsm6ds_setup
-    forget(("lsm6ds_setup",))
-    return lsm6ds_setup
-
-
 class LSM6DS:
     """LSM6DS-family accelerometer + gyroscope on an injected I2C (or SPI) bus."""
 
     def __init__(self, bus, address=None, rate_hz=104, accel_fs_g=4, gyro_fs_dps=500,
                  watermark=0, batch=32, cs=None, clock_ms=None):
         """Find the chip, reset it and start the FIFO; batch: samples per bus burst (1..256)."""
-        _setup().init(self, bus, address, rate_hz, accel_fs_g, gyro_fs_dps, watermark, batch, cs,
-                      clock_ms or ticks_ms)
+        call("lsm6ds_setup", "init", self, bus, address, rate_hz, accel_fs_g, gyro_fs_dps, watermark,
+             batch, cs, clock_ms or ticks_ms)  # setup code, loaded per call: a walk holds none
 
     # -- bus access -------------------------------------------------------------------
 
@@ -205,7 +197,7 @@ class LSM6DS:
         sample (7 per accel word, 7 per gyro word). The pattern chips' FIFO always batches
         it with every sample.
         """
-        _setup().configure(self, gyro_hz)
+        call("lsm6ds_setup", "configure", self, gyro_hz)
 
     def flush(self):
         """Empty the FIFO (bypass mode) and restart it in continuous mode."""
@@ -219,7 +211,7 @@ class LSM6DS:
 
     def power_down(self):
         """Stop both sensors and the FIFO (configure() starts them again)."""
-        _setup().power_down(self)
+        call("lsm6ds_setup", "power_down", self)
 
     # -- data -------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ import gc
 import sys
 import time
 
-from . import forget
+from . import call, forget
 
 APP = None  # the running App (a look from the REPL after Ctrl-C: `from firmware import main; main.APP.heap`)
 
@@ -48,10 +48,7 @@ class Hardware:
     """
 
     def __init__(self, cfg):
-        from . import hardware  # the power-up half: dropped again once the parts are built
-        hardware.build(self, cfg)
-        del hardware
-        forget(("hardware",))
+        call("hardware", "build", self, cfg)  # the power-up half, loaded for this call only
 
     def open_imu(self):
         """Power the IMU (where the board switches it), find it and configure it; OSError if absent."""
@@ -153,10 +150,7 @@ def main():
     hw = None
     try:
         hw = _hardware()
-        from . import safemode
-        safe = safemode.held_at_boot(hw.button)
-        del safemode
-        forget(("safemode",))
+        safe = call("safemode", "held_at_boot", hw.button)
         if safe:
             if hw.led is not None:
                 hw.led.on()

@@ -18,6 +18,7 @@ STATUS_FAILED instead of raising.
 import sys
 from micropython import const
 
+from . import call
 from .logformat import (MAGIC, FORMAT_VERSION, HDR, FRAME_WALK_HEADER,
                         FRAME_RECORDS, REC_STEP, REC_SEGMENT, REC_PAUSE, REC_RESUME,
                         REC_CUE, REC_ERROR, REC_OVERRUN, REC_CALIBRATION, REC_END, REC_NO_FACING,
@@ -65,10 +66,9 @@ class FrameWriter:
         self._due = _FOREVER
         # Room kept for the last frames and the end record once the budget is nearly used.
         self._margin = 2 * (_BLOCK + extra_room)
-        from . import forget, logheader
-        head = MAGIC + bytes((FORMAT_VERSION,)) + logheader.encode_header(header_frame, fields)
-        del logheader
-        forget(("logheader",))  # once per log: not held while walking
+        # the header's code, loaded once per log: not held while walking
+        head = MAGIC + bytes((FORMAT_VERSION,)) + call("logheader", "encode_header", header_frame,
+                                                       fields)
         if budget is not None and len(head) + self._margin > budget:
             raise OSError(28)  # ENOSPC: not even room to start
         self._out(head, len(head))
