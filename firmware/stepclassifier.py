@@ -27,6 +27,9 @@ How it works (integer maths only; nothing allocates per sample):
 - Inside a bout a strong peak is a step; a soft one (the last steps before a stop, a shuffle)
   only where the rhythm says the next step is due. Two peaks inside one step keep the stronger,
   and when the rhythm shows a hole the best peak inside it is credited as the missing step.
+  A slow step can show two humps, and the rhythm then locks on half a step; when the
+  vertical signal repeats at twice the interval but not at once it, the interval is doubled
+  (and halved again when the signal comes to repeat at half of it).
   A new bout after a pause is called from its own steps' cues, not from the direction before.
 - Direction: over one step period around each peak, the horizontal acceleration's component
   at the step frequency that runs a quarter cycle out of phase with the vertical one (the
@@ -78,6 +81,11 @@ _SOFT_MIN = const(11)  # (0.42 s: 142 steps/min)
 _SOFT_MAX = const(24)  # (0.92 s: 65 steps/min)
 _SHIFT = const(27)  # a bout's first peak sooner than 27/32 of the next interval is a weight shift
 _RHYTHM = const(3)  # a soft peak counts within 3/16 of the step interval of where it was due
+_HALF_MAX = const(16)  # an interval of up to 16 bins may have locked on half a slow step: ...
+_HALF_AT = const(2)  # ... the vertical signal correlates below 0.2 at the interval (tenths) ...
+_HALF_AT2 = const(6)  # ... and above 0.6 at twice it; a doubled one is halved again when ...
+_WHOLE_AT = const(5)  # ... it correlates above 0.5 at half the interval, and more than at it
+_HALF_STEPS = const(12)  # the lock comes from the start gate: looked for over a bout's first steps
 _WAIT = const(2)  # steps that must follow a step before it is called (look-ahead)
 _CAL_MIN = const(4)  # warm-up steps before the facing direction is first estimated ...
 _CAL_STEPS = const(12)  # ... and the steps that refine it (auto mounting)
@@ -194,6 +202,9 @@ class StepClassifier:
         self._rs = self._ryaw = self._rh = self._rqx = self._rqy = self._rqz = 0
         self.last_contact = -1
         self._interval = 14  # running step interval, bins
+        self._doubled = False  # the interval was doubled off a half-step lock
+        self._nbout = 0  # steps accepted in this bout
+        self._en = self._c1 = self._c2 = 0  # _correlate's results
         # the (up to) two steps waiting for their look-ahead: slot 0 older, slot 1 newer
         self._np = 0
         self._pbin = array("i", bytes(4 * _WAIT))
@@ -424,6 +435,9 @@ class StepClassifier:
         T = self._interval
         gap = c - self._last
         strong = h >= self._prom_walk and p >= self._peak_walk
+        if self._doubled and strong and 16 * gap < _SAME * T and self._whole_step():
+            T = self._interval = T >> 1  # the doubling was wrong, or the walker sped up
+            self._doubled = False
         if gap < _MIN_INT or 16 * gap < _SAME * T:
             if not strong:
                 return
@@ -463,10 +477,53 @@ class StepClassifier:
         T = self._interval
         if 16 * gap < _HOLE * T:
             self._interval = T + ((gap - T) >> 2)
+            if self._doubled:
+                if self._whole_step():
+                    self._interval >>= 1
+                    self._doubled = False
+            elif self._nbout < _HALF_STEPS and self._half_step():
+                # a slow step's two humps were taken for two steps: from here on the pair is
+                # one step (the stronger peak kept) and the cue is taken over the whole step
+                self._interval <<= 1
+                self._doubled = True
         if runner:
             self._step(c, self._rs, self._ryaw, self._rh, self._rqx, self._rqy, self._rqz)
         else:
             self._step(c, self._s, self._yaw_step, self._height, self._qx, self._qy, self._qz)
+
+    def _half_step(self):
+        """The interval has locked on half a step: the vertical signal repeats at twice the
+        interval, not at once it (a slow walker's two humps per step; never judged while turning,
+        when steps are irregular)."""
+        T = self._interval
+        y = self._yaw_step
+        if T > _HALF_MAX or 2 * y > self._turn_stride or -2 * y > self._turn_stride:
+            return False
+        self._correlate(2 * T, T, 2 * T)
+        return 10 * self._c1 < _HALF_AT * self._en and 10 * self._c2 > _HALF_AT2 * self._en
+
+    def _whole_step(self):
+        """A doubled interval is a whole step no more: the signal repeats at half of it."""
+        T = self._interval
+        self._correlate(T if T <= 32 else 64 - T, T >> 1, T)
+        return 10 * self._c1 > _WHOLE_AT * self._en and self._c1 > self._c2
+
+    def _correlate(self, w, lag1, lag2):
+        """Over the newest w bins of the smoothed vertical signal, every other bin (it is
+        smoothed well below 13 Hz): its energy and its products with itself lag1 and lag2 bins
+        earlier -> self._en, _c1, _c2 (w + lag <= 64: the ring)."""
+        vs = self._vs
+        i = self._n - w  # the window's first bin (the newest written is _n - 1)
+        en = c1 = c2 = 0
+        while i < self._n:
+            x = vs[i & _MASK] >> 4  # |x| <= 2**11: at most 17 products sum below 2**27 ...
+            en += x * x
+            c1 += x * (vs[(i - lag1) & _MASK] >> 4)
+            c2 += x * (vs[(i - lag2) & _MASK] >> 4)
+            i += 2
+        self._en = en >> 2  # ... and a quarter of that times 10 stays below 2**30
+        self._c1 = c1 >> 2
+        self._c2 = c2 >> 2
 
     def _cue(self, c):
         """Direction cue of the step peaking at bin c -> self._s (cosine x4096), self._yaw_step.
@@ -556,6 +613,7 @@ class StepClassifier:
             s += 1
         self.walking = True
         self._interval = (b[j] - b[j - 2]) >> 1
+        self._nbout = 0
         # a new bout is called from its own cues, not from the direction before the pause
         k = s
         a = 0
@@ -616,6 +674,7 @@ class StepClassifier:
         if self._np == _WAIT:
             self._decide(True, s)
         self._before = self._last
+        self._nbout += 1
         self._rbin = -1
         self._rh = 0
         self._hold(self._np, c, s, yaw, height, qx, qy, qz)
