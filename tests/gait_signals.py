@@ -41,11 +41,13 @@ def _count(x, lsb):
     return max(-32768, min(32767, c))
 
 
-def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05):
+def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2=0.0):
     """Samples for segments [(kind, seconds[, yaw rad/s])], kind still/forward/backward/sway.
 
     Returns (array('h') interleaved ax,ay,az,gx,gy,gz, n, contacts) where contacts is a list
-    of (sample index, kind) at every phase wrap while walking.
+    of (sample index, kind) at every phase wrap while walking. hump2: that fraction of the
+    vertical swing moved to twice the step frequency, so each step shows a second hump half a
+    step after the contact (a slow walker's).
     """
     rnd = random.Random(seed)
     out = []
@@ -67,7 +69,7 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05):
                 if int(phase // (2 * math.pi)) != int(prev // (2 * math.pi)):
                     contacts.append((i, kind))
                 sign = -1.0 if kind == "forward" else 1.0
-                acc[2] += 3.0 * math.cos(phase)
+                acc[2] += 3.0 * ((1.0 - hump2) * math.cos(phase) + hump2 * math.cos(2 * phase))
                 acc[0] += sign * 1.5 * math.sin(phase)
                 acc[1] += 0.8 * math.sin(phase / 2)
                 gyr[2] += 0.3 * math.cos(phase / 2)

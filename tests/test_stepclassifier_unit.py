@@ -165,3 +165,30 @@ def test_last_contact_runs_ahead_of_the_called_steps(sc):
     assert nearest <= 0.1 * 104
     # it is no older than the peak examination delay (17 bins of 4 samples) plus one step
     assert n - c.last_contact <= 17 * 4 + 104 / 1.8 + 8
+
+
+def _slow_two_hump_walk(sc):
+    # 60 steps/min with 60 % of the vertical swing at twice the step frequency: every step shows
+    # a second strong hump half a step after its contact, as a slow walker's trunk does
+    events, contacts = _run(sc, [("still", 3), ("forward", 25), ("backward", 20), ("still", 3)],
+                            step_hz=1.0, hump2=0.6)
+    first_bwd = next(c for c, k in contacts if k == "backward")
+    fwd_ok = sum(1 for s, d, _ in events if s < first_bwd and d == FWD)
+    bwd_ok = sum(1 for s, d, _ in events if s >= first_bwd and d == BWD)
+    return events, contacts, fwd_ok, bwd_ok
+
+
+def test_slow_steps_with_two_humps_count_once(sc):
+    events, contacts, fwd_ok, bwd_ok = _slow_two_hump_walk(sc)
+    n_fwd = sum(1 for _, k in contacts if k == "forward")
+    # the start gate takes the humps for steps until the half-step lock is found (<= 3 extra)
+    assert len(contacts) <= len(events) <= len(contacts) + 3
+    assert fwd_ok >= n_fwd - 1
+    assert bwd_ok >= len(contacts) - n_fwd - 2
+
+
+def test_slow_two_hump_walk_needs_the_half_step_check(sc, monkeypatch):
+    # the same walk with the check switched off locks on half a step: about twice the steps
+    monkeypatch.setattr(sc, "_HALF_STEPS", 0)
+    events, contacts, _, _ = _slow_two_hump_walk(sc)
+    assert len(events) > 1.5 * len(contacts)
