@@ -435,9 +435,8 @@ class StepClassifier:
         T = self._interval
         gap = c - self._last
         strong = h >= self._prom_walk and p >= self._peak_walk
-        if self._doubled and strong and 16 * gap < _SAME * T and self._whole_step():
-            T = self._interval = T >> 1  # the doubling was wrong, or the walker sped up
-            self._doubled = False
+        if self._doubled and strong and 16 * gap < _SAME * T and self._undouble():
+            T = self._interval  # the doubling was wrong, or the walker sped up
         if gap < _MIN_INT or 16 * gap < _SAME * T:
             if not strong:
                 return
@@ -478,9 +477,7 @@ class StepClassifier:
         if 16 * gap < _HOLE * T:
             self._interval = T + ((gap - T) >> 2)
             if self._doubled:
-                if self._whole_step():
-                    self._interval >>= 1
-                    self._doubled = False
+                self._undouble()
             elif self._nbout < _HALF_STEPS and self._half_step():
                 # a slow step's two humps were taken for two steps: from here on the pair is
                 # one step (the stronger peak kept) and the cue is taken over the whole step
@@ -502,11 +499,15 @@ class StepClassifier:
         self._correlate(2 * T, T, 2 * T)
         return 10 * self._c1 < _HALF_AT * self._en and 10 * self._c2 > _HALF_AT2 * self._en
 
-    def _whole_step(self):
-        """A doubled interval is a whole step no more: the signal repeats at half of it."""
+    def _undouble(self):
+        """Halve a doubled interval once the signal repeats at half of it (True if halved)."""
         T = self._interval
         self._correlate(T if T <= 32 else 64 - T, T >> 1, T)
-        return 10 * self._c1 > _WHOLE_AT * self._en and self._c1 > self._c2
+        if 10 * self._c1 > _WHOLE_AT * self._en and self._c1 > self._c2:
+            self._interval = T >> 1
+            self._doubled = False
+            return True
+        return False
 
     def _correlate(self, w, lag1, lag2):
         """Over the newest w bins of the smoothed vertical signal, every other bin (it is
