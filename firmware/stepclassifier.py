@@ -41,9 +41,10 @@ How it works (integer maths only; nothing allocates per sample):
 - Each step's call waits for the next two steps: the direction switches only when three steps
   in a row disagree with the current one, and the call lands on the first of them, so a switch
   is recognised at its first or second step while single odd steps never flip it.
-- Steps taken while turning are never called backward: the step's mean yaw rate tops
-  0.75 rad/s, or the strides on both sides of it (two steps each, so the pelvis's own swing
-  cancels) turn faster than 0.5 rad/s.
+- A step taken while turning keeps the direction the walk had (its cue is no evidence of
+  which way the walker goes, and teaches no facing): the step's mean yaw rate tops 0.75 rad/s,
+  or the strides on both sides of it (two steps each, so the pelvis's own swing cancels) turn
+  faster than 0.5 rad/s. A walker going backward down a corridor turns and goes on backward.
 """
 
 from micropython import const
@@ -740,7 +741,7 @@ class StepClassifier:
                 k += 1
             if k == _WAIT and sign * s_new > _SWITCH:
                 self._dir = BACKWARD if self._dir == FORWARD else FORWARD
-        d = FORWARD if turning else self._dir
+        d = self._dir
         # confidence: how strongly this step and the next agree with the call, 0..100
         a = (s + s1) >> 1
         if d == BACKWARD:

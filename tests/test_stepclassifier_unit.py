@@ -101,14 +101,26 @@ def test_all_board_rates(sc, rate):
     assert sum(1 for _, d, _ in events if d == BWD) >= sum(1 for _, k in contacts if k == "backward") - 1
 
 
-def test_turning_steps_are_never_backward(sc):
-    # walking backward, then turning on the spot-ish at 2 rad/s while stepping
-    segs = [("still", 2), ("forward", 15), ("backward", 10), ("forward", 1.6, 2.0), ("backward", 8), ("still", 2)]
+@pytest.mark.parametrize("walk, turn_signal, called", [("backward", "forward", BWD),
+                                                        ("forward", "backward", FWD)])
+def test_turning_steps_keep_the_direction(sc, walk, turn_signal, called):
+    # a U-turn on the spot at 2 rad/s inside a walk one way, its steps built as the other way's:
+    # a turning step's cue is no evidence, so the turn is called the way the walk goes and
+    # never switches it (walking backward down a corridor, the walker turns and goes on backward)
+    segs = [("still", 2), ("forward", 15)]
+    if walk == "backward":
+        segs.append(("backward", 10))
+    segs += [(turn_signal, 1.6, 2.0), (walk, 8), ("still", 2)]
     counts, n, contacts = gs.build(segs)
     events = gs.run(counts, n)
-    t_turn0, t_turn1 = int(27 * 104), int(28.6 * 104)
-    turning = [d for s, d, _ in events if t_turn0 + 20 <= s <= t_turn1 - 20]
-    assert turning and all(d == FWD for d in turning)
+    assert len(events) == len(contacts)
+    t_turn0 = int(sum(seg[1] for seg in segs[:-3]) * 104)
+    t_turn1 = t_turn0 + int(1.6 * 104)
+    turning = [d for s, d, _ in events if t_turn0 <= s <= t_turn1]
+    assert len(turning) >= 2 and all(d == called for d in turning)
+    # and the walk after the turn is still called its own way
+    after = [d for s, d, _ in events if s > t_turn1]
+    assert after and all(d == called for d in after)
 
 
 def test_batch_size_does_not_change_the_result(sc):
