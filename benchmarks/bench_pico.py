@@ -118,9 +118,9 @@ def main():
         r, rc, c = mean(read["us"][skip:]), mean(read_cpu["us"][skip:]), mean(cls["us"][skip:])
         whole = mean(ram["us"][skip:])
         print("3. one FIFO service, every 200 ms (%.1f samples), emulated us:" % n)
-        print("   log in RAM:      mean %6.0f  max %6.0f  = %.1f %% of one core (goal <= 5 %%)"
+        print("   log in RAM:      mean %6.0f  max %6.0f  = %.2f %% of one core (goal <= 5 %%)"
               % (whole, max(ram["us"][skip:]), share(ram["us"][skip:], ram["n"][skip:])))
-        print("   log on littlefs: mean %6.0f  max %6.0f  = %.1f %% of one core (its flushes every 5 s, "
+        print("   log on littlefs: mean %6.0f  max %6.0f  = %.2f %% of one core (its flushes every 5 s, "
               "a 4 KB erase each, are the max)" % (mean(store["us"][skip:]), max(store["us"][skip:]),
                                                  share(store["us"][skip:], store["n"][skip:])))
         print("   of a service: driver read_fifo %.0f (I2C bus at 400 kHz %.0f, CPU %.0f), classifier %.0f, "

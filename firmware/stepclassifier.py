@@ -21,9 +21,11 @@ How it works (integer maths only; nothing allocates per sample):
 - Gravity is a slow low-pass of the acceleration and gives "up". The vertical acceleration,
   smoothed, peaks once per step just after the foot contact. A peak that stands out from the
   troughs on both sides is a step candidate; walking starts when three strong candidates come
-  at a regular step rhythm (or four softer ones at a walking cadence: a slow, soft walker),
-  and the steps that start gate held back are credited then, less a first peak that comes too
-  soon (the weight shift that starts a walk).
+  at a regular step rhythm (or four softer ones at a walking cadence: a slow, soft walker)
+  and their direction cues agree (a walk travels one way, in the sensor frame even while it
+  turns; standing, swaying or swinging the arms goes nowhere), and the steps that start gate
+  held back are credited then, less a first peak that comes too soon (the weight shift that
+  starts a walk).
 - Inside a bout a strong peak is a step; a soft one (the last steps before a stop, a shuffle)
   only where the rhythm says the next step is due. Two peaks inside one step keep the stronger,
   and when the rhythm shows a hole the best peak inside it is credited as the missing step.
@@ -80,6 +82,7 @@ _GATE = const(3)  # strong candidates at a regular rhythm that start a bout ...
 _GATE_SOFT = const(4)  # ... or softer ones at a walking cadence, 11..24 bins apart
 _SOFT_MIN = const(11)  # (0.42 s: 142 steps/min)
 _SOFT_MAX = const(24)  # (0.92 s: 65 steps/min)
+_AGREE = const(6)  # ... whose cues travel one way: their unit vectors add up to 6/16 of their number
 _SHIFT = const(27)  # a bout's first peak sooner than 27/32 of the next interval is a weight shift
 _RHYTHM = const(3)  # a soft peak counts within 3/16 of the step interval of where it was due
 _HALF_MAX = const(16)  # an interval of up to 16 bins may have locked on half a slow step: ...
@@ -190,9 +193,10 @@ class StepClassifier:
         self._cs = array("i", bytes(4 * _CAND))
         self._cyaw = array("i", bytes(4 * _CAND))
         self._cprom = array("i", bytes(4 * _CAND))
-        self._cqx = array("i", bytes(4 * _CAND))
-        self._cqy = array("i", bytes(4 * _CAND))
-        self._cqz = array("i", bytes(4 * _CAND))
+        # unit cue vectors: [0, _CAND) the step's own, [_CAND, 2 * _CAND) its travel (_gate)
+        self._cqx = array("i", bytes(8 * _CAND))
+        self._cqy = array("i", bytes(8 * _CAND))
+        self._cqz = array("i", bytes(8 * _CAND))
         self._cstrong = bytearray(_CAND)
         self._nc = 0
         self.walking = False
@@ -428,7 +432,6 @@ class StepClassifier:
             self._end_bout()
         if h >= self._prom_gate and p >= self._peak_gate:
             self._height = h
-            self._cue(c)
             self._gate(c, h >= self._prom and p >= self._peak_min)
 
     def _in_bout(self, c, p, h):
@@ -442,7 +445,7 @@ class StepClassifier:
             if not strong:
                 return
             self._height = h
-            self._cue(c)
+            self._cue(c, self._interval)
             # two peaks inside one step: keep the stronger as the step, unless dropping the
             # older would leave a hole in the rhythm (then both are steps, their peaks jittered)
             if gap >= _MIN_INT and 16 * (c - self._before) >= _HOLE * T:
@@ -453,7 +456,7 @@ class StepClassifier:
         if strong or 16 * abs(gap - T) <= _RHYTHM * T:
             # a soft peak (the last steps of a bout, a shuffle) counts only on the step rhythm
             self._height = h
-            self._cue(c)
+            self._cue(c, self._interval)
             r = self._rbin
             if (16 * gap >= _HOLE * T and r > self._last and 16 * (r - self._last) >= _SAME * T
                     and 16 * (c - r) >= _SAME * T):
@@ -463,7 +466,7 @@ class StepClassifier:
         elif h > self._rh:
             # off the rhythm: the best such peak since the last step may yet fill a hole
             self._height = h
-            self._cue(c)
+            self._cue(c, self._interval)
             self._rbin = c
             self._rs = self._s
             self._ryaw = self._yaw_step
@@ -479,7 +482,7 @@ class StepClassifier:
             self._interval = T + ((gap - T) >> 2)
             if self._doubled:
                 self._undouble()
-            elif self._nbout < _HALF_STEPS and self._half_step():
+            elif self._nbout < _HALF_STEPS and self._half_step(self._interval):
                 # a slow step's two humps were taken for two steps: from here on the pair is
                 # one step (the stronger peak kept) and the cue is taken over the whole step
                 self._interval <<= 1
@@ -489,11 +492,10 @@ class StepClassifier:
         else:
             self._step(c, self._s, self._yaw_step, self._height, self._qx, self._qy, self._qz)
 
-    def _half_step(self):
-        """The interval has locked on half a step: the vertical signal repeats at twice the
-        interval, not at once it (a slow walker's two humps per step; never judged while turning,
-        when steps are irregular)."""
-        T = self._interval
+    def _half_step(self, T):
+        """A rhythm of T bins is half a step: the vertical signal repeats at twice T, not at
+        once it (a slow walker's two humps per step; never judged while turning, when steps are
+        irregular)."""
         y = self._yaw_step
         if T > _HALF_MAX or 2 * y > self._turn_stride or -2 * y > self._turn_stride:
             return False
@@ -527,14 +529,14 @@ class StepClassifier:
         self._c1 = c1 >> 2
         self._c2 = c2 >> 2
 
-    def _cue(self, c):
-        """Direction cue of the step peaking at bin c -> self._s (cosine x4096), self._yaw_step.
+    def _cue(self, c, L):
+        """Direction cue of the step peaking at bin c, L bins long -> self._s (cosine x4096),
+        self._yaw_step.
 
         DFT at the step frequency over one step period centred on the peak: for each axis the
         imaginary part of (horizontal x conj(vertical)); the vertical part of that vector is
         zero by construction, so it lies in the horizontal plane.
         """
-        L = self._interval
         L = _MIN_INT if L < _MIN_INT else (_MAX_INT if L > _MAX_INT else L)
         i0 = c + _CUE_SHIFT - _VS_LAG - (L >> 1)  # one step, centred just after the contact
         cx = sx = cy = sy = cz = sz = cv = sv = 0
@@ -579,7 +581,7 @@ class StepClassifier:
 
     def _gate(self, c, strong):
         """Not walking: hold the candidate; three strong ones at a regular rhythm start a bout,
-        or four softer ones at a walking cadence (a soft walker)."""
+        or four softer ones at a walking cadence (a soft walker), when their cues travel one way."""
         j = self._nc
         if j and c - self._cbin[j - 1] < _MIN_INT:
             # two peaks inside one step: keep the stronger
@@ -589,6 +591,16 @@ class StepClassifier:
         elif j == _CAND:
             self._shift_candidates()
             j -= 1
+        # two cues: over the time since the candidate before, for the check that the candidates
+        # travel one way (a slow walker's step can be twice the default interval); and over the
+        # interval, the step's own (the spacing of candidates is no step period yet while a walk
+        # starts: a weight shift, a first short step)
+        L = c - self._cbin[j - 1] if j else 0
+        self._cue(c, L if _MIN_INT <= L <= _MAX_INT else self._interval)
+        self._cqx[_CAND + j] = self._qx
+        self._cqy[_CAND + j] = self._qy
+        self._cqz[_CAND + j] = self._qz
+        self._cue(c, self._interval)
         self._cbin[j] = c
         self._cs[j] = self._s
         self._cyaw[j] = self._yaw_step
@@ -604,6 +616,10 @@ class StepClassifier:
         elif j + 1 >= _GATE_SOFT and self._regular(j, _GATE_SOFT, _SOFT_MIN, _SOFT_MAX, False):
             n = _GATE_SOFT
         else:
+            return
+        if not self._travel(j, n) and not self._half_step((b[j] - b[j - 2]) >> 1):
+            # the cues point anywhere: no walk, unless the rhythm is a slow step's two humps
+            # (their cues, half a step long, alternate; the bout's first steps find the lock)
             return
         # credit the chain: the gate's candidates and earlier ones that link at step rhythm
         s = j - n + 1
@@ -656,6 +672,20 @@ class StepClassifier:
             k += 1
         return True
 
+    def _travel(self, j, n):
+        """The n candidates ending at j travel one way: their unit cue vectors add up to at
+        least _AGREE/16 of n (a walk's do, step after step, in the sensor frame, even while it
+        turns; standing, swaying or swinging the arms, they point anywhere)."""
+        k = _CAND + j - n + 1
+        x = y = z = 0
+        while k <= _CAND + j:
+            x += self._cqx[k]  # |q| = 4096, n <= 4: each sum stays within 2**14
+            y += self._cqy[k]
+            z += self._cqz[k]
+            k += 1
+        t = n * _AGREE << 8  # n * _AGREE/16 * 4096
+        return x * x + y * y + z * z >= t * t
+
     def _shift_candidates(self):
         k = 1
         while k < self._nc:
@@ -666,6 +696,9 @@ class StepClassifier:
             self._cqx[k - 1] = self._cqx[k]
             self._cqy[k - 1] = self._cqy[k]
             self._cqz[k - 1] = self._cqz[k]
+            self._cqx[_CAND + k - 1] = self._cqx[_CAND + k]
+            self._cqy[_CAND + k - 1] = self._cqy[_CAND + k]
+            self._cqz[_CAND + k - 1] = self._cqz[_CAND + k]
             self._cstrong[k - 1] = self._cstrong[k]
             k += 1
         self._nc -= 1

@@ -42,7 +42,7 @@ def _count(x, lsb):
 
 
 def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2=0.0):
-    """Samples for segments [(kind, seconds[, yaw rad/s])], kind still/forward/backward/sway.
+    """Samples for segments [(kind, seconds[, yaw rad/s])], kind still/forward/backward/sway/shift.
 
     Returns (array('h') interleaved ax,ay,az,gx,gy,gz, n, contacts) where contacts is a list
     of (sample index, kind) at every phase wrap while walking. hump2: that fraction of the
@@ -72,6 +72,12 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
                 acc[2] += 3.0 * ((1.0 - hump2) * math.cos(phase) + hump2 * math.cos(2 * phase))
                 acc[0] += sign * 1.5 * math.sin(phase)
                 acc[1] += 0.8 * math.sin(phase / 2)
+                gyr[2] += 0.3 * math.cos(phase / 2)
+            elif kind == "shift":  # standing, shifting the weight from foot to foot at step_hz:
+                # the trunk rises and falls as in a walk and rocks sideways, but goes nowhere
+                phase += 2 * math.pi * step_hz * dt
+                acc[2] += 3.0 * math.cos(phase)
+                acc[1] += 1.5 * math.sin(phase / 2)
                 gyr[2] += 0.3 * math.cos(phase / 2)
             elif kind == "sway":  # standing, swaying and swinging the arms: small and slow
                 acc[2] += 0.25 * math.sin(2 * math.pi * 0.9 * i * dt)

@@ -31,6 +31,22 @@ def test_no_steps_while_standing_or_swaying(sc, kind):
     assert events == []
 
 
+@pytest.mark.parametrize("hz", [1.0, 1.8, 2.2])
+def test_no_steps_while_shifting_weight_from_foot_to_foot(sc, hz):
+    # the trunk rises and falls at a walking cadence and rocks sideways, but travels nowhere:
+    # each candidate's cue points the other way from the one before, and no bout starts
+    events, _ = _run(sc, [("still", 2), ("shift", 30), ("still", 2)], step_hz=hz)
+    assert events == []
+
+
+def test_weight_shifting_is_told_from_walking_by_travel(sc, monkeypatch):
+    # the same signal passes the rhythm and strength checks: without the travel check the
+    # start gate takes it for a walk and counts about a step per shift
+    monkeypatch.setattr(sc, "_AGREE", 0)
+    events, _ = _run(sc, [("still", 2), ("shift", 30), ("still", 2)])
+    assert len(events) > 30
+
+
 def test_counts_every_step_from_the_first(sc):
     events, contacts = _run(sc, [("still", 3), ("forward", 20), ("still", 3)])
     # one event per modelled contact: the start gate's held-back steps are credited
