@@ -33,7 +33,7 @@ SPACE = {
     "_PROM_WALK_CMS2": (30, 50), "_PEAK_WALK_CMS2": (0, 20), "_PROM_SOFT_CMS2": (15, 30),
     "_PEAK_SOFT_CMS2": (-100, 0), "_RHYTHM": (2, 4), "_SAME": (9, 11), "_HOLE": (26, 30), "_MIN_INT": (6, 8),
     "_TROUGH": (10, 14), "_TROUGH_R": (5, 12), "_PEAK_L": (5, 7), "_PEAK_R": (5, 7), "_SHIFT": (25, 29),
-    "_SWITCH": (205, 820), "_SOFT_MIN": (10, 12), "_SOFT_MAX": (22, 26), "_GATE_SOFT": (5,),
+    "_SWITCH": (205, 410), "_SOFT_MIN": (10, 12), "_SOFT_MAX": (22, 26), "_GATE_SOFT": (5,),
     "_END_GAP": (40, 64), "_CUE_SHIFT": (0, 2), "_CAL_MIN": (3, 6), "_CAL_STEPS": (8, 16),
     "_TURN_MRAD": (600, 900), "_TURN_STRIDE_MRAD": (400, 600), "_AGREE": (0, 6, 10),
 }

@@ -39,7 +39,9 @@ How it works (integer maths only; nothing allocates per sample):
   over the stance leg like an inverted pendulum, slowest at the top, so speed and height
   trade off in a fixed phase whichever way the walker faces, and walking backward reverses
   the travel. The facing direction is learned from the first forward steps (the warm-up) or
-  taken from the configured axis; each step's cue is compared with it.
+  taken from the configured axis; each step's cue is that component's part along the facing
+  as a share of the horizontal and vertical swings, so a step whose swing barely travels (a
+  stumble, a shuffle, noise) weighs little however its direction happens to line up.
 - Each step's call waits for the next two steps: the direction switches only when three steps
   in a row disagree with the current one, and the call lands on the first of them, so a switch
   is recognised at its first or second step while single odd steps never flip it.
@@ -106,7 +108,7 @@ _PROM_SOFT_CMS2 = const(20)  # or, on the step rhythm only, 0.2 m/s² ...
 _PEAK_SOFT_CMS2 = const(-50)  # ... to no lower than -0.5 m/s² (a soft, shuffling step)
 _TURN_MRAD = const(750)  # a step whose mean yaw rate tops 0.75 rad/s has no direction cue
 _TURN_STRIDE_MRAD = const(500)  # a stride whose mean yaw rate tops 0.5 rad/s is a turn
-_SWITCH = const(410)  # a step disagrees when its cue is below -0.1 (cosine, x4096)
+_SWITCH = const(300)  # a step disagrees when its cue is below -300/4096 (x4096, see _cue)
 
 _Q = const(12)  # unit vectors are scaled by 2**12
 _ONE = const(4096)
@@ -123,12 +125,25 @@ def _isqrt(n):
     """Integer square root (floor) of 0 <= n < 2**30."""
     if n <= 0:
         return 0
-    x = n
-    y = (x + 1) >> 1
+    # Newton's method from the power of two just above the root: a few divisions, not ~16
+    x = 2
+    t = n
+    while t >= 4:
+        t >>= 2
+        x <<= 1
+    y = (x + n // x) >> 1
     while y < x:
         x = y
         y = (x + n // x) >> 1
     return x
+
+
+def _ratio(a, b):
+    """4096 * a / b for 0 <= a, 0 < b < 2**30 (0 if b is 0), with no product past 2**30."""
+    while a >= 262144:
+        a >>= 1
+        b >>= 1
+    return (a << 12) // b if b > 0 else 0
 
 
 def _clamp(x, lim):
@@ -319,20 +334,26 @@ class StepClassifier:
         ux = self._ux
         uy = self._uy
         uz = self._uz
-        # histories are int16: clamp (only a saturated sensor gets near)
-        hx = _clamp(ax - (self._gx >> _G_SHIFT), 32767)
-        hy = _clamp(ay - (self._gy >> _G_SHIFT), 32767)
-        hz = _clamp(az - (self._gz >> _G_SHIFT), 32767)
+        # histories are int16: clamp (only a saturated sensor gets near; written out, as a call
+        # per value costs more than the rest of a bin on a board)
+        hx = ax - (self._gx >> _G_SHIFT)
+        hx = -32767 if hx < -32767 else (32767 if hx > 32767 else hx)
+        hy = ay - (self._gy >> _G_SHIFT)
+        hy = -32767 if hy < -32767 else (32767 if hy > 32767 else hy)
+        hz = az - (self._gz >> _G_SHIFT)
+        hz = -32767 if hz < -32767 else (32767 if hz > 32767 else hz)
         self._hx[i] = hx
         self._hy[i] = hy
         self._hz[i] = hz
         # |counts| <= 2**15 times |u| <= 2**12: each product < 2**27, the sum < 2**29
-        v = _clamp((hx * ux + hy * uy + hz * uz) >> _Q, 32767)
+        v = (hx * ux + hy * uy + hz * uz) >> _Q
+        v = -32767 if v < -32767 else (32767 if v > 32767 else v)
         self._v[i] = v
         h = self._v  # |v| <= 2**15: the weighted sum stays below 2**20
         self._vs[i] = (v + 2 * h[(n - 1) & _MASK] + 3 * h[(n - 2) & _MASK] + 4 * h[(n - 3) & _MASK]
                        + 3 * h[(n - 4) & _MASK] + 2 * h[(n - 5) & _MASK] + h[(n - 6) & _MASK]) >> 4
-        self._yaw[i] = _clamp((wx * ux + wy * uy + wz * uz) >> _Q, 32767)
+        w = (wx * ux + wy * uy + wz * uz) >> _Q
+        self._yaw[i] = -32767 if w < -32767 else (32767 if w > 32767 else w)
         c = n - _DELAY
         if c >= _PEAK_L:  # bins before the first hold zeros: no motion
             self._check_peak(c)
@@ -366,18 +387,21 @@ class StepClassifier:
             self._set_facing(self._qx, self._qy, self._qz)
 
     def _unit(self, x, y, z):
-        """Scale (x, y, z) to length 4096 into self._qx/_qy/_qz; False if it is zero."""
+        """Scale (x, y, z) (|each| < 2**30) to length 4096 into self._qx/_qy/_qz; returns its
+        length (about; 0 if it is zero)."""
+        n = 0
         while x > 16383 or x < -16383 or y > 16383 or y < -16383 or z > 16383 or z < -16383:
             x >>= 1
             y >>= 1
             z >>= 1
+            n += 1
         m = _isqrt(x * x + y * y + z * z)
         if m == 0:
-            return False
+            return 0
         self._qx = (x << _Q) // m
         self._qy = (y << _Q) // m
         self._qz = (z << _Q) // m
-        return True
+        return m << n
 
     def _set_facing(self, fx, fy, fz):
         self._fx = fx
@@ -572,12 +596,22 @@ class StepClassifier:
         sv = _clamp(sv >> 10, 16383)
         yaw //= L
         self._yaw_step = yaw
-        if not self._unit(cx * sv - sx * cv, cy * sv - sy * cv, cz * sv - sz * cv):
+        q = self._unit(cx * sv - sx * cv, cy * sv - sy * cv, cz * sv - sz * cv)
+        if not q:
             self._qx = self._qy = self._qz = 0
         if yaw > self._turn or yaw < -self._turn or not self.calibrated:
             self._s = 0  # the cue of a sharply turning step is not about walking direction
-        else:
-            self._s = (self._qx * self._fx + self._qy * self._fy + self._qz * self._fz) >> _Q
+            return
+        # the cue: the quadrature vector's part along the facing, as a share of the horizontal
+        # and vertical swings' product (|Im(H V*)| <= |H| |V|): a step whose horizontal swing is
+        # out of quadrature (noise, a stumble, a weak step) weighs little in the vote, however
+        # well its direction happens to line up. The horizontal swing is the sensor frame's
+        # less the vertical one; each c*c + s*s < 2**29, a quarter of them summed < 2**29.
+        h = (((cx * cx + sx * sx) >> 2) + ((cy * cy + sy * sy) >> 2) + ((cz * cz + sz * sz) >> 2)
+             - ((cv * cv + sv * sv) >> 2))
+        d = _isqrt(h) * _isqrt(cv * cv + sv * sv)  # |H| |V| / 2: below 20067 * 23170 < 2**29
+        k = _ratio(q, 2 * d)
+        self._s = ((self._qx * self._fx + self._qy * self._fy + self._qz * self._fz) >> _Q) * (k if k < _ONE else _ONE) >> _Q
 
     def _gate(self, c, strong):
         """Not walking: hold the candidate; three strong ones at a regular rhythm start a bout,

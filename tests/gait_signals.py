@@ -42,7 +42,9 @@ def _count(x, lsb):
 
 
 def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2=0.0):
-    """Samples for segments [(kind, seconds[, yaw rad/s])], kind still/forward/backward/sway/shift.
+    """Samples for segments [(kind, seconds[, yaw rad/s])], kind still/forward/backward/sway/shift/
+    rocking (steps whose front-back swing is in phase with the vertical, but for a faint
+    backward quadrature: next to no evidence of which way they go).
 
     Returns (array('h') interleaved ax,ay,az,gx,gy,gz, n, contacts) where contacts is a list
     of (sample index, kind) at every phase wrap while walking. hump2: that fraction of the
@@ -57,6 +59,8 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
     i = 0
     for seg in segments:
         kind, secs = seg[0], seg[1]
+        rocking = kind == "rocking"
+        kind = "forward" if rocking else kind
         yaw_rate = seg[2] if len(seg) > 2 else 0.0
         for _ in range(int(round(secs * rate))):
             acc = [0.0, 0.0, 9.80665]
@@ -70,7 +74,13 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
                     contacts.append((i, kind))
                 sign = -1.0 if kind == "forward" else 1.0
                 acc[2] += 3.0 * ((1.0 - hump2) * math.cos(phase) + hump2 * math.cos(2 * phase))
-                acc[0] += sign * 1.5 * math.sin(phase)
+                # the front-back swing a quarter cycle from the vertical: the travel cue;
+                # "rocking" puts it in phase (the trunk pitching to and fro), with a faint
+                # backward quadrature (5 % of the swing): next to no evidence of travel
+                if rocking:
+                    acc[0] += 1.5 * math.cos(phase) + 0.075 * math.sin(phase)
+                else:
+                    acc[0] += sign * 1.5 * math.sin(phase)
                 acc[1] += 0.8 * math.sin(phase / 2)
                 gyr[2] += 0.3 * math.cos(phase / 2)
             elif kind == "shift":  # standing, shifting the weight from foot to foot at step_hz:

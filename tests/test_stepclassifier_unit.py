@@ -85,6 +85,27 @@ def test_switch_to_backward_and_back_within_two_steps(sc, forward):
     assert all(d == FWD for (s, d, _), (c, _) in zip(events, contacts) if c < first_bwd)
 
 
+def _rocking_walk(sc):
+    # forward, then steps whose front-back swing is in phase with the vertical but for a faint
+    # backward quadrature (5 % of the swing), then forward again: all of it walked forward
+    segs = [("still", 2), ("forward", 10), ("rocking", 15), ("forward", 10), ("still", 2)]
+    return _run(sc, segs)
+
+
+def test_steps_with_next_to_no_travel_cue_do_not_switch_the_direction(sc):
+    events, contacts = _rocking_walk(sc)
+    assert len(events) == len(contacts)
+    assert all(d == FWD for _, d, _ in events)
+
+
+def test_the_cue_weighs_a_step_by_how_much_of_its_swing_travels(sc, monkeypatch):
+    # the same walk with each cue taken as the bare direction of its quadrature (a cosine, the
+    # step's coherence ignored): the faint backward quadrature lines up and switches the calls
+    monkeypatch.setattr(sc, "_ratio", lambda a, b: 4096)
+    events, _ = _rocking_walk(sc)
+    assert sum(1 for _, d, _ in events if d == BWD) > 10
+
+
 MOUNTS = {
     "front": (gs.IDENTITY, "+x"),
     "back": (gs.rot_z(180), "-x"),
