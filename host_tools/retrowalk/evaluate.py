@@ -7,7 +7,7 @@ Besides the recordings as they are, the benchmark derives:
 - time-reversed real L5 trials as stand-ins for backward walking (a(t) -> a(T-t),
   w(t) -> -w(T-t)), reported apart from the real backward data,
 - every one of these again under each condition of CONDITIONS (augment.py: speed, cadence,
-  softer steps, noise and bias, random mountings, 52 and 26 Hz, all of them mixed).
+  softer and firmer steps, noise and bias, random mountings, 52 and 26 Hz, all of them mixed).
 Figures are kept per subject (the folds: real L5 subjects 1..14, virtual-belt Male1 and Female1)
 so that the worst subject shows: the classifier is judged on people it has never seen.
 """
@@ -336,6 +336,7 @@ CONDITIONS = {
     "speed 1.3x": Condition(take=lambda tr, rnd: augment.speed(tr, 1.3)),
     "cadence 70-130": Condition(take=_to_cadence),
     "softer 0.5x": Condition(take=lambda tr, rnd: augment.soften(tr, 0.5)),
+    "firmer 2x": Condition(take=lambda tr, rnd: augment.soften(tr, 2.0)),
     "noise + bias": Condition(wear=augment.noise_bias),
     "random mounting": Condition(wear=lambda tr, rnd: augment.rotate(tr, augment.random_mounting(rnd))),
     "52 Hz": Condition(rate=lambda rnd: 52),
