@@ -554,8 +554,9 @@ class StepClassifier:
         self._c2 = c2 >> 2
 
     def _cue(self, c, L):
-        """Direction cue of the step peaking at bin c, L bins long -> self._s (cosine x4096),
-        self._yaw_step.
+        """Direction cue of the step peaking at bin c, L bins long -> self._s (-4096..4096: how
+        much of the step's swing travels along the facing), self._yaw_step, and the cue's unit
+        vector self._qx/_qy/_qz.
 
         DFT at the step frequency over one step period centred on the peak: for each axis the
         imaginary part of (horizontal x conj(vertical)); the vertical part of that vector is
@@ -611,7 +612,9 @@ class StepClassifier:
              - ((cv * cv + sv * sv) >> 2))
         d = _isqrt(h) * _isqrt(cv * cv + sv * sv)  # |H| |V| / 2: below 20067 * 23170 < 2**29
         k = _ratio(q, 2 * d)
-        self._s = ((self._qx * self._fx + self._qy * self._fy + self._qz * self._fz) >> _Q) * (k if k < _ONE else _ONE) >> _Q
+        if k > _ONE:
+            k = _ONE  # (rounding)
+        self._s = ((self._qx * self._fx + self._qy * self._fy + self._qz * self._fz) >> _Q) * k >> _Q
 
     def _gate(self, c, strong):
         """Not walking: hold the candidate; three strong ones at a regular rhythm start a bout,
