@@ -12,7 +12,7 @@ odd numbers and virtual-belt Male1 and holds out the even ones and Female1; spli
 The objective (per data set and condition, then averaged): for step detection the mean of the
 pooled F1* and the worst subject's F1*, minus half the count error; for direction the mean of the
 pooled and the worst balanced accuracy; minus 0.01 per step counted while standing (1 point of F1).
-Conditions: the recordings as they are, 0.7x and 1.3x speed, 0.5x softer; one mounting (the method
+Conditions: the recordings as they are, 0.7x and 1.3x speed, 0.5x softer, 2x firmer; one mounting (the method
 does not see the mounting); `retrowalk evaluate` then checks every condition and mounting.
 """
 
@@ -26,7 +26,7 @@ import time
 from retrowalk import evaluate as ev
 from retrowalk.firmware import stepclassifier as SC
 
-CONDITIONS = ("as recorded", "speed 0.7x", "speed 1.3x", "softer 0.5x")
+CONDITIONS = ("as recorded", "speed 0.7x", "speed 1.3x", "softer 0.5x", "firmer 2x")
 # constant: values to try (the current value comes first)
 SPACE = {
     "_PROM_CMS2": (50, 70), "_PEAK_CMS2": (15, 45), "_PROM_GATE_CMS2": (20, 40), "_PEAK_GATE_CMS2": (-20, 15),
@@ -35,7 +35,7 @@ SPACE = {
     "_TROUGH": (10, 14), "_TROUGH_R": (5, 12), "_PEAK_L": (5, 7), "_PEAK_R": (5, 7), "_SHIFT": (25, 29),
     "_SWITCH": (205, 410), "_SOFT_MIN": (10, 12), "_SOFT_MAX": (22, 26), "_GATE_SOFT": (5,),
     "_END_GAP": (40, 64), "_CUE_SHIFT": (0, 2), "_CAL_MIN": (3, 6), "_CAL_STEPS": (8, 16),
-    "_TURN_MRAD": (600, 900), "_TURN_STRIDE_MRAD": (400, 600), "_AGREE": (0, 6, 10),
+    "_TURN_MRAD": (600, 900), "_TURN_STRIDE_MRAD": (400, 600), "_AGREE": (6, 10),
 }
 DIRECTION_SETS = (ev.L5_REV, ev.BELT_SESSION, ev.BELT_TAKES)
 STEP_SETS = (ev.L5_FWD, ev.L5_REV, ev.BELT_SESSION, ev.BELT_TAKES)
