@@ -654,7 +654,8 @@ class StepClassifier:
             n = _GATE_SOFT
         else:
             return
-        if not self._travel(j, n) and not self._half_step((b[j] - b[j - 2]) >> 1):
+        T = (b[j] - b[j - 2]) >> 1  # the gate's rhythm: the new bout's interval
+        if not self._travel(j, n) and not self._half_step(T):
             # the cues point anywhere: no walk, unless the rhythm is a slow step's two humps
             # (their cues, half a step long, alternate; the bout's first steps find the lock)
             return
@@ -667,7 +668,7 @@ class StepClassifier:
         while s < j - 1 and 32 * (b[s + 1] - b[s]) < _SHIFT * (b[s + 2] - b[s + 1]):
             s += 1
         self.walking = True
-        self._interval = (b[j] - b[j - 2]) >> 1
+        self._interval = T
         self._nbout = 0
         # a new bout is called from its own cues, not from the direction before the pause
         k = s
