@@ -29,6 +29,9 @@ How it works (integer maths only; nothing allocates per sample):
 - Inside a bout a strong peak is a step; a soft one (the last steps before a stop, a shuffle)
   only where the rhythm says the next step is due. Two peaks inside one step keep the stronger,
   and when the rhythm shows a hole the best peak inside it is credited as the missing step.
+  When the bout ends, the best peak late off the rhythm (up to 1.5 intervals after the last
+  step) is credited as the closing step (the trailing foot set down, softly and late, as the
+  walker stops); its cue, braking, is no evidence of the direction, so it keeps the walk's.
   A slow step can show two humps, and the rhythm then locks on half a step; when the
   vertical signal repeats at twice the interval but not at once it, the interval is doubled
   (and halved again when the signal comes to repeat at half of it).
@@ -92,6 +95,7 @@ _HALF_AT = const(2)  # ... the vertical signal correlates below 0.2 at the inter
 _HALF_AT2 = const(6)  # ... and above 0.6 at twice it; a doubled one is halved again when ...
 _WHOLE_AT = const(5)  # ... it correlates above 0.5 at half the interval, and more than at it
 _HALF_STEPS = const(12)  # the lock comes from the start gate: looked for over a bout's first steps
+_LAST = const(24)  # a bout's closing step: a peak late off the rhythm, up to 24/16 of the interval
 _WAIT = const(2)  # steps that must follow a step before it is called (look-ahead)
 _CAL_MIN = const(4)  # warm-up steps before the facing direction is first estimated ...
 _CAL_STEPS = const(12)  # ... and the steps that refine it (auto mounting)
@@ -832,6 +836,13 @@ class StepClassifier:
             k += 1
 
     def _end_bout(self):
+        r = self._rbin - self._last
+        if self.walking and self._interval < r and 16 * r <= _LAST * self._interval:
+            # the walker stopped: the best peak off the rhythm since the last step, late (so
+            # past the rhythm's window), was the closing step: the trailing foot set down softly
+            # as the walk slows (its cue, braking, says nothing of the direction: it neither
+            # votes nor teaches the facing; no runner-up: r < 0)
+            self._step(self._rbin, 0, self._ryaw, self._rh, 0, 0, 0)
         self._rbin = -1
         self._rh = 0
         while self._np:

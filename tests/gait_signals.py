@@ -44,7 +44,9 @@ def _count(x, lsb):
 def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2=0.0):
     """Samples for segments [(kind, seconds[, yaw rad/s])], kind still/forward/backward/sway/shift/
     rocking (steps whose front-back swing is in phase with the vertical, but for a faint
-    backward quadrature: next to no evidence of which way they go).
+    backward quadrature: next to no evidence of which way they go)/close (the closing step
+    after a walk: one step that takes `seconds`, its swing a tenth of a walking step's, then a
+    quarter cycle more as the trunk settles).
 
     Returns (array('h') interleaved ax,ay,az,gx,gy,gz, n, contacts) where contacts is a list
     of (sample index, kind) at every phase wrap while walking. hump2: that fraction of the
@@ -62,7 +64,9 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
         rocking = kind == "rocking"
         kind = "forward" if rocking else kind
         yaw_rate = seg[2] if len(seg) > 2 else 0.0
-        for _ in range(int(round(secs * rate))):
+        n_seg = int(round(secs * rate))
+        start = phase
+        for k in range(n_seg + n_seg // 4 if kind == "close" else n_seg):
             acc = [0.0, 0.0, 9.80665]
             gyr = [0.0, 0.0, yaw_rate]
             if kind in ("forward", "backward"):
@@ -70,7 +74,7 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
                     contacts.append((i, kind))
                 prev = phase
                 phase += 2 * math.pi * step_hz * dt
-                if int(phase // (2 * math.pi)) != int(prev // (2 * math.pi)):
+                if int((phase + 1e-9) // (2 * math.pi)) != int((prev + 1e-9) // (2 * math.pi)):
                     contacts.append((i, kind))
                 sign = -1.0 if kind == "forward" else 1.0
                 acc[2] += 3.0 * ((1.0 - hump2) * math.cos(phase) + hump2 * math.cos(2 * phase))
@@ -83,6 +87,12 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
                     acc[0] += sign * 1.5 * math.sin(phase)
                 acc[1] += 0.8 * math.sin(phase / 2)
                 gyr[2] += 0.3 * math.cos(phase / 2)
+            elif kind == "close":  # one slow, soft step: the phase runs one cycle in `secs`
+                phase = start + 2 * math.pi * (k + 1) / n_seg
+                if k == n_seg - 1:
+                    contacts.append((i, kind))
+                acc[2] += 0.3 * math.cos(phase)
+                acc[0] -= 0.15 * math.sin(phase)
             elif kind == "shift":  # standing, shifting the weight from foot to foot at step_hz:
                 # the trunk rises and falls as in a walk and rocks sideways, but goes nowhere
                 phase += 2 * math.pi * step_hz * dt

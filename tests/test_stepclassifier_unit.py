@@ -55,6 +55,31 @@ def test_counts_every_step_from_the_first(sc):
         assert abs(s - c) <= 0.1 * 104  # contact time within 0.1 s
 
 
+def _stop(sc, walk, close_s):
+    # stopping, the walker sets the trailing foot down late and softly: a closing step that
+    # takes close_s against the walk's 0.5 s, with a tenth of its swing (and a front-back swing
+    # that says forward whichever way the walk went: braking)
+    segs = [("still", 3), (walk, 6), ("close", close_s), ("still", 3)]
+    return _run(sc, segs, step_hz=2.0, forward="+x")
+
+
+@pytest.mark.parametrize("walk", ["forward", "backward"])
+@pytest.mark.parametrize("close_s", [0.6, 0.7])  # 1.2 and 1.4 step periods
+def test_the_closing_step_counts_and_keeps_the_direction(sc, walk, close_s):
+    events, contacts = _stop(sc, walk, close_s)
+    assert contacts[-1][1] == "close"
+    assert len(events) == len(contacts)
+    assert abs(events[-1][0] - contacts[-1][0]) <= 0.1 * 104
+    assert all(d == (FWD if walk == "forward" else BWD) for _, d, _ in events)
+
+
+def test_the_closing_step_needs_the_end_of_bout_credit(sc, monkeypatch):
+    # too soft for a step on the rhythm and too late for it: without the credit it is missed
+    monkeypatch.setattr(sc, "_LAST", 0)
+    events, contacts = _stop(sc, "forward", 0.7)
+    assert len(events) == len(contacts) - 1
+
+
 def test_forward_walk_is_forward(sc):
     events, _ = _run(sc, [("still", 2), ("forward", 30), ("still", 2)])
     assert events and all(d == FWD for _, d, _ in events)
