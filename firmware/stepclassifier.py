@@ -26,8 +26,9 @@ How it works (integer maths only; nothing allocates per sample):
   turns; standing, swaying or swinging the arms goes nowhere), and the steps that start gate
   held back are credited then, less a first peak that comes too soon (the weight shift that
   starts a walk).
-- Inside a bout a strong peak is a step; a soft one (the last steps before a stop, a shuffle)
-  only where the rhythm says the next step is due. Two peaks inside one step keep the stronger,
+- Inside a bout a strong peak is a step (strong: for a soft walker, against a third of the
+  walker's typical step); a soft one (the last steps before a stop, a shuffle) only where the
+  rhythm says the next step is due. Two peaks inside one step keep the stronger,
   and when the rhythm shows a hole the best peak inside it is credited as the missing step.
   When the bout ends, the best peak late off the rhythm (up to 1.5 intervals after the last
   step) is credited as the closing step (the trailing foot set down, softly and late, as the
@@ -106,7 +107,8 @@ _PROM_GATE_CMS2 = const(30)  # a candidate for the start gate rises 0.3 m/s² ..
 _PEAK_GATE_CMS2 = const(0)  # ... to above gravity;
 _PROM_CMS2 = const(60)  # a strong one (the 3-step gate) 0.6 m/s² ...
 _PEAK_CMS2 = const(30)  # ... to +0.3 m/s²;
-_PROM_WALK_CMS2 = const(40)  # inside a bout a step 0.4 m/s² ...
+_PROM_WALK_CMS2 = const(40)  # inside a bout a step 0.4 m/s² (or a third of the walker's ...
+_TYPICAL = const(3)  # ... typical step, a running mean, if less: a soft walker; not below soft) ...
 _PEAK_WALK_CMS2 = const(10)  # ... to +0.1 m/s²,
 _PROM_SOFT_CMS2 = const(20)  # or, on the step rhythm only, 0.2 m/s² ...
 _PEAK_SOFT_CMS2 = const(-50)  # ... to no lower than -0.5 m/s² (a soft, shuffling step)
@@ -183,6 +185,7 @@ class StepClassifier:
         self._peak_soft = _PEAK_SOFT_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._prom_gate = _PROM_GATE_CMS2 * 10197 // (accel_ug_per_lsb * 10)
         self._peak_gate = _PEAK_GATE_CMS2 * 10197 // (accel_ug_per_lsb * 10)
+        self._typical = _TYPICAL * self._prom_walk  # running mean of the steps' prominence
         self._turn = _TURN_MRAD * 57296 // gyro_udps_per_lsb
         self._turn_stride = _TURN_STRIDE_MRAD * 57296 // gyro_udps_per_lsb
         # events out
@@ -466,7 +469,10 @@ class StepClassifier:
         """Walking: a peak at bin c (height p, prominence h) within two intervals of the last step."""
         T = self._interval
         gap = c - self._last
-        strong = h >= self._prom_walk and p >= self._peak_walk
+        # a soft walker's steps: the bar for a strong step is lower (not below a soft one's)
+        pw = self._typical // _TYPICAL
+        pw = self._prom_soft if pw < self._prom_soft else (self._prom_walk if pw > self._prom_walk else pw)
+        strong = h >= pw and p >= self._peak_walk
         if self._doubled and strong and 16 * gap < _SAME * T and self._undouble():
             T = self._interval  # the doubling was wrong, or the walker sped up
         if gap < _MIN_INT or 16 * gap < _SAME * T:
@@ -752,6 +758,7 @@ class StepClassifier:
             self._decide(True, s)
         self._before = self._last
         self._nbout += 1
+        self._typical += (height - self._typical) >> 3
         self._rbin = -1
         self._rh = 0
         self._hold(self._np, c, s, yaw, height, qx, qy, qz)

@@ -41,7 +41,8 @@ def _count(x, lsb):
     return max(-32768, min(32767, c))
 
 
-def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2=0.0):
+def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2=0.0, amp=1.0,
+          limp=0.0):
     """Samples for segments [(kind, seconds[, yaw rad/s])], kind still/forward/backward/sway/shift/
     rocking (steps whose front-back swing is in phase with the vertical, but for a faint
     backward quadrature: next to no evidence of which way they go)/close (the closing step
@@ -51,7 +52,9 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
     Returns (array('h') interleaved ax,ay,az,gx,gy,gz, n, contacts) where contacts is a list
     of (sample index, kind) at every phase wrap while walking. hump2: that fraction of the
     vertical swing moved to twice the step frequency, so each step shows a second hump half a
-    step after the contact (a slow walker's).
+    step after the contact (a slow walker's). amp scales a walk's swings (0.1: a soft walker);
+    limp: every other step is taken that fraction faster than step_hz and the rest that much
+    slower (an uneven gait: the intervals alternate short and long).
     """
     rnd = random.Random(seed)
     out = []
@@ -73,20 +76,21 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
                 if phase == 0.0:  # the first walk starts at a contact (phase 0): the trunk at its lowest
                     contacts.append((i, kind))
                 prev = phase
-                phase += 2 * math.pi * step_hz * dt
+                odd = int((phase + 1e-9) // (2 * math.pi)) % 2
+                phase += 2 * math.pi * step_hz * (1.0 - limp if odd else 1.0 + limp) * dt
                 if int((phase + 1e-9) // (2 * math.pi)) != int((prev + 1e-9) // (2 * math.pi)):
                     contacts.append((i, kind))
                 sign = -1.0 if kind == "forward" else 1.0
-                acc[2] += 3.0 * ((1.0 - hump2) * math.cos(phase) + hump2 * math.cos(2 * phase))
+                acc[2] += amp * 3.0 * ((1.0 - hump2) * math.cos(phase) + hump2 * math.cos(2 * phase))
                 # the front-back swing a quarter cycle from the vertical: the travel cue;
                 # "rocking" puts it in phase (the trunk pitching to and fro), with a faint
                 # backward quadrature (5 % of the swing): next to no evidence of travel
                 if rocking:
                     acc[0] += 1.5 * math.cos(phase) + 0.075 * math.sin(phase)
                 else:
-                    acc[0] += sign * 1.5 * math.sin(phase)
-                acc[1] += 0.8 * math.sin(phase / 2)
-                gyr[2] += 0.3 * math.cos(phase / 2)
+                    acc[0] += amp * sign * 1.5 * math.sin(phase)
+                acc[1] += amp * 0.8 * math.sin(phase / 2)
+                gyr[2] += amp * 0.3 * math.cos(phase / 2)
             elif kind == "close":  # one slow, soft step: the phase runs one cycle in `secs`
                 phase = start + 2 * math.pi * (k + 1) / n_seg
                 if k == n_seg - 1:

@@ -80,6 +80,35 @@ def test_the_closing_step_needs_the_end_of_bout_credit(sc, monkeypatch):
     assert len(events) == len(contacts) - 1
 
 
+def _soft_uneven_walk(sc):
+    # a soft walker (the modelled walk's swings at 0.08: about 0.5 m/s² from trough to peak)
+    # with an uneven gait: every other step 30 % quicker, the rest 30 % slower, so each step
+    # lands off the rhythm the steps before it set
+    return _run(sc, [("still", 3), ("forward", 30), ("still", 3)], amp=0.08, limp=0.3)
+
+
+def test_a_soft_uneven_walker_counts_every_step(sc):
+    events, contacts = _soft_uneven_walk(sc)
+    # the model's first contact, from standing, is half a swing with no peak before it
+    later = contacts[1:]
+    assert len(events) == len(later)
+    for (s, d, _), (c, _) in zip(events, later):
+        assert abs(s - c) <= 0.1 * 104 and d == FWD
+
+
+def test_a_soft_uneven_walker_needs_the_typical_step_bar(sc, monkeypatch):
+    # the bar for a strong step held at its start (0.4 m/s²): the steps off the rhythm are
+    # too soft for it, and are missed
+    class FixedBar(sc.StepClassifier):
+        def _step(self, *args):
+            super()._step(*args)
+            self._typical = sc._TYPICAL * self._prom_walk
+
+    monkeypatch.setattr(sc, "StepClassifier", FixedBar)
+    events, contacts = _soft_uneven_walk(sc)
+    assert len(events) <= len(contacts) - 5
+
+
 def test_forward_walk_is_forward(sc):
     events, _ = _run(sc, [("still", 2), ("forward", 30), ("still", 2)])
     assert events and all(d == FWD for _, d, _ in events)
