@@ -48,7 +48,9 @@ How it works (integer maths only; nothing allocates per sample):
   stumble, a shuffle, noise) weighs little however its direction happens to line up.
 - Each step's call waits for the next two steps: the direction switches only when three steps
   in a row disagree with the current one, and the call lands on the first of them, so a switch
-  is recognised at its first or second step while single odd steps never flip it.
+  is recognised at its first or second step while single odd steps never flip it; or when two
+  strides in a row disagree, one leg's step clearly in both (an uneven gait: the other leg's
+  cue flat or even reversed).
 - A step taken while turning keeps the direction the walk had (its cue is no evidence of
   which way the walker goes, and teaches no facing): the step's mean yaw rate tops 0.75 rad/s,
   or the strides on both sides of it (two steps each, so the pelvis's own swing cancels) turn
@@ -115,6 +117,8 @@ _PEAK_SOFT_CMS2 = const(-50)  # ... to no lower than -0.5 m/s² (a soft, shuffli
 _TURN_MRAD = const(750)  # a step whose mean yaw rate tops 0.75 rad/s has no direction cue
 _TURN_STRIDE_MRAD = const(500)  # a stride whose mean yaw rate tops 0.5 rad/s is a turn
 _SWITCH = const(300)  # a step disagrees when its cue is below -300/4096 (x4096, see _cue)
+_STRIDE = const(600)  # or two strides in a row disagree: each one's two cues sum below -600 ...
+_LEG = const(2500)  # ... and the same leg's cue is below -2500 in both (one leg shows the way)
 
 _Q = const(12)  # unit vectors are scaled by 2**12
 _ONE = const(4096)
@@ -235,7 +239,7 @@ class StepClassifier:
         # the (up to) two steps waiting for their look-ahead: slot 0 older, slot 1 newer
         self._np = 0
         self._pbin = array("i", bytes(4 * _WAIT))
-        self._ps = array("i", bytes(4 * _WAIT))
+        self._ps = array("i", bytes(4 * _WAIT + 4))  # and at [_WAIT]: the last called step's cue
         self._pyaw = array("i", bytes(4 * _WAIT))
         self._pqx = array("i", bytes(4 * _WAIT))
         self._pqy = array("i", bytes(4 * _WAIT))
@@ -803,6 +807,9 @@ class StepClassifier:
         recognised at its first step, while a stumble, or the last steps before stopping (which
         brake the body and so mimic the other direction), never switch it. (Waiting for three
         steps instead of two was tried: fewer odd steps flip, but more backward steps are missed.)
+        It also switches when two strides in a row (the step called before and this one; the
+        next two) disagree, the same leg's cue clearly in both: a walker whose other leg's cue
+        is flat or reversed never has three disagreeing steps in a row.
         """
         y0 = self._pyaw[0]
         a = y0 + self._prev_yaw  # twice the stride's mean yaw rate, with the step before ...
@@ -821,8 +828,16 @@ class StepClassifier:
             k = 0
             while k < _WAIT and sign * self._ps[k] > _SWITCH:
                 k += 1
+            sp = self._ps[_WAIT]  # the step called before, if it is of this bout
             if k == _WAIT and sign * s_new > _SWITCH:
                 self._dir = BACKWARD if self._dir == FORWARD else FORWARD
+            elif (self._nbout > _WAIT and sign * (sp + s) > _STRIDE and sign * (s1 + s_new) > _STRIDE
+                  and (sign * sp > _LEG and sign * s1 > _LEG or sign * s > _LEG and sign * s_new > _LEG)):
+                # one leg's cues clear, the other's flat or even reversed (a weak or stiff leg,
+                # a slow walker): two strides in a row that travel the other way, the same
+                # leg's step clearly so in each, switch too
+                self._dir = BACKWARD if self._dir == FORWARD else FORWARD
+        self._ps[_WAIT] = s
         d = self._dir
         # confidence: how strongly this step and the next agree with the call, 0..100
         a = (s + s1) >> 1

@@ -42,7 +42,7 @@ def _count(x, lsb):
 
 
 def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2=0.0, amp=1.0,
-          limp=0.0):
+          limp=0.0, other_leg=1.0):
     """Samples for segments [(kind, seconds[, yaw rad/s])], kind still/forward/backward/sway/shift/
     rocking (steps whose front-back swing is in phase with the vertical, but for a faint
     backward quadrature: next to no evidence of which way they go)/close (the closing step
@@ -54,7 +54,9 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
     vertical swing moved to twice the step frequency, so each step shows a second hump half a
     step after the contact (a slow walker's). amp scales a walk's swings (0.1: a soft walker);
     limp: every other step is taken that fraction faster than step_hz and the rest that much
-    slower (an uneven gait: the intervals alternate short and long).
+    slower (an uneven gait: the intervals alternate short and long). other_leg: every other
+    step's front-back swing times that (-0.3: that leg's step seems to travel a little the
+    wrong way, as a slow walker's weaker leg can).
     """
     rnd = random.Random(seed)
     out = []
@@ -88,7 +90,9 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
                 if rocking:
                     acc[0] += 1.5 * math.cos(phase) + 0.075 * math.sin(phase)
                 else:
-                    acc[0] += amp * sign * 1.5 * math.sin(phase)
+                    # the other leg's step: the step period centred on its contact
+                    leg2 = int(round(phase / (2 * math.pi))) % 2
+                    acc[0] += amp * sign * 1.5 * math.sin(phase) * (other_leg if leg2 else 1.0)
                 acc[1] += amp * 0.8 * math.sin(phase / 2)
                 gyr[2] += amp * 0.3 * math.cos(phase / 2)
             elif kind == "close":  # one slow, soft step: the phase runs one cycle in `secs`

@@ -139,6 +139,34 @@ def test_switch_to_backward_and_back_within_two_steps(sc, forward):
     assert all(d == FWD for (s, d, _), (c, _) in zip(events, contacts) if c < first_bwd)
 
 
+def _one_leg_travels(sc, hz):
+    # every other step's front-back swing is flat (a weak or stiff leg, a slow walker): that
+    # leg's cue says nothing, so no three steps in a row disagree with the walk's direction
+    segs = [("still", 2), ("forward", 15), ("backward", 15), ("forward", 10), ("still", 2)]
+    return _run(sc, segs, step_hz=hz, other_leg=0.0)
+
+
+@pytest.mark.parametrize("hz", [1.2, 1.8])  # 72 and 108 steps/min
+def test_switch_when_only_one_leg_shows_the_way(sc, hz):
+    events, contacts = _one_leg_travels(sc, hz)
+    assert len(events) == len(contacts)
+    first_bwd = min(c for c, k in contacts if k == "backward")
+    first_fwd2 = min(c for c, k in contacts if k == "forward" and c > first_bwd)
+    part = [(e, c) for e, c in zip(events, contacts) if first_bwd <= c[0] < first_fwd2]
+    # two strides that travel the other way: the call lands on the second step or the third
+    assert _switch_steps([e for e, _ in part], [c for _, c in part], BWD, first_bwd) <= 3
+    assert _switch_steps(events, contacts, FWD, first_fwd2) <= 3
+    assert all(d == FWD for (s, d, _), (c, _) in zip(events, contacts) if c < first_bwd)
+
+
+def test_one_leg_switch_needs_the_stride_rule(sc, monkeypatch):
+    # with the stride rule off only three steps in a row can switch: the walk stays forward
+    monkeypatch.setattr(sc, "_LEG", 1 << 20)
+    events, contacts = _one_leg_travels(sc, 1.2)
+    assert len(events) == len(contacts)
+    assert all(d == FWD for _, d, _ in events)
+
+
 def _rocking_walk(sc):
     # forward, then steps whose front-back swing is in phase with the vertical but for a faint
     # backward quadrature (5 % of the swing), then forward again: all of it walked forward

@@ -22,9 +22,15 @@ def test_parity_on_built_signals(rate, mount):
     assert a.forward_q12 == b.forward_q12 and a.samples == b.samples == n
 
 
-def test_parity_on_a_soft_uneven_walker():
+@pytest.mark.parametrize("segments, walker", [
     # steps below the fixed bar, off the rhythm: the typical-step bar decides them
-    counts, n, contacts = gs.build([("still", 3), ("forward", 30), ("still", 3)], amp=0.08, limp=0.3)
+    ([("still", 3), ("forward", 30), ("still", 3)], {"amp": 0.08, "limp": 0.3}),
+    # one leg's swing flat, at 72 steps/min: the stride rule switches the direction
+    ([("still", 2), ("forward", 15), ("backward", 15), ("forward", 10), ("still", 2)],
+     {"step_hz": 1.2, "other_leg": 0.0}),
+])
+def test_parity_on_uneven_walkers(segments, walker):
+    counts, n, contacts = gs.build(segments, **walker)
     a = replay.classify_cpython(counts, n, 104, "auto")
     b = replay.classify_micropython(counts, n, 104, "auto")
     assert len(a.steps) >= len(contacts) - 1
