@@ -11,7 +11,9 @@ odd numbers and virtual-belt Male1 and holds out the even ones and Female1; spli
 
 The objective (per data set and condition, then averaged): for step detection the mean of the
 pooled F1* and the worst subject's F1*, minus half the count error; for direction the mean of the
-pooled and the worst balanced accuracy; minus 0.01 per step counted while standing (1 point of F1).
+pooled and the worst balanced accuracy (time-reversed L5, L5 forward + reversed sessions: the
+direction after a stop, virtual-belt sessions and takes); minus 0.01 per step counted while
+standing (1 point of F1).
 Conditions: the recordings as they are, 0.7x and 1.3x speed, 0.5x softer, 2x firmer; one mounting (the method
 does not see the mounting); `retrowalk evaluate` then checks every condition and mounting.
 """
@@ -38,7 +40,7 @@ SPACE = {
     "_TURN_MRAD": (600, 900), "_TURN_STRIDE_MRAD": (400, 600), "_AGREE": (6, 10),
     "_LAST": (20, 28), "_TYPICAL": (2, 4), "_STRIDE": (300, 1200), "_LEG": (2000, 3000),
 }
-DIRECTION_SETS = (ev.L5_REV, ev.BELT_SESSION, ev.BELT_TAKES)
+DIRECTION_SETS = (ev.L5_REV, ev.L5_SESSION, ev.BELT_SESSION, ev.BELT_TAKES)
 STEP_SETS = (ev.L5_FWD, ev.L5_REV, ev.BELT_SESSION, ev.BELT_TAKES)
 
 
@@ -55,7 +57,7 @@ def keep(key):
     if group == ev.L5_FWD:
         return mode == "auto"
     if group == ev.L5_SESSION:
-        return False  # the two above, joined: slow, and little news
+        return True  # the two above, joined: direction after a stop (a change can cost it alone)
     return mname in ("as worn", "front") and mode == ("auto" if group == ev.BELT_SESSION else mode)
 
 
