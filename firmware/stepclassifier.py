@@ -829,13 +829,12 @@ class StepClassifier:
             while k < _WAIT and sign * self._ps[k] > _SWITCH:
                 k += 1
             sp = self._ps[_WAIT]  # the step called before, if it is of this bout
-            if k == _WAIT and sign * s_new > _SWITCH:
-                self._dir = BACKWARD if self._dir == FORWARD else FORWARD
-            elif (self._nbout > _WAIT and sign * (sp + s) > _STRIDE and sign * (s1 + s_new) > _STRIDE
-                  and (sign * sp > _LEG and sign * s1 > _LEG or sign * s > _LEG and sign * s_new > _LEG)):
-                # one leg's cues clear, the other's flat or even reversed (a weak or stiff leg,
-                # a slow walker): two strides in a row that travel the other way, the same
-                # leg's step clearly so in each, switch too
+            # or one leg's cues clear, the other's flat or even reversed (a weak or stiff leg,
+            # a slow walker): two strides in a row that travel the other way, the same leg's
+            # step clearly so in each, switch too
+            if ((k == _WAIT and sign * s_new > _SWITCH) or
+                    (self._nbout > _WAIT and sign * (sp + s) > _STRIDE and sign * (s1 + s_new) > _STRIDE
+                     and (sign * sp > _LEG and sign * s1 > _LEG or sign * s > _LEG and sign * s_new > _LEG))):
                 self._dir = BACKWARD if self._dir == FORWARD else FORWARD
         self._ps[_WAIT] = s
         d = self._dir
