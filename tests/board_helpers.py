@@ -74,12 +74,7 @@ def prefix_alignments(counts, steps, window=32, mount="auto", extra=1200):
     if not steps:
         return list(range(window))
     n = steps[-1][0] + extra
-    found = []
-    for k0 in range(window):
-        res = replay.classify_cpython(replay.as_walk_fifo(still_padded(counts, k0, n), n, RATE), n, RATE, mount)
-        if res.steps[:len(steps)] == steps:
-            found.append(k0)
-    return found
+    return [k0 for k0 in range(window) if host_steps(counts, k0, n, mount)[:len(steps)] == steps]
 
 
 # MicroPython source (runs on both interpreters): a file in a preallocated buffer whose
@@ -147,6 +142,18 @@ def still_padded(counts, start, n):
     return seg
 
 
+def host_steps(counts, k0, n, mount="auto"):
+    """The host replay's steps for a walk whose FIFO sample 0 was sample k0 of counts, n samples
+    (replay.as_walk_fifo: the gyro held as the board's walk batches it, from its sample 0)."""
+    return replay.classify_cpython(replay.as_walk_fifo(still_padded(counts, k0, n), n, RATE), n, RATE, mount).steps
+
+
+def fifo_start(events, epoch):
+    """Which sample of its source the virtual board's IMU wrote first into the FIFO of the walk
+    in clock epoch `epoch` (trace kind "fifo_start": the last FIFO start of that epoch)."""
+    return [e.value for e in events if e.kind == "fifo_start" and e.epoch == epoch][-1]
+
+
 def alignments(counts, steps, n, window=32, mount="auto"):
     """Offsets k0 in [0, window) at which the host replay of n samples gives exactly `steps`
     (replay.as_walk_fifo: the gyro held as the board's walk batches it, from its sample 0).
@@ -155,12 +162,7 @@ def alignments(counts, steps, n, window=32, mount="auto"):
     simulated chip may have produced a few before (at boot, before it was powered down), so
     the offset is searched, and a correct board gives exactly one.
     """
-    found = []
-    for k0 in range(window):
-        res = replay.classify_cpython(replay.as_walk_fifo(still_padded(counts, k0, n), n, RATE), n, RATE, mount)
-        if res.steps == steps:
-            found.append(k0)
-    return found
+    return [k0 for k0 in range(window) if host_steps(counts, k0, n, mount) == steps]
 
 
 def wait_for(cond, timeout=60.0, step=0.05):

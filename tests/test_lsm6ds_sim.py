@@ -250,6 +250,28 @@ def test_fifo_mode_stops_when_full_and_bypass_empties():
 
 
 @pytest.mark.parametrize("who", TAGGED + PATTERN)
+def test_fifo_start_hook_names_the_source_sample_the_fifo_begins_with(who):
+    clk, chip = make(who)
+    starts = []
+    chip.on_fifo_start = starts.append
+    start_fifo(chip)
+    fifo_ctrl = 0x0A  # FIFO_CTRL4 (tagged) / FIFO_CTRL5 (pattern): mode in bits 2:0
+    on = rd(chip, fifo_ctrl)[0]
+    wr(chip, fifo_ctrl, on & ~7)  # bypass while samples 0..6 are produced
+    clk.advance(int(7.5 * PERIOD_104))
+    assert chip.fifo_level == 0 and starts == []
+    wr(chip, fifo_ctrl, on)
+    clk.advance(int(2 * PERIOD_104))  # samples 7 and 8 go into the FIFO
+    gyro = rd(chip, 0x79, 6) if chip.tagged else rd(chip, 0x3E, 6)  # the first word: a gyro X, Y, Z
+    assert [s16(gyro[i], gyro[i + 1]) for i in (0, 2, 4)] == list(sample(7)[3:])
+    assert starts == [7]  # (the chip catches up with the clock at each bus transaction)
+    wr(chip, fifo_ctrl, on & ~7)  # bypass again; the next start is reported anew
+    wr(chip, fifo_ctrl, on)
+    clk.advance(int(1 * PERIOD_104))
+    assert chip.fifo_level and starts == [7, 9]
+
+
+@pytest.mark.parametrize("who", TAGGED + PATTERN)
 def test_watermark_flag(who):
     clk, chip = make(who)
     start_fifo(chip)

@@ -7,7 +7,8 @@ from .board_side import vbfiles
 
 Event = namedtuple("Event", "epoch boot t_s kind pin value")
 Event.__doc__ = """One trace record: clock epoch, boot number, simulated seconds since the epoch began,
-kind ("epoch", "boot", "level", "pwm_freq", "pwm_duty", "pwm_off", "off", "i2c_write", "fifo", and from
+kind ("epoch", "boot", "level", "pwm_freq", "pwm_duty", "pwm_off", "off", "i2c_write", "fifo",
+"fifo_start", and from
 the emulated Pico "flash_erase", "flash_program" with the bytes as value),
 pin name (None where no pin is involved) and value."""
 
@@ -21,6 +22,7 @@ _KINDS = {
     vbfiles.T_OFF: "off",
     vbfiles.T_I2C_WRITE: "i2c_write",
     vbfiles.T_FIFO: "fifo",
+    vbfiles.T_FIFO_START: "fifo_start",
     vbfiles.T_FLASH_ERASE: "flash_erase",
     vbfiles.T_FLASH_PROGRAM: "flash_program",
 }

@@ -79,6 +79,7 @@ def setup(cfg, trace_file, imu):
     if imu is not None:
         _devices[imu.address] = imu
         imu.on_fifo_status = _fifo_read
+        imu.on_fifo_start = _fifo_start
     for addr in _i2c.get("regfiles", ()):
         _devices[addr] = _RegFile(addr)
     b = hw.get("button")
@@ -108,6 +109,11 @@ def _log(kind, index, value):
 def _fifo_read(samples):
     # The simulated IMU's FIFO is being read (FIFO_STATUS1): samples read out before this read.
     _log(vbfiles.T_FIFO, 0, samples)
+
+
+def _fifo_start(n):
+    # The simulated IMU wrote the first sample into its FIFO since bypass: source sample n.
+    _log(vbfiles.T_FIFO_START, 0, n)
 
 
 def _pin_id(p):

@@ -48,7 +48,9 @@ A wrong I2C address raises OSError(19), as MicroPython's machine.I2C does on a N
 `on_fifo_status(samples)`, when set, is called each time FIFO_STATUS1 is read (where a
 driver's FIFO read begins) with the samples read out since the FIFO was last emptied (accel
 words of the tagged FIFO, accel Z words of the pattern FIFO); the virtual board traces the
-firmware's FIFO reads with it.
+firmware's FIFO reads with it. `on_fifo_start(n)`, when set, is called when the first sample
+after the FIFO left bypass mode is written into it, with n = the source samples the chip had
+taken before that one (so a test knows which source sample a driver's FIFO sample 0 is).
 `now_us()` must be monotonic and must not wrap.
 """
 
@@ -179,6 +181,8 @@ class SimLSM6DS:
         self.ended = False  # the source has run out: standing still from now on
         self._ptr = 0  # register address for the next byte
         self.on_fifo_status = None  # called with samples_read whenever FIFO_STATUS1 is read (a trace hook)
+        self.on_fifo_start = None  # called with the source sample number of the FIFO's first sample
+        self.taken = 0  # source samples taken since the chip was made (not reset: the source runs on)
         self._wire_first = False  # byte by byte: the next byte written is a register address
         self.reset()
 
@@ -205,6 +209,7 @@ class SimLSM6DS:
         self.fifo_read = 0  # FIFO words read out since the FIFO was last emptied (reset, bypass)
         self.samples_read = 0  # samples (accel words; pattern: accel Z words) read out since then
         self._slot = 0  # samples batched since the FIFO left bypass mode (tagged: BDR phase)
+        self._started = False  # a sample has been written into the FIFO since it left bypass mode
 
     @property
     def fifo_level(self):
@@ -234,6 +239,7 @@ class SimLSM6DS:
             s[4] = 0
             s[5] = 0
         self.samples += 1
+        self.taken += 1
         regs = self.regs
         gyro_on = regs[_CTRL2_G] >> 4
         bdu = regs[_CTRL3_C] & 0x40
@@ -255,6 +261,8 @@ class SimLSM6DS:
             xl = self._batched(regs[_FIFO_CTRL3] & 0x0F, odr)
             gy = self._batched(regs[_FIFO_CTRL3] >> 4, odr) if gyro_on else 0
             self._slot += 1  # after _batched: the first sample batched writes every sensor
+            if xl or gy:
+                self._first()
             cnt = self._k & 3  # TAG_CNT: the time slot, one per sample
             if self.accel_first:
                 if xl:
@@ -273,6 +281,8 @@ class SimLSM6DS:
                 return
             xl = regs[_FIFO_CTRL3_P] & 7
             gy = (regs[_FIFO_CTRL3_P] >> 3) & 7 if gyro_on else 0
+            if xl or gy:
+                self._first()
             pat = 0
             if gy:  # the gyroscope data set comes first in the pattern
                 self._push2(s[3], pat, mode)
@@ -283,6 +293,13 @@ class SimLSM6DS:
                 self._push2(s[0], pat, mode)
                 self._push2(s[1], pat + 1, mode)
                 self._push2(s[2], pat + 2 | 0x80, mode)  # bit 7: the sample's last word (accel Z)
+
+    def _first(self):
+        # A sample is being written into the FIFO: the first since bypass mode is reported.
+        if not self._started:
+            self._started = True
+            if self.on_fifo_start is not None:
+                self.on_fifo_start(self.taken - 1)
 
     def _batched(self, bdr, odr):
         # Is this sample written into the FIFO at batch data rate code bdr (0 = not batched)?
@@ -446,6 +463,7 @@ class SimLSM6DS:
                 self.fifo_read = 0
                 self.samples_read = 0
                 self._slot = 0
+                self._started = False
                 self._ovr_latched = False
 
     def _next(self, a):

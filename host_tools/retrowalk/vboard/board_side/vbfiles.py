@@ -33,6 +33,7 @@ T_I2C_WRITE = 9  # a simulated register-file device was written: value = addr <<
 T_FIFO = 10  # the IMU's FIFO_STATUS1 was read (a FIFO read begins): value = samples read out before
 T_FLASH_ERASE = 11  # the emulated Pico erased flash (pico/emu.mjs): value = bytes
 T_FLASH_PROGRAM = 12  # the emulated Pico programmed flash: value = bytes
+T_FIFO_START = 13  # the IMU wrote its FIFO's first sample since bypass: value = source samples before it
 
 # reset causes, as machine.reset_cause() reports them
 PWRON_RESET = 1
