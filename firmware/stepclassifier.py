@@ -21,9 +21,10 @@ How it works (integer maths only; nothing allocates per sample):
 - Gravity is a slow low-pass of the acceleration and gives "up". The vertical acceleration,
   smoothed, peaks once per step just after the foot contact. A peak that stands out from the
   troughs on both sides is a step candidate; walking starts when three strong candidates come
-  at a regular step rhythm (or four softer ones at a walking cadence: a slow, soft walker)
-  and their direction cues agree (a walk travels one way, in the sensor frame even while it
-  turns; standing, swaying or swinging the arms goes nowhere), and the steps that start gate
+  at a regular step rhythm (or four softer ones at a walking cadence: a soft walker; slower,
+  down to 52 steps/min, only if their cues agree more closely) and their direction cues agree
+  (a walk travels one way, in the sensor frame even while it turns; standing, swaying or
+  swinging the arms goes nowhere), and the steps that start gate
   held back are credited then, less a first peak that comes too soon (the weight shift that
   starts a walk).
 - Inside a bout a strong peak is a step (strong: for a soft walker, against a third of the
@@ -91,6 +92,8 @@ _GATE_SOFT = const(4)  # ... or softer ones at a walking cadence, 11..24 bins ap
 _SOFT_MIN = const(11)  # (0.42 s: 142 steps/min)
 _SOFT_MAX = const(24)  # (0.92 s: 65 steps/min)
 _AGREE = const(8)  # ... whose cues travel one way: their unit vectors add up to half their number
+_SLOW_MAX = const(30)  # a slow walker's soft steps up to 30 bins apart (1.15 s: 52 steps/min) ...
+_AGREE_SLOW = const(13)  # ... must travel one way more clearly: their unit vectors add up to 13/16
 _SHIFT = const(27)  # a bout's first peak sooner than 27/32 of the next interval is a weight shift
 _RHYTHM = const(3)  # a soft peak counts within 3/16 of the step interval of where it was due
 _HALF_MAX = const(16)  # an interval of up to 16 bins may have locked on half a slow step: ...
@@ -632,7 +635,8 @@ class StepClassifier:
 
     def _gate(self, c, strong):
         """Not walking: hold the candidate; three strong ones at a regular rhythm start a bout,
-        or four softer ones at a walking cadence (a soft walker), when their cues travel one way."""
+        or four softer ones at a walking cadence (a soft walker; a slow one's more closely), when
+        their cues travel one way."""
         j = self._nc
         if j and c - self._cbin[j - 1] < _MIN_INT:
             # two peaks inside one step: keep the stronger
@@ -662,14 +666,19 @@ class StepClassifier:
         self._cstrong[j] = strong
         self._nc = j + 1
         b = self._cbin
+        agree = _AGREE
         if j + 1 >= _GATE and self._regular(j, _GATE, _MIN_INT, _MAX_INT, True):
             n = _GATE
         elif j + 1 >= _GATE_SOFT and self._regular(j, _GATE_SOFT, _SOFT_MIN, _SOFT_MAX, False):
             n = _GATE_SOFT
+        elif j + 1 >= _GATE_SOFT and self._regular(j, _GATE_SOFT, _SOFT_MIN, _SLOW_MAX, False):
+            # slower than a swaying body's rhythm can pass for a walk: the cues must agree more
+            n = _GATE_SOFT
+            agree = _AGREE_SLOW
         else:
             return
         T = (b[j] - b[j - 2]) >> 1  # the gate's rhythm: the new bout's interval
-        if not self._travel(j, n) and not self._half_step(T):
+        if not self._travel(j, n, agree) and not self._half_step(T):
             # the cues point anywhere: no walk, unless the rhythm is a slow step's two humps
             # (their cues, half a step long, alternate; the bout's first steps find the lock)
             return
@@ -724,9 +733,9 @@ class StepClassifier:
             k += 1
         return True
 
-    def _travel(self, j, n):
+    def _travel(self, j, n, agree):
         """The n candidates ending at j travel one way: their unit cue vectors add up to at
-        least _AGREE/16 of n (a walk's do, step after step, in the sensor frame, even while it
+        least agree/16 of n (a walk's do, step after step, in the sensor frame, even while it
         turns; standing, swaying or swinging the arms, they point anywhere)."""
         k = _CAND + j - n + 1
         x = y = z = 0
@@ -735,7 +744,7 @@ class StepClassifier:
             y += self._cqy[k]
             z += self._cqz[k]
             k += 1
-        t = n * _AGREE << 8  # n * _AGREE/16 * 4096
+        t = n * agree << 8  # n * agree/16 * 4096
         return x * x + y * y + z * z >= t * t
 
     def _shift_candidates(self):

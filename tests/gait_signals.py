@@ -52,7 +52,8 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
     Returns (array('h') interleaved ax,ay,az,gx,gy,gz, n, contacts) where contacts is a list
     of (sample index, kind) at every phase wrap while walking. hump2: that fraction of the
     vertical swing moved to twice the step frequency, so each step shows a second hump half a
-    step after the contact (a slow walker's). amp scales a walk's swings (0.1: a soft walker);
+    step after the contact (a slow walker's). amp scales a walk's or a shift's swings (0.1: a
+    soft walker);
     limp: every other step is taken that fraction faster than step_hz and the rest that much
     slower (an uneven gait: the intervals alternate short and long). other_leg: every other
     step's front-back swing times that (-0.3: that leg's step seems to travel a little the
@@ -104,9 +105,9 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
             elif kind == "shift":  # standing, shifting the weight from foot to foot at step_hz:
                 # the trunk rises and falls as in a walk and rocks sideways, but goes nowhere
                 phase += 2 * math.pi * step_hz * dt
-                acc[2] += 3.0 * math.cos(phase)
-                acc[1] += 1.5 * math.sin(phase / 2)
-                gyr[2] += 0.3 * math.cos(phase / 2)
+                acc[2] += amp * 3.0 * math.cos(phase)
+                acc[1] += amp * 1.5 * math.sin(phase / 2)
+                gyr[2] += amp * 0.3 * math.cos(phase / 2)
             elif kind == "sway":  # standing, swaying and swinging the arms: small and slow
                 acc[2] += 0.25 * math.sin(2 * math.pi * 0.9 * i * dt)
                 acc[0] += 0.4 * math.sin(2 * math.pi * 0.5 * i * dt)

@@ -109,6 +109,47 @@ def test_a_soft_uneven_walker_needs_the_typical_step_bar(sc, monkeypatch):
     assert len(events) <= len(contacts) - 5
 
 
+def _slow_soft(sc, kind):
+    # 57 steps/min (a step every 1.05 s, 27 bins: slower than the soft gate's 24) with a
+    # tenth of the modelled swings: too soft for the strong gate, too slow for the soft one
+    return _run(sc, [("still", 3), (kind, 25), ("still", 3)], step_hz=0.95, amp=0.1)
+
+
+def test_a_slow_soft_walker_is_counted_from_the_first_steps(sc):
+    events, contacts = _slow_soft(sc, "forward")
+    later = contacts[1:]  # the model's first contact, from standing, has no peak before it
+    assert len(events) >= len(later) - 1  # the gate holds back at most one step
+    assert all(d == FWD for _, d, _ in events)
+    matched = sum(1 for s, _, _ in events if any(abs(s - c) <= 0.1 * 104 for c, _ in later))
+    assert matched == len(events)
+
+
+def test_a_slow_soft_walker_needs_the_slow_gate(sc, monkeypatch):
+    monkeypatch.setattr(sc, "_SLOW_MAX", sc._SOFT_MAX)
+    events, _ = _slow_soft(sc, "forward")
+    assert events == []
+
+
+def test_slow_soft_weight_shifting_is_no_walk(sc, monkeypatch):
+    events, _ = _slow_soft(sc, "shift")
+    assert events == []
+    monkeypatch.setattr(sc, "_AGREE_SLOW", 0)  # the slow gate's travel check is what stops it
+    events, _ = _slow_soft(sc, "shift")
+    assert len(events) > 15
+
+
+def test_firmer_swaying_is_no_slow_walk(sc, shared_data, monkeypatch):
+    # a real swaying take, at twice its motion (Female1_A02_Sway: candidates about 1 s apart
+    # whose cues add up to 0.69 of their number): the slow gate's stricter travel check holds it
+    from retrowalk import augment
+    from retrowalk import evaluate as ev
+
+    tr = augment.soften(ev.load_trial(str(shared_data / "virtual-belt" / "Female1_A02_Sway.csv"), "+x"), 2.0)
+    assert ev.run(tr, "auto") == []
+    monkeypatch.setattr(sc, "_AGREE_SLOW", sc._AGREE)
+    assert len(ev.run(tr, "auto")) > 5
+
+
 def test_forward_walk_is_forward(sc):
     events, _ = _run(sc, [("still", 2), ("forward", 30), ("still", 2)])
     assert events and all(d == FWD for _, d, _ in events)

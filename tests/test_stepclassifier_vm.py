@@ -28,6 +28,9 @@ def test_parity_on_built_signals(rate, mount):
     # one leg's swing flat, at 72 steps/min: the stride rule switches the direction
     ([("still", 2), ("forward", 15), ("backward", 15), ("forward", 10), ("still", 2)],
      {"step_hz": 1.2, "other_leg": 0.0}),
+    # soft steps at 57 steps/min, forward then backward: the slow gate starts each bout
+    ([("still", 3), ("forward", 20), ("still", 3), ("backward", 20), ("still", 3)],
+     {"step_hz": 0.95, "amp": 0.1}),
 ])
 def test_parity_on_uneven_walkers(segments, walker):
     counts, n, contacts = gs.build(segments, **walker)
