@@ -261,8 +261,8 @@ class SimLSM6DS:
             xl = self._batched(regs[_FIFO_CTRL3] & 0x0F, odr)
             gy = self._batched(regs[_FIFO_CTRL3] >> 4, odr) if gyro_on else 0
             self._slot += 1  # after _batched: the first sample batched writes every sensor
-            if xl or gy:
-                self._first()
+            if (xl or gy) and not self._started:
+                self._fifo_starts()
             cnt = self._k & 3  # TAG_CNT: the time slot, one per sample
             if self.accel_first:
                 if xl:
@@ -281,8 +281,8 @@ class SimLSM6DS:
                 return
             xl = regs[_FIFO_CTRL3_P] & 7
             gy = (regs[_FIFO_CTRL3_P] >> 3) & 7 if gyro_on else 0
-            if xl or gy:
-                self._first()
+            if (xl or gy) and not self._started:
+                self._fifo_starts()
             pat = 0
             if gy:  # the gyroscope data set comes first in the pattern
                 self._push2(s[3], pat, mode)
@@ -294,12 +294,11 @@ class SimLSM6DS:
                 self._push2(s[1], pat + 1, mode)
                 self._push2(s[2], pat + 2 | 0x80, mode)  # bit 7: the sample's last word (accel Z)
 
-    def _first(self):
-        # A sample is being written into the FIFO: the first since bypass mode is reported.
-        if not self._started:
-            self._started = True
-            if self.on_fifo_start is not None:
-                self.on_fifo_start(self.taken - 1)
+    def _fifo_starts(self):
+        # The first sample written into the FIFO since it left bypass mode: reported.
+        self._started = True
+        if self.on_fifo_start is not None:
+            self.on_fifo_start(self.taken - 1)
 
     def _batched(self, bdr, odr):
         # Is this sample written into the FIFO at batch data rate code bdr (0 = not batched)?
