@@ -672,7 +672,7 @@ class StepClassifier:
         elif j + 1 >= _GATE_SOFT and self._regular(j, _GATE_SOFT, _SOFT_MIN, _SOFT_MAX, False):
             n = _GATE_SOFT
         elif j + 1 >= _GATE_SOFT and self._regular(j, _GATE_SOFT, _SOFT_MIN, _SLOW_MAX, False):
-            # slower than a swaying body's rhythm can pass for a walk: the cues must agree more
+            # at a rhythm this slow a swaying body can pass for a walk: the cues must agree more
             n = _GATE_SOFT
             agree = _AGREE_SLOW
         else:
