@@ -68,13 +68,18 @@ def images(tmp_path_factory):
     return Images(tmp_path_factory.mktemp("firmware_images"))
 
 
-def prefix_alignments(counts, steps, window=32, mount="auto", extra=1200):
-    """Offsets k0 in [0, window) at which `steps` are the first steps of the host replay
-    (for a log cut short: its steps are a prefix of what the whole walk gives)."""
+def replay_begins_with(counts, k0, steps, mount="auto", extra=1200):
+    """Whether `steps` are the first steps of the host replay from sample k0 (for a log cut
+    short: its steps are a prefix of what the whole walk gives; replayed `extra` samples past
+    its last step, enough for the classifier to call it)."""
     if not steps:
-        return list(range(window))
-    n = steps[-1][0] + extra
-    return [k0 for k0 in range(window) if host_steps(counts, k0, n, mount)[:len(steps)] == steps]
+        return True
+    return host_steps(counts, k0, steps[-1][0] + extra, mount)[:len(steps)] == steps
+
+
+def prefix_alignments(counts, steps, window=32, mount="auto"):
+    """Offsets k0 in [0, window) at which `steps` are the first steps of the host replay."""
+    return [k0 for k0 in range(window) if replay_begins_with(counts, k0, steps, mount)]
 
 
 # MicroPython source (runs on both interpreters): a file in a preallocated buffer whose

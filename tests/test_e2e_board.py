@@ -10,8 +10,8 @@ from retrowalk import paths
 from retrowalk.errors import RetrowalkError
 from retrowalk.vboard import VirtualBoard, flash
 
-from board_helpers import (RATE, board_steps, decode_cues, fifo_reads, fifo_start, finished_walk_log, host_steps,  # noqa: F401
-                           images, synth_counts, wait_for, write_samples)
+from board_helpers import (RATE, board_steps, decode_cues, fifo_reads, fifo_start, finished_walk_log, images,  # noqa: F401
+                           replay_begins_with, synth_counts, wait_for, write_samples)
 
 pytestmark = pytest.mark.slow  # virtual boards: about a minute for both files
 
@@ -105,8 +105,7 @@ def test_power_cuts_keep_finished_walks_and_the_cut_walk_up_to_its_last_flush(im
             # read began) had flushed everything older than 5 s of samples.
             steps = board_steps(log)
             if steps:  # the host replay from the board's FIFO sample 0 begins with these steps
-                k0 = fifo_start(vb.trace(), epoch)
-                assert host_steps(counts, k0, steps[-1][0] + 1200)[:len(steps)] == steps
+                assert replay_begins_with(counts, fifo_start(vb.trace(), epoch), steps)
                 with_steps += 1
             assert motor_cues(vb, epoch)[0][1] == "start"
             reads = fifo_reads(vb.trace(), epoch)

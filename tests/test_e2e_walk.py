@@ -85,8 +85,7 @@ def test_logged_steps_are_the_host_replay_of_the_same_samples(walked):
     # The host replay from the source sample the chip wrote first into the walk's FIFO (the
     # board's sample 0) gives the board's steps, sample for sample, direction and confidence
     # included; and no other start near it does (the comparison can tell starts apart).
-    epoch = next(e for e, _, v in walked.motor if v > 0)  # the walk's boot (the START cue)
-    k0 = fifo_start(walked.trace, epoch)
+    k0 = fifo_start(walked.trace, _walk_epoch(walked))
     assert host_steps(walked.counts, k0, n) == steps
     assert alignments(walked.counts, steps, n) == [k0]
     back = [s for s in steps if s[1] == 2]
@@ -105,10 +104,14 @@ def _logged_cues(log):
     return [(r[0], names[r[2]]) for r in log.records if r[1] == "cue"]
 
 
+def _walk_epoch(walked):
+    """The clock epoch of the walk's boot: the one the START cue (the first motor pulse) is in."""
+    return next(e for e, _, v in walked.motor if v > 0)
+
+
 def _fifo_reads(walked):
     """The walk's FIFO reads (board_helpers.fifo_reads) and the last read of each one's service."""
-    epoch = next(e for e, _, v in walked.motor if v > 0)  # the walk's boot (the START cue)
-    reads = fifo_reads(walked.trace, epoch)
+    reads = fifo_reads(walked.trace, _walk_epoch(walked))
     return reads, service_ends(reads, SESSION.BATCH)
 
 
