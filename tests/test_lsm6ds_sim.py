@@ -269,6 +269,10 @@ def test_fifo_start_hook_names_the_source_sample_the_fifo_begins_with(who):
     wr(chip, fifo_ctrl, on)
     clk.advance(int(1 * PERIOD_104))
     assert chip.fifo_level and starts == [7, 9]
+    wr(chip, 0x12, 0x01)  # CTRL3_C SW_RESET: registers and FIFO cleared; the source runs on
+    start_fifo(chip)
+    clk.advance(int(1.5 * PERIOD_104))
+    assert chip.fifo_level and starts == [7, 9, 10]
 
 
 @pytest.mark.parametrize("who", TAGGED + PATTERN)

@@ -182,7 +182,8 @@ class SimLSM6DS:
         self._ptr = 0  # register address for the next byte
         self.on_fifo_status = None  # called with samples_read whenever FIFO_STATUS1 is read (a trace hook)
         self.on_fifo_start = None  # called with the source sample number of the FIFO's first sample
-        self.taken = 0  # source samples taken since the chip was made (not reset: the source runs on)
+        self._before_reset = 0  # samples produced before the last reset (the source runs on)
+        self.samples = 0  # (reset() adds it to _before_reset)
         self._wire_first = False  # byte by byte: the next byte written is a register address
         self.reset()
 
@@ -204,12 +205,12 @@ class SimLSM6DS:
         self._rate10 = 0
         self._t0 = 0
         self._k = 0  # samples since the sample clock (re)started
+        self._before_reset += self.samples
         self.samples = 0  # samples produced since reset
         self.fifo_overwritten = 0  # FIFO words lost to overruns since reset
         self.fifo_read = 0  # FIFO words read out since the FIFO was last emptied (reset, bypass)
         self.samples_read = 0  # samples (accel words; pattern: accel Z words) read out since then
-        self._slot = 0  # samples batched since the FIFO left bypass mode (tagged: BDR phase)
-        self._started = False  # a sample has been written into the FIFO since it left bypass mode
+        self._slot = 0  # samples batched since the FIFO left bypass mode (tagged: BDR phase; pattern: 0 or 1)
 
     @property
     def fifo_level(self):
@@ -239,7 +240,6 @@ class SimLSM6DS:
             s[4] = 0
             s[5] = 0
         self.samples += 1
-        self.taken += 1
         regs = self.regs
         gyro_on = regs[_CTRL2_G] >> 4
         bdu = regs[_CTRL3_C] & 0x40
@@ -260,9 +260,9 @@ class SimLSM6DS:
             odr = regs[_CTRL1_XL] >> 4
             xl = self._batched(regs[_FIFO_CTRL3] & 0x0F, odr)
             gy = self._batched(regs[_FIFO_CTRL3] >> 4, odr) if gyro_on else 0
+            if not self._slot and (xl or gy):
+                self._fifo_starts()  # the first sample since the FIFO left bypass mode
             self._slot += 1  # after _batched: the first sample batched writes every sensor
-            if (xl or gy) and not self._started:
-                self._fifo_starts()
             cnt = self._k & 3  # TAG_CNT: the time slot, one per sample
             if self.accel_first:
                 if xl:
@@ -281,8 +281,9 @@ class SimLSM6DS:
                 return
             xl = regs[_FIFO_CTRL3_P] & 7
             gy = (regs[_FIFO_CTRL3_P] >> 3) & 7 if gyro_on else 0
-            if (xl or gy) and not self._started:
-                self._fifo_starts()
+            if not self._slot and (xl or gy):
+                self._fifo_starts()  # the first sample since the FIFO left bypass mode
+                self._slot = 1
             pat = 0
             if gy:  # the gyroscope data set comes first in the pattern
                 self._push2(s[3], pat, mode)
@@ -296,9 +297,8 @@ class SimLSM6DS:
 
     def _fifo_starts(self):
         # The first sample written into the FIFO since it left bypass mode: reported.
-        self._started = True
         if self.on_fifo_start is not None:
-            self.on_fifo_start(self.taken - 1)
+            self.on_fifo_start(self._before_reset + self.samples - 1)  # the source's sample number
 
     def _batched(self, bdr, odr):
         # Is this sample written into the FIFO at batch data rate code bdr (0 = not batched)?
@@ -462,7 +462,6 @@ class SimLSM6DS:
                 self.fifo_read = 0
                 self.samples_read = 0
                 self._slot = 0
-                self._started = False
                 self._ovr_latched = False
 
     def _next(self, a):
