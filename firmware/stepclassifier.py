@@ -22,7 +22,7 @@ How it works (integer maths only; nothing allocates per sample):
   smoothed, peaks once per step just after the foot contact. A peak that stands out from the
   troughs on both sides is a step candidate; walking starts when three strong candidates come
   at a regular step rhythm (or four softer ones at a walking cadence: a soft walker; slower,
-  down to 52 steps/min, only if their cues agree more closely) and their direction cues agree
+  down to 46 steps/min, only if their cues agree more closely) and their direction cues agree
   (a walk travels one way, in the sensor frame even while it turns; standing, swaying or
   swinging the arms goes nowhere), and the steps that start gate
   held back are credited then, less a first peak that comes too soon (the weight shift that
@@ -92,7 +92,7 @@ _GATE_SOFT = const(4)  # ... or softer ones at a walking cadence, 11..24 bins ap
 _SOFT_MIN = const(11)  # (0.42 s: 142 steps/min)
 _SOFT_MAX = const(24)  # (0.92 s: 65 steps/min)
 _AGREE = const(8)  # ... whose cues travel one way: their unit vectors add up to half their number
-_SLOW_MAX = const(30)  # a slow walker's soft steps up to 30 bins apart (1.15 s: 52 steps/min) ...
+_SLOW_MAX = const(34)  # a slow walker's soft steps up to _MAX_INT apart (1.31 s: 46 steps/min) ...
 _AGREE_SLOW = const(13)  # ... must travel one way more clearly: their unit vectors add up to 13/16
 _SHIFT = const(27)  # a bout's first peak sooner than 27/32 of the next interval is a weight shift
 _RHYTHM = const(3)  # a soft peak counts within 3/16 of the step interval of where it was due

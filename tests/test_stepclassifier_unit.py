@@ -109,32 +109,43 @@ def test_a_soft_uneven_walker_needs_the_typical_step_bar(sc, monkeypatch):
     assert len(events) <= len(contacts) - 5
 
 
-def _slow_soft(sc, kind):
-    # 57 steps/min (a step every 1.05 s, 27 bins: slower than the soft gate's 24) with a
-    # tenth of the modelled swings: too soft for the strong gate, too slow for the soft one
-    return _run(sc, [("still", 3), (kind, 25), ("still", 3)], step_hz=0.95, amp=0.1)
+# slow, soft walkers: too soft for the strong gate, too slow for the soft one (24 bins); bins:
+# their step interval, which the slow gate must reach to count them; seconds: the walk's length
+# (it ends half a step after a contact, so the last peak is whole)
+SLOW = [
+    (0.95, 0.1, 27, 25),  # 57 steps/min (a step every 1.05 s), a tenth of the modelled swings
+    (0.8, 0.15, 32, 24),  # 48 steps/min (1.25 s: 32.5 bins), as slow as some walk backward
+]
 
 
-def test_a_slow_soft_walker_is_counted_from_the_first_steps(sc):
-    events, contacts = _slow_soft(sc, "forward")
-    later = contacts[1:]  # the model's first contact, from standing, has no peak before it
-    assert len(events) >= len(later) - 1  # the gate holds back at most one step
+def _slow_soft(sc, kind, hz, amp, secs):
+    return _run(sc, [("still", 3), (kind, secs), ("still", 3)], step_hz=hz, amp=amp)
+
+
+@pytest.mark.parametrize("hz, amp, bins, secs", SLOW)
+def test_a_slow_soft_walker_is_counted_from_the_first_steps(sc, hz, amp, bins, secs):
+    events, contacts = _slow_soft(sc, "forward", hz, amp, secs)
+    # the model's first contact, from standing, may have no peak before it; the gate holds back
+    # at most one step more
+    assert len(events) >= len(contacts) - 2
     assert all(d == FWD for _, d, _ in events)
-    matched = sum(1 for s, _, _ in events if any(abs(s - c) <= 0.1 * 104 for c, _ in later))
+    matched = sum(1 for s, _, _ in events if any(abs(s - c) <= 0.1 * 104 for c, _ in contacts))
     assert matched == len(events)
 
 
-def test_a_slow_soft_walker_needs_the_slow_gate(sc, monkeypatch):
-    monkeypatch.setattr(sc, "_SLOW_MAX", sc._SOFT_MAX)
-    events, _ = _slow_soft(sc, "forward")
+@pytest.mark.parametrize("hz, amp, bins, secs", SLOW)
+def test_a_slow_soft_walker_needs_the_slow_gate(sc, monkeypatch, hz, amp, bins, secs):
+    monkeypatch.setattr(sc, "_SLOW_MAX", bins - 3)  # short of the walker's step interval
+    events, _ = _slow_soft(sc, "forward", hz, amp, secs)
     assert events == []
 
 
-def test_slow_soft_weight_shifting_is_no_walk(sc, monkeypatch):
-    events, _ = _slow_soft(sc, "shift")
+@pytest.mark.parametrize("hz, amp, bins, secs", SLOW)
+def test_slow_soft_weight_shifting_is_no_walk(sc, monkeypatch, hz, amp, bins, secs):
+    events, _ = _slow_soft(sc, "shift", hz, amp, secs)
     assert events == []
     monkeypatch.setattr(sc, "_AGREE_SLOW", 0)  # the slow gate's travel check is what stops it
-    events, _ = _slow_soft(sc, "shift")
+    events, _ = _slow_soft(sc, "shift", hz, amp, secs)
     assert len(events) > 15
 
 
