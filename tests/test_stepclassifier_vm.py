@@ -31,6 +31,9 @@ def test_parity_on_built_signals(rate, mount):
     # soft steps at 57 steps/min, forward then backward: the slow gate starts each bout
     ([("still", 3), ("forward", 20), ("still", 3), ("backward", 20), ("still", 3)],
      {"step_hz": 0.95, "amp": 0.1}),
+    # and at 48 steps/min (a step every 32.5 bins): the slow gate at its widest
+    ([("still", 3), ("forward", 24), ("still", 3), ("backward", 24), ("still", 3)],
+     {"step_hz": 0.8, "amp": 0.15}),
 ])
 def test_parity_on_uneven_walkers(segments, walker):
     counts, n, contacts = gs.build(segments, **walker)
