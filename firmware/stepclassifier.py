@@ -24,7 +24,10 @@ How it works (integer maths only; nothing allocates per sample):
   at a regular step rhythm (or four softer ones at a walking cadence: a soft walker; slower,
   down to 46 steps/min, only if their cues agree more closely) and their direction cues agree
   (a walk travels one way, in the sensor frame even while it turns; standing, swaying or
-  swinging the arms goes nowhere), and the steps that start gate
+  swinging the arms goes nowhere), or when a slow step's second, weaker hump lies between
+  strong candidates that come at a step rhythm, travel one way and twist alternate ways
+  (the pelvis turns one way after one foot lands, the other way after the other), and the
+  steps that start gate
   held back are credited then, less a first peak that comes too soon (the weight shift that
   starts a walk).
 - Inside a bout a strong peak is a step (strong: for a soft walker, against a third of the
@@ -94,6 +97,7 @@ _SOFT_MAX = const(24)  # (0.92 s: 65 steps/min)
 _AGREE = const(8)  # ... whose cues travel one way: their unit vectors add up to half their number
 _SLOW_MAX = const(34)  # a slow walker's soft steps up to _MAX_INT apart (1.31 s: 46 steps/min) ...
 _AGREE_SLOW = const(13)  # ... must travel one way more clearly: their unit vectors add up to 13/16
+_TWIST_BINS = const(20)  # a candidate's twist: the pelvis's turn over the 20 bins after its contact
 _SHIFT = const(27)  # a bout's first peak sooner than 27/32 of the next interval is a weight shift
 _RHYTHM = const(3)  # a soft peak counts within 3/16 of the step interval of where it was due
 _HALF_MAX = const(16)  # an interval of up to 16 bins may have locked on half a slow step: ...
@@ -119,6 +123,7 @@ _PROM_SOFT_CMS2 = const(20)  # or, on the step rhythm only, 0.2 m/s² ...
 _PEAK_SOFT_CMS2 = const(-50)  # ... to no lower than -0.5 m/s² (a soft, shuffling step)
 _TURN_MRAD = const(750)  # a step whose mean yaw rate tops 0.75 rad/s has no direction cue
 _TURN_STRIDE_MRAD = const(500)  # a stride whose mean yaw rate tops 0.5 rad/s is a turn
+_TWIST_MRAD = const(10)  # strong candidates with weak ones between twist alternate ways, 0.01 rad each
 _SWITCH = const(300)  # a step disagrees when its cue is below -300/4096 (x4096, see _cue)
 _STRIDE = const(600)  # or two strides in a row disagree: each one's two cues sum below -600 ...
 _LEG = const(2500)  # ... and the same leg's cue is below -2500 in both (one leg shows the way)
@@ -163,6 +168,14 @@ def _clamp(x, lim):
     return -lim if x < -lim else (lim if x > lim else x)
 
 
+def _shl(a, n):
+    """Shift the first n items of array a one place toward the start."""
+    i = 1
+    while i < n:
+        a[i - 1] = a[i]
+        i += 1
+
+
 def _axis(spec):
     """Parse '+x' ... '-z' into (index, sign)."""
     if not isinstance(spec, str) or len(spec) != 2 or spec[0] not in "+-" or spec[1] not in "xyz":
@@ -195,6 +208,7 @@ class StepClassifier:
         self._typical = _TYPICAL * self._prom_walk  # running mean of the steps' prominence
         self._turn = _TURN_MRAD * 57296 // gyro_udps_per_lsb
         self._turn_stride = _TURN_STRIDE_MRAD * 57296 // gyro_udps_per_lsb
+        self._twist_min = _TWIST_MRAD * 57296 * 26 // gyro_udps_per_lsb  # a sum over 26 Hz bins
         # events out
         self.ev_sample = array("i", bytes(4 * _EVENTS))
         self.ev_dir = bytearray(_EVENTS)
@@ -205,6 +219,7 @@ class StepClassifier:
         self._k = 0
         self._sx = self._sy = self._sz = 0
         self._wx = self._wy = self._wz = 0
+        self._one = array("h", bytes(12))  # feed()'s sample
         self._n = 0  # bins completed
         # gravity (EMA state: counts << _G_SHIFT) and the up unit vector (Q12)
         self._gx = self._gy = self._gz = 0
@@ -220,12 +235,13 @@ class StepClassifier:
         # candidates waiting at the start gate: bin, cue, yaw rate, unit cue vector
         self._cbin = array("i", bytes(4 * _CAND))
         self._cs = array("i", bytes(4 * _CAND))
-        self._cyaw = array("i", bytes(4 * _CAND))
+        self._cyaw = array("i", bytes(8 * _CAND))  # and at [_CAND, 2 * _CAND): its twist (_gate)
         self._cprom = array("i", bytes(4 * _CAND))
-        # unit cue vectors: [0, _CAND) the step's own, [_CAND, 2 * _CAND) its travel (_gate)
-        self._cqx = array("i", bytes(8 * _CAND))
-        self._cqy = array("i", bytes(8 * _CAND))
-        self._cqz = array("i", bytes(8 * _CAND))
+        # unit vectors (Q12, int16): [0, _CAND) the step's own cue, [_CAND, 2 * _CAND) its travel
+        # since the candidate before, [2 * _CAND, 3 * _CAND) since the strong one before (_gate)
+        self._cqx = array("h", bytes(6 * _CAND))
+        self._cqy = array("h", bytes(6 * _CAND))
+        self._cqz = array("h", bytes(6 * _CAND))
         self._cstrong = bytearray(_CAND)
         self._nc = 0
         self.walking = False
@@ -270,16 +286,14 @@ class StepClassifier:
     # ---- input --------------------------------------------------------------------------------
     def feed(self, ax, ay, az, gx, gy, gz):
         """Take one sample of accelerometer and gyroscope counts."""
-        self.samples += 1
-        self._sx += ax
-        self._sy += ay
-        self._sz += az
-        self._wx += gx
-        self._wy += gy
-        self._wz += gz
-        self._k += 1
-        if self._k == self._per_bin:
-            self._bin()
+        b = self._one
+        b[0] = ax
+        b[1] = ay
+        b[2] = az
+        b[3] = gx
+        b[4] = gy
+        b[5] = gz
+        self.feed_batch(b, 1)
 
     def feed_batch(self, buf, n):
         """Take n samples from buf (array('h')), laid out ax,ay,az,gx,gy,gz per sample."""
@@ -318,19 +332,6 @@ class StepClassifier:
         self.samples += n
 
     # ---- one 26 Hz bin ----------------------------------------------------------------------
-    def _bin(self):
-        sh = self._bin_shift
-        ax = self._sx >> sh
-        ay = self._sy >> sh
-        az = self._sz >> sh
-        wx = self._wx >> sh
-        wy = self._wy >> sh
-        wz = self._wz >> sh
-        self._sx = self._sy = self._sz = 0
-        self._wx = self._wy = self._wz = 0
-        self._k = 0
-        self._bin_in(ax, ay, az, wx, wy, wz)
-
     def _bin_in(self, ax, ay, az, wx, wy, wz):
         """Process one bin of mean acceleration and rotation rate (counts)."""
         n = self._n
@@ -652,21 +653,31 @@ class StepClassifier:
         # starts: a weight shift, a first short step)
         L = c - self._cbin[j - 1] if j else 0
         self._cue(c, L if _MIN_INT <= L <= _MAX_INT else self._interval)
-        self._cqx[_CAND + j] = self._qx
-        self._cqy[_CAND + j] = self._qy
-        self._cqz[_CAND + j] = self._qz
+        self._keep(_CAND + j)
+        # a strong one's travel since the strong one before, over weak ones between (a slow
+        # step's second hump), and its twist: which leg it stands on
+        p = j - 1
+        while p >= 0 and not self._cstrong[p]:
+            p -= 1
+        if strong:
+            L = c - self._cbin[p] if p >= 0 else 0
+            if not _MIN_INT <= L <= _MAX_INT:
+                L = self._interval
+            elif p < j - 1:
+                self._cue(c, L)
+            self._keep(2 * _CAND + j)
+            self._cyaw[_CAND + j] = self._twist(c, L)
         self._cue(c, self._interval)
         self._cbin[j] = c
         self._cs[j] = self._s
         self._cyaw[j] = self._yaw_step
         self._cprom[j] = self._height
-        self._cqx[j] = self._qx
-        self._cqy[j] = self._qy
-        self._cqz[j] = self._qz
+        self._keep(j)
         self._cstrong[j] = strong
         self._nc = j + 1
         b = self._cbin
         agree = _AGREE
+        hump = False  # the strong candidates start the bout, the weak ones between were humps
         if j + 1 >= _GATE and self._regular(j, _GATE, _MIN_INT, _MAX_INT, True):
             n = _GATE
         elif j + 1 >= _GATE_SOFT and self._regular(j, _GATE_SOFT, _SOFT_MIN, _SOFT_MAX, False):
@@ -676,40 +687,104 @@ class StepClassifier:
             n = _GATE_SOFT
             agree = _AGREE_SLOW
         else:
-            return
-        T = (b[j] - b[j - 2]) >> 1  # the gate's rhythm: the new bout's interval
-        if not self._travel(j, n, agree) and not self._half_step(T):
-            # the cues point anywhere: no walk, unless the rhythm is a slow step's two humps
-            # (their cues, half a step long, alternate; the bout's first steps find the lock)
-            return
-        # credit the chain: the gate's candidates and earlier ones that link at step rhythm
-        s = j - n + 1
-        while s > 0 and _MIN_INT <= b[s] - b[s - 1] <= _MAX_INT:
-            s -= 1
-        # a first peak that comes too soon before the next is the weight shift that starts a
-        # walk (gait initiation: ~0.4 s before the first contact, against a step of ~0.55 s)
-        while s < j - 1 and 32 * (b[s + 1] - b[s]) < _SHIFT * (b[s + 2] - b[s + 1]):
-            s += 1
+            s = self._humps(j, p) if strong else -1
+            if s < 0:
+                return
+            hump = True
+        if hump:
+            T = (b[j] - b[s]) >> 1
+        else:
+            T = (b[j] - b[j - 2]) >> 1  # the gate's rhythm: the new bout's interval
+            if not self._travel(j, n, agree) and not self._half_step(T):
+                # the cues point anywhere: no walk, unless the rhythm is a slow step's two humps
+                # (their cues, half a step long, alternate; the bout's first steps find the lock)
+                return
+            # credit the chain: the gate's candidates and earlier ones that link at step rhythm
+            s = j - n + 1
+            while s > 0 and _MIN_INT <= b[s] - b[s - 1] <= _MAX_INT:
+                s -= 1
+            # a first peak that comes too soon before the next is the weight shift that starts
+            # a walk (gait initiation: ~0.4 s before the first contact, against a step of ~0.55 s)
+            while s < j - 1 and 32 * (b[s + 1] - b[s]) < _SHIFT * (b[s + 2] - b[s + 1]):
+                s += 1
         self.walking = True
         self._interval = T
         self._nbout = 0
         # a new bout is called from its own cues, not from the direction before the pause
         k = s
         a = 0
+        m = 0
         while k <= j:
-            a += self._cs[k]  # |cue| <= 4096, at most _CAND of them
+            if self._cstrong[k] or not hump:
+                a += self._cs[k]  # |cue| <= 4096, at most _CAND of them
+                m += 1
             k += 1
-        a //= j - s + 1
+        a //= m
         if a > _SWITCH:
             self._dir = FORWARD
         elif a < -_SWITCH:
             self._dir = BACKWARD
         k = s
         while k <= j:
-            self._step(b[k], self._cs[k], self._cyaw[k], self._cprom[k],
-                       self._cqx[k], self._cqy[k], self._cqz[k])
+            if self._cstrong[k] or not hump:
+                self._step(b[k], self._cs[k], self._cyaw[k], self._cprom[k],
+                           self._cqx[k], self._cqy[k], self._cqz[k])
             k += 1
         self._nc = 0
+
+    def _humps(self, j, p):
+        """Strong candidate j, strong p before it and the strong one before p, with weak ones
+        between, are a slow walker's steps and the weak ones their second humps: the three come
+        at a regular step rhythm, travel one way, and stand on alternate legs (the pelvis twists
+        alternate ways after them; a walker whose weaker leg bounces less has the same pattern of
+        peaks, but its strong ones, a stride apart, twist the same way). Returns the first one's
+        index, or -1."""
+        q = p - 1
+        while q >= 0 and not self._cstrong[q]:
+            q -= 1
+        if q < 0 or j - q < 3:
+            return -1  # no weak one between: the strong gate's case
+        b = self._cbin
+        i1 = b[p] - b[q]
+        i2 = b[j] - b[p]
+        if i1 < _MIN_INT or i1 > _MAX_INT or i2 < _MIN_INT or i2 > _MAX_INT:
+            return -1
+        if 3 * abs(i1 - i2) > (i1 if i1 > i2 else i2):
+            return -1
+        # they stand on alternate legs: their twists turn alternate ways, each clear of noise
+        t = self._twist_min
+        a = self._cyaw[_CAND + q]
+        m = self._cyaw[_CAND + p]
+        e = self._cyaw[_CAND + j]
+        if not (a < -t and m > t and e < -t or a > t and m < -t and e > t):
+            return -1
+        x = self._cqx
+        y = self._cqy
+        z = self._cqz
+        o = 2 * _CAND
+        sx = x[o + q] + x[o + p] + x[o + j]
+        sy = y[o + q] + y[o + p] + y[o + j]
+        sz = z[o + q] + z[o + p] + z[o + j]
+        t = 3 * _AGREE << 8  # 3 * _AGREE/16 * 4096
+        return q if sx * sx + sy * sy + sz * sz >= t * t else -1
+
+    def _keep(self, i):
+        """Store the unit vector self._qx/_qy/_qz in slot i of the candidates' vectors."""
+        self._cqx[i] = self._qx
+        self._cqy[i] = self._qy
+        self._cqz[i] = self._qz
+
+    def _twist(self, c, L):
+        """Sum of the yaw rate (counts) over the step after the contact of the peak at bin c (L
+        bins, at most _TWIST_BINS: what the ring holds): the pelvis turns one way after one
+        leg's contact and the other way after the other's."""
+        w = L if L < _TWIST_BINS else _TWIST_BINS
+        i = c - _VS_LAG - _CONTACT
+        t = 0
+        while w:
+            w -= 1
+            t += self._yaw[(i + w) & _MASK]  # |yaw| <= 2**15, w <= 20: below 2**20
+        return t
 
     def _regular(self, j, n, lo, hi, strong):
         """The n candidates ending at j come at a regular rhythm, intervals lo..hi bins (and are
@@ -748,20 +823,16 @@ class StepClassifier:
         return x * x + y * y + z * z >= t * t
 
     def _shift_candidates(self):
-        k = 1
-        while k < self._nc:
-            self._cbin[k - 1] = self._cbin[k]
-            self._cs[k - 1] = self._cs[k]
-            self._cyaw[k - 1] = self._cyaw[k]
-            self._cprom[k - 1] = self._cprom[k]
-            self._cqx[k - 1] = self._cqx[k]
-            self._cqy[k - 1] = self._cqy[k]
-            self._cqz[k - 1] = self._cqz[k]
-            self._cqx[_CAND + k - 1] = self._cqx[_CAND + k]
-            self._cqy[_CAND + k - 1] = self._cqy[_CAND + k]
-            self._cqz[_CAND + k - 1] = self._cqz[_CAND + k]
-            self._cstrong[k - 1] = self._cstrong[k]
-            k += 1
+        # block arrays shift whole: each block's last slot takes the next block's first, unused
+        # once the oldest candidate is gone
+        _shl(self._cbin, _CAND)
+        _shl(self._cs, _CAND)
+        _shl(self._cyaw, 2 * _CAND)
+        _shl(self._cprom, _CAND)
+        _shl(self._cstrong, _CAND)
+        _shl(self._cqx, 3 * _CAND)
+        _shl(self._cqy, 3 * _CAND)
+        _shl(self._cqz, 3 * _CAND)
         self._nc -= 1
 
     # ---- accepted steps ----------------------------------------------------------------------

@@ -42,7 +42,7 @@ def _count(x, lsb):
 
 
 def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2=0.0, amp=1.0,
-          limp=0.0, other_leg=1.0):
+          limp=0.0, other_leg=1.0, hump_at=None, weak_leg=1.0):
     """Samples for segments [(kind, seconds[, yaw rad/s])], kind still/forward/backward/sway/shift/
     rocking (steps whose front-back swing is in phase with the vertical, but for a faint
     backward quadrature: next to no evidence of which way they go)/close (the closing step
@@ -57,7 +57,9 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
     limp: every other step is taken that fraction faster than step_hz and the rest that much
     slower (an uneven gait: the intervals alternate short and long). other_leg: every other
     step's front-back swing times that (-0.3: that leg's step seems to travel a little the
-    wrong way, as a slow walker's weaker leg can).
+    wrong way, as a slow walker's weaker leg can). hump_at: the second hump, hump2 high, is a
+    pulse that fraction of the step after the contact instead (0.35: off the middle).
+    weak_leg: every other step's vertical swing times that (a leg that bounces less).
     """
     rnd = random.Random(seed)
     out = []
@@ -84,7 +86,13 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
                 if int((phase + 1e-9) // (2 * math.pi)) != int((prev + 1e-9) // (2 * math.pi)):
                     contacts.append((i, kind))
                 sign = -1.0 if kind == "forward" else 1.0
-                acc[2] += amp * 3.0 * ((1.0 - hump2) * math.cos(phase) + hump2 * math.cos(2 * phase))
+                leg2 = int(round(phase / (2 * math.pi))) % 2
+                if hump_at is None:
+                    v = (1.0 - hump2) * math.cos(phase) + hump2 * math.cos(2 * phase)
+                else:  # a pulse 0.3 of a step wide
+                    f = (phase / (2 * math.pi)) % 1.0 - hump_at
+                    v = math.cos(phase) + (hump2 * math.cos(math.pi * f / 0.3) ** 2 if abs(f) < 0.15 else 0.0)
+                acc[2] += amp * 3.0 * v * (weak_leg if leg2 else 1.0)
                 # the front-back swing a quarter cycle from the vertical: the travel cue;
                 # "rocking" puts it in phase (the trunk pitching to and fro), with a faint
                 # backward quadrature (5 % of the swing): next to no evidence of travel
@@ -92,7 +100,6 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
                     acc[0] += 1.5 * math.cos(phase) + 0.075 * math.sin(phase)
                 else:
                     # the other leg's step: the step period centred on its contact
-                    leg2 = int(round(phase / (2 * math.pi))) % 2
                     acc[0] += amp * sign * 1.5 * math.sin(phase) * (other_leg if leg2 else 1.0)
                 acc[1] += amp * 0.8 * math.sin(phase / 2)
                 gyr[2] += amp * 0.3 * math.cos(phase / 2)

@@ -34,6 +34,9 @@ def test_parity_on_built_signals(rate, mount):
     # and at 48 steps/min (a step every 32.5 bins): the slow gate at its widest
     ([("still", 3), ("forward", 24), ("still", 3), ("backward", 24), ("still", 3)],
      {"step_hz": 0.8, "amp": 0.15}),
+    # a second hump a third of a step after each contact: the hump gate starts each bout
+    ([("still", 3), ("forward", 20), ("still", 3), ("backward", 20), ("still", 3)],
+     {"step_hz": 1.0, "amp": 0.5, "hump2": 2.0, "hump_at": 0.35}),
 ])
 def test_parity_on_uneven_walkers(segments, walker):
     counts, n, contacts = gs.build(segments, **walker)
