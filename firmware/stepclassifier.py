@@ -168,6 +168,12 @@ def _clamp(x, lim):
     return -lim if x < -lim else (lim if x > lim else x)
 
 
+def _uneven(i, prev):
+    """Two step intervals (bins) too unlike for a walking rhythm: they differ by more than a
+    third of the longer."""
+    return 3 * abs(i - prev) > (i if i > prev else prev)
+
+
 def _shl(a, n):
     """Shift the first n items of array a one place toward the start."""
     i = 1
@@ -656,10 +662,11 @@ class StepClassifier:
         self._keep(_CAND + j)
         # a strong one's travel since the strong one before, over weak ones between (a slow
         # step's second hump), and its twist: which leg it stands on
-        p = j - 1
-        while p >= 0 and not self._cstrong[p]:
-            p -= 1
+        p = -1
         if strong:
+            p = j - 1
+            while p >= 0 and not self._cstrong[p]:
+                p -= 1
             L = c - self._cbin[p] if p >= 0 else 0
             if not _MIN_INT <= L <= _MAX_INT:
                 L = self._interval
@@ -749,7 +756,7 @@ class StepClassifier:
         i2 = b[j] - b[p]
         if i1 < _MIN_INT or i1 > _MAX_INT or i2 < _MIN_INT or i2 > _MAX_INT:
             return -1
-        if 3 * abs(i1 - i2) > (i1 if i1 > i2 else i2):
+        if _uneven(i1, i2):
             return -1
         # they stand on alternate legs: their twists turn alternate ways, each clear of noise
         t = self._twist_min
@@ -802,7 +809,7 @@ class StepClassifier:
             i = b[k + 1] - b[k]
             if i < lo or i > hi:
                 return False
-            if prev and 3 * abs(i - prev) > (i if i > prev else prev):
+            if prev and _uneven(i, prev):
                 return False  # not regular enough for walking
             prev = i
             k += 1
