@@ -114,7 +114,7 @@ def load_program(path=None, today=None):
         t = _localtime()
         today = t[:3] if t else (2000, 1, 1)
     out = call("progload", "load", Program, path, today)
-    forget(("program",))  # which progload imported
+    forget(("program", "walkplan"))  # which progload imported (the plan needs no code of theirs)
     gc.collect()
     return out
 

@@ -3,7 +3,7 @@
 Time is the IMU sample index (`rate_hz` samples a second), not ticks_ms, so a replay may run
 faster than real time and every event carries the exact sample it happened at.
 
-    c = Coach(plan, rate_hz=104)      plan: walkplan.WalkPlan of the program (built once at boot)
+    c = Coach(plan, rate_hz=104)      plan: walkplan.WalkPlan of the program (walkplan.expand, at boot)
     c.start(sample)                   button: the walk begins (cue START)
     c.on_step(sample, direction)      each classified step, in time order (FORWARD 1 / BACKWARD 2)
     c.update(sample, seen)            once per FIFO batch, with the newest sample index and the

@@ -1,12 +1,12 @@
 """Program loading at power-up: the program file, today's progression, and the walk plan the
 coach and the log take. Imported once by app.load_program() and dropped afterwards with the
-program module.
+program and walkplan modules.
 """
 
 import json
 
 from . import program as P
-from .walkplan import WalkPlan
+from .walkplan import expand
 
 
 def load(cls, path, today):
@@ -21,5 +21,5 @@ def load(cls, path, today):
         err = "%s: progression: %s" % (path, e)
         prog = P.apply_progression(P.default_program(), today)
     mode = prog.get("mode", "walk")
-    plan = None if mode == "capture" else WalkPlan(prog)
+    plan = None if mode == "capture" else expand(prog)
     return cls(json.dumps(prog).encode(), prog.get("name", ""), mode, prog.get("label", ""), plan, err)

@@ -1,5 +1,5 @@
 """The walk plan: a program expanded once, at boot, into the compact arrays that the coach and
-the walk log both take (the program dict and the program module are then dropped).
+the walk log both take (the program dict, the program module and this module are then dropped).
 
 Entry i is the i-th segment walked: the warm-up, then `segments` `repeat` times, then the
 cool-down. Lengths are kept exactly, in integers (ms, steps or mm); the log records them
@@ -16,7 +16,9 @@ def _thousandths(x):
 
 
 class WalkPlan:
-    """A validated walk program as arrays (see the module docstring).
+    """A validated walk program as arrays (see the module docstring), filled by expand(): a
+    record with no methods, so that once the plan is built the module can be dropped and only
+    the record stays in RAM.
 
     n                   entries
     kind[i]             logformat SEG_*: warmup, forward, backward, cooldown (as the log says it)
@@ -29,38 +31,42 @@ class WalkPlan:
     wrong_direction_steps  steps the wrong way before the cue (0 = never)
     """
 
-    def __init__(self, program):
-        order = []
-        if program["warmup"]:
-            order.append((SEG_WARMUP, program["warmup"]))
-        for _ in range(program["repeat"]):
-            for seg in program["segments"]:
-                order.append((SEG_BACKWARD if seg["direction"] == "backward" else SEG_FORWARD, seg))
-        if program["cooldown"]:
-            order.append((SEG_COOLDOWN, program["cooldown"]))
-        n = len(order)
-        self.n = n
-        self.kind = bytearray(n)
-        self.backward = bytearray(n)
-        self.unit = bytearray(n)
-        self.amount = array("i", bytes(4 * n))
-        self.planned = array("i", bytes(4 * n))
-        for i in range(n):
-            kind, seg = order[i]
-            self.kind[i] = kind
-            self.backward[i] = 1 if seg.get("direction") == "backward" else 0
-            if "time_s" in seg:
-                self.unit[i] = UNIT_SECONDS
-                self.amount[i] = _thousandths(seg["time_s"])
-            elif "steps" in seg:
-                self.unit[i] = UNIT_STEPS
-                self.amount[i] = int(seg["steps"])
-            else:
-                self.unit[i] = UNIT_METRES
-                self.amount[i] = _thousandths(seg["distance_m"])
-            a = self.amount[i]
-            self.planned[i] = a if self.unit[i] == UNIT_STEPS else (a + 500) // 1000
-        stride = program["stride_m"]
-        self.stride_mm = (_thousandths(stride["forward"]), _thousandths(stride["backward"]))
-        self.pause_after_ms = _thousandths(program["pause_after_s"])
-        self.wrong_direction_steps = program["wrong_direction_steps"]
+
+def expand(program):
+    """The WalkPlan of a validated program."""
+    p = WalkPlan()
+    order = []
+    if program["warmup"]:
+        order.append((SEG_WARMUP, program["warmup"]))
+    for _ in range(program["repeat"]):
+        for seg in program["segments"]:
+            order.append((SEG_BACKWARD if seg["direction"] == "backward" else SEG_FORWARD, seg))
+    if program["cooldown"]:
+        order.append((SEG_COOLDOWN, program["cooldown"]))
+    n = len(order)
+    p.n = n
+    p.kind = bytearray(n)
+    p.backward = bytearray(n)
+    p.unit = bytearray(n)
+    p.amount = array("i", bytes(4 * n))
+    p.planned = array("i", bytes(4 * n))
+    for i in range(n):
+        kind, seg = order[i]
+        p.kind[i] = kind
+        p.backward[i] = 1 if seg.get("direction") == "backward" else 0
+        if "time_s" in seg:
+            p.unit[i] = UNIT_SECONDS
+            p.amount[i] = _thousandths(seg["time_s"])
+        elif "steps" in seg:
+            p.unit[i] = UNIT_STEPS
+            p.amount[i] = int(seg["steps"])
+        else:
+            p.unit[i] = UNIT_METRES
+            p.amount[i] = _thousandths(seg["distance_m"])
+        a = p.amount[i]
+        p.planned[i] = a if p.unit[i] == UNIT_STEPS else (a + 500) // 1000
+    stride = program["stride_m"]
+    p.stride_mm = (_thousandths(stride["forward"]), _thousandths(stride["backward"]))
+    p.pause_after_ms = _thousandths(program["pause_after_s"])
+    p.wrong_direction_steps = program["wrong_direction_steps"]
+    return p

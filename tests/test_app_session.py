@@ -29,7 +29,7 @@ from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
 from firmware import capture, logformat, nulllog, session, walklog
-from firmware.walkplan import WalkPlan
+from firmware.walkplan import expand
 
 
 class Flaky:
@@ -69,14 +69,14 @@ def run(cfg):
         store.boot()
     if store is not None:
         log = store.new_walk(rate_hz=104, program=cfg["program"].encode())
-        s = session.WalkSession(imu, log, WalkPlan(json.loads(cfg["program"])), 104, cfg.get("mount"))
+        s = session.WalkSession(imu, log, expand(json.loads(cfg["program"])), 104, cfg.get("mount"))
     elif cfg["kind"] == "capture":
         log = capture.CaptureWriter(f, 104, label="test", budget=cfg.get("budget"))
         s = capture.CaptureSession(imu, log)
     else:
         log = nulllog.NullLog() if cfg.get("nolog") else walklog.WalkWriter(
             f, 104, program=cfg["program"].encode(), budget=cfg.get("budget"), mount=cfg.get("mount_vector"))
-        s = session.WalkSession(imu, log, WalkPlan(json.loads(cfg["program"])), 104, cfg.get("mount"))
+        s = session.WalkSession(imu, log, expand(json.loads(cfg["program"])), 104, cfg.get("mount"))
     s.start()
     k = 0
     while k < cfg["services"]:

@@ -6,7 +6,7 @@ import pytest
 
 from retrowalk.firmware import program as P
 from retrowalk.firmware import coach as C
-from retrowalk.firmware.walkplan import WalkPlan
+from retrowalk.firmware.walkplan import expand
 
 RATE = 104
 F, B = 1, 2
@@ -14,7 +14,7 @@ F, B = 1, 2
 # Walk simulation shared by the CPython tests and the MicroPython VM runs (runs in both).
 SIM = r'''
 from firmware import coach, haptics, program
-from firmware.walkplan import WalkPlan
+from firmware.walkplan import expand
 
 def stream(first, period, until, bounds):
     """Steps every `period` samples from `first` (< until); direction from bounds [(last_sample, dir)]."""
@@ -33,7 +33,7 @@ def run(prog, rate, steps, end, batch=26, delay=0, buttons=(), seen_delay=-1, po
     delay: samples between a step's contact and its report. buttons: [(sample, 'pause'|'resume'|'stop')].
     seen_delay >= 0: the classifier has seen a step this many samples after its contact (update's
     `seen`). popped_at: a list that receives the sample clock at which each event came out."""
-    c = coach.Coach(WalkPlan(prog), rate)
+    c = coach.Coach(expand(prog), rate)
     c.start(0)
     ev = []
     i = 0
@@ -158,7 +158,7 @@ def test_one_one_alternates_every_minute_after_the_warm_up():
 def test_block_ends_on_distance_counted_in_steps():
     # 100 m / 0.70 m = 142.9 -> 143 forward steps; 100 m / 0.45 m = 222.2 -> 223 backward steps.
     prog = P.preset("block")
-    assert list(C.Coach(WalkPlan(prog), RATE).plan_target) == [143, 223] * 3
+    assert list(C.Coach(expand(prog), RATE).plan_target) == [143, 223] * 3
     # The n-th step (from 0) is at 30 + 55 n. Forward steps 0..142 end block 1 at step 142.
     ends = []
     n = -1
@@ -354,7 +354,7 @@ def test_same_cues_on_cpython_and_in_the_micropython_vm(mp_run, capsys):
 HEAP = r'''
 import gc, micropython
 from firmware import coach, program
-from firmware.walkplan import WalkPlan
+from firmware.walkplan import expand
 from array import array
 
 def walk(c, out, n, idle):
@@ -385,7 +385,7 @@ def walk(c, out, n, idle):
         out[c.ev_kind[c.pop()]] += 1
 
 def check(prog, idle=False):
-    c = coach.Coach(WalkPlan(prog), 104)
+    c = coach.Coach(expand(prog), 104)
     c.start(0)
     out = array("i", [0] * 8)
     gc.collect()
@@ -425,7 +425,7 @@ def test_no_heap_allocation_per_step_or_update_in_the_vm(mp_run):
 def test_event_ring_overflow_drops_the_oldest_and_counts_it():
     prog = P.validate({"version": 1, "segments": [{"direction": "forward", "steps": 1},
                                                   {"direction": "backward", "steps": 1}], "repeat": 20})
-    c = C.Coach(WalkPlan(prog), RATE)
+    c = C.Coach(expand(prog), RATE)
     c.start(0)
     for k in range(40):
         c.on_step(10 + k, F if k % 2 == 0 else B)
@@ -441,4 +441,4 @@ def test_event_ring_overflow_drops_the_oldest_and_counts_it():
 
 def test_rate_must_be_whole_hz():
     with pytest.raises(ValueError, match="rate_hz"):
-        C.Coach(WalkPlan(P.preset("five-one")), 104.0)
+        C.Coach(expand(P.preset("five-one")), 104.0)

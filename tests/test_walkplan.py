@@ -5,12 +5,12 @@ import json
 from retrowalk.firmware import coach as C
 from retrowalk.firmware import logformat as F
 from retrowalk.firmware import program as P
-from retrowalk.firmware.walkplan import WalkPlan
+from retrowalk.firmware.walkplan import expand
 
 
 def test_one_one_is_a_forward_warm_up_then_five_backward_forward_pairs():
     # one-one: 2 min forward warm-up, then 1 min backward / 1 min forward, five times.
-    plan = WalkPlan(P.preset("one-one"))
+    plan = expand(P.preset("one-one"))
     assert plan.n == 11
     assert list(plan.kind) == [F.SEG_WARMUP] + [F.SEG_BACKWARD, F.SEG_FORWARD] * 5
     assert list(plan.backward) == [0] + [1, 0] * 5
@@ -20,7 +20,7 @@ def test_one_one_is_a_forward_warm_up_then_five_backward_forward_pairs():
 
 
 def test_distance_entries_keep_millimetres_and_the_log_gets_metres():
-    plan = WalkPlan(P.preset("block"))  # 100 m forward / 100 m backward, three times
+    plan = expand(P.preset("block"))  # 100 m forward / 100 m backward, three times
     assert set(plan.unit) == {F.UNIT_METRES}
     assert list(plan.amount) == [100000] * 6 and list(plan.planned) == [100] * 6
     assert plan.stride_mm == (700, 450)  # the default strides, 0.70 m and 0.45 m
@@ -31,7 +31,7 @@ def test_fractions_cool_down_and_settings():
                                                    {"direction": "backward", "steps": 30}],
                        "cooldown": {"direction": "backward", "distance_m": 12.25},
                        "pause_after_s": 2.5, "wrong_direction_steps": 0})
-    plan = WalkPlan(prog)
+    plan = expand(prog)
     assert list(plan.kind) == [F.SEG_FORWARD, F.SEG_BACKWARD, F.SEG_COOLDOWN]
     assert list(plan.backward) == [0, 1, 1]  # a cool-down may be walked backward
     assert list(plan.unit) == [F.UNIT_SECONDS, F.UNIT_STEPS, F.UNIT_METRES]
@@ -46,13 +46,13 @@ def test_fractions_cool_down_and_settings():
 
 def test_the_same_plan_in_the_micropython_vm(mp_run):
     progs = [P.preset(name, "2026-01-05") for name in sorted(P.PRESETS)]
-    code = ("import json\nfrom firmware.walkplan import WalkPlan\nfrom firmware.coach import Coach\n"
-            "for p in json.loads(%r):\n    w = WalkPlan(p)\n    c = Coach(w, 52)\n"
+    code = ("import json\nfrom firmware.walkplan import expand\nfrom firmware.coach import Coach\n"
+            "for p in json.loads(%r):\n    w = expand(p)\n    c = Coach(w, 52)\n"
             "    print(json.dumps([list(w.kind), list(w.backward), list(w.unit), list(w.amount), list(w.planned),"
             " list(c.plan_target)]))\n" % json.dumps(progs))
     host = []
     for p in progs:
-        w = WalkPlan(p)
+        w = expand(p)
         host.append([list(w.kind), list(w.backward), list(w.unit), list(w.amount), list(w.planned),
                      list(C.Coach(w, 52).plan_target)])
     assert [json.loads(line) for line in mp_run(code).splitlines()] == host
