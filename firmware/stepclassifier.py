@@ -37,6 +37,10 @@ How it works (integer maths only; nothing allocates per sample):
   When the bout ends, the best peak late off the rhythm (up to 1.5 intervals after the last
   step) is credited as the closing step (the trailing foot set down, softly and late, as the
   walker stops); its cue, braking, is no evidence of the direction, so it keeps the walk's.
+  With no such peak, its thud is: a foot set down with little weight jolts the trunk for one
+  bin, which the smoothing flattens, so the raw vertical acceleration's sharpest rise from one
+  bin to the next, if as large as a strong peak's prominence, from 10/16 to 24/16 of the
+  interval after the last step (and not in the data's last 0.27 s: the hand on the button).
   A slow step can show two humps, and the rhythm then locks on half a step; when the
   vertical signal repeats at twice the interval but not at once it, the interval is doubled
   (and halved again when the signal comes to repeat at half of it).
@@ -106,6 +110,8 @@ _HALF_AT2 = const(6)  # ... and above 0.6 at twice it; a doubled one is halved a
 _WHOLE_AT = const(5)  # ... it correlates above 0.5 at half the interval, and more than at it
 _HALF_STEPS = const(12)  # the lock comes from the start gate: looked for over a bout's first steps
 _LAST = const(24)  # a bout's closing step: a peak late off the rhythm, up to 24/16 of the interval
+_THUD_END = const(24)  # ... or a thud at least 24 bins before the newest (flush()'s 17 still bins
+# and the 0.27 s before them: the hand that ends a walk on the button is no step)
 _WAIT = const(2)  # steps that must follow a step before it is called (look-ahead)
 _CAL_MIN = const(4)  # warm-up steps before the facing direction is first estimated ...
 _CAL_STEPS = const(12)  # ... and the steps that refine it (auto mounting)
@@ -114,7 +120,7 @@ _CAL_STEPS = const(12)  # ... and the steps that refine it (auto mounting)
 # (a peak's prominence and its height above gravity, vertical acceleration, cm/s²)
 _PROM_GATE_CMS2 = const(30)  # a candidate for the start gate rises 0.3 m/s² ...
 _PEAK_GATE_CMS2 = const(0)  # ... to above gravity;
-_PROM_CMS2 = const(60)  # a strong one (the 3-step gate) 0.6 m/s² ...
+_PROM_CMS2 = const(60)  # a strong one (the 3-step gate) 0.6 m/s² (and a closing step's thud) ...
 _PEAK_CMS2 = const(30)  # ... to +0.3 m/s²;
 _PROM_WALK_CMS2 = const(40)  # inside a bout a step 0.4 m/s² (or a third of the walker's ...
 _TYPICAL = const(3)  # ... typical step, a running mean, if less: a soft walker; not below soft) ...
@@ -951,6 +957,11 @@ class StepClassifier:
             # as the walk slows (its cue, braking, says nothing of the direction: it neither
             # votes nor teaches the facing; no runner-up: r < 0)
             self._step(self._rbin, 0, self._ryaw, self._rh, 0, 0, 0)
+        elif self.walking:
+            # or it made no peak, only a thud (no cue either, and no prominence to teach)
+            r = self._thud()
+            if r >= 0:
+                self._step(r + _VS_LAG + _CONTACT, 0, 0, self._typical, 0, 0, 0)
         self._rbin = -1
         self._rh = 0
         while self._np:
@@ -958,6 +969,31 @@ class StepClassifier:
         self._prev_yaw = 0
         self.walking = False
         self._nc = 0
+
+    def _thud(self):
+        """The contact bin of a closing step too soft to make a peak, or -1: a foot set down with
+        little weight jolts the trunk for a bin, which the smoothing flattens. The raw vertical
+        acceleration's sharpest rise from one bin to the next, at least a strong peak's
+        prominence, from 10/16 to 24/16 of the interval after the last step's contact."""
+        T = self._interval
+        v = self._v
+        n = self._n
+        a = self._last - _VS_LAG - _CONTACT
+        i = a + (_SAME * T + 15 >> 4)
+        if i <= n - _RING:
+            i = n - _RING + 1  # (the bin before it is still in the ring)
+        e = a + (_LAST * T >> 4) + 1
+        if e > n - _THUD_END:
+            e = n - _THUD_END
+        best = self._prom - 1
+        at = -1
+        while i < e:
+            d = v[i & _MASK] - v[(i - 1) & _MASK]
+            if d > best:
+                best = d
+                at = i
+            i += 1
+        return at
 
     def _emit(self, c, d, conf):
         k = self.events.push()

@@ -47,7 +47,9 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
     rocking (steps whose front-back swing is in phase with the vertical, but for a faint
     backward quadrature: next to no evidence of which way they go)/close (the closing step
     after a walk: one step that takes `seconds`, its swing a tenth of a walking step's, then a
-    quarter cycle more as the trunk settles).
+    quarter cycle more as the trunk settles)/thud (standing, and `seconds` in, the closing step
+    of a walker who stops: a foot set down with so little weight that the trunk only jolts, a
+    40 ms rise of 1.8 m/s² between two 40 ms dips of 0.9 m/s², no swing; 0.5 s more after it).
 
     Returns (array('h') interleaved ax,ay,az,gx,gy,gz, n, contacts) where contacts is a list
     of (sample index, kind) at every phase wrap while walking. hump2: that fraction of the
@@ -74,7 +76,9 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
         yaw_rate = seg[2] if len(seg) > 2 else 0.0
         n_seg = int(round(secs * rate))
         start = phase
-        for k in range(n_seg + n_seg // 4 if kind == "close" else n_seg):
+        tail = {"close": n_seg // 4, "thud": int(round(0.5 * rate))}.get(kind, 0)
+        jolt = int(round(0.04 * rate))
+        for k in range(n_seg + tail):
             acc = [0.0, 0.0, 9.80665]
             gyr = [0.0, 0.0, yaw_rate]
             if kind in ("forward", "backward"):
@@ -109,6 +113,11 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
                     contacts.append((i, kind))
                 acc[2] += 0.3 * math.cos(phase)
                 acc[0] -= 0.15 * math.sin(phase)
+            elif kind == "thud":
+                if k == n_seg:
+                    contacts.append((i, kind))
+                if n_seg - jolt <= k < n_seg + 2 * jolt:
+                    acc[2] += 1.8 if k >= n_seg and k < n_seg + jolt else -0.9
             elif kind == "shift":  # standing, shifting the weight from foot to foot at step_hz:
                 # the trunk rises and falls as in a walk and rocks sideways, but goes nowhere
                 phase += 2 * math.pi * step_hz * dt

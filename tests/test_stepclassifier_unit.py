@@ -80,6 +80,53 @@ def test_the_closing_step_needs_the_end_of_bout_credit(sc, monkeypatch):
     assert len(events) == len(contacts) - 1
 
 
+def _thud_stop(sc, walk, gap_s, rate=104):
+    # stopping, the walker sets the last foot down with so little weight that the trunk only
+    # jolts: no peak, no swing; gap_s after the walk's last contact (its steps 0.5 s apart)
+    segs = [("still", 3), (walk, 6), ("thud", gap_s), ("still", 3)]
+    return _run(sc, segs, step_hz=2.0, forward="+x", rate=rate)
+
+
+@pytest.mark.parametrize("rate", [104, 52, 26])
+@pytest.mark.parametrize("walk", ["forward", "backward"])
+@pytest.mark.parametrize("gap_s", [0.45, 0.55])  # 0.9 and 1.1 step periods
+def test_a_closing_step_with_no_peak_counts_by_its_thud(sc, rate, walk, gap_s):
+    events, contacts = _thud_stop(sc, walk, gap_s, rate)
+    assert contacts[-1][1] == "thud"
+    assert len(events) == len(contacts)
+    assert abs(events[-1][0] - contacts[-1][0]) <= 0.1 * rate
+    assert all(d == (FWD if walk == "forward" else BWD) for _, d, _ in events)
+
+
+def test_the_thud_needs_its_rule(sc, monkeypatch):
+    # no bin far enough from the newest to be looked at: the closing step is missed, the
+    # walk's steps still count
+    monkeypatch.setattr(sc, "_THUD_END", 64)
+    events, contacts = _thud_stop(sc, "forward", 0.55)
+    assert len(events) == len(contacts) - 1
+
+
+def test_a_thud_two_step_periods_after_the_last_step_is_no_step(sc):
+    events, contacts = _thud_stop(sc, "forward", 1.0)
+    assert len(events) == len(contacts) - 1
+    assert abs(events[-1][0] - contacts[-2][0]) <= 0.1 * 104
+
+
+def test_a_jolt_while_standing_is_no_step(sc):
+    events, _ = _run(sc, [("still", 3), ("thud", 2), ("still", 3)])
+    assert events == []
+
+
+@pytest.mark.parametrize("after_s, counted", [(0.15, False), (0.4, True)])
+def test_a_jolt_as_the_data_ends_is_no_step(sc, after_s, counted):
+    # the hand that ends a walk on the button jolts the board in its last moments: a jolt
+    # closer than 0.27 s to the end of the data is not taken for the closing step
+    counts, n, contacts = gs.build([("still", 3), ("forward", 6), ("thud", 0.5)], step_hz=2.0)
+    n = contacts[-1][0] + int(after_s * 104)
+    events = gs.run(counts[:6 * n], n, forward="+x")
+    assert len(events) == len(contacts) - (0 if counted else 1)
+
+
 def _soft_uneven_walk(sc):
     # a soft walker (the modelled walk's swings at 0.08: about 0.5 m/s² from trough to peak)
     # with an uneven gait: every other step 30 % quicker, the rest 30 % slower, so each step

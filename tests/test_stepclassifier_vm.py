@@ -37,6 +37,9 @@ def test_parity_on_built_signals(rate, mount):
     # a second hump a third of a step after each contact: the hump gate starts each bout
     ([("still", 3), ("forward", 20), ("still", 3), ("backward", 20), ("still", 3)],
      {"step_hz": 1.0, "amp": 0.5, "hump2": 2.0, "hump_at": 0.35}),
+    # each bout's closing step shows only as a thud: the end-of-bout credit finds it
+    ([("still", 3), ("forward", 6), ("thud", 0.55), ("still", 2), ("backward", 6), ("thud", 0.45),
+      ("still", 3)], {"step_hz": 2.0}),
 ])
 def test_parity_on_uneven_walkers(segments, walker):
     counts, n, contacts = gs.build(segments, **walker)
