@@ -78,14 +78,14 @@ from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ManualClock
 from vbimu import SampleFile
 from firmware import session, walklog
-from firmware.walkplan import WalkPlan
+from firmware.walkplan import expand
 
 cfg = json.loads(CFG)
 clk = ManualClock()
 imu = LSM6DS(SimLSM6DS(SampleFile(open(cfg["samples"], "rb")), clk), clock_ms=lambda: clk.us // 1000)
 f = RamFile(65536)
 s = session.WalkSession(imu, walklog.WalkWriter(f, 104, program=cfg["program"].encode()),
-                        WalkPlan(json.loads(cfg["program"])), 104)
+                        expand(json.loads(cfg["program"])), 104)
 s.start()
 total = []
 read = []
@@ -146,7 +146,7 @@ def long_walk_log(tmp):
     import io
     sys.path.insert(0, str(BOARD_SIDE))
     from retrowalk.firmware import program as P, session as S, walklog as W
-    from retrowalk.firmware.walkplan import WalkPlan
+    from retrowalk.firmware.walkplan import expand
     from retrowalk.firmware import logformat as F
     from retrowalk.firmware.lsm6ds import LSM6DS
     from sim_lsm6ds import ManualClock, SimLSM6DS
@@ -157,7 +157,7 @@ def long_walk_log(tmp):
     clk = ManualClock()
     imu = LSM6DS(SimLSM6DS(SampleFile(open(path, "rb")), clk), clock_ms=lambda: clk.us // 1000)
     f = io.BytesIO()
-    s = S.WalkSession(imu, W.WalkWriter(f, RATE, program=json.dumps(prog).encode()), WalkPlan(prog), RATE)
+    s = S.WalkSession(imu, W.WalkWriter(f, RATE, program=json.dumps(prog).encode()), expand(prog), RATE)
     s.start()
     head = f.tell()
     while not s.finished and s.samples < n:
