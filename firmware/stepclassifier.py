@@ -37,10 +37,11 @@ How it works (integer maths only; nothing allocates per sample):
   When the bout ends, the best peak late off the rhythm (up to 1.5 intervals after the last
   step) is credited as the closing step (the trailing foot set down, softly and late, as the
   walker stops); its cue, braking, is no evidence of the direction, so it keeps the walk's.
-  With no such peak, its thud is: a foot set down with little weight jolts the trunk for one
-  bin, which the smoothing flattens, so the raw vertical acceleration's sharpest rise from one
-  bin to the next, if as large as a strong peak's prominence, from 10/16 to 24/16 of the
-  interval after the last step (and not in the data's last 0.27 s: the hand on the button).
+  With no such peak, its thud is credited: a foot set down with little weight jolts the trunk
+  for one bin, which the smoothing flattens; the raw vertical acceleration's sharpest rise
+  from one bin to the next, 10/16 to 24/16 of the interval after the last step, counts if it
+  is as large as a strong peak's prominence (and not in the data's last 0.27 s: the hand on
+  the button).
   A slow step can show two humps, and the rhythm then locks on half a step; when the
   vertical signal repeats at twice the interval but not at once it, the interval is doubled
   (and halved again when the signal comes to repeat at half of it).
