@@ -27,8 +27,8 @@ How it works (integer maths only; nothing allocates per sample):
   swinging the arms goes nowhere), or when a slow step's second, weaker hump lies between
   strong candidates that come at a step rhythm, travel one way and twist alternate ways
   (the pelvis turns one way after one foot lands, the other way after the other), and the
-  steps that start gate
-  held back are credited then, less a first peak that comes too soon (the weight shift that
+  steps that the start gate held back are credited then, less a first peak that comes too
+  soon or, soft, stands out less than a quarter as much as the next (the weight shift that
   starts a walk).
 - Inside a bout a strong peak is a step (strong: for a soft walker, against a third of the
   walker's typical step); a soft one (the last steps before a stop, a shuffle) only where the
@@ -104,6 +104,7 @@ _SLOW_MAX = const(34)  # a slow walker's soft steps up to _MAX_INT apart (1.31 s
 _AGREE_SLOW = const(13)  # ... must travel one way more clearly: their unit vectors add up to 13/16
 _TWIST_BINS = const(20)  # a candidate's twist: the pelvis's turn over the 20 bins after its contact
 _SHIFT = const(27)  # a bout's first peak sooner than 27/32 of the next interval is a weight shift
+_WEAK_FIRST = const(4)  # ... and so is a soft one standing out under a quarter as much as the next
 _RHYTHM = const(3)  # a soft peak counts within 3/16 of the step interval of where it was due
 _HALF_MAX = const(16)  # an interval of up to 16 bins may have locked on half a slow step: ...
 _HALF_AT = const(2)  # ... the vertical signal correlates below 0.2 at the interval (tenths) ...
@@ -738,6 +739,12 @@ class StepClassifier:
             self._dir = FORWARD
         elif a < -_SWITCH:
             self._dir = BACKWARD
+        # a soft first peak that stands out less than a quarter as much as the next is the
+        # weight shift too (a walk's first step stands out 0.4-0.7 as much as its second): its
+        # cue has had its say in the bout's direction, but it is no step
+        while (s < j - 1 and not self._cstrong[s]
+               and _WEAK_FIRST * self._cprom[s] < self._cprom[s + 1]):
+            s += 1
         k = s
         while k <= j:
             if self._cstrong[k] or not hump:

@@ -42,14 +42,16 @@ def _count(x, lsb):
 
 
 def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2=0.0, amp=1.0,
-          limp=0.0, other_leg=1.0, hump_at=None, weak_leg=1.0):
+          limp=0.0, other_leg=1.0, hump_at=None, weak_leg=1.0, lean=0.4):
     """Samples for segments [(kind, seconds[, yaw rad/s])], kind still/forward/backward/sway/shift/
     rocking (steps whose front-back swing is in phase with the vertical, but for a faint
     backward quadrature: next to no evidence of which way they go)/close (the closing step
     after a walk: one step that takes `seconds`, its swing a tenth of a walking step's, then a
     quarter cycle more as the trunk settles)/thud (standing, and `seconds` in, the closing step
     of a walker who stops: a foot set down with so little weight that the trunk only jolts, a
-    40 ms rise of 1.8 m/s² between two 40 ms dips of 0.9 m/s², no swing; 0.5 s more after it).
+    40 ms rise of 1.8 m/s² between two 40 ms dips of 0.9 m/s², no swing; 0.5 s more after it)/
+    lean (the weight shift before a walk's first step: over `seconds` the trunk rises by `lean`
+    m/s² and settles again, its peak halfway, with no swing and no contact).
 
     Returns (array('h') interleaved ax,ay,az,gx,gy,gz, n, contacts) where contacts is a list
     of (sample index, kind) at every phase wrap while walking. hump2: that fraction of the
@@ -113,6 +115,8 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
                     contacts.append((i, kind))
                 acc[2] += 0.3 * math.cos(phase)
                 acc[0] -= 0.15 * math.sin(phase)
+            elif kind == "lean":
+                acc[2] += lean * 0.5 * (1.0 - math.cos(2 * math.pi * k / n_seg))
             elif kind == "thud":
                 if k == n_seg:
                     contacts.append((i, kind))

@@ -55,6 +55,27 @@ def test_counts_every_step_from_the_first(sc):
         assert abs(s - c) <= 0.1 * 104  # contact time within 0.1 s
 
 
+def _lean_then_walk(sc):
+    # a firm walker (twice the modelled swings) leans before the first step: the trunk rises
+    # 0.5 m/s² and settles, peaking one step period before the first contact, so the start
+    # gate sees a candidate at the walk's rhythm that stands out a seventh as much as the
+    # first step
+    return _run(sc, [("still", 3), ("lean", 2 / 1.8), ("forward", 8), ("still", 3)], amp=2.0, lean=0.5)
+
+
+def test_the_weight_shift_before_the_first_step_is_no_step(sc):
+    events, contacts = _lean_then_walk(sc)
+    assert len(events) == len(contacts)
+    assert abs(events[0][0] - contacts[0][0]) <= 0.1 * 104
+
+
+def test_the_weight_shift_needs_the_weak_first_peak_rule(sc, monkeypatch):
+    monkeypatch.setattr(sc, "_WEAK_FIRST", 10 ** 6)  # no first peak is ever too weak
+    events, contacts = _lean_then_walk(sc)
+    assert len(events) == len(contacts) + 1
+    assert events[0][0] < contacts[0][0] - 0.4 * 104  # the lean, a step period early
+
+
 def _stop(sc, walk, close_s):
     # stopping, the walker sets the trailing foot down late and softly: a closing step that
     # takes close_s against the walk's 0.5 s, with a tenth of its swing (and a front-back swing

@@ -37,6 +37,8 @@ def test_parity_on_built_signals(rate, mount):
     # a second hump a third of a step after each contact: the hump gate starts each bout
     ([("still", 3), ("forward", 20), ("still", 3), ("backward", 20), ("still", 3)],
      {"step_hz": 1.0, "amp": 0.5, "hump2": 2.0, "hump_at": 0.35}),
+    # a lean before the first step, a seventh as strong: the start gate leaves it out
+    ([("still", 3), ("lean", 2 / 1.8), ("forward", 8), ("still", 3)], {"amp": 2.0, "lean": 0.5}),
     # each bout's closing step shows only as a thud: the end-of-bout credit finds it
     ([("still", 3), ("forward", 6), ("thud", 0.55), ("still", 2), ("backward", 6), ("thud", 0.45),
       ("still", 3)], {"step_hz": 2.0}),
