@@ -722,6 +722,12 @@ class StepClassifier:
             # a walk (gait initiation: ~0.4 s before the first contact, against a step of ~0.55 s)
             while s < j - 1 and 32 * (b[s + 1] - b[s]) < _SHIFT * (b[s + 2] - b[s + 1]):
                 s += 1
+        self._open(s, j, T, hump)
+
+    def _open(self, s, j, T, hump):
+        """Start a bout at the gate's candidates s..j (interval T bins; hump: the weak ones
+        between the strong are a slow step's second humps, no steps): call its direction from
+        their cues and credit them."""
         self.walking = True
         self._interval = T
         self._nbout = 0
@@ -745,6 +751,7 @@ class StepClassifier:
         while (s < j - 1 and not self._cstrong[s]
                and _WEAK_FIRST * self._cprom[s] < self._cprom[s + 1]):
             s += 1
+        b = self._cbin
         k = s
         while k <= j:
             if self._cstrong[k] or not hump:
