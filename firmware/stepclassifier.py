@@ -182,6 +182,13 @@ def _uneven(i, prev):
     return 3 * abs(i - prev) > (i if i > prev else prev)
 
 
+def _one_way(x, y, z, n, agree):
+    """n unit vectors (Q12) adding up to (x, y, z) travel one way: the sum is at least agree/16
+    of n long."""
+    t = n * agree << 8  # n * agree/16 * 4096
+    return x * x + y * y + z * z >= t * t
+
+
 def _shl(a, n):
     """Shift the first n items of array a one place toward the start."""
     i = 1
@@ -793,8 +800,7 @@ class StepClassifier:
         sx = x[o + q] + x[o + p] + x[o + j]
         sy = y[o + q] + y[o + p] + y[o + j]
         sz = z[o + q] + z[o + p] + z[o + j]
-        t = 3 * _AGREE << 8  # 3 * _AGREE/16 * 4096
-        return q if sx * sx + sy * sy + sz * sz >= t * t else -1
+        return q if _one_way(sx, sy, sz, 3, _AGREE) else -1
 
     def _keep(self, i):
         """Store the unit vector self._qx/_qy/_qz in slot i of the candidates' vectors."""
@@ -847,8 +853,7 @@ class StepClassifier:
             y += self._cqy[k]
             z += self._cqz[k]
             k += 1
-        t = n * agree << 8  # n * agree/16 * 4096
-        return x * x + y * y + z * z >= t * t
+        return _one_way(x, y, z, n, agree)
 
     def _shift_candidates(self):
         # block arrays shift whole: each block's last slot takes the next block's first, unused
