@@ -39,7 +39,7 @@ SPACE = {
     "_END_GAP": (40, 64), "_CUE_SHIFT": (0, 2), "_CAL_MIN": (3, 6), "_CAL_STEPS": (8, 16),
     "_TURN_MRAD": (600, 900), "_TURN_STRIDE_MRAD": (400, 600), "_AGREE": (6, 10),
     "_LAST": (20, 28), "_TYPICAL": (2, 4), "_STRIDE": (300, 1200), "_LEG": (2000, 3000),
-    "_SLOW_MAX": (30,), "_AGREE_SLOW": (11, 14), "_TWIST_MRAD": (5, 35),
+    "_SLOW_MAX": (30,), "_AGREE_SLOW": (11, 14), "_TWIST_MRAD": (5, 35), "_WEAK_FIRST": (3, 6),
 }
 DIRECTION_SETS = (ev.L5_REV, ev.L5_SESSION, ev.BELT_SESSION, ev.BELT_TAKES)
 STEP_SETS = (ev.L5_FWD, ev.L5_REV, ev.BELT_SESSION, ev.BELT_TAKES)
