@@ -57,6 +57,27 @@ def test_reverse_is_an_involution_and_flips_directions():
     assert [round(t, 9) for t, _, _ in back.steps] == [round(t, 9) for t, _, _ in tr.steps]
 
 
+def test_compose_cross_fades_and_gives_each_step_to_the_trial_that_weighs_more():
+    # two 1 s trials at 100 Hz, each one constant value, joined with a 0.25 s (25-sample) fade:
+    # the fade holds the first trial's samples 76..100 (t 0.76-1.00) mixed with the second's
+    # 0..24, the second weighing (k + 1) / 26 at its sample k; its middle is k = 12 (t 0.12)
+    def trial(name, value, steps):
+        t = [i / 100 for i in range(101)]
+        return ev.Trial(name, t, [[value] * 6 for _ in t], ["forward"] * 101,
+                        [(s, "forward", True) for s in steps], "+x")
+
+    a = trial("a", 1.0, [0.50, 0.80, 0.95])  # 0.80: k = 4, 5/26 of b; 0.95: k = 19, 20/26 of b
+    b = trial("b", 3.0, [0.05, 0.20, 0.50])  # 0.05: k = 5, 6/26 of b; 0.20: k = 20, 21/26 of b
+    s = ev.compose("ab", [a, b])
+    assert len(s.data) == 101 + 101 - 25
+    assert all(abs(s.t[i] - i / 100) < 1e-9 for i in range(len(s.t)))
+    assert s.data[75][0] == 1.0 and s.data[101][0] == 3.0
+    for k in range(25):  # 1 + (3 - 1) * (k + 1) / 26
+        assert abs(s.data[76 + k][0] - (1.0 + 2.0 * (k + 1) / 26)) < 1e-12
+    # a's 0.50 and 0.80, then b's 0.20 and 0.50 moved to start at a's 0.76
+    assert [round(t, 9) for t, _, _ in s.steps] == [0.50, 0.80, 0.96, 1.26]
+
+
 @pytest.mark.parametrize("name", sorted(MOUNTINGS))
 def test_mountings_are_rotations(name):
     m = MOUNTINGS[name]

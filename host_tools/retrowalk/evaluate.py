@@ -118,7 +118,9 @@ def reverse(trial):
 
 
 def compose(name, trials, overlap_s=0.25):
-    """Join trials end to start, cross-fading `overlap_s`; steps inside a fade come from the first."""
+    """Join trials end to start, cross-fading `overlap_s`. A step inside a fade belongs to the
+    trial that weighs more there: the first in the fade's first half, the next in its second
+    (a step of the next trial 0.2 s into a 0.25 s fade is 80 % of the signal)."""
     t, data, labels, steps = [], [], [], []
     for tr in trials:
         dt = 1.0 / tr.rate
@@ -129,11 +131,13 @@ def compose(name, trials, overlap_s=0.25):
             w = (k + 1) / (n_ov + 1)
             i = len(data) - n_ov + k
             data[i] = [(1 - w) * a + w * b for a, b in zip(data[i], tr.data[k])]
+        half = (n_ov - 1) * dt / 2  # the fade's middle, in the next trial's time
+        steps = [s for s in steps if s[0] < off + half]
         for k in range(n_ov, len(tr.data)):
             t.append(off + tr.t[k])
             data.append(list(tr.data[k]))
             labels.append(tr.labels[k])
-        steps += [(off + st, d, mv) for st, d, mv in tr.steps if st >= n_ov * dt]
+        steps += [(off + st, d, mv) for st, d, mv in tr.steps if st >= half]
     return Trial(name, t, data, labels, steps, trials[0].forward_axis, trials[0].subject)
 
 
