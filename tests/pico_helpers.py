@@ -18,7 +18,105 @@ from board_helpers import RAMFILE
 MISSING = pico.missing()
 needs_pico = pytest.mark.skipif(MISSING is not None, reason="emulated Pico unavailable: %s" % MISSING)
 
-ON_PICO = RAMFILE + r'''
+
+# Worst-case input for the classifier, the same on CPython and on the board (integer maths only:
+# the rp2 port's floats are single precision): every channel driven to the int16 rails in the
+# shapes that make its sums largest (full-scale steps, square waves, noise, gravity turned over).
+EXTREMES = r'''
+from array import array
+
+_P = 58  # a step every 58 samples: 1.8 steps/s at 104 Hz
+
+
+def _tri(i, period, a):
+    # triangle wave -a..a..-a over period samples
+    p = i % period
+    if 2 * p < period:
+        return a * (4 * p - period) // period
+    return a * (3 * period - 4 * p) // period
+
+
+def _rail(v):
+    return 32767 if v > 32767 else (-32768 if v < -32768 else v)
+
+
+def extreme_samples():
+    # (kind, seconds) at 104 Hz -> array('h') of ax, ay, az, gx, gy, gz counts
+    plan = (("still", 2), ("walk", 10), ("square", 5), ("still", 3), ("noise", 5),
+            ("back", 8), ("flip", 6), ("walk", 4), ("still", 3))
+    n = 0
+    for kind, sec in plan:
+        n += 104 * sec
+    out = array("h", bytes(12 * n))
+    j = 0
+    x = 0xACE1  # xorshift16 state
+    for kind, sec in plan:
+        for i in range(104 * sec):
+            if kind == "still":
+                s = (0, 0, 8197, 0, 0, 0)  # 1 g on z at 122 ug/LSB
+            elif kind == "walk" or kind == "back":
+                sign = 1 if kind == "walk" else -1
+                s = (sign * _tri(i + _P // 4, _P, 32767), _tri(i, 2 * _P, 32767),
+                     _rail(8197 + _tri(i, _P, 32767)), _tri(i, 2 * _P, 32767),
+                     -_tri(i, 2 * _P, 32767), _tri(i + _P // 2, 2 * _P, 1000))  # yaw: 0.3 rad/s
+            elif kind == "square":
+                up = 32767 if 2 * (i % _P) < _P else -32768
+                ahead = 32767 if 2 * ((i + _P // 4) % _P) < _P else -32768
+                s = (ahead, ~up, up, up, ~ahead, ahead)  # ~v = -1 - v stays on the rails
+            elif kind == "noise":
+                v = []
+                for k in range(6):
+                    x ^= (x << 7) & 0xFFFF
+                    x ^= x >> 9
+                    x ^= (x << 8) & 0xFFFF
+                    v.append(x - 32768)
+                s = v
+            else:  # flip: gravity at full scale along +x, then -y, then -z, a full-scale bounce on it
+                b = _tri(i, _P, 16000)
+                k = 3 * i // (104 * sec)
+                g = _rail(32767 + b) if k == 0 else -_rail(32767 + b)
+                s = ((g, 0, 0), (0, g, 0), (0, 0, g))[k] + (32767, -32768, 32767)
+            for k in range(6):
+                out[j] = s[k]
+                j += 1
+    return out
+
+
+def run_extremes(classifier, forward, lock, unlock, batch=21):
+    # extreme_samples() fed in FIFO-sized batches, each one between lock() and unlock(), then flushed:
+    # {"allocs": MemoryErrors seen (a value past the 31-bit small ints allocates), "events":
+    # [[sample, direction, confidence], ...], "forward": the facing, Q12}
+    data = extreme_samples()
+    buf = array("h", bytes(12 * batch))
+    c = classifier(104, 122, 17500, forward)
+    allocs = 0
+    events = []
+    j = 0
+    total = len(data) // 6
+    while True:
+        n = min(batch, total - j)
+        if n == 0:
+            c.flush()  # the end of the data (once a walk: not per sample, so not locked)
+        else:
+            for i in range(6 * n):
+                buf[i] = data[6 * j + i]
+            lock()
+            try:
+                c.feed_batch(buf, n)
+            except MemoryError:
+                allocs += 1
+            unlock()
+        while c.available():
+            k = c.pop()
+            events.append([c.ev_sample[k], c.ev_dir[k], c.ev_conf[k]])
+        if n == 0:
+            break
+        j += n
+    return {"allocs": allocs, "events": events, "forward": list(c.forward_q12)}
+'''
+
+
+ON_PICO = RAMFILE + EXTREMES + r'''
 import gc, json, time, micropython
 from array import array
 
@@ -183,6 +281,12 @@ def walk(press_ms=2000, look_ms=1000):
     a.shutdown()
     out.update(idle=a.heap["boot"] - BASE, walking=a.heap.get("walk", 0) - BASE)
     print(json.dumps(out))
+
+
+def extremes(forward=None):
+    """run_extremes() with the heap locked around each batch: one JSON line."""
+    from firmware.stepclassifier import StepClassifier
+    print(json.dumps(run_extremes(StepClassifier, forward, micropython.heap_lock, micropython.heap_unlock)))
 '''
 
 

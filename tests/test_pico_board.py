@@ -15,7 +15,7 @@ from retrowalk.vboard import flash
 
 from board_helpers import (RATE, board_steps, finished_walk_log, images, prefix_alignments,  # noqa: F401
                            synth_counts, wait_for as _wait, write_samples)
-from pico_helpers import install, needs_pico, pico_call
+from pico_helpers import EXTREMES, install, needs_pico, pico_call
 
 pytestmark = [pytest.mark.slow, needs_pico]
 
@@ -80,6 +80,30 @@ def test_a_power_cut_mid_walk_loses_nothing_finished_and_the_next_boot_recovers_
     sealed = flash.read_file(img, "/walks/000002.rwl")
     assert sealed == part and R.read(sealed).end_reason == "interrupted"  # kept as flushed, no end record
     assert "logs recovered at boot: 000002.rwl.part" in flash.read_file(img, "/errors.log").decode()
+
+
+def _extremes_on_cpython(forward):
+    from retrowalk.firmware.stepclassifier import StepClassifier
+    ns = {}
+    exec(EXTREMES, ns)
+    return ns["run_extremes"](StepClassifier, forward, lambda: None, lambda: None)
+
+
+def test_extreme_input_stays_in_small_ints_and_matches_cpython_on_rp2(images, walk_data, tmp_path):
+    # Every channel on the int16 rails (full-scale steps both ways, square waves, noise, gravity
+    # turned over at full scale): the classifier's sums are at their largest. On rp2 a value
+    # past 2**30 is a heap-allocated big int, which the locked heap turns into a MemoryError.
+    path, _ = walk_data
+    install(images, tmp_path, program=FORWARD_MINUTE)
+    with PicoBoard(tmp_path, imu=path) as pb:
+        assert pb.wait_output(b"press the button to walk")
+        auto, fixed = pico_call(pb, "extremes()", "extremes('+x')")
+    for got, forward in ((auto, None), (fixed, "+x")):
+        assert got["allocs"] == 0
+        want = _extremes_on_cpython(forward)
+        assert got == want
+        assert {d for _, d, _ in want["events"]} == {1, 2}  # both ways were called
+        assert len(want["events"]) > 40
 
 
 def test_a_hung_loop_is_reset_by_the_watchdog(images, tmp_path):
