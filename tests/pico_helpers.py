@@ -40,8 +40,13 @@ def _rail(v):
     return 32767 if v > 32767 else (-32768 if v < -32768 else v)
 
 
+_SAMPLES = []
+
+
 def extreme_samples():
-    # (kind, seconds) at 104 Hz -> array('h') of ax, ay, az, gx, gy, gz counts
+    # (kind, seconds) at 104 Hz -> array('h') of ax, ay, az, gx, gy, gz counts (made once)
+    if _SAMPLES:
+        return _SAMPLES[0]
     plan = (("still", 2), ("walk", 10), ("square", 5), ("still", 3), ("noise", 5),
             ("back", 8), ("flip", 6), ("walk", 4), ("still", 3))
     n = 0
@@ -79,16 +84,17 @@ def extreme_samples():
             for k in range(6):
                 out[j] = s[k]
                 j += 1
+    _SAMPLES.append(out)
     return out
 
 
-def run_extremes(classifier, forward, lock, unlock, batch=21):
+def run_extremes(classifier, forward, lock, unlock, rate=104, ug=122, udps=17500, batch=21):
     # extreme_samples() fed in FIFO-sized batches, each one between lock() and unlock(), then flushed:
     # {"allocs": MemoryErrors seen (a value past the 31-bit small ints allocates), "events":
     # [[sample, direction, confidence], ...], "forward": the facing, Q12}
     data = extreme_samples()
     buf = array("h", bytes(12 * batch))
-    c = classifier(104, 122, 17500, forward)
+    c = classifier(rate, ug, udps, forward)  # (the samples are the same at any rate or scale)
     allocs = 0
     events = []
     j = 0
@@ -283,10 +289,11 @@ def walk(press_ms=2000, look_ms=1000):
     print(json.dumps(out))
 
 
-def extremes(forward=None):
+def extremes(forward=None, rate=104, ug=122, udps=17500):
     """run_extremes() with the heap locked around each batch: one JSON line."""
     from firmware.stepclassifier import StepClassifier
-    print(json.dumps(run_extremes(StepClassifier, forward, micropython.heap_lock, micropython.heap_unlock)))
+    print(json.dumps(run_extremes(StepClassifier, forward, micropython.heap_lock, micropython.heap_unlock,
+                                  rate, ug, udps)))
 '''
 
 

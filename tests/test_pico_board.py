@@ -82,11 +82,17 @@ def test_a_power_cut_mid_walk_loses_nothing_finished_and_the_next_boot_recovers_
     assert "logs recovered at boot: 000002.rwl.part" in flash.read_file(img, "/errors.log").decode()
 
 
-def _extremes_on_cpython(forward):
+def _extremes_on_cpython(*args):
     from retrowalk.firmware.stepclassifier import StepClassifier
     ns = {}
     exec(EXTREMES, ns)
-    return ns["run_extremes"](StepClassifier, forward, lambda: None, lambda: None)
+    return ns["run_extremes"](StepClassifier, args[0], lambda: None, lambda: None, *args[1:])
+
+
+# (forward, rate Hz, accel ug/LSB, gyro udps/LSB): learned and given facing at the board's
+# defaults (+-4 g, +-500 dps); the most sensitive scales (+-2 g, +-125 dps) at 52 Hz; the least
+# (+-16 g, +-2000 dps) at 26 Hz, where a bin is one sample
+EXTREME_RUNS = ((None, 104, 122, 17500), ("+x", 104, 122, 17500), (None, 52, 61, 4375), ("-y", 26, 488, 70000))
 
 
 def test_extreme_input_stays_in_small_ints_and_matches_cpython_on_rp2(images, walk_data, tmp_path):
@@ -97,13 +103,14 @@ def test_extreme_input_stays_in_small_ints_and_matches_cpython_on_rp2(images, wa
     install(images, tmp_path, program=FORWARD_MINUTE)
     with PicoBoard(tmp_path, imu=path) as pb:
         assert pb.wait_output(b"press the button to walk")
-        auto, fixed = pico_call(pb, "extremes()", "extremes('+x')")
-    for got, forward in ((auto, None), (fixed, "+x")):
-        assert got["allocs"] == 0
-        want = _extremes_on_cpython(forward)
-        assert got == want
-        assert {d for _, d, _ in want["events"]} == {1, 2}  # both ways were called
-        assert len(want["events"]) > 40
+        got = pico_call(pb, *("extremes(%r, %d, %d, %d)" % run for run in EXTREME_RUNS))
+    for run, board in zip(EXTREME_RUNS, got):
+        assert board["allocs"] == 0, run
+        want = _extremes_on_cpython(*run)
+        assert board == want, run
+        assert len(want["events"]) > 20, run
+    # both ways were called (the learned facing at the defaults)
+    assert {d for _, d, _ in got[0]["events"]} == {1, 2}
 
 
 def test_a_hung_loop_is_reset_by_the_watchdog(images, tmp_path):
