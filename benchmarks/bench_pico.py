@@ -8,7 +8,8 @@ is exact and the same on every run, whatever the host's load.
 1. Heap (gc.mem_alloc() after gc.collect()): the bare rp2 port; the application idle after
    boot and 30 s into a walk, and the most seen without collecting (once a second) while
    walking; goal: walking <= 64 KB.
-2. The classifier per sample, fed the FIFO batches the driver read (heap locked).
+2. The classifier per sample, fed the FIFO batches the driver read (heap locked); and fed
+   full-scale input in batches of 21 (the tests' worst case), its slowest batch.
 3. One FIFO service every 200 ms (driver read + classifier + coach + log), and its parts:
    the driver's read (and of it the bus, from a run whose bus takes no time), the
    classifier, the rest; as a share of one core at 104 Hz; goal <= 5 %.
@@ -98,7 +99,7 @@ def main():
             pb.close()
         pb = board(images, tmp / "instant", data, instant_bus=True)
         try:
-            read_cpu, = pico_call(pb, "reads(%d)" % BATCHES)
+            read_cpu, full = pico_call(pb, "reads(%d)" % BATCHES, "classify_extremes()")
         finally:
             pb.close()
 
@@ -110,6 +111,9 @@ def main():
         per_sample = sum(cls["us"]) / sum(read["n"])
         print("2. classifier per sample (FIFO batches, heap locked): %.1f us emulated (feed() one at a time: %.1f us)"
               % (per_sample, sum(one["us"]) / sum(read["n"])))
+        print("   on full-scale input (every channel on the int16 rails: tests/pico_helpers.py extreme_samples):"
+              " %.1f us per sample, the slowest batch of 21 samples %.0f us, %d allocations"
+              % (sum(full["us"]) / (21 * len(full["us"])), max(full["us"]), full["allocs"]))
         skip = 4  # the first services (before the heap is locked) include the walk's start
 
         def share(us, ns):

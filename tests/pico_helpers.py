@@ -289,6 +289,19 @@ def walk(press_ms=2000, look_ms=1000):
     print(json.dumps(out))
 
 
+def classify_extremes(batch=21):
+    """classify() on extreme_samples() in batches of `batch` (the facing learned)."""
+    global SAMPLES, SIZES
+    SAMPLES = None  # reads()'s, for room: the samples take 57 KB in one piece
+    gc.collect()
+    SAMPLES = extreme_samples()
+    SIZES = [batch] * (len(SAMPLES) // 6 // batch)
+    classify()
+    SAMPLES = None
+    _SAMPLES.pop()  # (made once: gone)
+    gc.collect()
+
+
 def extremes(forward=None, rate=104, ug=122, udps=17500):
     """run_extremes() with the heap locked around each batch: one JSON line."""
     from firmware.stepclassifier import StepClassifier
