@@ -16,7 +16,7 @@ is exact and the same on every run, whatever the host's load.
 4. Flash writes per walking minute (erases and page programs, from the emulator's trace).
 5. Heap per firmware module when imported on rp2 (.mpy).
 
-    python benchmarks/bench_pico.py          (about 4 minutes; needs ../shared/rp2pico and node)
+    python benchmarks/bench_pico.py          (about 2 minutes; needs ../shared/rp2pico and node)
 """
 
 import re
