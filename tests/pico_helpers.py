@@ -185,6 +185,9 @@ def services(batches, log_kind="ram", period_ms=200, lock_from=4):
         while s.cues_waiting():
             s.pop_cue()
     s.finish(logformat.END_STOPPED, 0)
+    if log_kind != "ram":
+        from firmware import logstore
+        logstore.Store().close(s.log)  # NNNNNN.rwl, as the app closes a walk
     print(json.dumps({"us": us, "n": ns, "allocs": allocs, "steps": s.steps}))
 
 

@@ -113,6 +113,26 @@ def test_extreme_input_stays_in_small_ints_and_matches_cpython_on_rp2(images, wa
     assert {d for _, d, _ in got[0]["events"]} == {1, 2}
 
 
+def test_the_whole_fifo_service_on_full_scale_input_on_rp2(images, tmp_path):
+    # The same full-scale samples from the simulated chip, through the driver's FIFO decode, the
+    # classifier, the coach and the log on littlefs, every service heap locked; the finished
+    # log holds the steps the host's replay of those samples gives.
+    ns = {}
+    exec(EXTREMES, ns)
+    counts = ns["extreme_samples"]()
+    path = write_samples(tmp_path / "full_scale.bin", counts)
+    img = install(images, tmp_path, program=FORWARD_MINUTE)
+    with PicoBoard(tmp_path, imu=path) as pb:
+        assert pb.wait_output(b"press the button to walk")
+        store, = pico_call(pb, "services(%d, 'flash')" % (5 * len(counts) // (6 * RATE) + 10))
+    assert store["allocs"] == 0
+    log = R.read(flash.read_file(img, "/walks/000001.rwl"))
+    assert log.kind == "walk" and log.complete and not log.warnings
+    steps = board_steps(log)
+    assert len(steps) == store["steps"] > 40
+    assert len(prefix_alignments(counts, steps)) == 1
+
+
 def test_a_hung_loop_is_reset_by_the_watchdog(images, tmp_path):
     install(images, tmp_path)
     with PicoBoard(tmp_path) as pb:
