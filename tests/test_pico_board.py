@@ -121,7 +121,11 @@ def test_the_whole_fifo_service_on_full_scale_input_on_rp2(images, tmp_path):
     exec(EXTREMES, ns)
     counts = ns["extreme_samples"]()
     path = write_samples(tmp_path / "full_scale.bin", counts)
-    img = install(images, tmp_path, program=FORWARD_MINUTE)
+    # short intervals both ways, by time and by steps, pauses and wrong-way cues: the coach busy
+    program = {"version": 1, "name": "switches", "warmup": {"time_s": 5}, "repeat": 10,
+               "segments": [{"direction": "backward", "time_s": 4}, {"direction": "forward", "steps": 6}],
+               "pause_after_s": 2, "wrong_direction_steps": 2}
+    img = install(images, tmp_path, program=program)
     with PicoBoard(tmp_path, imu=path) as pb:
         assert pb.wait_output(b"press the button to walk")
         store, = pico_call(pb, "services(%d, 'flash')" % (5 * len(counts) // (6 * RATE) + 10))
@@ -131,6 +135,8 @@ def test_the_whole_fifo_service_on_full_scale_input_on_rp2(images, tmp_path):
     steps = board_steps(log)
     assert len(steps) == store["steps"] > 40
     assert len(prefix_alignments(counts, steps)) == 1
+    kinds = [r[1] for r in log.records]
+    assert kinds.count("segment") >= 4 and "pause" in kinds and "resume" in kinds and kinds.count("cue") >= 4
 
 
 def test_a_hung_loop_is_reset_by_the_watchdog(images, tmp_path):
