@@ -110,3 +110,22 @@ def test_benchmark_runs_on_a_folder_of_recordings(tmp_path, capsys):
 def test_benchmark_on_an_empty_folder_is_a_clear_error(tmp_path, capsys):
     assert cli.main(["evaluate", str(tmp_path)]) == 2
     assert "no recordings found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, where", [
+    ("t,foot,direction\n1.0,L,forward\nabc,R,forward\n", ":3: column t: not a finite number (got 'abc')"),
+    ("t,foot,direction\n1.0,L,forward\n2.0,R\n", ":3: 2 fields, the header has 3"),
+    ("t,foot,direction\n1.0,L,forward\nnan,R,forward\n", ":3: column t: not a finite number (got 'nan')"),
+    ("t,foot,dir\n1.0,L,forward\n", ":1: no column 'direction'"),
+    (b"t,foot,direction\n1.0,L,\xff\n", ": not UTF-8 text"),
+])
+def test_a_malformed_annotation_file_is_one_clear_error(tmp_path, capsys, text, where):
+    d = tmp_path / "virtual-belt"
+    d.mkdir()
+    w = synthwalk.generate([("still", 1), ("forward", 5)], seed=1)
+    synthwalk.write_csv(d / "Synth_B01_Walk.csv", w)
+    steps = d / "Synth_B01_Walk.steps.csv"
+    steps.write_bytes(text if isinstance(text, bytes) else text.encode())
+    assert cli.main(["evaluate", str(tmp_path), "--conditions", "as recorded"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(steps) + where in err

@@ -81,14 +81,31 @@ def trunk_motion(trial, t):
 
 
 def _read_steps(path):
+    """[(t s, direction)] of an annotation file (header with t and direction, e.g. t,foot,direction);
+    RetrowalkError naming the file, line and column of anything malformed."""
     steps = []
-    with open(path) as f:
-        header = f.readline().strip().split(",")
-        it, idir = header.index("t"), header.index("direction")
-        for line in f:
-            cells = line.strip().split(",")
-            if len(cells) > max(it, idir):
-                steps.append((float(cells[it]), cells[idir]))
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            header = [h.strip() for h in f.readline().split(",")]
+            for name in ("t", "direction"):
+                if name not in header:
+                    raise RetrowalkError("%s:1: no column %r (the header must name t and direction)" % (path, name))
+            it, idir = header.index("t"), header.index("direction")
+            for n, line in enumerate(f, 2):
+                if not line.strip():
+                    continue
+                cells = [c.strip() for c in line.split(",")]
+                if len(cells) != len(header):
+                    raise RetrowalkError("%s:%d: %d fields, the header has %d" % (path, n, len(cells), len(header)))
+                try:
+                    t = float(cells[it])
+                except ValueError:
+                    t = math.nan
+                if not math.isfinite(t):
+                    raise RetrowalkError("%s:%d: column t: not a finite number (got %r)" % (path, n, cells[it]))
+                steps.append((t, cells[idir]))
+    except UnicodeDecodeError:
+        raise RetrowalkError("%s: not UTF-8 text" % path) from None
     return steps
 
 
