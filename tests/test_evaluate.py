@@ -114,12 +114,13 @@ def test_benchmark_on_an_empty_folder_is_a_clear_error(tmp_path, capsys):
 
 @pytest.mark.parametrize("text, where", [
     ("t,foot,direction\n1.0,L,forward\nabc,R,forward\n", ":3: column t: not a finite number (got 'abc')"),
-    ("t,foot,direction\n1.0,L,forward\n2.0,R\n", ":3: 2 fields, the header has 3"),
+    ("t,foot,direction\n1.0,L,forward\n2.0,R\n", ":3: 2 fields, too few to reach column 'direction'"),
     ("t,foot,direction\n1.0,L,forward\nnan,R,forward\n", ":3: column t: not a finite number (got 'nan')"),
     ("t,foot,dir\n1.0,L,forward\n", ":1: no column 'direction'"),
     (b"t,foot,direction\n1.0,L,\xff\n", ": not UTF-8 text"),
 ])
 def test_a_malformed_annotation_file_is_one_clear_error(tmp_path, capsys, text, where):
+    # (a row with more cells than the header, e.g. a trailing comma, is read: see below)
     d = tmp_path / "virtual-belt"
     d.mkdir()
     w = synthwalk.generate([("still", 1), ("forward", 5)], seed=1)
@@ -129,3 +130,15 @@ def test_a_malformed_annotation_file_is_one_clear_error(tmp_path, capsys, text, 
     assert cli.main(["evaluate", str(tmp_path), "--conditions", "as recorded"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(steps) + where in err
+
+
+def test_an_annotation_row_with_a_trailing_comma_is_read(tmp_path):
+    p = tmp_path / "x.steps.csv"
+    p.write_text("t,foot,direction\r\n1.5,L,forward,\r\n\r\n2.25,R,backward\r\n")
+    assert ev._read_steps(str(p)) == [(1.5, "forward"), (2.25, "backward")]
+
+
+def test_an_annotation_file_with_a_byte_order_mark_is_read(tmp_path):
+    p = tmp_path / "x.steps.csv"
+    p.write_bytes(b"\xef\xbb\xbft,foot,direction\n1.5,L,forward\n")
+    assert ev._read_steps(str(p)) == [(1.5, "forward")]

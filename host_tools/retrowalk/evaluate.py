@@ -12,6 +12,7 @@ Figures are kept per subject (the folds: real L5 subjects 1..14, virtual-belt Ma
 so that the worst subject shows: the classifier is judged on people it has never seen.
 """
 
+import csv
 import glob
 import json
 import math
@@ -85,25 +86,26 @@ def _read_steps(path):
     RetrowalkError naming the file, line and column of anything malformed."""
     steps = []
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            header = [h.strip() for h in f.readline().split(",")]
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = csv.reader(f)
+            header = [h.strip() for h in next(rows, [])]
             for name in ("t", "direction"):
                 if name not in header:
                     raise RetrowalkError("%s:1: no column %r (the header must name t and direction)" % (path, name))
             it, idir = header.index("t"), header.index("direction")
-            for n, line in enumerate(f, 2):
-                if not line.strip():
+            for n, row in enumerate(rows, 2):
+                if not "".join(row).strip():
                     continue
-                cells = [c.strip() for c in line.split(",")]
-                if len(cells) != len(header):
-                    raise RetrowalkError("%s:%d: %d fields, the header has %d" % (path, n, len(cells), len(header)))
+                if len(row) <= max(it, idir):  # (more cells than the header names are no harm)
+                    raise RetrowalkError("%s:%d: %d fields, too few to reach column %r" % (
+                        path, n, len(row), header[max(it, idir)]))
                 try:
-                    t = float(cells[it])
+                    t = float(row[it])
                 except ValueError:
                     t = math.nan
                 if not math.isfinite(t):
-                    raise RetrowalkError("%s:%d: column t: not a finite number (got %r)" % (path, n, cells[it]))
-                steps.append((t, cells[idir]))
+                    raise RetrowalkError("%s:%d: column t: not a finite number (got %r)" % (path, n, row[it]))
+                steps.append((t, row[idir].strip()))
     except UnicodeDecodeError:
         raise RetrowalkError("%s: not UTF-8 text" % path) from None
     return steps
