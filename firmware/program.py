@@ -424,6 +424,8 @@ def load_file(path=PROGRAM_FILE):
             text = f.read(MAX_FILE_BYTES + 1)
         if len(text) > MAX_FILE_BYTES:
             return default_program(), "%s: larger than %d bytes" % (path, MAX_FILE_BYTES)
+        if text[:1] == "\ufeff":
+            text = text[1:]  # a byte-order mark (an editor on Windows saved it) is no JSON
         try:
             data = json.loads(text)
         except ValueError:

@@ -175,3 +175,17 @@ def test_history_commands(capsys, tmp_path, db):
     assert code == 0 and "1 min backward in a 10-min walk" in out
     code, out, _ = run(capsys, "program", "preset")
     assert code == 0 and "one-in-ten" in out and "five-one" in out
+
+
+def test_a_program_file_with_a_byte_order_mark_is_read(capsys, tmp_path):
+    # an editor on Windows may save the JSON as UTF-8 with a byte-order mark
+    prog = {"version": 1, "name": "marked", "segments": [{"direction": "forward", "time_s": 60},
+                                                        {"direction": "backward", "time_s": 60}]}
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps(prog))
+    marked = tmp_path / "marked.json"
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    code, out, err = run(capsys, "program", "show", str(marked), "--json")
+    assert code == 0 and err == ""
+    assert out == run(capsys, "program", "show", str(plain), "--json")[1]
+    assert json.loads(out)["program"]["name"] == "marked"

@@ -354,10 +354,13 @@ def test_load_file_in_the_micropython_vm(mp_run, tmp_path):
     bad.write_text('{"version": 1, "segments": [{"direction": "forward", "time_s": 60, "steps": 3}]}')
     broken = tmp_path / "broken.json"
     broken.write_text('{"version": 1,')
+    marked = tmp_path / "marked.json"  # saved with a byte-order mark, as an editor on Windows may
+    marked.write_bytes(b"\xef\xbb\xbf" + good.read_bytes())
     code = ("from firmware import program\n"
             "for f in %r:\n"
             "    p, e = program.load_file(f)\n"
-            "    print(p['name'], p['repeat'], '|', e)\n") % ([str(good), str(bad), str(broken), str(tmp_path / "none.json")],)
+            "    print(p['name'], p['repeat'], '|', e)\n") % ([str(good), str(bad), str(broken), str(tmp_path / "none.json"),
+                                                           str(marked)],)
     lines = mp_run(code).splitlines()
     default = P.default_program()
     assert lines[0] == " 4 | None"
@@ -365,6 +368,8 @@ def test_load_file_in_the_micropython_vm(mp_run, tmp_path):
         default["name"], default["repeat"], bad)
     assert lines[2] == "%s %d | %s: not valid JSON" % (default["name"], default["repeat"], broken)
     assert lines[3] == "%s %d | None" % (default["name"], default["repeat"])
+    assert lines[4] == lines[0]
+    assert P.load_file(str(marked)) == P.load_file(str(good))
 
 
 def test_describe_says_what_the_program_does():

@@ -108,6 +108,18 @@ def test_bad_input_one_clear_line_exit_2(tmp_path, capsys, text, expect):
     assert str(f) in err and expect in err
 
 
+def test_a_byte_order_mark_is_no_part_of_the_header(tmp_path, capsys):
+    # spreadsheets on Windows save CSV as UTF-8 with a byte-order mark before "t"
+    plain = tmp_path / "walk.csv"
+    _write_walk(plain, [("still", 2), ("forward", 10), ("still", 2)])
+    marked = tmp_path / "marked.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    code, out, _ = _replay(capsys, plain)
+    code2, out2, _ = _replay(capsys, marked)
+    assert code == code2 == 0
+    assert out2 == out and out.count("forward") >= 10
+
+
 def test_missing_file_and_bad_mount(tmp_path, capsys):
     code, _, err = _replay(capsys, tmp_path / "nope.csv")
     assert code == 2 and "nope.csv" in err and "cannot open" in err

@@ -36,7 +36,7 @@ def _cell_error(path, line, column, value, why):
 def load(path):
     """Read and check a canonical CSV; raise RetrowalkError naming file, line and column."""
     try:
-        f = open(path, newline="", encoding="utf-8")
+        f = open(path, newline="", encoding="utf-8-sig")  # (-sig: a spreadsheet's byte-order mark is no part of "t")
     except OSError as e:
         raise RetrowalkError("%s: cannot open: %s" % (path, e.strerror or e))
     with f:

@@ -30,7 +30,7 @@ def check(data, where="program"):
 def load(path):
     """The normalised program in JSON file `path`; RetrowalkError naming the file and the problem."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # (an editor's byte-order mark is no JSON)
     except (OSError, UnicodeDecodeError) as e:
         raise RetrowalkError("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e),
                              hint="name a program JSON file (docs/programs.md)") from None
