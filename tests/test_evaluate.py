@@ -1,5 +1,6 @@
 """The accuracy benchmark's own parts: matching, switch latency, derived trials."""
 
+import json
 import math
 
 import pytest
@@ -142,3 +143,20 @@ def test_an_annotation_file_with_a_byte_order_mark_is_read(tmp_path):
     p = tmp_path / "x.steps.csv"
     p.write_bytes(b"\xef\xbb\xbft,foot,direction\n1.5,L,forward\n")
     assert ev._read_steps(str(p)) == [(1.5, "forward")]
+
+
+def test_json_output_is_strict_json(tmp_path, capsys):
+    # a forward-only take has no backward steps: its backward recall is no number, and strict
+    # JSON (jq, JavaScript) has no NaN; it is null
+    d = tmp_path / "virtual-belt"
+    d.mkdir()
+    w = synthwalk.generate([("still", 1), ("forward", 10), ("still", 1)], seed=3)
+    synthwalk.write_csv(d / "Synth_B01_Walk.csv", w)
+    assert cli.main(["evaluate", str(tmp_path), "--conditions", "as recorded", "--only", "front", "--json"]) == 0
+
+    def no_constants(name):
+        raise AssertionError("not strict JSON: " + name)
+
+    out = json.loads(capsys.readouterr().out, parse_constant=no_constants)
+    row = out["%s | as recorded | front | axis" % ev.BELT_TAKES]["pooled"]
+    assert row["bwd_recall"] is None and row["steps"] == len(w.steps)

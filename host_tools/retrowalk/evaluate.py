@@ -736,6 +736,12 @@ class _Progress:
         self.stream.flush()
 
 
+def _json_row(row):
+    """A score row for JSON: a figure with nothing to count (NaN: no backward steps, say) is null,
+    as strict JSON has no NaN."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
+
+
 def main(args):
     """CLI handler for `retrowalk evaluate DIR...`."""
     conds = list(CONDITIONS)
@@ -750,9 +756,10 @@ def main(args):
     rows = benchmark(args.data, args.rate, conditions=conds, only=args.only, progress=progress,
                      jobs=args.jobs)
     if args.json:
-        out = {" | ".join(k): {"pooled": pooled(v).row(), "folds": {f: s.row() for f, s in sorted(v.items())}}
+        out = {" | ".join(k): {"pooled": _json_row(pooled(v).row()),
+                               "folds": {f: _json_row(s.row()) for f, s in sorted(v.items())}}
                for k, v in sorted(rows.items(), key=lambda kv: _order(kv[0]))}
-        json.dump(out, sys.stdout, indent=1)
+        json.dump(out, sys.stdout, indent=1, allow_nan=False)
         print()
     elif args.full:
         print(table(rows))
