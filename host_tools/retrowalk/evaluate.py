@@ -12,7 +12,6 @@ Figures are kept per subject (the folds: real L5 subjects 1..14, virtual-belt Ma
 so that the worst subject shows: the classifier is judged on people it has never seen.
 """
 
-import csv
 import glob
 import json
 import math
@@ -84,30 +83,21 @@ def trunk_motion(trial, t):
 def _read_steps(path):
     """[(t s, direction)] of an annotation file (header with t and direction, e.g. t,foot,direction);
     RetrowalkError naming the file, line and column of anything malformed."""
+    lines = imucsv.rows(path)
+    first = next(lines, None)
+    header = [h.strip() for h in first[1]] if first else []
+    for name in ("t", "direction"):
+        if name not in header:
+            raise RetrowalkError("%s:1: no column %r (the header must name t and direction)" % (path, name))
+    it, idir = header.index("t"), header.index("direction")
     steps = []
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = csv.reader(f)
-            header = [h.strip() for h in next(rows, [])]
-            for name in ("t", "direction"):
-                if name not in header:
-                    raise RetrowalkError("%s:1: no column %r (the header must name t and direction)" % (path, name))
-            it, idir = header.index("t"), header.index("direction")
-            for n, row in enumerate(rows, 2):
-                if not "".join(row).strip():
-                    continue
-                if len(row) <= max(it, idir):  # (more cells than the header names are no harm)
-                    raise RetrowalkError("%s:%d: %d fields, too few to reach column %r" % (
-                        path, n, len(row), header[max(it, idir)]))
-                try:
-                    t = float(row[it])
-                except ValueError:
-                    t = math.nan
-                if not math.isfinite(t):
-                    raise RetrowalkError("%s:%d: column t: not a finite number (got %r)" % (path, n, row[it]))
-                steps.append((t, row[idir].strip()))
-    except UnicodeDecodeError:
-        raise RetrowalkError("%s: not UTF-8 text" % path) from None
+    for n, row in lines:
+        if not "".join(row).strip():
+            continue
+        if len(row) <= max(it, idir):  # (more cells than the header names are no harm)
+            raise RetrowalkError("%s:%d: %d fields, too few to reach column %r" % (
+                path, n, len(row), header[max(it, idir)]))
+        steps.append((imucsv.number(path, n, "t", row[it].strip()), row[idir].strip()))
     return steps
 
 

@@ -33,47 +33,59 @@ def _cell_error(path, line, column, value, why):
     return RetrowalkError("%s:%d: column %s: %s (got %r)" % (path, line, column, why, value))
 
 
-def load(path):
-    """Read and check a canonical CSV; raise RetrowalkError naming file, line and column."""
+def rows(path):
+    """(line number, cells) of each row of CSV file `path` (UTF-8; a byte-order mark, as a
+    spreadsheet may write one, is no part of the first cell); RetrowalkError naming the file
+    when it cannot be opened or is no text CSV."""
     try:
-        f = open(path, newline="", encoding="utf-8-sig")  # (-sig: a spreadsheet's byte-order mark is no part of "t")
+        f = open(path, newline="", encoding="utf-8-sig")
     except OSError as e:
         raise RetrowalkError("%s: cannot open: %s" % (path, e.strerror or e))
     with f:
         try:
-            rows = csv.reader(f)
-            header = next(rows, None)
-            if header is None:
-                raise RetrowalkError("%s: empty file (expected a header line %s)" % (path, ",".join(COLUMNS)))
-            header = [h.strip() for h in header]
-            missing = [c for c in COLUMNS if c not in header]
-            if missing:
-                raise RetrowalkError("%s:1: missing column(s) %s (header must include %s)"
-                                     % (path, ",".join(missing), ",".join(COLUMNS)))
-            idx = [header.index(c) for c in COLUMNS]
-            li = header.index("label") if "label" in header else None
-            data = [[] for _ in COLUMNS]
-            labels = [] if li is not None else None
-            for line, row in enumerate(rows, start=2):
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue
-                if len(row) < len(header):
-                    raise RetrowalkError("%s:%d: %d cells, header has %d" % (path, line, len(row), len(header)))
-                for k, (name, i) in enumerate(zip(COLUMNS, idx)):
-                    cell = row[i].strip()
-                    try:
-                        v = float(cell)
-                    except ValueError:
-                        raise _cell_error(path, line, name, cell, "not a number") from None
-                    if not math.isfinite(v):
-                        raise _cell_error(path, line, name, cell, "not a finite number")
-                    data[k].append(v)
-                if labels is not None:
-                    labels.append(row[li].strip())
+            for line, row in enumerate(csv.reader(f), start=1):
+                yield line, row
         except UnicodeDecodeError as e:
             raise RetrowalkError("%s: not a text CSV file (%s)" % (path, e.reason)) from None
         except csv.Error as e:
             raise RetrowalkError("%s: malformed CSV: %s" % (path, e)) from None
+
+
+def number(path, line, column, cell):
+    """Cell text `cell` as a finite float; RetrowalkError naming file, line and column."""
+    try:
+        v = float(cell)
+    except ValueError:
+        raise _cell_error(path, line, column, cell, "not a number") from None
+    if not math.isfinite(v):
+        raise _cell_error(path, line, column, cell, "not a finite number")
+    return v
+
+
+def load(path):
+    """Read and check a canonical CSV; raise RetrowalkError naming file, line and column."""
+    it = rows(path)
+    first = next(it, None)
+    if first is None:
+        raise RetrowalkError("%s: empty file (expected a header line %s)" % (path, ",".join(COLUMNS)))
+    header = [h.strip() for h in first[1]]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise RetrowalkError("%s:1: missing column(s) %s (header must include %s)"
+                             % (path, ",".join(missing), ",".join(COLUMNS)))
+    idx = [header.index(c) for c in COLUMNS]
+    li = header.index("label") if "label" in header else None
+    data = [[] for _ in COLUMNS]
+    labels = [] if li is not None else None
+    for line, row in it:
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) < len(header):
+            raise RetrowalkError("%s:%d: %d cells, header has %d" % (path, line, len(row), len(header)))
+        for k, (name, i) in enumerate(zip(COLUMNS, idx)):
+            data[k].append(number(path, line, name, row[i].strip()))
+        if labels is not None:
+            labels.append(row[li].strip())
     t = data[0]
     if len(t) < 2:
         raise RetrowalkError("%s: no samples (need at least 2 data lines after the header)" % path)
