@@ -3,13 +3,14 @@
 Emulated time counts the RP2040's instructions at 125 MHz (rp2040js), the I2C bus at the rate
 the firmware sets (400 kHz: 9 SCL periods a byte, the CPU polling meanwhile, as machine.I2C
 does), and the flash chip's typical erase and program times; so every figure in emulated us
-is exact and the same on every run, whatever the host's load.
+does not follow the host's load (the times still move by about 1 % from run to run; the heap
+figures do not).
 
 1. Heap (gc.mem_alloc() after gc.collect()): the bare rp2 port; the application idle after
    boot and 30 s into a walk, and the most seen without collecting (once a second) while
    walking; goal: walking <= 64 KB.
 2. The classifier per sample, fed the FIFO batches the driver read (heap locked); and fed
-   full-scale input in batches of 21 (the tests' worst case), its slowest batch.
+   full-scale input in FIFO-sized batches (the tests' worst case), its slowest batch.
 3. One FIFO service every 200 ms (driver read + classifier + coach + log), and its parts:
    the driver's read (and of it the bus, from a run whose bus takes no time), the
    classifier, the rest; as a share of one core at 104 Hz; goal <= 5 %.
@@ -37,6 +38,7 @@ from retrowalk.pico import PicoBoard  # noqa: E402
 from retrowalk.vboard.trace import levels as trace_levels  # noqa: E402
 
 BATCHES = 100  # FIFO services timed (20 s of walking)
+FULL_BATCH = 21  # samples per batch of the full-scale input (a FIFO service's worth)
 # The walk, then 70 s more walking for the timed FIFO services and reads (which follow it).
 PLAN = [("still", 1.0), ("forward", 31.0), ("backward", 20.0), ("forward", 30.0), ("still", 3.0),
         ("forward", 40.0), ("backward", 10.0), ("forward", 20.0), ("still", 5.0)]
@@ -99,7 +101,7 @@ def main():
             pb.close()
         pb = board(images, tmp / "instant", data, instant_bus=True)
         try:
-            read_cpu, full = pico_call(pb, "reads(%d)" % BATCHES, "classify_extremes()")
+            read_cpu, full = pico_call(pb, "reads(%d)" % BATCHES, "classify_extremes(%d)" % FULL_BATCH)
         finally:
             pb.close()
 
@@ -112,8 +114,8 @@ def main():
         print("2. classifier per sample (FIFO batches, heap locked): %.1f us emulated (feed() one at a time: %.1f us)"
               % (per_sample, sum(one["us"]) / sum(read["n"])))
         print("   on full-scale input (every channel on the int16 rails: tests/pico_helpers.py extreme_samples):"
-              " %.1f us per sample, the slowest batch of 21 samples %.0f us, %d allocations"
-              % (sum(full["us"]) / (21 * len(full["us"])), max(full["us"]), full["allocs"]))
+              " %.1f us per sample, the slowest batch of %d samples %.0f us, %d allocations"
+              % (sum(full["us"]) / (FULL_BATCH * len(full["us"])), FULL_BATCH, max(full["us"]), full["allocs"]))
         skip = 4  # the first services (before the heap is locked) include the walk's start
 
         def share(us, ns):

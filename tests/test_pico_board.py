@@ -82,11 +82,16 @@ def test_a_power_cut_mid_walk_loses_nothing_finished_and_the_next_boot_recovers_
     assert "logs recovered at boot: 000002.rwl.part" in flash.read_file(img, "/errors.log").decode()
 
 
-def _extremes_on_cpython(*args):
-    from retrowalk.firmware.stepclassifier import StepClassifier
+def _extremes():
+    """EXTREMES run on CPython: its names."""
     ns = {}
     exec(EXTREMES, ns)
-    return ns["run_extremes"](StepClassifier, args[0], lambda: None, lambda: None, *args[1:])
+    return ns
+
+
+def _extremes_on_cpython(*args):
+    from retrowalk.firmware.stepclassifier import StepClassifier
+    return _extremes()["run_extremes"](StepClassifier, args[0], lambda: None, lambda: None, *args[1:])
 
 
 # (forward, rate Hz, accel ug/LSB, gyro udps/LSB): learned and given facing at the board's
@@ -117,9 +122,7 @@ def test_the_whole_fifo_service_on_full_scale_input_on_rp2(images, tmp_path):
     # The same full-scale samples from the simulated chip, through the driver's FIFO decode, the
     # classifier, the coach and the log on littlefs, every service heap locked; the finished
     # log holds the steps the host's replay of those samples gives.
-    ns = {}
-    exec(EXTREMES, ns)
-    counts = ns["extreme_samples"]()
+    counts = _extremes()["extreme_samples"]()
     path = write_samples(tmp_path / "full_scale.bin", counts)
     # short intervals both ways, by time and by steps, pauses and wrong-way cues: the coach busy
     program = {"version": 1, "name": "switches", "warmup": {"time_s": 5}, "repeat": 10,
