@@ -9,6 +9,7 @@ cue lands at the same emulated instant on every run. The two boards run at once.
 """
 
 import json
+import re
 import threading
 
 import pytest
@@ -34,6 +35,10 @@ PROGRAM = {"version": 1, "name": "pico intervals", "warmup": {"time_s": 20},
 # Worked out by hand: walking starts within the coach's 2 s grace of the press, so walking
 # time is the sample clock: switches at 20 s and 35 s, done at 50 s, 104 samples a second.
 SCHEDULE = [(0, "start"), (20 * RATE, "switch_backward"), (35 * RATE, "switch_forward"), (50 * RATE, "done")]
+# The board-side heap budget (README, "MicroPython budget"): heap in use while walking on rp2, after
+# a collection. The emulator's heap figures repeat exactly from run to run, so this is a hard
+# limit, not a timing.
+WALK_HEAP_GOAL = 64 * 1024
 
 
 class Walked:
@@ -161,3 +166,13 @@ def test_pull_brings_the_walk_home_and_report_measures_it(walked, board, capsys)
                                                                      ("forward", 15)]
     assert m["complete"] and m["end_reason"] == "finished" and m["clock_set"]
     assert m["cue_counts"]["switch_backward"] == 1 and m["cue_counts"]["done"] == 1
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_heap_in_use_while_walking_stays_within_the_budget_on_rp2(walked, board):
+    # The app prints, as the walk ends, the heap in use after a collection at boot and 30 s
+    # into the walk (gc.mem_alloc() on the rp2 port's 240 KiB heap).
+    m = re.search(r"heap in use: boot=(\d+) walk=(\d+)", walked[board].console)
+    assert m, walked[board].console[-2000:]
+    idle, walking = int(m.group(1)), int(m.group(2))
+    assert 0 < idle < walking <= WALK_HEAP_GOAL
