@@ -40,8 +40,8 @@ How it works (integer maths only; nothing allocates per sample):
   With no such peak, its thud is credited: a foot set down with little weight jolts the trunk
   for one bin, which the smoothing flattens; the raw vertical acceleration's sharpest rise
   from one bin to the next, 10/16 to 24/16 of the interval after the last step, counts if it
-  is as large as a strong peak's prominence (and not in the data's last 0.27 s: the hand on
-  the button).
+  is as large as a strong peak's prominence (for a soft walker, a third of its typical step,
+  if less) and not in the data's last 0.27 s (the hand on the button).
   A slow step can show two humps, and the rhythm then locks on half a step; when the
   vertical signal repeats at twice the interval but not at once it, the interval is doubled
   (and halved again when the signal comes to repeat at half of it).
@@ -122,7 +122,7 @@ _CAL_STEPS = const(12)  # ... and the steps that refine it (auto mounting)
 # (a peak's prominence and its height above gravity, vertical acceleration, cm/s²)
 _PROM_GATE_CMS2 = const(30)  # a candidate for the start gate rises 0.3 m/s² ...
 _PEAK_GATE_CMS2 = const(0)  # ... to above gravity;
-_PROM_CMS2 = const(60)  # a strong one (the 3-step gate) 0.6 m/s² (and a closing step's thud) ...
+_PROM_CMS2 = const(60)  # a strong one (the 3-step gate) 0.6 m/s² (and a closing step's thud, see _thud) ...
 _PEAK_CMS2 = const(30)  # ... to +0.3 m/s²;
 _PROM_WALK_CMS2 = const(40)  # inside a bout a step 0.4 m/s² (or a third of the walker's ...
 _TYPICAL = const(3)  # ... typical step, a running mean, if less: a soft walker; not below soft) ...
@@ -994,10 +994,16 @@ class StepClassifier:
         """The contact bin of a closing step too soft to make a peak, or -1: a foot set down with
         little weight jolts the trunk for a bin, which the smoothing flattens. The raw vertical
         acceleration's sharpest rise from one bin to the next, at least a strong peak's
-        prominence, from 10/16 to 24/16 of the interval after the last step's contact."""
+        prominence (for a soft walker a third of its typical step, if less), from 10/16 to 24/16
+        of the interval after the last step's contact."""
         T = self._interval
         v = self._v
         n = self._n
+        # a soft walker's foot jolts the trunk less: like its strong steps, its thud is judged
+        # against a third of its typical step when that is less (not below a soft step)
+        best = self._typical // _TYPICAL
+        best = self._prom_soft if best < self._prom_soft else (self._prom if best > self._prom else best)
+        best -= 1
         a = self._last - _VS_LAG - _CONTACT
         i = a + (_SAME * T + 15 >> 4)
         if i <= n - _RING:
@@ -1005,7 +1011,6 @@ class StepClassifier:
         e = a + (_LAST * T >> 4) + 1
         if e > n - _THUD_END:
             e = n - _THUD_END
-        best = self._prom - 1
         at = -1
         while i < e:
             d = v[i & _MASK] - v[(i - 1) & _MASK]

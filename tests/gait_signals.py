@@ -42,14 +42,14 @@ def _count(x, lsb):
 
 
 def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2=0.0, amp=1.0,
-          limp=0.0, other_leg=1.0, hump_at=None, weak_leg=1.0, lean=0.4):
+          limp=0.0, other_leg=1.0, hump_at=None, weak_leg=1.0, lean=0.4, thud=1.8):
     """Samples for segments [(kind, seconds[, yaw rad/s])], kind still/forward/backward/sway/shift/
     rocking (steps whose front-back swing is in phase with the vertical, but for a faint
     backward quadrature: next to no evidence of which way they go)/close (the closing step
     after a walk: one step that takes `seconds`, its swing a tenth of a walking step's, then a
     quarter cycle more as the trunk settles)/thud (standing, and `seconds` in, the closing step
     of a walker who stops: a foot set down with so little weight that the trunk only jolts, a
-    40 ms rise of 1.8 m/s² between two 40 ms dips of 0.9 m/s², no swing; 0.5 s more after it)/
+    40 ms rise of `thud` m/s² between two 40 ms dips of half that, no swing; 0.5 s more after it)/
     lean (the weight shift before a walk's first step: over `seconds` the trunk rises by `lean`
     m/s² and settles again, its peak halfway, with no swing and no contact).
 
@@ -121,7 +121,7 @@ def build(segments, rate=104, m=IDENTITY, seed=1, step_hz=1.8, noise=0.05, hump2
                 if k == n_seg:
                     contacts.append((i, kind))
                 if n_seg - jolt <= k < n_seg + 2 * jolt:
-                    acc[2] += 1.8 if k >= n_seg and k < n_seg + jolt else -0.9
+                    acc[2] += thud if k >= n_seg and k < n_seg + jolt else -0.5 * thud
             elif kind == "shift":  # standing, shifting the weight from foot to foot at step_hz:
                 # the trunk rises and falls as in a walk and rocks sideways, but goes nowhere
                 phase += 2 * math.pi * step_hz * dt

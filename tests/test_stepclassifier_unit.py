@@ -133,6 +133,20 @@ def test_a_thud_two_step_periods_after_the_last_step_is_no_step(sc):
     assert abs(events[-1][0] - contacts[-2][0]) <= 0.1 * 104
 
 
+@pytest.mark.parametrize("amp, counted", [(0.3, True), (1.0, False)])
+def test_a_closing_thud_is_judged_against_the_walkers_own_steps(sc, amp, counted):
+    # the same small jolt (0.5 m/s², under a strong peak's 0.6 m/s²) closes two walks: a soft
+    # walker's (swings at 0.3: its steps stand out about 1.2 m/s², a third of that 0.4 m/s²),
+    # where it is as large as the walker's steps make a closing step, and a firm walker's
+    # (about 3.3 m/s²), where it is not
+    segs = [("still", 3), ("forward", 6), ("thud", 0.55), ("still", 3)]
+    events, contacts = _run(sc, segs, step_hz=2.0, forward="+x", amp=amp, thud=0.5)
+    assert contacts[-1][1] == "thud"
+    closing = contacts[-1][0] if counted else contacts[-2][0]
+    assert abs(events[-1][0] - closing) <= 0.1 * 104
+    assert all(d == FWD for _, d, _ in events)
+
+
 def test_a_jolt_while_standing_is_no_step(sc):
     events, _ = _run(sc, [("still", 3), ("thud", 2), ("still", 3)])
     assert events == []
