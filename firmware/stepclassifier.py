@@ -499,9 +499,7 @@ class StepClassifier:
         T = self._interval
         gap = c - self._last
         # a soft walker's steps: the bar for a strong step is lower (not below a soft one's)
-        pw = self._typical // _TYPICAL
-        pw = self._prom_soft if pw < self._prom_soft else (self._prom_walk if pw > self._prom_walk else pw)
-        strong = h >= pw and p >= self._peak_walk
+        strong = h >= self._walker_bar(self._prom_walk) and p >= self._peak_walk
         if self._doubled and strong and 16 * gap < _SAME * T and self._undouble():
             T = self._interval  # the doubling was wrong, or the walker sped up
         if gap < _MIN_INT or 16 * gap < _SAME * T:
@@ -537,6 +535,12 @@ class StepClassifier:
             self._rqx = self._qx
             self._rqy = self._qy
             self._rqz = self._qz
+
+    def _walker_bar(self, most):
+        """A prominence bar (counts) that follows a soft walker: a third of the walker's typical
+        step, not below a soft step's bar and not above `most`."""
+        b = self._typical // _TYPICAL
+        return self._prom_soft if b < self._prom_soft else (most if b > most else b)
 
     def _accept(self, c, gap, runner=False):
         """A step at bin c, gap bins after the last (runner: the one kept as the runner-up)."""
@@ -1000,10 +1004,8 @@ class StepClassifier:
         v = self._v
         n = self._n
         # a soft walker's foot jolts the trunk less: like its strong steps, its thud is judged
-        # against a third of its typical step when that is less (not below a soft step)
-        best = self._typical // _TYPICAL
-        best = self._prom_soft if best < self._prom_soft else (self._prom if best > self._prom else best)
-        best -= 1
+        # against a third of its typical step when that is less
+        best = self._walker_bar(self._prom) - 1
         a = self._last - _VS_LAG - _CONTACT
         i = a + (_SAME * T + 15 >> 4)
         if i <= n - _RING:
