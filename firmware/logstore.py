@@ -126,9 +126,16 @@ class Store:
             w.budget = b
 
     def list(self):
-        """Finished walks and captures as [(name, size in bytes)], oldest first."""
+        """Finished walks and captures as [(name, size in bytes)], oldest first (none before
+        boot() first made the directory: a board whose app has not yet run)."""
         out = []
-        for name in sorted(os.listdir(self.root)):
+        try:
+            names = os.listdir(self.root)
+        except OSError as e:
+            if e.args and e.args[0] == 2:  # ENOENT
+                return out
+            raise
+        for name in sorted(names):
             if len(name) == 10 and _number(name) >= 0:
                 out.append((name, os.stat(self._path(name))[6]))
         return out

@@ -458,6 +458,7 @@ STORE = FLASHSIM + r'''
 dev = fresh(32)
 mount(dev, "/fl")
 st = logstore.Store("/fl/walks")
+print("LIST0", st.list())  # before boot() made the directory (the app has not yet run)
 print("BOOT", st.boot())
 names = []
 for k in range(3):
@@ -500,6 +501,7 @@ print("REFRESH", b0 - w.budget)
 
 def test_store_numbering_recovery_list_hash_delete(mp_run):
     out = dict(ln.split(None, 1) for ln in mp_run(STORE).splitlines())
+    assert out["LIST0"] == "[]"
     assert out["BOOT"] == "[]"
     assert out["NAMES"] == "000001.rwl 000002.rwc 000003.rwl"
     data = bytes.fromhex(out["DATA"])
