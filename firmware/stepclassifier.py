@@ -21,10 +21,10 @@ How it works (integer maths only; nothing allocates per sample):
 - Gravity is a slow low-pass of the acceleration and gives "up". The vertical acceleration,
   smoothed, peaks once per step just after the foot contact. A peak that stands out from the
   troughs on both sides is a step candidate; walking starts when three strong candidates come
-  at a regular step rhythm (or four softer ones at a walking cadence: a soft walker; slower,
-  down to 46 steps/min, only if their cues agree more closely) and their direction cues agree
-  (a walk travels one way, in the sensor frame even while it turns; standing, swaying or
-  swinging the arms goes nowhere), or when a slow step's second, weaker hump lies between
+  at a regular step rhythm (or four softer ones at a walking cadence: a soft walker, whose
+  cues must agree more closely, and slower, down to 46 steps/min, more closely still) and their
+  direction cues agree (a walk travels one way, in the sensor frame even while it turns;
+  standing, swaying or swinging the arms goes nowhere), or when a slow step's second, weaker hump lies between
   strong candidates that come at a step rhythm, travel one way and twist alternate ways
   (the pelvis turns one way after one foot lands, the other way after the other), and the
   steps that the start gate held back are credited then, less a first peak that comes too
@@ -100,6 +100,7 @@ _GATE_SOFT = const(4)  # ... or softer ones at a walking cadence, 11..24 bins ap
 _SOFT_MIN = const(11)  # (0.42 s: 142 steps/min)
 _SOFT_MAX = const(24)  # (0.92 s: 65 steps/min)
 _AGREE = const(8)  # ... whose cues travel one way: their unit vectors add up to half their number
+_AGREE_SOFT = const(10)  # (soft ones to 10/16: a swaying body's soft bobs keep a rhythm too) ...
 _SLOW_MAX = const(34)  # a slow walker's soft steps up to _MAX_INT apart (1.31 s: 46 steps/min) ...
 _AGREE_SLOW = const(13)  # ... must travel one way more clearly: their unit vectors add up to 13/16
 _TWIST_BINS = const(20)  # a candidate's twist: the pelvis's turn over the 20 bins after its contact
@@ -661,8 +662,8 @@ class StepClassifier:
 
     def _gate(self, c, strong):
         """Not walking: hold the candidate; three strong ones at a regular rhythm start a bout,
-        or four softer ones at a walking cadence (a soft walker; a slow one's more closely), when
-        their cues travel one way."""
+        or four softer ones at a walking cadence (a soft walker), when their cues travel one way
+        (the softer ones' more closely, a slow walker's more closely still)."""
         j = self._nc
         if j and c - self._cbin[j - 1] < _MIN_INT:
             # two peaks inside one step: keep the stronger
@@ -708,6 +709,7 @@ class StepClassifier:
             n = _GATE
         elif j + 1 >= _GATE_SOFT and self._regular(j, _GATE_SOFT, _SOFT_MIN, _SOFT_MAX, False):
             n = _GATE_SOFT
+            agree = _AGREE_SOFT
         elif j + 1 >= _GATE_SOFT and self._regular(j, _GATE_SOFT, _SOFT_MIN, _SLOW_MAX, False):
             # at a rhythm this slow a swaying body can pass for a walk: the cues must agree more
             n = _GATE_SOFT

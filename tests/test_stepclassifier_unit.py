@@ -243,6 +243,20 @@ def test_firmer_swaying_is_no_slow_walk(sc, shared_data, monkeypatch):
     assert len(ev.run(tr, "auto")) > 5
 
 
+def test_firmer_arm_swinging_is_no_soft_walk(sc, shared_data, monkeypatch):
+    # a real take of a woman swinging her arms, standing, at twice its motion (Female1_A03_Swing):
+    # the trunk bobs 0.3-0.6 m/s² every 0.4-0.65 s, a soft walker's rhythm, and the four
+    # candidates' cues add up to 0.59 of their number: the soft gate's closer travel check
+    # (10/16, not the strong gate's half) holds it
+    from retrowalk import augment
+    from retrowalk import evaluate as ev
+
+    tr = augment.soften(ev.load_trial(str(shared_data / "virtual-belt" / "Female1_A03_Swing.csv"), "+x"), 2.0)
+    assert ev.run(tr, "auto") == []
+    monkeypatch.setattr(sc, "_AGREE_SOFT", sc._AGREE)
+    assert len(ev.run(tr, "auto")) > 5
+
+
 def _humped(sc, kind):
     # 60 steps/min whose trunk shows a second, weaker peak a third of a step after each contact
     # (a slow walker's): the peaks come 0.35 and 0.65 s apart, no regular rhythm for the gates,
