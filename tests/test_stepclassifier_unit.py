@@ -231,29 +231,22 @@ def test_slow_soft_weight_shifting_is_no_walk(sc, monkeypatch, hz, amp, bins, se
     assert len(events) > 15
 
 
-def test_firmer_swaying_is_no_slow_walk(sc, shared_data, monkeypatch):
-    # a real swaying take, at twice its motion (Female1_A02_Sway: candidates about 1 s apart
-    # whose cues add up to 0.69 of their number): the slow gate's stricter travel check holds it
+# Real standing takes at twice their motion, and the gate whose closer travel check holds each:
+# - swaying (Female1_A02_Sway): candidates about 1 s apart whose cues add up to 0.69 of their
+#   number, held by the slow gate's 13/16;
+# - swinging the arms (Female1_A03_Swing): the trunk bobs 0.3-0.6 m/s² every 0.4-0.65 s, a soft
+#   walker's rhythm, and four candidates' cues add up to 0.59 of their number, held by the soft
+#   gate's 10/16.
+# With the strong gate's agreement (half their number) in its place, each counts a walk.
+@pytest.mark.parametrize("take, agreement", [("Female1_A02_Sway", "_AGREE_SLOW"),
+                                             ("Female1_A03_Swing", "_AGREE_SOFT")])
+def test_firmer_swaying_or_arm_swinging_is_no_walk(sc, shared_data, monkeypatch, take, agreement):
     from retrowalk import augment
     from retrowalk import evaluate as ev
 
-    tr = augment.soften(ev.load_trial(str(shared_data / "virtual-belt" / "Female1_A02_Sway.csv"), "+x"), 2.0)
+    tr = augment.soften(ev.load_trial(str(shared_data / "virtual-belt" / (take + ".csv")), "+x"), 2.0)
     assert ev.run(tr, "auto") == []
-    monkeypatch.setattr(sc, "_AGREE_SLOW", sc._AGREE)
-    assert len(ev.run(tr, "auto")) > 5
-
-
-def test_firmer_arm_swinging_is_no_soft_walk(sc, shared_data, monkeypatch):
-    # a real take of a woman swinging her arms, standing, at twice its motion (Female1_A03_Swing):
-    # the trunk bobs 0.3-0.6 m/s² every 0.4-0.65 s, a soft walker's rhythm, and the four
-    # candidates' cues add up to 0.59 of their number: the soft gate's closer travel check
-    # (10/16, not the strong gate's half) holds it
-    from retrowalk import augment
-    from retrowalk import evaluate as ev
-
-    tr = augment.soften(ev.load_trial(str(shared_data / "virtual-belt" / "Female1_A03_Swing.csv"), "+x"), 2.0)
-    assert ev.run(tr, "auto") == []
-    monkeypatch.setattr(sc, "_AGREE_SOFT", sc._AGREE)
+    monkeypatch.setattr(sc, agreement, sc._AGREE)
     assert len(ev.run(tr, "auto")) > 5
 
 
