@@ -20,8 +20,9 @@ faster than real time and every event carries the exact sample it happened at.
 
 Walking time: the time between two steps counts up to GRACE_MS (and from start()/resume()
 to the first step likewise), so standing still eats at most that much of a timed segment;
-after `pause_after_s` without steps the coach reports an auto-pause (cue PAUSED) and the next
-step resumes it. Steps and distance count only steps in the segment's direction; distance
+after `pause_after_s` without steps the coach reports an auto-pause (cue PAUSED; declared
+SEEN_MS later, when any step taken before it would have been seen, and dated when it began),
+and the next step taken after it resumes it. Steps taken before a button pause still count. Steps and distance count only steps in the segment's direction; distance
 segments become a step count (distance / stride, rounded up, in mm) when the coach is built.
 A wrong-direction cue comes after `wrong_direction_steps` steps in a row the wrong way (steps
 in the first SETTLE_MS of a segment, while the walker turns round, do not count), then not
@@ -58,6 +59,9 @@ EV_STOP = const(7)
 EVENT_NAMES = ("", "start", "segment", "pause", "resume", "wrong_direction", "done", "stop")
 
 GRACE_MS = 2000          # counted time between two steps, at most (capped by pause_after_s)
+SEEN_MS = 1000           # a step is seen (update's `seen`) up to ~0.85 s after its contact: an
+                         # auto-pause is declared this long after it began, so none comes
+                         # between two steps while the second is still unseen
 SETTLE_MS = 2000         # wrong-way steps this soon after a segment starts do not nag
 REARM_STEPS = 10         # right-way steps in a row before the wrong-direction cue can come again
 IDLE_END_S = 600         # no step and no button press for this long ends the walk
@@ -94,6 +98,8 @@ class Coach:
         self.seg_right = array("i", bytes(4 * n))   # steps the right way, per plan entry
         self.seg_wrong = array("i", bytes(4 * n))   # steps the wrong way, per plan entry
         self._pause_after = _samples(plan.pause_after_ms, rate_hz)
+        self._seen_lag = _samples(SEEN_MS, rate_hz)
+        self._paused_at = 0         # sample the current pause began at
         grace = _samples(GRACE_MS, rate_hz)
         self._grace = grace if grace < self._pause_after else self._pause_after
         self._settle = _samples(SETTLE_MS, rate_hz)
@@ -226,12 +232,13 @@ class Coach:
             self.steps_back += 1
         else:
             return
-        if self.done or self.user_paused:
-            return
+        if self.done or (self.user_paused and sample >= self._paused_at):
+            return  # (a step taken before the button pause, called after it, still counts)
         self._commit(sample)
         if self.done:
             return
-        if self.paused:
+        if self.paused and sample > self._paused_at:
+            # a step taken before the pause began, called late, was seen then: it resumes nothing
             self.paused = False
             self._emit(EV_RESUME, sample, 0, haptics.NONE)
         i = self.segment
@@ -288,10 +295,12 @@ class Coach:
             return
         d = now - self._last
         self._timed(self._last, self.credit, d if d < self._grace else self._grace)
-        if not self.done and not self.paused and d >= self._pause_after:
+        if not self.done and not self.paused and d >= self._pause_after + self._seen_lag:
+            # no step seen since _last, and any step before the pause's start would be by now
             self.paused = True
             self.pauses += 1
-            self._emit(EV_PAUSE, self._last + self._pause_after, 0, haptics.PAUSED)
+            self._paused_at = self._last + self._pause_after
+            self._emit(EV_PAUSE, self._paused_at, 0, haptics.PAUSED)
 
     def pause(self, sample):
         """Button: pause the walk at `sample`; steps do not resume it (cue PAUSED)."""
@@ -302,6 +311,7 @@ class Coach:
             return
         self.user_paused = True
         self.paused = False
+        self._paused_at = sample
         self._quiet = sample
         self.pauses += 1
         self._emit(EV_PAUSE, sample, 1, haptics.PAUSED)

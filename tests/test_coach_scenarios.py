@@ -228,8 +228,56 @@ def test_pause_state_is_visible_while_standing():
     c, ev = run(P.preset("one-one"), RATE, steps, 5900)
     assert not c.paused                             # 5900 - 5530 = 370 < 416
     assert c.active(5900) == 5530 + 208             # walking time stops growing after the grace
-    c.update(5946)
+    # The pause began at 5530 + 416 = 5946; it is declared once a step before it would have
+    # been seen (SEEN_MS, 1 s = 104 samples, later), and dated 5946.
+    assert C.SEEN_MS == 1000
+    c.update(5946 + 103)
+    assert not c.paused
+    c.update(5946 + 104)
     assert c.paused and c.active(9000) == 5738
+    k = c.pop()
+    assert (C.EVENT_NAMES[c.ev_kind[k]], c.ev_sample[k]) == ("pause", 5946)
+
+
+def test_a_step_called_after_the_auto_pause_it_came_before_does_not_resume_it():
+    # The board's classifier sees a step 0.85 s after its contact (88 samples: update's `seen`)
+    # but calls the last steps of a stretch only when the bout ends, about 3 s after them (here
+    # every step: 320 samples). The walker stops after the step at 1100; with pause_after_s 2
+    # (208 samples) the pause is dated 1308. The steps at 1045 and 1100 are called at 1365 and
+    # 1420: they came before it, were seen before it, and neither resumes it nor starts a second.
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}],
+                       "pause_after_s": 2})
+    steps = stream(55, 55, 1101, [(10 ** 9, F)])
+    c, ev = run(prog, RATE, steps, 3000, delay=320, seen_delay=88)
+    assert [e for e in ev if e[0] in ("pause", "resume")] == [("pause", 1308, 0, "paused")]
+    assert c.pauses == 1 and c.paused and c.steps_fwd == 20
+
+
+def test_a_short_auto_pause_does_not_come_between_steps_still_unseen():
+    # pause_after_s 1 (104 samples) at 108 steps/min (58 samples a step): each step is seen
+    # 88 samples after its contact, so a step is always unseen for a while after the step
+    # before is 104 samples old; nobody stopped, so no pause may come.
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}],
+                       "pause_after_s": 1})
+    steps = stream(58, 58, 6000, [(10 ** 9, F)])
+    c, ev = run(prog, RATE, steps, 6000, delay=200, seen_delay=88)
+    assert [e for e in ev if e[0] in ("pause", "resume")] == [] and c.pauses == 0
+
+
+def test_steps_before_a_button_pause_count_for_the_segment():
+    # 20 steps forward, then 20 backward. The 20th step's contact is at 1100; the walker presses
+    # pause at 1118, before that step is called (110 samples after its contact). It was taken
+    # before the pause, so it ends the segment at 1100 (cue: switch to backward).
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "steps": 20},
+                                                  {"direction": "backward", "steps": 20}]})
+    steps = stream(55, 55, 1101, [(10 ** 9, F)])
+    c, ev = run(prog, RATE, steps, 1300, delay=110, buttons=[(1118, "pause")])
+    assert switches(ev) == [("segment", 1100, "switch_backward")]
+    assert c.segment == 1 and c.seg_right[0] == 20 and c.steps_fwd == 20
+    # a step taken after the press counts for nothing
+    steps = stream(55, 55, 1200, [(10 ** 9, F)])
+    c, ev = run(prog, RATE, steps, 1400, delay=110, buttons=[(1118, "pause")])
+    assert c.seg_right[1] == 0 and c.seg_wrong[1] == 0 and c.steps_fwd == 21
 
 
 def test_button_pause_and_resume():
