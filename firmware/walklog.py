@@ -282,9 +282,7 @@ class WalkWriter(FrameWriter):
 
     def resume(self, t):
         """Log walking resumed at sample t."""
-        if self._paused_at >= 0:
-            self._paused_total += t - self._paused_at
-            self._paused_at = -1
+        self._unpause(t)
         if self._room(t):
             self._finish(self._begin(REC_RESUME, t))
 
@@ -313,9 +311,15 @@ class WalkWriter(FrameWriter):
         if self._room(t):
             self._finish(put_varint(self._buf, self._begin(REC_NO_FACING, t), steps))
 
+    def _unpause(self, t):
+        # the open pause ends at sample t; one that ends before it began (a resume dated at a
+        # step called late) paused nothing, as walkstats reads it
+        if self._paused_at >= 0:
+            if t > self._paused_at:
+                self._paused_total += t - self._paused_at
+            self._paused_at = -1
+
     def totals(self, t):
         """(steps forward, steps backward, active samples: t less the paused time) at sample t."""
-        if self._paused_at >= 0:
-            self._paused_total += t - self._paused_at
-            self._paused_at = -1
+        self._unpause(t)
         return self.steps_forward, self.steps_backward, t - self._paused_total

@@ -85,6 +85,25 @@ def test_resume_dated_before_its_pause_counts_no_pause_time():
     assert m["pauses"] == 1 and m["paused_s"] == 0 and m["active_s"] == m["duration_s"] == pytest.approx(4.0)
 
 
+def test_end_record_counts_no_pause_time_for_a_resume_dated_before_its_pause():
+    # The same late resume in a finished walk: the writer's own active time (the end record)
+    # agrees with the pause pairs: the whole 6 s (624 samples) walked, none paused.
+    f = io.BytesIO()
+    f.close = lambda: None
+    w = W.WalkWriter(f, 104, start=(2025, 3, 3, 10, 0, 0))
+    for t in range(52, 400, 52):
+        w.step(t, False, 90)
+    w.pause(416)
+    w.resume(362)
+    w.step(414, False, 90)
+    w.end(624)
+    w.close()
+    log = R.read(f.getvalue())
+    assert log.end[4] == 624  # (t, "end", forward, backward, active samples, ...)
+    m = walkstats.walk(log, "2025-03-10T12:00:00")
+    assert m["complete"] and m["paused_s"] == 0 and m["active_s"] == m["duration_s"] == pytest.approx(6.0)
+
+
 def test_unset_clock_dates_the_walk_by_its_pull():
     m = measures(simple_walk(start=(2021, 1, 1, 0, 0, 12)), pulled_at="2025-03-12T08:00:00")
     assert m["start"] is None and not m["clock_set"] and m["day"] == "2025-03-12"
