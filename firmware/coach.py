@@ -98,7 +98,7 @@ class Coach:
         self.seg_right = array("i", bytes(4 * n))   # steps the right way, per plan entry
         self.seg_wrong = array("i", bytes(4 * n))   # steps the wrong way, per plan entry
         self._pause_after = _samples(plan.pause_after_ms, rate_hz)
-        self._seen_lag = _samples(SEEN_MS, rate_hz)
+        self._pause_due = self._pause_after + _samples(SEEN_MS, rate_hz)  # declared then
         self._paused_at = 0         # sample the current pause began at
         grace = _samples(GRACE_MS, rate_hz)
         self._grace = grace if grace < self._pause_after else self._pause_after
@@ -295,7 +295,7 @@ class Coach:
             return
         d = now - self._last
         self._timed(self._last, self.credit, d if d < self._grace else self._grace)
-        if not self.done and not self.paused and d >= self._pause_after + self._seen_lag:
+        if not self.done and not self.paused and d >= self._pause_due:
             # no step seen since _last, and any step before the pause's start would be by now
             self.paused = True
             self.pauses += 1
