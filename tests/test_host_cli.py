@@ -189,3 +189,69 @@ def test_a_program_file_with_a_byte_order_mark_is_read(capsys, tmp_path):
     assert code == 0 and err == ""
     assert out == run(capsys, "program", "show", str(plain), "--json")[1]
     assert json.loads(out)["program"]["name"] == "marked"
+
+
+def _one_walk(db):
+    with History(db) as h:
+        h.see_board("00ff", {})
+        data = simple_walk(1, start=(2025, 3, 3, 8, 30, 0))
+        h.add("00ff", "000001.rwl", data, walkstats.facts(logreader.read(data)))
+
+
+@pytest.mark.parametrize("argv", [["export", "--csv"], ["export", "--json"], ["report", "1"],
+                                  ["report", "--html"], ["plot", "1"]])
+def test_an_output_file_that_is_the_history_is_refused(capsys, tmp_path, db, argv):
+    # -o naming the history (here by a relative path through a symbolic link) would write over
+    # every walk in it
+    _one_walk(db)
+    before = open(db, "rb").read()
+    (tmp_path / "link.sqlite").symlink_to(db)
+    code, out, err = run(capsys, *argv, "--db", db, "-o", str(tmp_path / "." / "link.sqlite"))
+    assert code == 2 and err.count("\n") == 1 and "that is the walk history itself" in err
+    assert open(db, "rb").read() == before
+    code, out, _ = run(capsys, "walks", "--db", db, "--json")
+    assert code == 0 and len(json.loads(out)) == 1
+
+
+class _FullDisk:
+    """A standard output on a full disk: every write fails as the OS says."""
+
+    def write(self, text):
+        raise OSError(28, "No space left on device")
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("argv", [["walks"], ["walks", "--json"], ["export", "--csv"]])
+def test_an_output_that_takes_nothing_is_one_error_line(capsys, monkeypatch, db, argv):
+    _one_walk(db)
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    code = cli.main(argv + ["--db", db])
+    err = capsys.readouterr().err
+    assert code == 2 and err == "retrowalk: cannot write the output: No space left on device\n"
+
+
+def test_another_commands_option_is_named_as_such(capsys):
+    code, out, err = run(capsys, "replay", "x.csv", "--json")
+    assert code == 2 and "this command has no --json" in err and "did you mean" not in err
+
+
+def test_the_demo_leaves_a_folder_it_did_not_make_alone(capsys, tmp_path):
+    # a folder holding someone's history and files: the demo would replace them, so it refuses
+    work = tmp_path / "mine"
+    (work / "board").mkdir(parents=True)
+    (work / "board" / "notes.txt").write_text("mine")
+    (work / "history.sqlite").write_bytes(b"my walks")
+    code, out, err = run(capsys, "demo", "--dir", str(work))
+    assert code == 2 and err.count("\n") == 1 and "holds files the demo did not make" in err
+    assert (work / "board" / "notes.txt").read_text() == "mine"
+    assert (work / "history.sqlite").read_bytes() == b"my walks"
+    # a new or empty folder becomes the demo's (marked), and one it marked it may use again
+    for d in (tmp_path / "new", tmp_path / "empty"):
+        if d.name == "empty":
+            d.mkdir()
+        demo.claim(d)
+        (d / "history.sqlite").write_bytes(b"the demo's")
+        demo.claim(d)
+        assert (d / demo.MARK).exists()

@@ -50,11 +50,26 @@ def _board(port):
         link.close(run_app=True)
 
 
+def _same_file(a, b):
+    """Paths a and b name one file (a link to it included)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return Path(a).resolve() == Path(b).resolve()
+
+
 def _history(args, create=False):
-    """The walk history of --db; only the commands that add walks (create) may make a new one."""
+    """The walk history of --db; only the commands that add walks (create) may make a new one.
+    A command's -o FILE may not be the history itself (writing it would destroy every walk)."""
     from .history import History
 
-    return History(args.db, create=create)
+    out = getattr(args, "output", None)
+    hist = History(args.db, create=create)
+    if out not in (None, "-") and _same_file(out, hist.path):
+        hist.close()
+        raise RetrowalkError("-o %s: that is the walk history itself" % out,
+                             hint="name another file to write to")
+    return hist
 
 
 def _print_json(data):
@@ -299,8 +314,11 @@ class _Parser(argparse.ArgumentParser):
             message += "; did you mean %s?" % near[0] if near else "; choose from %s" % ", ".join(choices)
         m = re.match(r"unrecognized arguments: (\S+)", message)
         if m and m.group(1).startswith("-"):
-            near = difflib.get_close_matches(m.group(1).split("=")[0], _OPTIONS, n=1, cutoff=0.6)
-            if near:
+            typed = m.group(1).split("=")[0]
+            near = difflib.get_close_matches(typed, _OPTIONS, n=1, cutoff=0.6)
+            if typed in _OPTIONS:  # another command's option
+                message += "; this command has no %s" % typed
+            elif near:
                 message += "; did you mean %s?" % near[0]
         self.exit(2, "retrowalk: %s (see %s --help)\n" % (message, self.prog))
 
@@ -458,8 +476,16 @@ def main(argv=None):
     args = build_parser().parse_args(argv or ["start"])
     if getattr(args, "func", None) is None:
         args = build_parser().parse_args(["start"])
+    stdout = sys.stdout
+    sys.stdout = _Output(stdout)
     try:
-        return args.func(args) or 0
+        code = args.func(args) or 0
+        sys.stdout.flush()  # (a full disk under a redirected output fails here, not at exit)
+        return code
+    except _OutputError as e:
+        stdout = open(os.devnull, "w")  # nothing more can go there, at exit either
+        print(e.line(), file=sys.stderr)
+        return 2
     except RetrowalkError as e:
         if getattr(args, "json", False):  # scripts reading the JSON get the error there too
             _print_json({"error": str(e), "hint": e.hint})
@@ -469,8 +495,40 @@ def main(argv=None):
         print("retrowalk: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
-        sys.stdout = open(os.devnull, "w")
+        stdout = open(os.devnull, "w")
         return 0
+    finally:
+        sys.stdout = stdout
+
+
+class _OutputError(RetrowalkError):
+    """Standard output took no more (a full disk, a terminal gone)."""
+
+
+class _Output:
+    """sys.stdout while a command runs: a failed write is one _OutputError, not a traceback."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def write(self, text):
+        try:
+            return self._f.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise _OutputError("cannot write the output: %s" % (e.strerror or e)) from None
+
+    def flush(self):
+        try:
+            self._f.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise _OutputError("cannot write the output: %s" % (e.strerror or e)) from None
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
 
 
 if __name__ == "__main__":

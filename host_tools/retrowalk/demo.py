@@ -43,6 +43,23 @@ PLAN = [("still", 1), ("forward", 60), ("backward", 40), ("forward", 60),
         ("backward", 18), ("forward", 4), ("backward", 18), ("forward", 75), ("still", 15)]
 
 
+MARK = ".retrowalk-demo"  # in a folder the demo made: it may delete and remake what it holds
+
+
+def claim(base, default=False):
+    """Make `base` the demo's folder: new, empty, marked by an earlier demo, or (default) the
+    demo's own in the cache; else RetrowalkError, as the demo deletes a history there."""
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        if not default and not (base / MARK).exists() and any(base.iterdir()):
+            raise RetrowalkError("%s: holds files the demo did not make (the demo replaces the history "
+                                 "and board there)" % base, hint="name a new or empty folder with --dir")
+        (base / MARK).touch()
+    except OSError as e:
+        raise RetrowalkError("%s: cannot use it as the demo's folder: %s" % (base, e.strerror or e),
+                             hint="name a folder with --dir") from None
+
+
 def demo_dir(workdir=None):
     """The demo's folder: `workdir`, else retrowalk's folder in the user's cache directory."""
     if workdir:
@@ -66,6 +83,7 @@ def run(workdir=None, speed=None, say=print):
 
     speed = check_speed(DEMO_SPEED if speed is None else speed)
     base = demo_dir(workdir)
+    claim(base, default=not workdir)
     for p in (base / "walk.png", base / "weeks.png"):
         if p.exists():
             p.unlink()
@@ -106,8 +124,8 @@ def walk_example(base, speed, say=print, program=None, plan=None):
     program = PROGRAM if program is None else program
     board_dir = base / "board"
     db_path = base / "history.sqlite"
+    claim(base)
     try:
-        base.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(board_dir, ignore_errors=True)
         if db_path.exists():
             db_path.unlink()
