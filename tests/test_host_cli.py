@@ -255,3 +255,10 @@ def test_the_demo_leaves_a_folder_it_did_not_make_alone(capsys, tmp_path):
         (d / "history.sqlite").write_bytes(b"the demo's")
         demo.claim(d)
         assert (d / demo.MARK).exists()
+
+
+def test_a_pull_that_finds_no_board_makes_no_history(capsys, tmp_path):
+    new = tmp_path / "new" / "h.sqlite"
+    code, out, err = run(capsys, "pull", "--db", str(new), "--port", "/dev/retrowalk-no-such-port")
+    assert code == 2 and "no such port" in err
+    assert not new.parent.exists()
