@@ -262,3 +262,17 @@ def test_a_pull_that_finds_no_board_makes_no_history(capsys, tmp_path):
     code, out, err = run(capsys, "pull", "--db", str(new), "--port", "/dev/retrowalk-no-such-port")
     assert code == 2 and "no such port" in err
     assert not new.parent.exists()
+
+
+def test_capture_export_goes_on_past_one_it_cannot_write_and_says_so(capsys, tmp_path, db):
+    from host_helpers import capture_bytes
+
+    with History(db) as h:
+        h.see_board("00ff", {})
+        for i in (1, 2):
+            h.add("00ff", "%06d.rwc" % i, capture_bytes([(i, 0, 8197, 0, 0, 0)] * 50, i), {"kind": "capture"})
+    out = tmp_path / "csv"
+    (out / "capture-1-00ff-000001.csv").mkdir(parents=True)  # a folder where the first CSV goes
+    code, printed, err = run(capsys, "capture", "pull", "--all", "--db", db, "-o", str(out))
+    assert code == 1 and err.startswith("capture #1: ") and err.count("\n") == 1
+    assert printed.strip() == str(out / "capture-2-00ff-000002.csv")

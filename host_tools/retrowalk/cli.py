@@ -268,14 +268,17 @@ def do_capture(args):
         print("\n".join(_pull_lines(res)))
         ids = [i for _, i, k in res.stored if k == "capture"]
     out.mkdir(parents=True, exist_ok=True)
+    failed = 0
     with _history(args) as hist:
         for row in hist.logs(kind="capture", ids=ids):
             stem = out / ("capture-%d-%s-%s" % (row["id"], row["board_uid"][:8], row["file_name"][:6]))
             try:
                 for p in exporter.write_capture_csv(hist.data(row["id"]), stem):
                     print(p)
-            except RetrowalkError as e:
+            except RetrowalkError as e:  # the others are still written
                 print("capture #%d: %s" % (row["id"], e), file=sys.stderr)
+                failed += 1
+    return 1 if failed else 0
 
 
 # -- no-board commands -------------------------------------------------------------------------
@@ -327,8 +330,9 @@ _OPTIONS = []  # every option string of every command, for "did you mean" (fille
 
 
 EXIT_STATUS = ("exit status: 0 done; 1 done, but something needs attention (status, doctor or start found a "
-               "problem on the board, pull left a file on it); 2 an expected failure, told in one line on stderr "
-               "(under --json also as {\"error\", \"hint\"} on stdout); 130 interrupted")
+               "problem on the board, pull left a file on it, a capture could not be written); 2 an expected "
+               "failure, told in one line on stderr (under --json also as {\"error\", \"hint\"} on stdout); "
+               "130 interrupted")
 
 
 def build_parser():
