@@ -13,6 +13,11 @@ ACCEL_UG_PER_LSB = 122  # ±4 g: 0.122 mg/LSB
 GYRO_UDPS_PER_LSB = 17500  # ±500 dps: 17.50 mdps/LSB
 BOARD_RATES = (104, 52, 26)
 _MAX_JITTER = 0.25  # a sample interval may differ from the median by this fraction
+# Readings beyond the board's ±4 g / ±500 dps saturate to int16 in to_counts, as the sensor
+# itself does; but no IMU of this kind reads beyond 4x its widest range (±16 g, ±2000 dps),
+# so a value past that is no reading (wrong units or wrong column) and is named instead.
+MAX_ACCEL = 4 * 16 * G  # m/s²
+MAX_GYRO = 4 * 2000 * math.pi / 180  # rad/s
 
 
 class Recording:
@@ -34,17 +39,20 @@ def _cell_error(path, line, column, value, why):
 
 
 def rows(path):
-    """(line number, cells) of each row of CSV file `path` (UTF-8; a byte-order mark, as a
-    spreadsheet may write one, is no part of the first cell); RetrowalkError naming the file
-    when it cannot be opened or is no text CSV."""
+    """(line number where the row begins, cells) of each row of CSV file `path` (UTF-8; a
+    byte-order mark, as a spreadsheet may write one, is no part of the first cell);
+    RetrowalkError naming the file when it cannot be opened or is no text CSV."""
     try:
         f = open(path, newline="", encoding="utf-8-sig")
     except OSError as e:
         raise RetrowalkError("%s: cannot open: %s" % (path, e.strerror or e))
     with f:
         try:
-            for line, row in enumerate(csv.reader(f), start=1):
+            reader = csv.reader(f)
+            line = 1
+            for row in reader:
                 yield line, row
+                line = reader.line_num + 1  # (a quoted cell may span lines)
         except UnicodeDecodeError as e:
             raise RetrowalkError("%s: not a text CSV file (%s)" % (path, e.reason)) from None
         except csv.Error as e:
@@ -77,34 +85,42 @@ def load(path):
     li = header.index("label") if "label" in header else None
     data = [[] for _ in COLUMNS]
     labels = [] if li is not None else None
+    lines = []
     for line, row in it:
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         if len(row) < len(header):
             raise RetrowalkError("%s:%d: %d cells, header has %d" % (path, line, len(row), len(header)))
         for k, (name, i) in enumerate(zip(COLUMNS, idx)):
-            data[k].append(number(path, line, name, row[i].strip()))
+            v = number(path, line, name, row[i].strip())
+            limit = MAX_ACCEL if name[0] == "a" else MAX_GYRO
+            if k and abs(v) > limit:
+                raise _cell_error(path, line, name, row[i].strip(), "beyond ±%.0f %s, no IMU reads that (wrong units"
+                                  " or column?)" % (limit, "m/s²" if name[0] == "a" else "rad/s"))
+            data[k].append(v)
+        lines.append(line)
         if labels is not None:
             labels.append(row[li].strip())
     t = data[0]
     if len(t) < 2:
         raise RetrowalkError("%s: no samples (need at least 2 data lines after the header)" % path)
-    _check_time(path, t)
+    _check_time(path, t, lines)
     cols = dict(zip(COLUMNS[1:], data[1:]))
     _check_units(path, cols)
     return Recording(path, t, cols, labels)
 
 
-def _check_time(path, t):
+def _check_time(path, t, lines):
     dts = [b - a for a, b in zip(t, t[1:])]
     for i, dt in enumerate(dts):
         if dt <= 0:
-            raise RetrowalkError("%s:%d: column t: time does not increase (%g after %g)" % (path, i + 3, t[i + 1], t[i]))
+            raise RetrowalkError("%s:%d: column t: time does not increase (%g after %g)"
+                                 % (path, lines[i + 1], t[i + 1], t[i]))
     med = sorted(dts)[len(dts) // 2]
     for i, dt in enumerate(dts):
         if abs(dt - med) > _MAX_JITTER * med:
             raise RetrowalkError("%s:%d: column t: irregular sampling (step %.4g s, the file's usual step is %.4g s)"
-                                 % (path, i + 3, dt, med), hint="the rate is taken from t, which must be uniform")
+                                 % (path, lines[i + 1], dt, med), hint="the rate is taken from t, which must be uniform")
     rate = 1.0 / med
     if not 10.0 <= rate <= 2000.0:
         raise RetrowalkError("%s: column t: sample rate %.3g Hz is outside 10..2000 Hz (is t in seconds?)" % (path, rate))

@@ -19,12 +19,42 @@ from .link import BoardError
 BOARD_PATH = P.PROGRAM_FILE  # "/program.json": where the firmware reads its program
 
 
+def _parse(text):
+    """json.loads(text); ValueError also for JSON nested too deeply for the parser."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _bad_text(prog):
+    """The field of the first string in program `prog` that is no text (a lone surrogate), or None."""
+    todo = [("", prog)]
+    while todo:
+        path, v = todo.pop()
+        if isinstance(v, dict):
+            todo += [(path + "." + k if path else k, x) for k, x in v.items()]
+        elif isinstance(v, list):
+            todo += [("%s[%d]" % (path, i), x) for i, x in enumerate(v)]
+        elif isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return path
+    return None
+
+
 def check(data, where="program"):
     """The normalised program for program data `data`; RetrowalkError "<where>: <field>: <problem>"."""
     try:
-        return P.validate(data)
+        prog = P.validate(data)
     except ValueError as e:
         raise RetrowalkError("%s: %s" % (where, e), hint="docs/programs.md describes every field") from None
+    # JSON's "\ud800" escape gives a lone surrogate: valid JSON, but no text to print or send
+    field = _bad_text(prog)
+    if field:
+        raise RetrowalkError("%s: %s: not valid text (a lone surrogate)" % (where, field))
+    return prog
 
 
 def load(path):
@@ -37,7 +67,7 @@ def load(path):
     if len(text.encode()) > P.MAX_FILE_BYTES:
         raise RetrowalkError("%s: larger than %d bytes (the board refuses it)" % (path, P.MAX_FILE_BYTES))
     try:
-        data = json.loads(text)
+        data = _parse(text)
     except ValueError as e:
         raise RetrowalkError("%s: not valid JSON: %s" % (path, e)) from None
     return check(data, str(path))
@@ -94,9 +124,14 @@ def on_board(link):
             return P.default_program(), "the board has no program file: it runs the default program"
         raise
     try:
-        return P.validate(json.loads(data.decode("utf-8"))), None
+        prog = P.validate(_parse(data.decode("utf-8")))
     except (ValueError, UnicodeDecodeError) as e:
         return P.default_program(), "the board's program file is broken (%s): it runs the default program" % e
+    field = _bad_text(prog)
+    if field:  # the board runs it, but the host cannot show it
+        raise RetrowalkError("the board's program file: %s: not valid text (a lone surrogate)" % field,
+                             hint="`retrowalk program set FILE` replaces it")
+    return prog, None
 
 
 def send(link, prog):

@@ -105,6 +105,8 @@ def replay_file(path, mount="auto", engine="cpython", rate_hz=104):
     """Load a canonical CSV and classify it; returns (recording, Result)."""
     if engine not in ENGINES:
         raise RetrowalkError("--engine %s: expected cpython or micropython" % engine)
+    if rate_hz not in imucsv.BOARD_RATES:
+        raise RetrowalkError("--rate %s: not a board rate (choose 104, 52 or 26)" % rate_hz)
     rec = imucsv.load(path)
     counts, n = imucsv.to_counts(rec, rate_hz)
     return rec, ENGINES[engine](as_walk_fifo(counts, n, rate_hz), n, rate_hz, mount)
@@ -154,7 +156,7 @@ def facing(result, mount):
 
 def main(args):
     """CLI handler: print JSON Lines (one object per step, then a summary)."""
-    rate = args.rate or 104
+    rate = 104 if args.rate is None else args.rate
     rec, result = replay_file(args.csv, args.mount, args.engine, rate)
     out = sys.stdout
     for obj in step_records(rec, result, rate):
