@@ -77,10 +77,16 @@ _PROGRESSION_KEYS = ("start_date", "every_days", "backward_add", "backward_max",
 _MISSING = object()
 
 
+try:
+    _repr = ascii  # CPython: non-ASCII escaped, as MicroPython's repr() does, so messages agree
+except NameError:
+    _repr = repr
+
+
 def _show(value):
     """Short printable form of a (possibly huge or hostile) value for an error message."""
     try:
-        text = repr(value)
+        text = _repr(value)
     except Exception:
         text = "<unprintable>"
     if len(text) > 40:
@@ -177,8 +183,9 @@ def day_number(y, m, d):
 
 def parse_date(text, path="date"):
     """'YYYY-MM-DD' -> (y, m, d), years 2020..2099; ValueError naming `path` otherwise."""
+    # ASCII digits only: CPython's isdigit() also takes "²" and full-width digits, MicroPython's not
     if (not isinstance(text, str) or len(text) != 10 or text[4] != "-" or text[7] != "-"
-            or not (text[:4] + text[5:7] + text[8:]).isdigit()):
+            or not all("0" <= c <= "9" for c in text[:4] + text[5:7] + text[8:])):
         _fail(path, "must be a date like \"2025-03-03\"", text)
     y, m, d = int(text[:4]), int(text[5:7]), int(text[8:])
     if not (2020 <= y <= 2099 and 1 <= m <= 12 and 1 <= d <= _month_days(y, m)):

@@ -127,6 +127,8 @@ BAD = [
     (with_([(("progression",), {"start_date": "2025-02-29"})]), "progression.start_date: is not a calendar date between 2020 and 2099, got '2025-02-29'"),
     (with_([(("progression",), {"start_date": "3/3/2025"})]), "progression.start_date: must be a date like \"2025-03-03\", got '3/3/2025'"),
     (with_([(("progression",), {"start_date": 20250303})]), "progression.start_date: must be a date like"),
+    (with_([(("progression",), {"start_date": "2025-0²-03"})]), "progression.start_date: must be a date like"),
+    (with_([(("progression",), {"start_date": "２０２５-03-03"})]), "progression.start_date: must be a date like"),
     (with_([(("progression",), {"start_date": "2025-03-03", "backward_add": 15})]), "progression.backward_max: missing: growth needs a cap (s)"),
     (with_([(("progression",), {"start_date": "2025-03-03", "backward_add": 15, "backward_max": 30})]),
      "progression.backward_max: must be at least the longest backward segment (60 s), got 30"),
