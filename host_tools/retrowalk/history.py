@@ -6,6 +6,7 @@ facts decoded at import for quick listings. Commits are durable (synchronous=FUL
 pull deletes the log from its board.
 """
 
+import functools
 import hashlib
 import json
 import os
@@ -49,12 +50,65 @@ CREATE INDEX IF NOT EXISTS logs_started ON logs (started);
 # Columns of a log row other than data, in listing order.
 COLUMNS = ("id", "board_uid", "sha256", "file_name", "kind", "walk_no", "started", "pulled_at", "size",
            "complete", "end_reason", "steps_forward", "steps_backward", "duration_s", "warnings")
+_NULL = type(None)
+# What a sound row holds in each column (SQLite keeps whatever another program wrote there).
+_TYPES = {"id": int, "board_uid": str, "sha256": str, "file_name": str, "kind": (str, _NULL), "walk_no": (int, _NULL),
+          "started": (str, _NULL), "pulled_at": str, "size": int, "complete": int, "end_reason": (str, _NULL),
+          "steps_forward": (int, _NULL), "steps_backward": (int, _NULL), "duration_s": (float, int, _NULL),
+          "warnings": str, "data": bytes}
+_MAX_ID = 2 ** 63 - 1  # SQLite's largest integer: no walk has a bigger id
 
 
 def default_path():
     """The history file in the user's data directory (platformdirs)."""
     import platformdirs
     return Path(platformdirs.user_data_dir("retrowalk", appauthor=False)) / "history.sqlite"
+
+
+def _failure(path, e, what="damaged or not a retrowalk history"):
+    """The RetrowalkError for a database error `e` on the history at `path`."""
+    if isinstance(e, sqlite3.OperationalError) and str(e) == "database is locked":
+        return RetrowalkError("%s: in use by another retrowalk (database is locked)" % path,
+                              hint="wait until it is done, then try again")
+    return RetrowalkError("%s: %s (%s)" % (path, what, e), hint="name another file with --db")
+
+
+def _guarded(what):
+    """A decorator: the History method's database failures (also damaged contents) end in one RetrowalkError."""
+    def wrap(method):
+        @functools.wraps(method)
+        def run(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except (sqlite3.Error, ValueError) as e:  # ValueError: undecodable text, edited JSON or dates
+                raise _failure(self.path, e, what) from None
+        return run
+    return wrap
+
+
+_reads = _guarded("damaged or not a retrowalk history")
+_writes = _guarded("cannot store in the walk history")
+
+
+def _log_row(r):
+    """A log row as a dict with warnings decoded; ValueError naming a column holding what retrowalk never writes."""
+    d = dict(r)
+    for key, value in d.items():
+        if not isinstance(value, _TYPES[key]):
+            raise ValueError("log #%s: %s holds a %s" % (d.get("id"), key, type(value).__name__))
+    for key in ("started", "pulled_at"):
+        if d[key] is not None:
+            try:
+                datetime.fromisoformat(d[key])
+            except ValueError:
+                raise ValueError("log #%s: %s is not a date: %.40r" % (d["id"], key, d[key])) from None
+    try:
+        d["warnings"] = json.loads(d["warnings"])
+    except ValueError:
+        d["warnings"] = None
+    if not isinstance(d["warnings"], list):
+        raise ValueError("log #%s: warnings is not a JSON list" % d["id"])
+    return d
 
 
 def now_iso():
@@ -97,10 +151,9 @@ class History:
             if have != str(SCHEMA_VERSION):
                 raise RetrowalkError("%s: history format %s, this retrowalk reads %d" % (
                     self.path, have, SCHEMA_VERSION), hint="update retrowalk")
-        except sqlite3.DatabaseError as e:
+        except (sqlite3.Error, ValueError) as e:
             self.db.close()
-            raise RetrowalkError("%s: not a retrowalk history (%s)" % (self.path, e),
-                                 hint="name another file with --db") from None
+            raise _failure(self.path, e) from None
 
     def _schema(self):
         row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
@@ -116,6 +169,7 @@ class History:
         self.close()
 
     # -- writing -----------------------------------------------------------------------------
+    @_writes
     def see_board(self, uid, info):
         """Record that board `uid` was seen now, with its probe/status line `info` (dict)."""
         now = now_iso()
@@ -124,11 +178,13 @@ class History:
                             "ON CONFLICT(uid) DO UPDATE SET last_seen=excluded.last_seen, info=excluded.info",
                             (uid, now, now, json.dumps(info, sort_keys=True)))
 
+    @_reads
     def has(self, uid, sha256):
         """True when this board's log with this hash ("<hex>" or "sha256:<hex>") is stored."""
         sha256 = sha256.split(":", 1)[-1]
         return self.db.execute("SELECT 1 FROM logs WHERE board_uid=? AND sha256=?", (uid, sha256)).fetchone() is not None
 
+    @_writes
     def add(self, uid, file_name, data, facts):
         """Store one log in its own committed transaction; -> (id, True) or (id of the copy, False).
 
@@ -150,6 +206,7 @@ class History:
         return row[0], new
 
     # -- reading -----------------------------------------------------------------------------
+    @_reads
     def logs(self, kind=None, ids=None):
         """Log rows (dicts without data), oldest first (by start time, else pull time)."""
         q = "SELECT %s FROM logs" % ", ".join(COLUMNS)
@@ -158,39 +215,35 @@ class History:
             where.append("kind=?")
             args.append(kind)
         if ids is not None:
-            ids = [int(i) for i in ids]
+            ids = [i for i in map(int, ids) if abs(i) <= _MAX_ID]
             where.append("id IN (%s)" % ",".join("?" * len(ids)) if ids else "0")
             args += ids
         if where:
             q += " WHERE " + " AND ".join(where)
         q += " ORDER BY COALESCE(started, pulled_at), id"
-        out = []
-        for r in self.db.execute(q, args):
-            d = dict(r)
-            d["warnings"] = json.loads(d["warnings"])
-            out.append(d)
-        return out
+        return [_log_row(r) for r in self.db.execute(q, args)]
 
+    @_reads
     def get(self, log_id):
         """One log row with its data (bytes); RetrowalkError if there is none."""
-        r = self.db.execute("SELECT %s, data FROM logs WHERE id=?" % ", ".join(COLUMNS), (int(log_id),)).fetchone()
+        r = None
+        if abs(int(log_id)) <= _MAX_ID:
+            r = self.db.execute("SELECT %s, data FROM logs WHERE id=?" % ", ".join(COLUMNS), (int(log_id),)).fetchone()
         if r is None:
             raise RetrowalkError("no walk %s in the history %s" % (log_id, self.path), hint="`retrowalk walks` lists them")
-        d = dict(r)
-        d["warnings"] = json.loads(d["warnings"])
-        d["data"] = bytes(d["data"])
-        return d
+        return _log_row(r)
 
     def data(self, log_id):
         """The bytes of one log."""
         return self.get(log_id)["data"]
 
+    @_reads
     def boards(self):
         """Board rows (dicts, info decoded)."""
         out = []
         for r in self.db.execute("SELECT uid, first_seen, last_seen, info FROM boards ORDER BY first_seen"):
             d = dict(r)
-            d["info"] = json.loads(d["info"])
+            d["info"] = json.loads(str(d["info"]))
             out.append(d)
         return out
 

@@ -16,6 +16,7 @@ PLAN_COLOUR = {"forward": "#d3e4f4", "backward": "#fde0c2"}
 PAUSE_COLOUR = "#8c8c8c"
 GOAL_COLOUR = "#222222"
 CADENCE_WINDOW_S = 12.0  # steps per minute are counted over this sliding window
+CADENCE_POINTS = 2000  # at most about this many points on a pace curve (a 67-min walk has one every 2 s)
 # cue name -> (marker, colour); each cue its own shape, so they read apart in black and white too
 CUE_STYLE = {"start": ("o", "#2ca02c"), "switch_backward": ("v", BACKWARD_COLOUR),
              "switch_forward": ("^", FORWARD_COLOUR), "wrong_direction": ("X", "#d62728"),
@@ -47,12 +48,13 @@ def _save(fig, path, dpi):
 
 
 def cadence_curve(step_times, duration, window=CADENCE_WINDOW_S, every=2.0):
-    """[(t_s, steps per minute)] over a sliding window of `window` s, every `every` s."""
+    """[(t_s, steps per minute)] over a sliding window of `window` s, every `every` s (sparser past CADENCE_POINTS)."""
     out = []
     times = sorted(step_times)
-    t = 0.0
+    every = max(every, duration / CADENCE_POINTS)  # a log's claimed duration is untrusted: bound the work
     j0 = j1 = 0
-    while t <= duration:
+    for i in range(int(duration // every) + 1 if duration >= 0 else 0):
+        t = i * every
         a, b = t - window / 2.0, t + window / 2.0
         while j0 < len(times) and times[j0] < a:
             j0 += 1
@@ -60,8 +62,13 @@ def cadence_curve(step_times, duration, window=CADENCE_WINDOW_S, every=2.0):
             j1 += 1
         span = min(b, duration) - max(a, 0.0)
         out.append((t, (j1 - j0) * 60.0 / span if span > 0 else 0.0))
-        t += every
     return out
+
+
+def _minutes_in(iv, dur):
+    # An interval's span in minutes, kept within the walk: a crafted log's may lie far outside it,
+    # and a label there is a glyph millions of pixels away, which the renderer fails on.
+    return tuple(min(max(v, 0.0), dur) / 60.0 for v in (iv["start_s"], iv["end_s"]))
 
 
 def walk_timeline(log, m, path, title="", dpi=100):
@@ -91,7 +98,7 @@ def walk_figure(log, m, title=""):
 
     # planned direction per interval, with its label above the plot
     for iv in m["intervals"]:
-        a, b = iv["start_s"] / 60.0, iv["end_s"] / 60.0
+        a, b = _minutes_in(iv, dur)
         y = _ROW[iv["direction"]]
         ax.fill_between([a, b], y - 0.42, y + 0.42, color=PLAN_COLOUR[iv["direction"]], lw=0)
         for axis in (ax, ax2, ax3):
@@ -140,7 +147,7 @@ def walk_figure(log, m, title=""):
 
     # planned vs done per interval
     for iv in m["intervals"]:
-        a, b = iv["start_s"] / 60.0, iv["end_s"] / 60.0
+        a, b = _minutes_in(iv, dur)
         share = report.done_share(iv)
         colour = BACKWARD_COLOUR if iv["direction"] == "backward" else FORWARD_COLOUR
         w = b - a

@@ -44,11 +44,12 @@ def cue_name(pattern):
 
 
 def walk_program(header):
-    """The normalised program a walk ran (the JSON in its header), or None if absent or unreadable."""
+    """The walk program in a walk's header (normalised), or None if absent, unreadable or not a walk program."""
     try:
-        return program.validate(json.loads(header.get("program") or ""))
-    except (TypeError, ValueError):
+        prog = program.validate(json.loads(header.get("program") or ""))
+    except (TypeError, ValueError, RecursionError):  # the header is untrusted: any JSON may be there
         return None
+    return prog if prog.get("mode") == "walk" else None
 
 
 def backward_goal_s(prog):
@@ -92,7 +93,7 @@ def walk(log, pulled_at=None):
     recs = log.records
     steps = sorted((r[0], r[2], r[3]) for r in recs if r[1] == "step")
     end_t = log.end[0] if log.end is not None else max((r[0] for r in recs), default=0)
-    duration = end_t * per
+    duration = max(0.0, end_t * per)  # an end record dated before the start (untrusted log) lasted no time
 
     # pauses, paired in file order (a resume is dated at the first step after it, which the
     # classifier may report from before the pause record: such a pause lasted no time)
