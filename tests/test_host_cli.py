@@ -276,3 +276,12 @@ def test_capture_export_goes_on_past_one_it_cannot_write_and_says_so(capsys, tmp
     code, printed, err = run(capsys, "capture", "pull", "--all", "--db", db, "-o", str(out))
     assert code == 1 and err.startswith("capture #1: ") and err.count("\n") == 1
     assert printed.strip() == str(out / "capture-2-00ff-000002.csv")
+
+
+def test_a_plot_is_written_in_the_format_its_name_asks_for(capsys, tmp_path, db):
+    _one_walk(db)
+    for name, magic in (("w.pdf", b"%PDF"), ("w.svg", b"<?xml"), ("w.png", b"\x89PNG")):
+        code, out, _ = run(capsys, "plot", "1", "--db", db, "-o", str(tmp_path / name))
+        assert code == 0 and (tmp_path / name).read_bytes()[:len(magic)] == magic
+    code, out, err = run(capsys, "plot", "1", "--db", db, "-o", str(tmp_path / "w.txt"))
+    assert code == 2 and "a figure is written as .png, .svg or .pdf" in err and not (tmp_path / "w.txt").exists()

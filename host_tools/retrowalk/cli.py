@@ -417,7 +417,8 @@ def build_parser():
     pt = sub.add_parser("plot", help="PNG figure of a walk (default: the latest) or of the weekly progress")
     pt.add_argument("walk", nargs="?", type=int, metavar="WALK")
     pt.add_argument("--weeks", action="store_true", help="weekly progress instead of one walk")
-    pt.add_argument("-o", "--output", default=None, metavar="FILE.png")
+    pt.add_argument("-o", "--output", default=None, metavar="FILE.png",
+                    help="the figure's file: .png, .svg or .pdf (default: walk-N.png or weeks.png)")
     _add_db(pt)
     pt.set_defaults(func=do_plot)
 

@@ -6,6 +6,7 @@ figures carry their dates.
 """
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from . import report, walkstats
 from .errors import RetrowalkError
@@ -35,10 +36,22 @@ def _pyplot():
     return plt
 
 
+FORMATS = ("png", "svg", "pdf")  # a figure file's format, by its name's suffix
+
+
 def _save(fig, path, dpi):
-    # path: a file name, or a binary file object (the HTML report embeds the bytes)
+    # path: a file name (its suffix the format), or a binary file object (PNG: the HTML report
+    # embeds the bytes)
+    fmt = "png"
+    if not hasattr(path, "write"):
+        fmt = Path(path).suffix[1:].lower()
+        if fmt not in FORMATS:
+            import matplotlib.pyplot as plt
+            plt.close(fig)
+            raise RetrowalkError("%s: a figure is written as .png, .svg or .pdf" % path,
+                                 hint="name the file with one of those endings")
     try:
-        fig.savefig(path if hasattr(path, "write") else str(path), dpi=dpi, format="png")
+        fig.savefig(path if hasattr(path, "write") else str(path), dpi=dpi, format=fmt)
     except OSError as e:
         raise RetrowalkError("%s: cannot write the figure: %s" % (path, e.strerror or e)) from None
     finally:
