@@ -67,9 +67,11 @@ def test_adherence_pauses_and_cues():
     assert m["end_reason"] == "stopped"
 
 
-def test_resume_dated_before_its_pause_counts_no_pause_time():
+@pytest.mark.parametrize("end_t", [None, 624])
+def test_resume_dated_before_its_pause_counts_no_pause_time(end_t):
     # The classifier reports a step ~2 steps late: the resume is dated at a contact that came
-    # before the pause record. Without an end record the pause pairs decide the active time.
+    # before the pause record. Without an end record the pause pairs decide the active time;
+    # with one, the writer's own active time agrees: the whole walk walked, none paused.
     f = io.BytesIO()
     f.close = lambda: None
     w = W.WalkWriter(f, 104, start=(2025, 3, 3, 10, 0, 0))
@@ -79,29 +81,17 @@ def test_resume_dated_before_its_pause_counts_no_pause_time():
     w.resume(362)  # written after the pause, dated before it
     w.step(362, False, 90)
     w.step(414, False, 90)
-    w.close()
-    m = measures(f.getvalue())
-    assert not m["complete"] and m["end_reason"] == "interrupted"
-    assert m["pauses"] == 1 and m["paused_s"] == 0 and m["active_s"] == m["duration_s"] == pytest.approx(4.0)
-
-
-def test_end_record_counts_no_pause_time_for_a_resume_dated_before_its_pause():
-    # The same late resume in a finished walk: the writer's own active time (the end record)
-    # agrees with the pause pairs: the whole 6 s (624 samples) walked, none paused.
-    f = io.BytesIO()
-    f.close = lambda: None
-    w = W.WalkWriter(f, 104, start=(2025, 3, 3, 10, 0, 0))
-    for t in range(52, 400, 52):
-        w.step(t, False, 90)
-    w.pause(416)
-    w.resume(362)
-    w.step(414, False, 90)
-    w.end(624)
+    if end_t is not None:
+        w.end(end_t)
     w.close()
     log = R.read(f.getvalue())
-    assert log.end[4] == 624  # (t, "end", forward, backward, active samples, ...)
-    m = walkstats.walk(log, "2025-03-10T12:00:00")
-    assert m["complete"] and m["paused_s"] == 0 and m["active_s"] == m["duration_s"] == pytest.approx(6.0)
+    m = measures(f.getvalue())
+    if end_t is None:
+        assert not m["complete"] and m["end_reason"] == "interrupted" and m["duration_s"] == pytest.approx(4.0)
+    else:
+        assert log.end[4] == end_t  # (t, "end", forward, backward, active samples, ...)
+        assert m["complete"] and m["duration_s"] == pytest.approx(6.0)
+    assert m["pauses"] == 1 and m["paused_s"] == 0 and m["active_s"] == m["duration_s"]
 
 
 def test_unset_clock_dates_the_walk_by_its_pull():
