@@ -285,3 +285,12 @@ def test_a_plot_is_written_in_the_format_its_name_asks_for(capsys, tmp_path, db)
         assert code == 0 and (tmp_path / name).read_bytes()[:len(magic)] == magic
     code, out, err = run(capsys, "plot", "1", "--db", db, "-o", str(tmp_path / "w.txt"))
     assert code == 2 and "a figure is written as .png, .svg or .pdf" in err and not (tmp_path / "w.txt").exists()
+
+
+def test_a_negative_axis_is_taken_as_the_mounts_value(capsys, tmp_path):
+    # argparse takes "-z" for an option of its own; `--mount -z` is `--mount=-z`
+    f = tmp_path / "still.csv"
+    f.write_text("t,ax,ay,az,gx,gy,gz\n" + "".join("%.2f,0,0,9.8,0,0,0\n" % (i / 100) for i in range(50)))
+    code, out, err = run(capsys, "replay", str(f), "--mount", "-z")
+    assert code == 0, err
+    assert json.loads(out.splitlines()[-1])["summary"]["mount"] == "-z"

@@ -475,9 +475,21 @@ def build_parser():
     return p
 
 
+def _joined_axes(argv):
+    """argv with `--mount -z` as `--mount=-z`: argparse takes a value that starts with '-' for
+    an option of its own."""
+    out = []
+    for a in argv:
+        if out and out[-1] == "--mount" and a in ("-x", "-y", "-z"):
+            out[-1] = "--mount=" + a
+        else:
+            out.append(a)
+    return out
+
+
 def main(argv=None):
     """Entry point; returns the process exit status (0 ok, 2 expected failure)."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = _joined_axes(sys.argv[1:] if argv is None else list(argv))
     args = build_parser().parse_args(argv or ["start"])
     if getattr(args, "func", None) is None:
         args = build_parser().parse_args(["start"])
