@@ -5,7 +5,7 @@ from datetime import datetime
 
 from . import flasher
 from .firmware import boardcfg
-from .link import LINE_MAX, BoardError, parse_line
+from .link import LINE_MAX, BoardError, is_count, parse_line
 
 CLOCK_TOLERANCE_S = 120  # a board clock further off than this is reported
 LOW_FLASH_BYTES = 64 * 1024  # less free log space than this is reported
@@ -31,7 +31,7 @@ def read_status(link, port=""):
     p = link.probe()
     mpy = p.get("mpy", "")
     out = {"port": port, "uid": p.get("uid", ""), "micropython": p.get("mp", ""),
-           "mpy": str(int(mpy) & 0xFF) if mpy.isdigit() and len(mpy) < 12 else "", "mpy_raw": mpy,
+           "mpy": str(int(mpy) & 0xFF) if is_count(mpy, 11) else "", "mpy_raw": mpy,
            "rtc": p.get("rtc", ""), "firmware": p.get("fw", ""), "flash_free": p.get("fs_free", ""),
            "machine": p.get("machine", "")}
     try:
@@ -70,7 +70,7 @@ def _version(text):
 def mpy_arch(mpy_field):
     """The native architecture name (boardcfg.MPY_ARCHS) in the probe's mpy field
     (sys.implementation._mpy: version | sub-version << 8 | arch << 10); "none" or None."""
-    if not mpy_field.isdigit() or len(mpy_field) > 12:
+    if not is_count(mpy_field):
         return None
     arch = int(mpy_field) >> 10
     if arch == 0:
@@ -85,7 +85,7 @@ def checks(info, board_cfg=None, now=None):
     out = []
     mp, mpy = info.get("micropython", ""), info.get("mpy", "")
     have = _version(mp)
-    if not mp or not mpy.isdigit():
+    if not mp or not is_count(mpy):
         out.append(Check("micropython", False, "not reported (%r)" % (mp or mpy)[:20],
                          "is this MicroPython? install MicroPython %d.%d or newer (docs/boards.md)" % MICROPYTHON_MIN))
     elif int(mpy) != MPY_MAJOR or have is None or have < MICROPYTHON_MIN:
@@ -138,7 +138,7 @@ def checks(info, board_cfg=None, now=None):
     else:
         out.append(Check("clock", True, "%s (in step with this laptop)" % info["rtc"], None))
     free = info.get("flash_free", "")
-    if not free.isdigit():
+    if not is_count(free):
         out.append(Check("flash", False, "free space unknown (%r)" % free[:20], "is the board's filesystem mounted?"))
     elif int(free) < LOW_FLASH_BYTES:
         out.append(Check("flash", False, "only %d KB free for walks" % (int(free) // 1024),
@@ -176,13 +176,13 @@ def status_lines(info, found):
              "micropython  %s (.mpy %s)" % (info.get("micropython") or "?", info.get("mpy") or "?"),
              "firmware     %s" % (info.get("firmware") or "none"),
              "imu          %s" % (info.get("imu") or "?"),
-             "flash        %s free" % ("%d KB" % (int(free) // 1024) if free.isdigit() else "?"),
+             "flash        %s free" % ("%d KB" % (int(free) // 1024) if is_count(free) else "?"),
              "clock        %s%s" % (info.get("rtc") or "?", "" if off is None else " (%s)" % (
                  "in step with this laptop" if abs(off) <= CLOCK_TOLERANCE_S else _offset_text(off))),
              "waiting      %s walks, %s captures" % (info.get("walks", "?"), info.get("captures", "?")),
              "program      %s" % (info.get("program") or "?")]
     errors = info.get("errors", "")
-    if errors.isdigit() and int(errors):  # a note, not a problem: the log keeps old errors too
+    if is_count(errors) and int(errors):  # a note, not a problem: the log keeps old errors too
         lines.append("errors       %s line(s) in /errors.log and /errors.old on the board" % errors)
     if found:
         lines += ["problem      %s%s" % (p, (" -> " + h) if h else "") for p, h in found]

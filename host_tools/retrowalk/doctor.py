@@ -61,13 +61,16 @@ def _plug_hint(ports):
 
 
 def _board_file_on(link):
-    # The board's /board.json, validated, or None (absent or refused: the board file check says why).
-    from .link import BoardError
+    # The board's /board.json, validated, or None (absent, too long or refused: the board file
+    # check says why); a lost link is not the board file's fault and goes on up.
+    from .link import LinkLost
 
     try:
         data = link.read_file(boardcfg.BOARD_FILE, limit=boardcfg.MAX_FILE_BYTES)
         return boardcfg.validate(json.loads(data.decode("utf-8")))
-    except (BoardError, ValueError, UnicodeDecodeError):
+    except LinkLost:
+        raise
+    except (RetrowalkError, ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from . import paths, programs
 from .errors import RetrowalkError
 from .firmware import boardcfg
-from .link import Link, find_port
+from .link import Link, find_port, is_count
 
 PACKAGE = paths.firmware_dir().name  # the firmware package's folder on the board: "firmware"
 HOST_ONLY = ("cpython.py", "logreader.py")  # firmware files the board never imports
@@ -241,8 +241,8 @@ def _old_manifest(link):
     try:
         data = link.read_file(MANIFEST, limit=16384)
         names = json.loads(data.decode("utf-8")).get("files", [])
-    except (RetrowalkError, ValueError, UnicodeDecodeError, AttributeError):
-        return []
+    except (RetrowalkError, ValueError, UnicodeDecodeError, AttributeError, RecursionError):
+        return []  # (the board's file is untrusted: any bytes, any JSON)
     # Only paths of firmware files are taken from the board.
     return [n for n in names if isinstance(n, str) and _installable(n) and n not in (BOARD_FILE, PROGRAM_FILE)]
 
@@ -309,6 +309,6 @@ def flash(port=None, board=None, program=None, source=False, set_clock=True, say
 
 def _int_field(info, key):
     v = info.get(key, "")
-    if not v.isdigit() or len(v) > 12:
+    if not is_count(v):
         raise RetrowalkError("the board reported %s=%r, not a number" % (key, v[:20]))
     return int(v)

@@ -415,7 +415,7 @@ class Link:
         out = []
         for line in self.call("rw_ls", path, limit=OUTPUT_MAX).split("\n"):
             parts = line.split(" ", 2)
-            if len(parts) == 3 and parts[0] in ("D", "F") and parts[1].isdigit():
+            if len(parts) == 3 and parts[0] in ("D", "F") and is_count(parts[1], 15):
                 out.append((parts[2], parts[0] == "D", int(parts[1])))
         return out
 
@@ -430,8 +430,14 @@ def hash_matches(board_hash, data):
     return False
 
 
+def is_count(text, width=12):
+    """`text` from a board is a count: 1..width ASCII digits (str.isdigit() also takes '²', which
+    int() refuses)."""
+    return 0 < len(text) <= width and text.isascii() and text.isdigit()
+
+
 def _int(text, line):
-    if not text.isdigit() or len(text) > 12:
+    if not is_count(text):
         raise RetrowalkError("the board sent a malformed line: %r" % line[:80])
     return int(text)
 

@@ -18,7 +18,7 @@ import re
 from . import walkstats
 from .firmware import logreader
 from .errors import RetrowalkError
-from .link import BoardError, LinkLost, hash_matches
+from .link import BoardError, LinkLost, hash_matches, is_count
 
 NAME_RE = re.compile(r"\A[0-9]{6}\.rw[lc]\Z")
 HASH_RE = re.compile(r"\A(sha256:[0-9a-f]{64}|crc32:[0-9a-f]{8})\Z")
@@ -70,7 +70,7 @@ def parse_listing(text, warnings):
         if not NAME_RE.match(name):
             warnings.append("ignored a board file with an unsafe name: %r" % name[:60])
             continue
-        if not size.isdigit() or len(size) > 15 or not HASH_RE.match(digest):
+        if not is_count(size, 15) or not HASH_RE.match(digest):
             warnings.append("%s: ignored, the board listed it with a bad size or hash" % name)
             continue
         if name in seen:

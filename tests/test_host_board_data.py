@@ -1,0 +1,59 @@
+"""What a board sends is untrusted: digits that are no ASCII digits, JSON nested too deeply,
+files too long, are told as problems or ignored, never a traceback."""
+
+import pytest
+
+from retrowalk import boardstatus, doctor, flasher, pull
+from retrowalk.errors import RetrowalkError
+from retrowalk.link import LinkLost, is_count
+
+DEEP = b"[" * 5000 + b"]" * 5000
+HASH = "sha256:" + "ab" * 32
+
+
+class FakeLink:
+    """A board whose every file holds `data` (or whose read raises `data`, an exception)."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def read_file(self, path, limit):
+        if isinstance(self.data, Exception):
+            raise self.data
+        return self.data
+
+
+@pytest.mark.parametrize("text, ok", [("0", True), ("123456789012", True), ("1234567890123", False), ("", False),
+                                      ("²", False), ("１２", False), ("-1", False), ("1 ", False)])
+def test_a_count_is_ascii_digits_only(text, ok):
+    # str.isdigit() takes '²' and full-width digits, which int() then refuses or misreads
+    assert is_count(text) is ok
+
+
+def test_a_listed_size_in_other_digits_is_a_warning():
+    warnings = []
+    got = pull.parse_listing("L ² %s 000001.rwl\nL 5 %s 000002.rwl" % (HASH, HASH), warnings)
+    assert [n for n, _, _ in got] == ["000002.rwl"] and "bad size or hash" in warnings[0]
+
+
+def test_a_status_with_other_digits_is_a_problem_not_a_crash():
+    info = {"micropython": "1.28.0", "mpy": "²", "firmware": "", "flash_free": "²", "errors": "²", "rtc": ""}
+    found = {c.name: c for c in boardstatus.checks(info)}
+    assert found["micropython"].ok is False and found["flash"].ok is False
+    assert "free space unknown" in found["flash"].found
+    lines = boardstatus.status_lines(info, [])
+    assert "flash        ? free" in lines
+
+
+def test_a_manifest_nested_too_deeply_is_no_manifest():
+    assert flasher._old_manifest(FakeLink(DEEP)) == []
+
+
+@pytest.mark.parametrize("data", [DEEP, RetrowalkError("the board sent more than the 6220 bytes expected")])
+def test_a_board_file_too_deep_or_too_long_is_no_board_file(data):
+    assert doctor._board_file_on(FakeLink(data)) is None
+
+
+def test_a_lost_link_while_reading_the_board_file_goes_on_up():
+    with pytest.raises(LinkLost):
+        doctor._board_file_on(FakeLink(LinkLost("lost contact with the board")))
