@@ -75,7 +75,7 @@ def _imu():
 
 def _flash_free():
     st = os.statvfs("/")
-    return st[0] * st[3]
+    return st[0] * st[3] if st[3] <= st[2] else 0  # (an over-full littlefs wraps its free count)
 
 
 def _counts():

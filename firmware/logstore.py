@@ -96,7 +96,8 @@ class Store:
     def free_bytes(self):
         """Bytes of log data the filesystem can still take, keeping the reserve free."""
         st = os.statvfs(self.root)
-        blocks = st[4] - self.reserve_blocks - 1  # one more for littlefs' copy-on-write
+        # a littlefs filled past its last block counts its free blocks below zero, as 2**32 - n
+        blocks = (st[4] if st[4] <= st[2] else 0) - self.reserve_blocks - 1  # one more: copy-on-write
         return blocks * (st[0] - _BLOCK_OVERHEAD) if blocks > 0 else 0
 
     def new_walk(self, **header):

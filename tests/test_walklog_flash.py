@@ -520,3 +520,18 @@ def test_store_numbering_recovery_list_hash_delete(mp_run):
     assert log.complete and log.header["walk_no"] == 1 and log.header["chip"] == "LSM6DSOX"
     # 40000 bytes take 10 blocks of 4096 (4080 usable each, as the store counts them)
     assert 40000 <= int(out["REFRESH"]) <= 11 * 4080
+
+
+def test_an_over_full_littlefs_has_no_room_not_four_billion_blocks(monkeypatch):
+    # littlefs filled past its last block (a host that copied files onto a full board) reports
+    # its free blocks as 2**32 - n: the store must see no room, and the status line no space
+    from retrowalk.firmware import boardinfo, logstore
+
+    wrapped = (4096, 4096, 352, 2 ** 32 - 4, 2 ** 32 - 4, 0, 0, 0, 0, 255)
+    monkeypatch.setattr(logstore.os, "statvfs", lambda path: wrapped)
+    monkeypatch.setattr(boardinfo.os, "statvfs", lambda path: wrapped)
+    assert logstore.Store("/walks").free_bytes() == 0
+    assert boardinfo._flash_free() == 0
+    ok = (4096, 4096, 352, 100, 100, 0, 0, 0, 0, 255)  # and a sound count is used as it is
+    monkeypatch.setattr(logstore.os, "statvfs", lambda path: ok)
+    assert logstore.Store("/walks", reserve_blocks=8).free_bytes() == (100 - 8 - 1) * (4096 - logstore._BLOCK_OVERHEAD)

@@ -36,7 +36,7 @@ def rw_probe():
     try:
         st = os.statvfs("/")
         total = st[0] * st[2]
-        free = st[0] * st[3]
+        free = st[0] * st[3] if st[3] <= st[2] else 0  # an over-full littlefs wraps its free count
     except Exception:
         total = free = -1
     try:
