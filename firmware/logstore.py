@@ -32,10 +32,25 @@ def atomic_write(path, data):
     os.rename(tmp, path)
 
 
+def _names(path):
+    """The names in directory `path`, less any that is no text: not UTF-8, so no file of ours
+    (listed as text, MicroPython raises UnicodeError on it, and the app could not boot)."""
+    out = []
+    for b in os.listdir(path.encode()):
+        if isinstance(b, str):  # (a VFS mounted at / answers in text whatever it was asked)
+            out.append(b)
+            continue
+        try:
+            out.append(b.decode())
+        except UnicodeError:
+            pass
+    return out
+
+
 def clean_temps(path):
     """Remove stray *.tmp files in directory `path` (left by a power cut); -> names removed."""
     removed = []
-    for name in os.listdir(path):
+    for name in _names(path):
         if name.endswith(TMP):
             os.remove(_join(path, name))
             removed.append(name)
@@ -77,7 +92,7 @@ class Store:
         except OSError:
             pass  # exists
         done = clean_temps(self.root)
-        for name in os.listdir(self.root):
+        for name in _names(self.root):
             if name.endswith(PART) and _number(name) >= 0:
                 final = name[:-len(PART)]
                 if os.stat(self._path(name))[6] == 0:
@@ -131,7 +146,7 @@ class Store:
         boot() first made the directory: a board whose app has not yet run)."""
         out = []
         try:
-            names = os.listdir(self.root)
+            names = _names(self.root)
         except OSError as e:
             if e.args and e.args[0] == 2:  # ENOENT
                 return out
@@ -185,7 +200,7 @@ class Store:
                 seq = int(f.read().strip())
         except (OSError, ValueError):
             pass
-        for name in os.listdir(self.root):
+        for name in _names(self.root):
             k = _number(name)
             if k >= seq:
                 seq = k + 1

@@ -121,3 +121,22 @@ def test_a_filesystem_that_refuses_to_rename_onto_a_file_still_gets_it_replaced(
     assert "SAME True a,b,program.json" in out  # replaced, no temp file left
     # rw_close's hash line is of the new bytes
     assert "F /r/program.json %d sha256:%s" % (len(NEW), hashlib.sha256(NEW).hexdigest()) in out
+
+
+LS = FLASHSIM + link.BOARDLIB.read_text() + r'''
+import vfs
+dev = fresh(16)
+os.umount("/")
+os.mount(vfs.VfsLfs2(dev), "/")  # as the rp2 port mounts its flash
+open("/board.json", "w").close()
+open(b"/\xff.json", "wb").close()         # not UTF-8
+open("/x\nF 0 main.py", "w").close()       # a name that is a listing line of its own
+rw_ls("/")
+'''
+
+
+def test_the_listing_leaves_out_names_no_retrowalk_file_has(mp_run):
+    # a name that is no text made rw_ls raise UnicodeError (flash could not run); one with a line
+    # break made the host read a second, made-up entry
+    lines = mp_run(LS).splitlines()
+    assert lines == ["F 0 board.json"]

@@ -57,3 +57,16 @@ def test_a_board_file_too_deep_or_too_long_is_no_board_file(data):
 def test_a_lost_link_while_reading_the_board_file_goes_on_up():
     with pytest.raises(LinkLost):
         doctor._board_file_on(FakeLink(LinkLost("lost contact with the board")))
+
+
+def test_walks_the_board_cannot_list_are_a_problem():
+    # boardinfo reports a part that failed as "error:<message>"; its walks uncountable, the
+    # board is not ready to walk (status and doctor said "no problems found")
+    from retrowalk import flasher
+
+    info = {"micropython": "1.28.0", "mpy": "6", "firmware": flasher.firmware_version(), "board": "pico",
+            "imu": "LSM6DSOX", "flash_free": "900000", "rtc": "", "walks": "error:UnicodeError()"}
+    found = {c.name: c for c in boardstatus.checks(info)}
+    assert found["flash"].ok is False and "cannot be listed (UnicodeError())" in found["flash"].found
+    info["walks"] = "2"
+    assert {c.name: c for c in boardstatus.checks(info)}["flash"].ok is True

@@ -138,7 +138,11 @@ def checks(info, board_cfg=None, now=None):
     else:
         out.append(Check("clock", True, "%s (in step with this laptop)" % info["rtc"], None))
     free = info.get("flash_free", "")
-    if not is_count(free):
+    walks = info.get("walks", "")
+    if firmware_ok and walks.startswith("error:"):
+        out.append(Check("flash", False, "its walks cannot be listed (%s)" % walks[6:66],
+                         "retrowalk pull says more; docs/boards.md: when something fails"))
+    elif not is_count(free):
         out.append(Check("flash", False, "free space unknown (%r)" % free[:20], "is the board's filesystem mounted?"))
     elif int(free) < LOW_FLASH_BYTES:
         out.append(Check("flash", False, "only %d KB free for walks" % (int(free) // 1024),

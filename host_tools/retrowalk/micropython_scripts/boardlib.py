@@ -159,11 +159,24 @@ def rw_remove(names):
 
 
 def rw_ls(path):
-    """One line per entry of directory `path`: D|F <size> <name>."""
-    for e in os.ilistdir(path):
+    """One line per entry of directory `path`: D|F <size> <name>; a name that is no text (not
+    UTF-8, which a str listing raises on) or holds a line break (a line of its own to the host)
+    is no file of retrowalk's and is left out."""
+    p = path.encode()
+    if p.endswith(b"/"):
+        p += b"."  # (the root of a VFS mounted at / answers "/" in text whatever it was asked)
+    for e in os.ilistdir(p):
+        name = e[0]
+        if not isinstance(name, str):  # (a VFS mounted at / answers in text whatever it was asked)
+            try:
+                name = name.decode()
+            except UnicodeError:
+                continue
+        if "\n" in name or "\r" in name:
+            continue
         kind = "D" if e[1] & 0x4000 else "F"
         size = e[3] if len(e) > 3 else 0
-        print(kind, size, e[0])
+        print(kind, size, name)
 
 
 def rw_logs():
