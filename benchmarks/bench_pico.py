@@ -91,9 +91,9 @@ def main():
 
         pb = board(images, tmp / "parts", data)
         try:
-            walk, ram, store, read, cls, one = pico_call(
-                pb, "walk()", "services(%d, 'ram')" % BATCHES, "services(%d, 'flash')" % BATCHES,
-                "reads(%d)" % BATCHES, "classify()", "classify(True)")
+            walk, _, ram, store, read, cls, one = pico_call(
+                pb, "walk()", "room(%d)" % BATCHES, "services(%d, 'ram')" % BATCHES,
+                "services(%d, 'flash')" % BATCHES, "reads(%d)" % BATCHES, "classify()", "classify(True)")
             modules = pb.mpremote("exec", "import gc\nfor m in %r:\n    gc.collect(); a = gc.mem_alloc()\n"
                                   "    __import__(m)\n    gc.collect(); print(m, gc.mem_alloc() - a)\n"
                                   % MODULES).stdout.decode().split("\n")
