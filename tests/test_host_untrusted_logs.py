@@ -235,3 +235,18 @@ def test_walk_figure_of_a_segment_after_the_end(tmp_path):
     out = tmp_path / "w.png"
     plots.walk_timeline(log, m, out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_full_disk_while_storing_says_so():
+    # SQLite's "database or disk is full" is no damaged history: the walk stays on the board
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        with History(d + "/h.sqlite") as h:
+            h.see_board("ab12", {})
+            pages = h.db.execute("PRAGMA page_count").fetchone()[0]
+            h.db.execute("PRAGMA max_page_count = %d" % pages)  # the disk takes no more
+            with pytest.raises(history.RetrowalkError) as e:
+                h.add("ab12", "000001.rwl", simple_walk() + bytes(200000), {"kind": "walk"})
+    assert "cannot store in the walk history: the disk is full" in str(e.value)
+    assert "damaged" not in str(e.value)

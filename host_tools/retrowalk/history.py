@@ -70,6 +70,9 @@ def _failure(path, e, what="damaged or not a retrowalk history"):
     if isinstance(e, sqlite3.OperationalError) and str(e) == "database is locked":
         return RetrowalkError("%s: in use by another retrowalk (database is locked)" % path,
                               hint="wait until it is done, then try again")
+    if isinstance(e, sqlite3.OperationalError) and "disk is full" in str(e):
+        return RetrowalkError("%s: cannot store in the walk history: the disk is full" % path,
+                              hint="make room on this laptop; nothing was deleted from the board")
     return RetrowalkError("%s: %s (%s)" % (path, what, e), hint="name another file with --db")
 
 
