@@ -70,3 +70,10 @@ def test_walks_the_board_cannot_list_are_a_problem():
     assert found["flash"].ok is False and "cannot be listed (UnicodeError())" in found["flash"].found
     info["walks"] = "2"
     assert {c.name: c for c in boardstatus.checks(info)}["flash"].ok is True
+
+
+def test_no_control_character_from_the_board_reaches_the_terminal():
+    from retrowalk.link import parse_line
+
+    got = parse_line("fw=0.1.0%0Aok%20%20no%20problems%20found%1B%5B31m board=pico")
+    assert got == {"fw": "0.1.0?ok  no problems found?[31m", "board": "pico"}

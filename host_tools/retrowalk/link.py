@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 import threading
 import time
 import zlib
@@ -122,8 +123,13 @@ def parse_line(text):
         key, sep, value = tok.partition("=")
         if not sep or not key.isidentifier():
             raise RetrowalkError("the board's status line has %r where key=value was expected" % tok[:40])
-        out[key] = unquote(value, errors="replace")
+        # a value is shown to people: no control character the board quoted reaches the
+        # terminal (a line break faking a line of ours, an escape sequence)
+        out[key] = _CONTROL.sub("?", unquote(value, errors="replace"))
     return out
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class LinkLost(RetrowalkError):
