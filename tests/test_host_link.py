@@ -163,3 +163,16 @@ def test_the_port_is_closed_even_when_the_device_has_gone(tmp_path):
     assert not port.is_open
     with pytest.raises(RetrowalkError, match="not connected"):
         b.call("rw_probe")
+
+
+def test_a_full_flash_on_the_board_is_named_with_its_remedy(vb):
+    # littlefs raises OSError(28), ENOSPC, when a write finds no free block; "the board raised
+    # OSError: 28" alone told nobody what to do
+    with Link(vb.port) as b:
+        with pytest.raises(link.BoardError) as e:
+            b.run("raise OSError(28)")
+    assert "OSError: 28: its flash is full" in str(e.value) and "retrowalk pull" in e.value.hint
+    with Link(vb.port) as b:
+        with pytest.raises(link.BoardError) as e:
+            b.run("raise OSError(2)")
+    assert "its flash is full" not in str(e.value)

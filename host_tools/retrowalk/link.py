@@ -329,7 +329,11 @@ class Link:
         if err:
             text = err.decode("utf-8", "replace").replace("\r", "")
             lines = [ln for ln in text.strip().split("\n") if ln.strip()]
-            raise BoardError("the board raised %s" % (lines[-1][:200] if lines else "an error"), traceback=text)
+            last = lines[-1][:200] if lines else "an error"
+            full = re.search(r"OSError: (\[Errno )?28\b", last)  # ENOSPC
+            raise BoardError("the board raised %s%s" % (last, ": its flash is full" if full else ""),
+                             hint="retrowalk pull moves the walks off it and makes room" if full else None,
+                             traceback=text)
         return out.decode("utf-8", "replace").replace("\r", "")
 
     def _read_part(self, limit, deadline, progress=None):
