@@ -77,3 +77,11 @@ def test_no_control_character_from_the_board_reaches_the_terminal():
 
     got = parse_line("fw=0.1.0%0Aok%20%20no%20problems%20found%1B%5B31m board=pico")
     assert got == {"fw": "0.1.0?ok  no problems found?[31m", "board": "pico"}
+
+
+def test_a_status_line_that_is_no_status_line_says_what_to_do():
+    from retrowalk.link import parse_line
+
+    with pytest.raises(RetrowalkError) as e:
+        parse_line("fw=0.1.0 debug: hello")
+    assert "'debug:' where key=value was expected" in str(e.value) and "retrowalk flash" in e.value.hint

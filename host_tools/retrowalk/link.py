@@ -122,7 +122,8 @@ def parse_line(text):
             continue
         key, sep, value = tok.partition("=")
         if not sep or not key.isidentifier():
-            raise RetrowalkError("the board's status line has %r where key=value was expected" % tok[:40])
+            raise RetrowalkError("the board's status line has %r where key=value was expected" % tok[:40],
+                                 hint="retrowalk flash reinstalls the firmware that writes it")
         # a value is shown to people: no control character the board quoted reaches the
         # terminal (a line break faking a line of ours, an escape sequence)
         out[key] = _CONTROL.sub("?", unquote(value, errors="replace"))
