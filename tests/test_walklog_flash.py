@@ -275,11 +275,17 @@ def test_power_cut_at_every_flash_operation(mp_run, tmp_path):
           "%d distinct in-progress lengths" % (total, len(cuts), len(real), len(prefixes)))
 
 
-FLASH_FULL = FLASHSIM + r'''
-dev = fresh(24)
-mount(dev, "/fl")
-st = logstore.Store("/fl/walks")
-st.boot()
+# A log store on a new littlefs of `blocks` blocks at /fl, booted as the app boots it.
+STORE_ON = FLASHSIM + r'''
+def store_on(blocks):
+    mount(fresh(blocks), "/fl")
+    st = logstore.Store("/fl/walks")
+    st.boot()
+    return st
+'''
+
+FLASH_FULL = STORE_ON + r'''
+st = store_on(24)
 w = st.new_walk(**HEADER)
 t = 0
 for i in range(300):
@@ -537,11 +543,8 @@ def test_an_over_full_littlefs_has_no_room_not_four_billion_blocks(monkeypatch):
     assert logstore.Store("/walks", reserve_blocks=8).free_bytes() == (100 - 8 - 1) * (4096 - logstore._BLOCK_OVERHEAD)
 
 
-NOT_TEXT = FLASHSIM + r'''
-dev = fresh(32)
-mount(dev, "/fl")
-st = logstore.Store("/fl/walks")
-st.boot()
+NOT_TEXT = STORE_ON + r'''
+st = store_on(32)
 w = st.new_walk(**HEADER)
 w.end(100)
 st.close(w)
