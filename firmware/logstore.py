@@ -37,9 +37,6 @@ def _names(path):
     (listed as text, MicroPython raises UnicodeError on it, and the app could not boot)."""
     out = []
     for b in os.listdir(path.encode()):
-        if isinstance(b, str):  # (a VFS mounted at / answers in text whatever it was asked)
-            out.append(b)
-            continue
         try:
             out.append(b.decode())
         except UnicodeError:

@@ -166,12 +166,10 @@ def rw_ls(path):
     if p.endswith(b"/"):
         p += b"."  # (the root of a VFS mounted at / answers "/" in text whatever it was asked)
     for e in os.ilistdir(p):
-        name = e[0]
-        if not isinstance(name, str):  # (a VFS mounted at / answers in text whatever it was asked)
-            try:
-                name = name.decode()
-            except UnicodeError:
-                continue
+        try:
+            name = e[0].decode()
+        except UnicodeError:
+            continue
         if "\n" in name or "\r" in name:
             continue
         kind = "D" if e[1] & 0x4000 else "F"
