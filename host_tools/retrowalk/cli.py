@@ -529,17 +529,15 @@ class _Output:
         self._f = f
 
     def write(self, text):
-        try:
-            return self._f.write(text)
-        except BrokenPipeError:
-            raise
-        except OSError as e:
-            raise _OutputError("cannot write the output: %s" % (e.strerror or e)) from None
+        return self._do(self._f.write, text)
 
     def flush(self):
+        return self._do(self._f.flush)
+
+    def _do(self, fn, *args):
         try:
-            self._f.flush()
-        except BrokenPipeError:
+            return fn(*args)
+        except BrokenPipeError:  # (main's own case: a reader that stopped)
             raise
         except OSError as e:
             raise _OutputError("cannot write the output: %s" % (e.strerror or e)) from None
