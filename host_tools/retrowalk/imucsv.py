@@ -18,6 +18,7 @@ _MAX_JITTER = 0.25  # a sample interval may differ from the median by this fract
 # so a value past that is no reading (wrong units or wrong column) and is named instead.
 MAX_ACCEL = 4 * 16 * G  # m/s²
 MAX_GYRO = 4 * 2000 * math.pi / 180  # rad/s
+_LIMITS = [None] + [(MAX_ACCEL, "m/s²")] * 3 + [(MAX_GYRO, "rad/s")] * 3  # per COLUMNS entry
 
 
 class Recording:
@@ -91,12 +92,11 @@ def load(path):
             continue
         if len(row) < len(header):
             raise RetrowalkError("%s:%d: %d cells, header has %d" % (path, line, len(row), len(header)))
-        for k, (name, i) in enumerate(zip(COLUMNS, idx)):
+        for k, (name, i, lim) in enumerate(zip(COLUMNS, idx, _LIMITS)):
             v = number(path, line, name, row[i].strip())
-            limit = MAX_ACCEL if name[0] == "a" else MAX_GYRO
-            if k and abs(v) > limit:
+            if lim and abs(v) > lim[0]:
                 raise _cell_error(path, line, name, row[i].strip(), "beyond ±%.0f %s, no IMU reads that (wrong units"
-                                  " or column?)" % (limit, "m/s²" if name[0] == "a" else "rad/s"))
+                                  " or column?)" % lim)
             data[k].append(v)
         lines.append(line)
         if labels is not None:
