@@ -22,8 +22,9 @@ Walking time: the time between two steps counts up to GRACE_MS (and from start()
 to the first step likewise), so standing still eats at most that much of a timed segment;
 after `pause_after_s` without steps the coach reports an auto-pause (cue PAUSED; declared
 SEEN_MS later, when any step taken before it would have been seen, and dated when it began),
-and the next step taken after it resumes it. Steps taken before a button pause still count. Steps and distance count only steps in the segment's direction; distance
-segments become a step count (distance / stride, rounded up, in mm) when the coach is built.
+and the next step taken after it resumes it. Steps taken before a button pause still count.
+Steps and distance count only steps in the segment's direction; distance segments become a
+step count (distance / stride, rounded up, in mm) when the coach is built.
 A wrong-direction cue comes after `wrong_direction_steps` steps in a row the wrong way (steps
 in the first SETTLE_MS of a segment, while the walker turns round, do not count), then not
 again in that segment until REARM_STEPS steps in a row go the right way.

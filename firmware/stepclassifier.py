@@ -24,12 +24,12 @@ How it works (integer maths only; nothing allocates per sample):
   at a regular step rhythm (or four softer ones at a walking cadence: a soft walker, whose
   cues must agree more closely, and slower, down to 46 steps/min, more closely still) and their
   direction cues agree (a walk travels one way, in the sensor frame even while it turns;
-  standing, swaying or swinging the arms goes nowhere), or when a slow step's second, weaker hump lies between
-  strong candidates that come at a step rhythm, travel one way and twist alternate ways
-  (the pelvis turns one way after one foot lands, the other way after the other), and the
-  steps that the start gate held back are credited then, less a first peak that comes too
-  soon or, soft, stands out less than a quarter as much as the next (the weight shift that
-  starts a walk).
+  standing, swaying or swinging the arms goes nowhere), or when a slow step's second, weaker
+  hump lies between strong candidates that come at a step rhythm, travel one way and twist
+  alternate ways (the pelvis turns one way after one foot lands, the other way after the
+  other), and the steps that the start gate held back are credited then, less a first peak
+  that comes too soon or, soft, stands out less than a quarter as much as the next (the weight
+  shift that starts a walk).
 - Inside a bout a strong peak is a step (strong: for a soft walker, against a third of the
   walker's typical step); a soft one (the last steps before a stop, a shuffle) only where the
   rhythm says the next step is due. Two peaks inside one step keep the stronger,
