@@ -250,3 +250,32 @@ def test_a_full_disk_while_storing_says_so():
                 h.add("ab12", "000001.rwl", simple_walk() + bytes(200000), {"kind": "walk"})
     assert "cannot store in the walk history: the disk is full" in str(e.value)
     assert "damaged" not in str(e.value)
+
+
+_NO_WRITES = """
+import resource, signal, sys
+from retrowalk.history import History
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) and kills nothing
+limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, limit[1]))  # no file may grow: as a disk that takes nothing
+try:
+    History(sys.argv[1])
+    said = "opened"
+except Exception as e:
+    said = "%s: %s" % (type(e).__name__, e)
+resource.setrlimit(resource.RLIMIT_FSIZE, limit)
+print(said)
+"""
+
+
+def test_a_new_history_that_cannot_be_written_is_not_left_behind(tmp_path):
+    # `pull --db new.sqlite` on a disk that takes nothing: one clear line, and no empty file that
+    # a later pull would take for an existing history
+    import subprocess
+    import sys
+
+    db = tmp_path / "new" / "h.sqlite"
+    said = subprocess.run([sys.executable, "-c", _NO_WRITES, str(db)], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert said == "RetrowalkError: %s: cannot read or write the walk history: disk I/O error" % db
+    assert not db.exists() and not (tmp_path / "new" / "h.sqlite-journal").exists()

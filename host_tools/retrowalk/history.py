@@ -73,6 +73,10 @@ def _failure(path, e, what="damaged or not a retrowalk history"):
     if isinstance(e, sqlite3.OperationalError) and "disk is full" in str(e):
         return RetrowalkError("%s: cannot store in the walk history: the disk is full" % path,
                               hint="make room on this laptop; nothing was deleted from the board")
+    if isinstance(e, sqlite3.OperationalError) and str(e) == "disk I/O error":  # a write refused, a disk gone
+        return RetrowalkError("%s: cannot read or write the walk history: disk I/O error" % path,
+                              hint="check the disk it is on (full, removed, or over a size limit); nothing "
+                                   "was deleted from the board")
     return RetrowalkError("%s: %s (%s)" % (path, what, e), hint="name another file with --db")
 
 
@@ -133,6 +137,7 @@ class History:
                                  hint="retrowalk pull makes it from a board's walks; the demo keeps its own, named "
                                       "in its last lines; name another file with --db" if path is None else
                                       "check the --db path; retrowalk pull makes a new history there")
+        made = create and not self.path.exists()  # a new history: not left behind half made
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,6 +161,12 @@ class History:
                     self.path, have, SCHEMA_VERSION), hint="update retrowalk")
         except (sqlite3.Error, ValueError) as e:
             self.db.close()
+            if made:
+                for leftover in (self.path, Path(str(self.path) + "-journal")):
+                    try:
+                        leftover.unlink()
+                    except OSError:
+                        pass
             raise _failure(self.path, e) from None
 
     def _schema(self):
