@@ -67,6 +67,26 @@ def test_adherence_pauses_and_cues():
     assert m["end_reason"] == "stopped"
 
 
+def test_steps_taken_while_paused_count_in_no_interval_nor_the_cadence():
+    # A 60 s backward interval, a step every 0.5 s: 59 backward steps (0.5-29.5 s), the
+    # button pauses the walk at 30 s and the walker walks 60 steps forward (to cross a road:
+    # the board logs them, its coach counts none), resumes at 60.5 s and walks 59 backward
+    # steps to the end at 90.5 s. Walking time 60 s with 118 steps: 118 steps/min; every step
+    # of the interval's walking time went backward.
+    steps = [(52 * k, "backward", 90) for k in range(1, 60)]
+    steps += [(3120 + 26 + 52 * k, "forward", 90) for k in range(60)]
+    steps += [(6292 + 52 * k, "backward", 90) for k in range(1, 60)]
+    m = measures(walk_bytes(steps=steps, segments=[(0, 0, "backward", 60, "s")], pauses=[(3120, 6292)],
+                            end=(6292 + 3120, "stopped")))
+    assert m["active_s"] == pytest.approx(60.0) and m["paused_s"] == pytest.approx(30.5)
+    assert (m["steps_forward"], m["steps_backward"]) == (60, 118)  # every step the board logged
+    assert m["cadence_spm"] == pytest.approx(118.0)
+    iv = m["intervals"][0]
+    assert (iv["steps"], iv["steps_asked_way"], iv["adherence"]) == (118, 118, 1.0)
+    assert iv["cadence_spm"] == pytest.approx(118.0)
+    assert m["adherence"] == 1.0 and (m["backward_interval_steps"], m["backward_interval_steps_backward"]) == (118, 118)
+
+
 @pytest.mark.parametrize("end_t", [None, 624])
 def test_resume_dated_before_its_pause_counts_no_pause_time(end_t):
     # The classifier reports a step ~2 steps late: the resume is dated at a contact that came

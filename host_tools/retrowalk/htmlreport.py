@@ -62,7 +62,8 @@ WORDS = (
                   "step counts, also the few taken while turning round after the buzz, so 100 % means "
                   "every single step."),
     ("Pace", "steps per minute."),
-    ("Paused", "standing still stops the program's clock; walking on starts it again."),
+    ("Paused", "standing still stops the program's clock; walking on starts it again. A short press "
+               "pauses it until the next press; steps taken while paused count for no interval."),
 )
 
 

@@ -9,12 +9,14 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
 - forward_s / backward_s: walking time by direction: each step owns the time until the next
   step, at most STEP_GAP_MAX_S (a longer gap is standing, not walking); the last step owns
   the median step interval.
-- cadence_spm: steps per minute of active time.
+- cadence_spm: steps per minute of active time (steps taken while paused left out).
 - intervals: the program's segments as logged (start record to the next start or the end).
-  Each has the direction it asked for (a warm-up is forward; a cool-down's direction comes
-  from the program in the header, forward if that is unreadable), what it asked for
-  (planned, in unit "s", "steps" or "m"), and what was done the asked way in that unit
-  (done: seconds walked that way, steps that way, or those steps x the program's stride).
+  Steps taken while the walk was paused (the board logs them; its coach does not count them
+  towards the program) are left out of the intervals. Each has the direction it asked for
+  (a warm-up is forward; a cool-down's direction comes from the program in the header,
+  forward if that is unreadable), what it asked for (planned, in unit "s", "steps" or "m"),
+  and what was done the asked way in that unit (done: seconds walked that way, steps that
+  way, or those steps x the program's stride).
   An interval's adherence = its steps in the asked direction / all its steps, every step
   counted (the steps walked the old way while turning round after the cue count too).
 - adherence: the steps in backward intervals that went backward / all steps in backward
@@ -26,7 +28,7 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
 """
 
 import json
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from datetime import date, datetime, timedelta
 
 from .firmware import haptics, program
@@ -70,6 +72,22 @@ def _asked(kind, prog):
 
 def _overlap(spans, a, b):
     return sum(max(0.0, min(b, y) - max(a, x)) for x, y in spans)
+
+
+def _outside(spans, times):
+    """For each time (s), True unless it falls in one of the spans [from_s, to_s) (pauses)."""
+    merged = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    starts = [a for a, _ in merged]
+    out = []
+    for t in times:
+        i = bisect_right(starts, t) - 1
+        out.append(i < 0 or t >= merged[i][1])
+    return out
 
 
 def start_time(header):
@@ -121,6 +139,7 @@ def walk(log, pulled_at=None):
     fwd_s = sum(o for o, s in zip(owned, steps) if s[1] != "backward")
     n_back = sum(1 for s in steps if s[1] == "backward")
     n_fwd = len(steps) - n_back
+    moving = _outside(pauses, [s[0] * per for s in steps])
 
     # intervals of the program
     prog = walk_program(hdr)
@@ -130,8 +149,8 @@ def walk(log, pulled_at=None):
     for i, r in enumerate(segs):
         a = r[0]
         b = segs[i + 1][0] if i + 1 < len(segs) else end_t
-        j, k = bisect_left(times, a), bisect_left(times, b)
-        intervals.append(_interval(r, a, b, prog, steps[j:k], owned[j:k], per, pauses))
+        mine = [n for n in range(bisect_left(times, a), bisect_left(times, b)) if moving[n]]
+        intervals.append(_interval(r, a, b, prog, [steps[n] for n in mine], [owned[n] for n in mine], per, pauses))
     back_iv = [iv for iv in intervals if iv["direction"] == "backward"]
     back_steps = sum(iv["steps"] for iv in back_iv)
     back_right = sum(iv["steps_backward"] for iv in back_iv)
@@ -153,7 +172,7 @@ def walk(log, pulled_at=None):
         "pauses": len(pauses), "pause_spans": [[round(a, 2), round(b, 2)] for a, b in pauses],
         "steps_forward": n_fwd, "steps_backward": n_back,
         "forward_s": round(fwd_s, 2), "backward_s": round(back_s, 2),
-        "cadence_spm": round(len(steps) / (active / 60.0), 1) if active > 0 and steps else None,
+        "cadence_spm": round(sum(moving) / (active / 60.0), 1) if active > 0 and any(moving) else None,
         "adherence": round(back_right / back_steps, 3) if back_steps else None,
         "backward_interval_steps": back_steps, "backward_interval_steps_backward": back_right,
         "backward_goal_s": backward_goal_s(prog),
