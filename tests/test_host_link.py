@@ -93,6 +93,18 @@ def test_an_answer_that_comes_too_slowly_is_cut_at_its_timeout(vb):
     still_works(vb.port)
 
 
+def test_an_answer_trickled_slower_than_the_idle_timeout_is_cut_by_its_size(vb):
+    # never silent for the idle timeout (1 s) and far under its limit: without an overall bound
+    # this answer would go on for as long as the board likes
+    with Link(vb.port, idle_timeout=1) as b:
+        bound = 3 * 1 + 500 / link.SLOWEST_BPS
+        err, took = within(30, lambda: b.run("import time\nwhile True:\n print('s')\n time.sleep_ms(300)",
+                                             limit=500))
+        assert isinstance(err, LinkLost) and "stopped answering" in str(err), err
+        assert bound <= took < bound + 3
+    still_works(vb.port)
+
+
 def test_output_between_answers_does_not_hang_the_next_call(vb):
     # A thread left printing after its code returned: the raw REPL's prompt drowns in it.
     with Link(vb.port, idle_timeout=2) as b:

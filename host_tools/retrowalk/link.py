@@ -35,6 +35,9 @@ PORT_TIMEOUT_S = 1.0  # the port's read timeout: how long mpremote's direct read
                       # poll of read_until; the board answers those within milliseconds
 LINE_MAX = 2048  # longest status/probe line accepted (bytes)
 OUTPUT_MAX = 256 * 1024  # default bound on one answer's bytes
+SLOWEST_BPS = 500  # slowest answer accepted in all, bytes/s of its limit (pulls run at ~45 KB/s):
+                   # a board trickling a byte every few seconds is never silent for the idle
+                   # timeout, so this is what ends it
 WRITE_CHUNK = 3072  # file bytes per exec when writing (4 KB of base64 source)
 PROGRESS_BYTES = 4096  # progress(n) is called every this many bytes of an answer
 _ERR_MAX = 4096  # bytes of a board's traceback kept
@@ -306,13 +309,15 @@ class Link:
         """Run code in the raw REPL; its printed output as text ("\\r" removed).
 
         limit: most bytes accepted (more: RetrowalkError, session needs reconnect()).
-        timeout: most seconds in all (None: only the idle timeout applies).
+        timeout: most seconds in all (None: 3 idle timeouts + `limit` bytes at SLOWEST_BPS).
         progress(n): called with the bytes received so far.
         """
         if self._t is None:
             raise RetrowalkError("not connected to a board")
         _, ts = _mpremote()
-        deadline = None if timeout is None else time.monotonic() + timeout
+        if timeout is None:
+            timeout = 3 * self.idle_timeout + limit / SLOWEST_BPS
+        deadline = time.monotonic() + timeout
         try:
             with self._deadline(self.idle_timeout, "did not take the code within %.0f s"):
                 self._t.exec_raw_no_follow(code)
@@ -349,12 +354,12 @@ class Link:
             n = len(buf)
             if n > limit + 1:  # + the 0x04
                 raise _TooMuch(limit)
-            if deadline is not None and time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 raise _Late("stopped answering")
             if progress is not None and n % PROGRESS_BYTES == 0:
                 progress(n)
 
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        left = max(0.0, deadline - time.monotonic())
         last = self._t.read_until(1, b"\x04", timeout=self.idle_timeout, data_consumer=take, timeout_overall=left)
         if not last.endswith(b"\x04"):
             raise _Late("stopped answering")
