@@ -136,6 +136,25 @@ def test_html_pages_are_self_contained(db, tmp_path, monkeypatch, capsys):
     assert "Walk on Friday 7 March 2025" in out.read_text()
 
 
+@pytest.mark.parametrize("days, week, title", [
+    # Tuesday 31 December 2024 and Thursday 2 January 2025: ISO week 1 of 2025, from Monday 30 December 2024
+    ([(2024, 12, 31), (2025, 1, 2)], "2025-W01", "Week 2025-W01: 30 December 2024 to 5 January 2025"),
+    # Friday 1 January 2027: the 53rd ISO week of 2026 (a year that begins on a Thursday)
+    ([(2027, 1, 1)], "2026-W53", "Week 2026-W53: 28 December 2026 to 3 January 2027"),
+    ([(2025, 3, 25)], "2025-W13", "Week 2025-W13: 24 March to 30 March 2025")])
+def test_a_week_across_new_year_names_both_years(days, week, title):
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 10}]})
+    row = {"id": 1, "board_uid": BOARD, "pulled_at": "2027-03-31T12:00:00"}
+    walks = []
+    for n, day in enumerate(days):
+        log = R.read(program_walk(prog, walk_no=n + 1, start=day + (18, 0, 0)))
+        walks.append((row, walkstats.walk(log, row["pulled_at"]), log))
+    weeks = walkstats.weeks([m for _, m, _ in walks])
+    assert [w["week"] for w in weeks] == [week] and weeks[0]["walks"] == len(days)
+    _, text = _parse(htmlreport.week_page(weeks, weeks[0]["monday"], walks))
+    assert text.startswith(title + " ")
+
+
 def test_program_names_are_escaped(tmp_path):
     prog = P.validate({"version": 1, "name": "<b>&me</b>", "segments": [{"direction": "forward", "time_s": 10}]})
     data = program_walk(prog)

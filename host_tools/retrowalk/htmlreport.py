@@ -196,9 +196,10 @@ def _glossary():
 
 
 def week_title(w):
-    """'Week 2025-W10: Monday 3 March to Sunday 9 March 2025'."""
+    """'Week 2025-W10: 3 March to 9 March 2025' ('30 December 2024 to 5 January 2025' across a new year)."""
     a, b = date.fromisoformat(w["monday"]), date.fromisoformat(w["sunday"])
-    return "Week %s: %d %s to %d %s %d" % (w["week"], a.day, a.strftime("%B"), b.day, b.strftime("%B"), b.year)
+    return "Week %s: %d %s%s to %d %s %d" % (w["week"], a.day, a.strftime("%B"), "" if a.year == b.year else
+                                             " %d" % a.year, b.day, b.strftime("%B"), b.year)
 
 
 def _week_cards(w, prev):
