@@ -20,8 +20,8 @@ faster than real time and every event carries the exact sample it happened at.
 
 Walking time: the time between two steps counts up to GRACE_MS (and from start()/resume()
 to the first step likewise), so standing still eats at most that much of a timed segment;
-after `pause_after_s` without steps the coach reports an auto-pause (cue PAUSED; declared
-SEEN_MS later, when any step taken before it would have been seen, and dated when it began),
+after `pause_after_s` without steps the coach reports an auto-pause (cue PAUSED, none before
+the walk's first step; declared SEEN_MS later, when any step taken before it would have been seen, and dated when it began),
 and the next step taken after it resumes it. Steps taken before a button pause still count.
 Steps and distance count only steps in the segment's direction; distance segments become a
 step count (distance / stride, rounded up, in mm) when the coach is built.
@@ -301,7 +301,10 @@ class Coach:
             self.paused = True
             self.pauses += 1
             self._paused_at = self._last + self._pause_after
-            self._emit(EV_PAUSE, self._paused_at, 0, haptics.PAUSED)
+            # Before the walk's first step (no walking time yet) the pause is logged without a
+            # cue: the walker is getting ready, or already walking while the classifier's start
+            # gate still holds the first 3-4 steps
+            self._emit(EV_PAUSE, self._paused_at, 0, haptics.PAUSED if self.credit else haptics.NONE)
 
     def pause(self, sample):
         """Button: pause the walk at `sample`; steps do not resume it (cue PAUSED)."""

@@ -239,6 +239,20 @@ def test_pause_state_is_visible_while_standing():
     assert (C.EVENT_NAMES[c.ev_kind[k]], c.ev_sample[k]) == ("pause", 5946)
 
 
+def test_standing_before_the_first_step_pauses_without_a_buzz():
+    # Start pressed at 0; the walker's first steps (from 520, 5 s in) are called 3 steps late, as
+    # the classifier's start gate holds them. The pause from 416 (4 s) is declared at 520, just
+    # as they walk: logged, but a PAUSED buzz there would tell a walker who is walking to walk.
+    # Their first step resumes it; a later stop buzzes as every pause does.
+    steps = stream(520, 55, 2000, [(10 ** 9, F)]) + stream(3000, 55, 3300, [(10 ** 9, F)])
+    c, ev = run(P.preset("one-one"), RATE, steps, 6000, delay=3 * 55)
+    pauses = [e for e in ev if e[0] in ("pause", "resume")]
+    assert pauses[:2] == [("pause", 416, 0, "none"), ("resume", 520, 0, "none")]
+    last = 520 + 55 * ((2000 - 520) // 55)  # 1955: the walker stands from there to 3000
+    assert pauses[2:] == [("pause", last + 416, 0, "paused"), ("resume", 3000, 0, "none"),
+                          ("pause", 3275 + 416, 0, "paused")]
+
+
 def test_a_step_called_after_the_auto_pause_it_came_before_does_not_resume_it():
     # The board's classifier sees a step 0.85 s after its contact (88 samples: update's `seen`)
     # but calls the last steps of a stretch only when the bout ends, about 3 s after them (here
