@@ -400,7 +400,7 @@ def build_parser():
     w.add_argument("--json", action="store_true", help="machine-readable output")
     w.set_defaults(func=do_walks)
 
-    r = sub.add_parser("report", help="one walk (default: the latest), this week, or every week")
+    r = sub.add_parser("report", help="one walk (default: the latest), the latest week, or every week")
     r.add_argument("walk", nargs="?", type=int, metavar="WALK", help="walk id from `retrowalk walks`")
     g = r.add_mutually_exclusive_group()
     g.add_argument("--week", action="store_true", help="the latest week with walks, against the week before")
@@ -414,7 +414,7 @@ def build_parser():
     r.add_argument("-o", "--output", default=None, metavar="FILE", help="write the report to FILE")
     r.set_defaults(func=do_report)
 
-    pt = sub.add_parser("plot", help="PNG figure of a walk (default: the latest) or of the weekly progress")
+    pt = sub.add_parser("plot", help="a figure (PNG, SVG or PDF) of a walk (default: the latest) or of the weekly progress")
     pt.add_argument("walk", nargs="?", type=int, metavar="WALK")
     pt.add_argument("--weeks", action="store_true", help="weekly progress instead of one walk")
     pt.add_argument("-o", "--output", default=None, metavar="FILE.png",
