@@ -47,7 +47,7 @@ def test_walk_figure_says_what_it_shows():
         3120 + 52 * k for k in range(30)] + [4680 + 52 * k for k in range(20)]
     data = walk_bytes(steps=[(t, d, 90) for t, d in zip(times, dirs)],
                       segments=[(0, 0, "warmup", 10, "s"), (1040, 1, "backward", 20, "s"),
-                                (3120, 2, "forward", 30, "steps"), (4680, 3, "cooldown", 9, "m")],
+                                (3120, 2, "forward", 30, "steps"), (4628, 3, "cooldown", 9, "m")],
                       cues=[(0, 1), (1040, 2), (3120, 3), (4680, 2), (5720, 6)], pauses=[(3300, 3400)],
                       end=(5720, "finished"), program=prog)
     log = R.read(data)

@@ -134,7 +134,7 @@ def test_intervals_say_what_they_asked_for_and_what_was_done():
     times = [52 * k for k in range(1, 20)] + [1040 + 52 * k for k in range(40)] + [
         3120 + 52 * k for k in range(30)] + [4680 + 52 * k for k in range(20)]
     segs = [(0, 0, "warmup", 10, "s"), (1040, 1, "backward", 20, "s"), (3120, 2, "forward", 30, "steps"),
-            (4680, 3, "cooldown", 9, "m")]
+            (4628, 3, "cooldown", 9, "m")]  # from the 30th forward step, which completed the steps segment
     data = walk_bytes(steps=[(t, d, 90) for t, d in zip(times, dirs)], segments=segs, end=(5720, "finished"),
                       program=prog)
     m = measures(data)
@@ -151,6 +151,23 @@ def test_intervals_say_what_they_asked_for_and_what_was_done():
     m = measures(walk_bytes(steps=[(t, d, 90) for t, d in zip(times, dirs)], segments=segs, end=(5720, "finished")))
     assert m["intervals"][3]["direction"] == "forward" and m["intervals"][3]["done"] is None
     assert m["backward_goal_s"] is None and m["adherence"] == pytest.approx(38 / 40, abs=1e-3)
+
+
+def test_a_step_interval_keeps_the_step_that_completed_it():
+    # The coach ends a steps (or metres) segment at the contact of the step that completes it
+    # (firmware/coach.py on_step), so the next segment's record has that step's sample. A step
+    # every 52 samples: warm-up 10 s forward; 20 steps backward from 1040 (2 forward while
+    # turning round, then 20 backward, the 20th at 2158); 10 steps forward from 2158 (2
+    # backward while turning, then 10 forward); finished.
+    steps = [(52 * k, "forward", 90) for k in range(1, 20)]
+    steps += [(1066 + 52 * j, "forward" if j < 2 else "backward", 90) for j in range(22)]
+    steps += [(2158 + 52 * j, "backward" if j < 3 else "forward", 90) for j in range(1, 13)]
+    segs = [(0, 0, "warmup", 10, "s"), (1040, 1, "backward", 20, "steps"), (2158, 2, "forward", 10, "steps")]
+    m = measures(walk_bytes(steps=steps, segments=segs, end=(2886, "finished")))
+    got = [(iv["done"], iv["steps_asked_way"], iv["steps"]) for iv in m["intervals"][1:]]
+    assert got == [(20, 20, 22), (10, 10, 12)]
+    assert report.pct(report.done_share(m["intervals"][1])) == "100 %"
+    assert m["adherence"] == pytest.approx(20 / 22, abs=1e-3)
 
 
 def test_the_goal_follows_the_programs_progression():

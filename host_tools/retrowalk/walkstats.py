@@ -10,7 +10,8 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
   step, at most STEP_GAP_MAX_S (a longer gap is standing, not walking); the last step owns
   the median step interval.
 - cadence_spm: steps per minute of active time (steps taken while paused left out).
-- intervals: the program's segments as logged (start record to the next start or the end).
+- intervals: the program's segments as logged (start record to the next start or the end;
+  a segment of steps or metres keeps the step at its end, the one that completed it).
   Steps taken while the walk was paused (the board logs them; its coach does not count them
   towards the program) are left out of the intervals. Each has the direction it asked for
   (a warm-up is forward; a cool-down's direction comes from the program in the header,
@@ -34,6 +35,7 @@ from datetime import date, datetime, timedelta
 from .firmware import haptics, program
 
 STEP_GAP_MAX_S = 2.0
+STEP_UNITS = ("steps", "m")  # segments the board ends on a step (the one that completes them)
 CLOCK_VALID_FROM = 2022  # a start year before this means the board's clock was never set
 MAX_FILL_WEEKS = 260  # empty weeks are listed between walked weeks up to this span
 WEEK_KEYS = ("walks", "active_min", "backward_min", "forward_min", "steps_forward", "steps_backward")
@@ -149,7 +151,11 @@ def walk(log, pulled_at=None):
     for i, r in enumerate(segs):
         a = r[0]
         b = segs[i + 1][0] if i + 1 < len(segs) else end_t
-        mine = [n for n in range(bisect_left(times, a), bisect_left(times, b)) if moving[n]]
+        # a step or distance segment ends at the contact of the step that completes it: that
+        # step is its own, not the next one's
+        lo = bisect_right(times, a) if i and segs[i - 1][5] in STEP_UNITS else bisect_left(times, a)
+        hi = bisect_right(times, b) if r[5] in STEP_UNITS else bisect_left(times, b)
+        mine = [n for n in range(lo, hi) if moving[n]]
         intervals.append(_interval(r, a, b, prog, [steps[n] for n in mine], [owned[n] for n in mine], per, pauses))
     back_iv = [iv for iv in intervals if iv["direction"] == "backward"]
     back_steps = sum(iv["steps"] for iv in back_iv)
