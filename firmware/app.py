@@ -24,9 +24,10 @@ reset under its feet: after a walk the board does a hard reset once its last cue
 (KeyboardInterrupt) closes the log, then main.py resets at once.
 
 IMU: absent at boot -> OSError out of App.boot() after IMU_RETRIES tries (main.py buzzes
-ERROR, logs it and waits). A bus error during a walk is logged (walk log error record with
-code ERR_IMU, and the error log), the chip is restarted, and after IMU_RETRIES failures in a
-row the walk ends with END_ERROR. The IMU is powered down while idle.
+ERROR, logs it and waits). A bus error during a walk, or _QUIET_SERVICES FIFO services in a
+row without a sample, is logged (walk log error record with code ERR_IMU, and the error log),
+the chip is restarted, and after IMU_RETRIES failures in a row (no sample read between them)
+the walk ends with END_ERROR. The IMU is powered down while idle.
 
 RAM: the modules a walk needs (session, stepclassifier, coach, walklog, logformat) are imported
 when the first walk starts, and the ones only boot needs (program, logstore, walklog,
@@ -62,6 +63,10 @@ SERVICE_MS = 200  # FIFO service period: ~21 samples at 104 Hz; the FIFO holds 2
 BUTTON_MS = 10
 IMU_RETRIES = 3
 RETRY_MS = 200
+# FIFO services in a row that bring no sample (>= 0.8 s apart): the IMU is taken for failed
+# (a chip reset by a power dip, or a restart that failed after its software reset, answers
+# with an empty FIFO) and handled like a bus error
+_QUIET_SERVICES = const(5)
 
 ERR_IMU = const(1)
 ERR_PROGRAM = const(3)
@@ -140,6 +145,7 @@ class App:
         self.heap = {}  # gc.mem_alloc() once idle after boot, and once while walking
         self._t0 = 0
         self._imu_fail = 0
+        self._quiet = 0  # FIFO services in a row without a sample
         self._crash = None  # an exception from the button or LED task, raised by the main loop
 
     def store(self):
@@ -173,9 +179,15 @@ class App:
         s = self.session
         if s is None:
             return
+        n = s.samples
         try:
             s.service()
-            self._imu_fail = 0
+            if s.samples != n:
+                self._imu_fail = self._quiet = 0
+            else:
+                self._quiet += 1
+                if self._quiet >= _QUIET_SERVICES:
+                    raise OSError("no samples")
         except OSError as e:
             _transition("imu_error", self, s, e)
             if self.session is None:

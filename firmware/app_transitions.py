@@ -90,6 +90,7 @@ def _begin(app, s, state):
     app.state = state
     app._t0 = ticks_ms()
     app._imu_fail = 0
+    app._quiet = 0
     app.hw.arm_watchdog()
     s.start()
     if s.log_failed:
@@ -143,6 +144,7 @@ def imu_error(app, s, e):
     """A bus error in a FIFO service: logged, the chip restarted; IMU_RETRIES in a row end the walk."""
     from . import logformat
     app._imu_fail += 1
+    app._quiet = 0  # the chip is restarted: services without a sample count from here
     text = "IMU: %r" % (e,)
     s.error(ERR_IMU, text)
     _error(text)

@@ -305,6 +305,71 @@ print(json.dumps(result(app, hw, recovered=recovered)))
     assert log.end_reason == "error"
 
 
+# A bus that fails where the test says: ("r", None) the next read, ("w", reg) the next write to reg.
+GLITCH = """
+class Glitch(Bus):
+    plan = []
+    def readfrom_mem_into(self, addr, reg, buf):
+        if self.plan and self.plan[0] == ("r", None):
+            self.plan.pop(0)
+            raise OSError(5)
+        Bus.readfrom_mem_into(self, addr, reg, buf)
+    def writeto_mem(self, addr, reg, buf):
+        if self.plan and self.plan[0] == ("w", reg):
+            self.plan.pop(0)
+            raise OSError(5)
+        Bus.writeto_mem(self, addr, reg, buf)
+hw.bus = Glitch(hw.chip)
+"""
+
+
+def test_a_restart_that_fails_half_way_is_noticed_and_the_walk_goes_on(vm):
+    # A bus error, then another one while the app restarts the chip, after its software reset
+    # (at the write of CTRL1_XL, 0x10): the chip answers but samples nothing. The old app took
+    # every read of its empty FIFO for success: the walk went on for good with no sample, no
+    # cue and no end (not even the idle end, which counts samples).
+    res = vm(GLITCH + """
+app.boot()
+app.on_button(B.SHORT)
+run_for(app, hw, 5)
+n0 = app.session.samples
+hw.bus.plan = [("r", None), ("w", 0x10)]
+run_for(app, hw, 30)
+n1 = app.session.samples
+state = A.STATE_NAMES[app.state]
+app.on_button(B.LONG)
+print(json.dumps(result(app, hw, walked=n1 - n0, during=state)))
+""", program={"version": 1, "name": "long", "segments": [{"direction": "forward", "time_s": 3600}]})
+    assert res["during"] == "walk"
+    # 30 s of services: the failed one, then 5 that read nothing (>= 0.8 s: the chip is taken
+    # for failed and restarted again), then ~28.8 s of samples at 104 Hz
+    assert 28 * RATE <= res["walked"] <= 29 * RATE
+    log = log_of(res, "000001.rwl")
+    errors = [r for r in log.records if r[1] == "error"]
+    assert [e[2] for e in errors] == [A.ERR_IMU] * 2
+    assert "OSError(5" in errors[0][3] and "no samples" in errors[1][3]
+    assert log.end_reason == "stopped"
+
+
+def test_an_imu_that_answers_but_never_samples_ends_the_walk(vm):
+    # After the walk's first 5 s the chip takes no more settings (every write to CTRL1_XL is
+    # lost): each restart leaves it sampling nothing. Three such failures in a row end the walk
+    # (END_ERROR, the error cue), as three bus errors do; the old app walked on for good.
+    res = vm(GLITCH + """
+app.boot()
+app.on_button(B.SHORT)
+run_for(app, hw, 5)
+hw.bus.plan = [("r", None)] + [("w", 0x10)] * 10
+run_for(app, hw, 30)
+print(json.dumps(result(app, hw)))
+""", program={"version": 1, "name": "long", "segments": [{"direction": "forward", "time_s": 3600}]})
+    assert res["state"] == "idle" and res["played"][-1] == "error"
+    log = log_of(res, "000001.rwl")
+    errors = [r for r in log.records if r[1] == "error"]
+    assert [e[2] for e in errors] == [A.ERR_IMU] * 3
+    assert log.end_reason == "error" and log.complete
+
+
 def test_full_flash_walks_without_a_log(vm):
     res = vm("""
 app.boot()
