@@ -72,8 +72,9 @@ class Hardware:
         self._m.reset()
 
 
-def _buzz(motor, pid):
-    # Blocking playback of one haptics pattern (for when the asyncio player is gone).
+def _buzz(motor, pid, wdt):
+    # Blocking playback of one haptics pattern (for when the asyncio player is gone); a
+    # running watchdog `wdt` is fed every 100 ms (a board file's may be shorter than the pattern).
     from . import haptics
 
     try:
@@ -83,7 +84,12 @@ def _buzz(motor, pid):
                 motor.off()
             else:
                 motor.on()
-            time.sleep_ms(steps[i])
+            ms = steps[i]
+            while ms > 0:
+                if wdt is not None:
+                    wdt.feed()
+                time.sleep_ms(ms if ms < 100 else 100)
+                ms -= 100
     finally:
         motor.off()
 
@@ -124,7 +130,7 @@ def _failed(hw, e):
     try:
         hw.motor.off()
         from . import haptics
-        _buzz(hw.motor, haptics.ERROR)
+        _buzz(hw.motor, haptics.ERROR, hw.watchdog)
     except Exception as e2:
         errlog.write("error buzz failed: %r" % (e2,))
     print("retrowalk: stopped by an error (see /errors.log); press the button to restart, Ctrl-C for the REPL")

@@ -1,0 +1,67 @@
+"""main.py's error path in the MicroPython VM with fake hardware: the error buzz and the wait."""
+
+import json
+
+# The app stopped by an error while a walk's watchdog runs: main._failed buzzes ERROR, then
+# waits for a press (the fake button gives one after a few polls; its reset ends the script).
+FAILED = r'''
+import json, time
+from firmware import main, errlog
+from firmware import haptics as H
+
+errlog.write = lambda text: True  # not the host's /errors.log
+
+class WDT:
+    def __init__(self):
+        self.t = [time.ticks_ms()]
+    def feed(self):
+        self.t.append(time.ticks_ms())
+
+class Motor:
+    def __init__(self):
+        self.calls = []
+    def on(self):
+        self.calls.append(1)
+    def off(self):
+        self.calls.append(0)
+
+class Button:
+    polls = 0
+    def poll(self, now=None):
+        self.polls += 1
+        return 1 if self.polls > 3 else 0  # SHORT
+
+class Reset(Exception):
+    pass
+
+class HW:
+    def __init__(self):
+        self.motor = Motor()
+        self.led = None
+        self.button = Button()
+        self.watchdog = WDT()
+    def reset(self):
+        raise Reset()
+
+hw = HW()
+try:
+    main._failed(hw, ValueError("a bug"))
+except Reset:
+    pass
+t = hw.watchdog.t
+print(json.dumps({"gap": max(time.ticks_diff(b, a) for a, b in zip(t, t[1:])),
+                  "motor": hw.motor.calls, "error": list(H.PATTERNS[H.ERROR][2])}))
+'''
+
+
+def test_the_error_buzz_feeds_a_running_watchdog(mp_run):
+    # The ERROR pattern lasts 3.6 s (three 1 s pulses); a board file's watchdog may be as
+    # short as 1 s (boardcfg: 1000..8388 ms). The old buzz fed nothing for its 3.6 s: a
+    # watchdog under 3.6 s restarted the board mid-buzz instead of the error state.
+    out = json.loads(mp_run(FAILED).strip().splitlines()[-1])
+    assert sum(out["error"]) == 3600 and max(out["error"]) == 1000
+    # fed at least every 100 ms of the pattern (plus the VM's own lateness)
+    assert out["gap"] < 250
+    # the pattern itself unchanged: off first (main._failed), then on, off, on, off, on, and
+    # off at the end (the buzz's finally)
+    assert out["motor"] == [0] + [1, 0] * 3
