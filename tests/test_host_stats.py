@@ -208,6 +208,28 @@ def test_percentages_say_all_only_when_it_is_all(share, text):
     assert report.pct(share) == text
 
 
+def test_one_wrong_step_in_thousands_is_not_all():
+    # A 22-min backward interval of 2500 steps, one of them forward: 2499 of 2500 (99.96 %),
+    # and a first step backward in a forward warm-up of 2501 steps: 2500 of 2501. Neither
+    # walk, interval nor week is "100 %" (the shares were rounded to 1.0 before pct saw them).
+    steps = [(52 * k, "backward" if k == 1 else "forward", 90) for k in range(1, 2502)]
+    t0 = 52 * 2502
+    steps += [(t0 + 52 * k, "forward" if k == 1000 else "backward", 90) for k in range(1, 2501)]
+    data = walk_bytes(steps=steps, segments=[(0, 0, "warmup", 1300, "s"), (t0, 1, "backward", 1300, "s")],
+                      end=(t0 + 52 * 2501, "stopped"))
+    m = measures(data)
+    warmup, back = m["intervals"]
+    assert (warmup["steps_asked_way"], warmup["steps"]) == (2500, 2501)
+    assert (back["steps_asked_way"], back["steps"]) == (2499, 2500)
+    assert m["adherence"] < 1 and warmup["adherence"] < 1 and back["adherence"] < 1
+    assert report.pct(m["adherence"]) == ">99 %"
+    assert "adherence >99 % (2499 of the 2500 steps" in "\n".join(report.walk_report({"id": 1, "board_uid": "01"}, m))
+    assert report.interval_cells(warmup)[4] == "2500 of 2501 (>99 %)"
+    (week,) = walkstats.weeks([m])
+    assert report.pct(week["adherence"]) == ">99 %"
+    assert walkstats.weeks([dict(m, backward_interval_steps_backward=0)])[0]["adherence"] == 0  # none: 0, exactly
+
+
 def test_history_is_idempotent_per_board(tmp_path):
     data = simple_walk()
     facts = walkstats.facts(R.read(data))

@@ -22,7 +22,8 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
   counted (the steps walked the old way while turning round after the cue count too).
 - adherence: the steps in backward intervals that went backward / all steps in backward
   intervals (None if there are none); backward_interval_steps and
-  backward_interval_steps_backward are those two counts.
+  backward_interval_steps_backward are those two counts. Adherences are to 3 decimals, 1.0
+  only when every step went the asked way (0.999 for 2999 of 3000) and 0.0 only when none did.
 - backward_goal_s: the backward walking time the walk's program asked for, from the program
   in the header (the board applies the week's progression before the walk, so this is that
   day's goal): its timed backward segments; None without a readable program or timed ones.
@@ -70,6 +71,13 @@ def _asked(kind, prog):
     if kind == "cooldown" and prog is not None and prog.get("cooldown"):
         return prog["cooldown"]["direction"]
     return "backward" if kind == "backward" else "forward"
+
+
+def _share(part, whole):
+    """part / whole to 3 decimals, never 1.0 unless part is all of it nor 0.0 unless none (None if whole is 0)."""
+    if not whole:
+        return None
+    return min(max(round(part / whole, 3), 0.001 if part else 0.0), 0.999 if part < whole else 1.0)
 
 
 def _overlap(spans, a, b):
@@ -179,7 +187,7 @@ def walk(log, pulled_at=None):
         "steps_forward": n_fwd, "steps_backward": n_back,
         "forward_s": round(fwd_s, 2), "backward_s": round(back_s, 2),
         "cadence_spm": round(sum(moving) / (active / 60.0), 1) if active > 0 and any(moving) else None,
-        "adherence": round(back_right / back_steps, 3) if back_steps else None,
+        "adherence": _share(back_right, back_steps),
         "backward_interval_steps": back_steps, "backward_interval_steps_backward": back_right,
         "backward_goal_s": backward_goal_s(prog),
         "intervals": intervals,
@@ -225,7 +233,7 @@ def _interval(rec, a, b, prog, steps, owned, per, pauses):
             "steps": len(steps), "steps_backward": sum(1 for s in steps if s[1] == "backward"),
             "steps_asked_way": right, "asked_way_s": round(right_s, 1), "backward_s": round(back_s, 1),
             "cadence_spm": round(len(steps) / (walk_s / 60.0), 1) if steps and walk_s > 0 else None,
-            "adherence": round(right / len(steps), 3) if steps else None}
+            "adherence": _share(right, len(steps))}
 
 
 def _day(pulled_at):
@@ -299,7 +307,7 @@ def weeks(walks):
                "sunday": (k + timedelta(days=6)).isoformat()}
         for key in WEEK_KEYS:
             row[key] = round(e[key], 1) if isinstance(e[key], float) else e[key]
-        row["adherence"] = round(e["_bright"] / e["_bsteps"], 3) if e["_bsteps"] else None
+        row["adherence"] = _share(e["_bright"], e["_bsteps"])
         row["cadence_spm"] = round(sum(e["_cad"]) / len(e["_cad"]), 1) if e["_cad"] else None
         row["backward_goal_min"] = round(sum(e["_goal"]), 1) if e["_goal"] else None
         row["backward_goal_per_walk_min"] = round(sum(e["_goal"]) / len(e["_goal"]), 2) if e["_goal"] else None
