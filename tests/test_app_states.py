@@ -2,7 +2,7 @@
 -> idle, button handling, the watchdog, IMU errors, a full flash, a refused program file.
 
 Each test runs one scenario in the VM (the app, the LSM6DS driver, the simulated chip on a
-manual clock, the log store on a host directory) and decodes what it left on CPython.
+manual clock, the board's / on littlefs on a RAM flash) and decodes what it left on CPython.
 """
 
 import json
@@ -13,10 +13,30 @@ import pytest
 from retrowalk.vboard.board import BOARD_SIDE
 
 from board_helpers import RATE, synth_counts, write_samples
+from test_walklog_flash import FLASHSIM
 
 from retrowalk.firmware import app as A
 from retrowalk.firmware import logreader as R
 from retrowalk.firmware import program as P
+
+# MicroPython side, first: the board's flash (littlefs on a RAM flash) becomes "/", as on rp2,
+# so the app's /errors.log and its /walks land there, not in this machine's root. The host
+# folders the VM imports and reads from (`keep`) stay mounted as themselves, read only: in the
+# unix port (1.29) a VfsPosix given a root fails every rename with ENOENT.
+BOARD_ROOT = """
+import sys
+sys.path.remove("")  # imports by absolute paths: "" will be the board's root
+""" + FLASHSIM + r'''
+def board_root(keep):
+    tops = set()
+    for p in sys.path + keep:
+        if p.startswith("/"):
+            tops.add("/" + p.split("/")[1])
+    os.umount("/")
+    mount(fresh(64), "/")
+    for top in tops:
+        os.mount(os.VfsPosix(top), top)
+'''
 
 # MicroPython side: fakes for what main.Hardware gives the app, and helpers for scenarios.
 SCRIPT = r'''
@@ -109,6 +129,14 @@ class HW:
         self.resets += 1
 
 
+def errors_log():
+    try:
+        with open("/errors.log") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 def make(cfg):
     prog = A.load_program(cfg["program"], today=(2025, 3, 3))
     hw = HW(cfg["samples"], cfg.get("watchdog", True), cfg.get("address", 0x6A))
@@ -135,7 +163,7 @@ def result(app, hw, **kw):
     out = {"state": A.STATE_NAMES[app.state], "played": app.player.played, "files": files(app),
            "last_log": app.last_log, "reset_pending": app.reset_pending, "resets": hw.resets,
            "watchdog": hw.watchdog is not None, "ctrl1_xl": hw.chip.regs[0x10],
-           "prog_error": app.prog.error, "opened": hw.opened}
+           "prog_error": app.prog.error, "opened": hw.opened, "errors_log": errors_log()}
     out.update(kw)
     return out
 '''
@@ -156,8 +184,9 @@ def vm(mp_run, samples_path, tmp_path):
         path = tmp_path / "program.json"
         if program is not None:
             path.write_text(program if isinstance(program, str) else json.dumps(program))
-        cfg.update(program=str(path), samples=str(samples_path), root=str(tmp_path / "walks"))
-        code = SCRIPT + "\ncfg = json.loads(%r)\napp, hw = make(cfg)\n" % json.dumps(cfg) + body
+        cfg.update(program=str(path), samples=str(samples_path), root="/walks")
+        code = (BOARD_ROOT + "board_root(%r)\n" % [str(path), str(samples_path)]
+                + SCRIPT + "\ncfg = json.loads(%r)\napp, hw = make(cfg)\n" % json.dumps(cfg) + body)
         text = mp_run(code, path=[BOARD_SIDE])
         return json.loads(text.strip().splitlines()[-1])
     return run
@@ -303,6 +332,8 @@ print(json.dumps(result(app, hw, recovered=recovered)))
     assert [e[2] for e in errors] == [A.ERR_IMU] * 5  # 2 recovered + 3 in a row
     assert "IMU: OSError(5" in errors[0][3]
     assert log.end_reason == "error"
+    # each also in the board's error log, on its flash (here the RAM flash at /)
+    assert res["errors_log"].count("IMU: OSError(5") == 5
 
 
 # A bus that fails where the test says: ("r", None) the next read, ("w", reg) the next write to reg.
