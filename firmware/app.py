@@ -134,7 +134,6 @@ class App:
         self._store = store
         self._own_store = store is None
         self.rate_hz = hw.rate_hz
-        self.forward = hw.forward
         self.state = IDLE
         self.session = None
         self.imu = None

@@ -46,7 +46,7 @@ def start_walk(app):
     app.imu.configure(session.GYRO_HZ)
     log = _new_log(app, app.store().new_walk, rate_hz=app.rate_hz, mount=app.hw.mount_vector,
                    program_name=app.prog.name, program=app.prog.json)
-    s = session.WalkSession(app.imu, log, app.prog.plan, app.rate_hz, app.forward)
+    s = session.WalkSession(app.imu, log, app.prog.plan, app.rate_hz, app.hw.forward)
     if app.prog.error:
         s.error(ERR_PROGRAM, app.prog.error)
     _begin(app, s, WALK)
