@@ -24,7 +24,8 @@ def read_status(link, port=""):
     """What the board says about itself, as one flat dict of text values.
 
     From the probe (any MicroPython): uid, micropython, mpy (major .mpy version), rtc,
-    firmware ("" when none is installed), flash_free; then from boardinfo.status() when
+    firmware ("" when none is installed), flash_free; flash_unfinished ("yes" when a
+    `retrowalk flash` was cut short: its flasher.FLASHING file is there); then from boardinfo.status() when
     the firmware has it: board, imu, walks, captures, program, program_error, errors.
     "boardinfo" says whether that second part could be read.
     """
@@ -34,6 +35,7 @@ def read_status(link, port=""):
            "mpy": str(int(mpy) & 0xFF) if is_count(mpy, 11) else "", "mpy_raw": mpy,
            "rtc": p.get("rtc", ""), "firmware": p.get("fw", ""), "flash_free": p.get("fs_free", ""),
            "machine": p.get("machine", "")}
+    out["flash_unfinished"] = "yes" if link.hashes([flasher.FLASHING]).get(flasher.FLASHING) else "no"
     try:
         lines = [ln for ln in link.run("from firmware import boardinfo\nboardinfo.status()", limit=LINE_MAX).split("\n")
                  if ln.strip()]
@@ -113,6 +115,9 @@ def checks(info, board_cfg=None, now=None):
     elif fw != want_fw:
         out.append(Check("firmware", False, "%s, this retrowalk has %s" % (fw, want_fw),
                          "retrowalk flash updates it (walks on the board are kept)"))
+    elif info.get("flash_unfinished") == "yes":
+        out.append(Check("firmware", False, "%s, but the last retrowalk flash did not finish" % fw,
+                         "run retrowalk flash again: it finishes the job (walks on the board are kept)"))
     elif info.get("boardinfo", "yes") != "yes":
         out.append(Check("firmware", False, "%s, but its status report failed (%s)" % (fw, info["boardinfo"][4:]),
                          "retrowalk flash reinstalls it"))

@@ -10,7 +10,11 @@ What goes on the board's flash:
   /retrowalk.json, the list of installed firmware files, so a later flash removes modules
   that no longer exist (a pre-package install's modules at the root among them).
 Each file is written as name.tmp and renamed, then its hash is checked; a file whose hash on
-the board already matches is skipped. Then the clock is set from the laptop, the board is
+the board already matches is skipped. While a flash changes the board it holds
+/retrowalk.flashing, removed once everything is written and the stale files are gone (the
+manifest last): a flash cut short (a cable pulled, a board reset) leaves the board running
+old and new modules mixed, or no /main.py yet, and `status` and `doctor` say so from that
+file; the next flash finishes the job. Then the clock is set from the laptop, the board is
 soft-reset and its firmware version read back.
 """
 
@@ -33,6 +37,7 @@ HOST_ONLY = ("cpython.py", "logreader.py")  # firmware files the board never imp
 START = "main.py"  # what MicroPython runs at power-up (source, at the root)
 START_CODE = b"# retrowalk (written by `retrowalk flash`): start the firmware\nfrom firmware import main\nmain.main()\n"
 MANIFEST = "retrowalk.json"
+FLASHING = "retrowalk.flashing"  # on the board while a flash changes it: one cut short if it stays
 # The firmware's names for its board and program files, as the board lists its root folder.
 BOARD_FILE = boardcfg.BOARD_FILE.lstrip("/")
 PROGRAM_FILE = programs.BOARD_PATH.lstrip("/")
@@ -177,24 +182,39 @@ def _sha(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def install(link, files, remove=(), progress=None):
-    """Write the (name, bytes) files that differ on the board, then remove `remove`; -> names written.
+def install(link, files, remove=(), progress=None, last=None):
+    """Write the (name, bytes) files that differ on the board, remove `remove`, then write `last`
+    (name, bytes: the manifest) if it differs; -> names written.
 
+    From the first change to the last the board holds FLASHING (see the module docstring);
+    one left by a flash cut short is removed when this one is done.
     progress(done_bytes, total_bytes, name) is called as data goes out.
     """
-    names = [n for n, _ in files]
-    have = link.hashes(names)
-    todo = [(n, d) for n, d in files if have.get(n) is None or have[n][1] != _sha(d) or have[n][0] != len(d)]
+    items = list(files) + ([last] if last is not None else [])
+    names = [n for n, _ in items]
+    have = link.hashes(names + [FLASHING])
+    todo = [(n, d) for n, d in items if have.get(n) is None or have[n][1] != _sha(d) or have[n][0] != len(d)]
+    gone = [n for n in remove if n not in names]
+    if not (todo or gone or have.get(FLASHING)):
+        if progress is not None:
+            progress(0, 0, "")
+        return []
+    if not have.get(FLASHING):
+        link.write_file(FLASHING, b"a retrowalk flash is under way, or was cut short: run retrowalk flash\n")
     total = sum(len(d) for _, d in todo)
     done = 0
     for name, data in todo:
+        if last is not None and name == last[0]:
+            link.remove(gone)  # before the new manifest: until then the old one names them for a next flash
+            gone = []
         base = done
         link.write_file(name, data, progress=None if progress is None else
                         (lambda n, b=base, nm=name: progress(b + n, total, nm)))
         done += len(data)
+    link.remove(gone)
     if progress is not None:
         progress(total, total, "")
-    link.remove([n for n in remove if n not in names])
+    link.remove([FLASHING])
     return [n for n, _ in todo]
 
 
@@ -289,7 +309,7 @@ def flash(port=None, board=None, program=None, source=False, set_clock=True, say
         stale = stale_files(present, fw_names, _old_manifest(link))
         # main.py last: a cut mid-flash leaves the old app starting, and the next flash finishes.
         ordered = [f for f in files if f[0] != START] + extra + [f for f in files if f[0] == START]
-        written = install(link, ordered + [(MANIFEST, manifest)], remove=stale, progress=progress)
+        written = install(link, ordered, remove=stale, progress=progress, last=(MANIFEST, manifest))
         say("%d files: %d written, %d unchanged%s" % (
             len(ordered) + 1, len(written), len(ordered) + 1 - len(written),
             (", removed " + " ".join(stale)) if stale else ""))

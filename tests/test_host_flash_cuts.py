@@ -1,0 +1,137 @@
+"""`retrowalk flash` cut short (cable pulled, board reset), against the virtual board: the board
+still boots and is reachable, `doctor` and `status` say the flash did not finish, the next
+`flash` finishes it."""
+
+import json
+import shutil
+import time
+
+import pytest
+
+from retrowalk import cli, doctor, flasher, paths
+from retrowalk.link import Link, LinkLost
+from retrowalk.vboard import VirtualBoard
+
+pytestmark = pytest.mark.slow
+
+
+def files_on(port):
+    """{path: size} of the board's files at the root and in /firmware/."""
+    with Link(port) as link:
+        root = link.listdir("/")
+        out = {n: s for n, d, s in root if not d}
+        if "firmware" in [n for n, d, _ in root if d]:
+            out.update({"firmware/" + n: s for n, d, s in link.listdir("/firmware") if not d})
+        return out
+
+
+def problems(port):
+    return {c.name: c for c in doctor.run(port=port) if c.ok is False}
+
+
+class Cut:
+    """Pull the cable (power the board off) as the host is about to make a given helper call."""
+
+    def __init__(self, monkeypatch, vb, when):
+        self.vb, self.when, self.armed, self.opened = vb, when, True, None
+        call = Link.call
+
+        def cut_call(link, fn, *args, **kw):
+            if fn == "rw_open":
+                self.opened = args[0]
+            if self.armed and self.when(fn, args, self.opened):
+                self.armed = False
+                vb.cut_power()
+                link._drop()
+                raise LinkLost("the board on %s lost contact (test cut)" % link.port)
+            return call(link, fn, *args, **kw)
+
+        monkeypatch.setattr(Link, "call", cut_call)
+
+
+def opening(name):
+    return lambda fn, args, opened: fn == "rw_open" and args[0] == name + ".tmp"
+
+
+def app_started(vb, n_console, timeout=20):
+    """Wait for the app's greeting in what the board printed after byte n_console."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if b"press the button to walk" in vb.console()[n_console:]:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_first_flash_cut_before_main_py_is_not_ready_to_walk(tmp_path, monkeypatch, capsys):
+    # Every firmware file and the board file are written, /main.py (which starts the app at
+    # power-up) is not: the board boots to the REPL, so doctor and status must not say
+    # "ready to walk"; the next flash (no --board needed: the board file is there) finishes.
+    with VirtualBoard(tmp_path / "b", board="virtual", rtc_battery=True) as vb:
+        cut = Cut(monkeypatch, vb, opening("main.py"))
+        with pytest.raises(LinkLost):
+            flasher.flash(port=vb.port, board="virtual", say=lambda s: None)
+        assert not cut.armed
+        n = len(vb.console())
+        vb.power_on()
+        assert not app_started(vb, n, 3)  # nothing starts the app at power-up
+        assert "main.py" not in files_on(vb.port)
+        found = problems(vb.port)
+        assert sorted(found) == ["clock", "firmware"], found  # (the clock was never set)
+        assert "did not finish" in found["firmware"].found and "retrowalk flash" in found["firmware"].hint
+        assert cli.main(["status", "--port", vb.port]) == 1
+        assert "did not finish" in capsys.readouterr().out
+        flasher.flash(port=vb.port, say=lambda s: None)
+        assert problems(vb.port) == {}
+        n = len(vb.console())
+        vb.reset()
+        assert app_started(vb, n)
+
+
+def changed_firmware(tmp_path):
+    """A rebuilt firmware of the same version: two modules changed, one new."""
+    fdir = tmp_path / "firmware"
+    shutil.copytree(paths.firmware_dir(), fdir)
+    (fdir / "extra.py").write_text("X = 1\n")
+    for name in ("errlog.py", "walkplan.py"):
+        with open(fdir / name, "a") as f:
+            f.write("\nHOST_TEST_MARK = 'changed'\n")
+    return fdir
+
+
+@pytest.mark.parametrize("where", ["mid-file", "between files", "before the manifest", "during the clock set"])
+def test_an_update_cut_short_is_reported_and_the_next_flash_finishes_it(tmp_path, monkeypatch, where):
+    # An update (changed_firmware), cut at each point. The
+    # board boots (the app starts, old and new modules mixed) and is reachable; doctor names
+    # the unfinished flash (unless only the clock was left to set); the next flash ends with
+    # the new files, nothing stale, and doctor passes.
+    fdir = changed_firmware(tmp_path)
+    when = {"mid-file": lambda fn, args, opened: fn == "rw_put" and opened == "firmware/errlog.mpy.tmp",
+            "between files": opening("firmware/walkplan.mpy"),
+            "before the manifest": opening(flasher.MANIFEST),
+            "during the clock set": lambda fn, args, opened: fn == "rw_set_rtc"}[where]
+    with VirtualBoard(tmp_path / "b", board="virtual", rtc_battery=True) as vb:
+        flasher.flash(port=vb.port, board="virtual", say=lambda s: None)
+        cut = Cut(monkeypatch, vb, when)
+        with pytest.raises(LinkLost):
+            flasher.flash(port=vb.port, say=lambda s: None, firmware_dir=fdir)
+        assert not cut.armed
+        n = len(vb.console())
+        vb.power_on()
+        assert app_started(vb, n)
+        found = problems(vb.port)
+        if where == "during the clock set":
+            assert found == {}
+        else:
+            assert list(found) == ["firmware"], found
+            assert "did not finish" in found["firmware"].found
+        res = flasher.flash(port=vb.port, say=lambda s: None, firmware_dir=fdir)
+        assert problems(vb.port) == {}
+        on_board = files_on(vb.port)
+        assert not [n for n in on_board if n.endswith(".tmp")], on_board
+        want = dict(flasher.build(6, firmware_dir=fdir, arch="x64"))
+        with Link(vb.port) as link:
+            for name in ("firmware/errlog.mpy", "firmware/walkplan.mpy"):
+                assert link.read_file(name, limit=1 << 20) == want[name]
+            manifest = json.loads(link.read_file(flasher.MANIFEST, limit=1 << 16))
+        assert manifest["files"] == sorted(want) and manifest["firmware"] == flasher.firmware_version()
