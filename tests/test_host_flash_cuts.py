@@ -1,6 +1,6 @@
-"""`retrowalk flash` cut short (cable pulled, board reset), against the virtual board: the board
-still boots and is reachable, `doctor` and `status` say the flash did not finish, the next
-`flash` finishes it."""
+"""`retrowalk flash` cut short (cable pulled, board reset) and on a nearly full flash, against the
+virtual board: the board still boots and is reachable, `doctor` and `status` say the flash did
+not finish, the next `flash` finishes it; a flash that cannot fit writes nothing."""
 
 import json
 import shutil
@@ -9,6 +9,7 @@ import time
 import pytest
 
 from retrowalk import cli, doctor, flasher, paths
+from retrowalk.errors import RetrowalkError
 from retrowalk.link import Link, LinkLost
 from retrowalk.vboard import VirtualBoard
 
@@ -135,3 +136,30 @@ def test_an_update_cut_short_is_reported_and_the_next_flash_finishes_it(tmp_path
                 assert link.read_file(name, limit=1 << 20) == want[name]
             manifest = json.loads(link.read_file(flasher.MANIFEST, limit=1 << 16))
         assert manifest["files"] == sorted(want) and manifest["firmware"] == flasher.firmware_version()
+def fill(port, leave_kib):
+    """Fill the board's flash with a file of its own until about leave_kib KB stay free."""
+    with Link(port) as link:
+        free = int(link.probe()["fs_free"])
+        blocks = (free - leave_kib * 1024) // 4096
+        link.run("f = open('filler.bin', 'wb')\nfor i in range(%d):\n f.write(bytes(4096))\nf.close()" % blocks)
+        return int(link.probe()["fs_free"])
+
+
+def test_a_flash_that_does_not_fit_writes_nothing_and_one_that_fits_goes_on(tmp_path):
+    # A board with little flash left (its walks not pulled for weeks): switching to the
+    # sources needs about 300 KB more, so flash refuses before writing anything (it used to
+    # write until the flash was full, leaving old and new modules mixed and no byte free).
+    # A small update still goes on.
+    with VirtualBoard(tmp_path / "b", board="virtual", rtc_battery=True, flash_kib=640) as vb:
+        flasher.flash(port=vb.port, board="virtual", say=lambda s: None)
+        assert fill(vb.port, 48) < 60 * 1024
+        before = files_on(vb.port)
+        with pytest.raises(RetrowalkError) as e:
+            flasher.flash(port=vb.port, source=True, say=lambda s: None)
+        assert "KB free" in str(e.value) and "nothing was written" in str(e.value), str(e.value)
+        assert "retrowalk pull" in e.value.hint
+        assert files_on(vb.port) == before
+        res = flasher.flash(port=vb.port, say=lambda s: None, firmware_dir=changed_firmware(tmp_path))
+        assert sorted(res["written"]) == ["firmware/errlog.mpy", "firmware/extra.mpy", "firmware/walkplan.mpy",
+                                          flasher.MANIFEST]
+        assert list(problems(vb.port)) == ["flash"]  # only the space left for walks

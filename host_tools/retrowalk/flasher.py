@@ -182,12 +182,34 @@ def _sha(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def install(link, files, remove=(), progress=None, last=None):
+# Filesystem blocks a flash leaves free: littlefs needs some to work (as the log store's reserve).
+MARGIN_BLOCKS = 4
+
+
+def blocks_needed(todo, have, block):
+    """The most filesystem blocks that writing `todo` [(name, bytes)] holds at once, over what
+    the board holds now (`have`: {name: (size, hash) or None}): each file is written whole as
+    name.tmp, then replaces the old one, whose blocks come free. Every file is counted as at
+    least one block (littlefs keeps some small ones in its directory: an upper bound)."""
+    def n(size):
+        return max(1, -(-size // block))
+
+    peak = grown = 0
+    for name, data in todo:
+        peak = max(peak, grown + n(len(data)))
+        old = have.get(name)
+        grown += n(len(data)) - (n(old[0]) if old else 0)
+    return peak
+
+
+def install(link, files, remove=(), progress=None, last=None, room=None):
     """Write the (name, bytes) files that differ on the board, remove `remove`, then write `last`
     (name, bytes: the manifest) if it differs; -> names written.
 
     From the first change to the last the board holds FLASHING (see the module docstring);
-    one left by a flash cut short is removed when this one is done.
+    one left by a flash cut short is removed when this one is done. room: (free bytes, block
+    size) of the board's filesystem; RetrowalkError before anything is written when the files
+    would not fit (stale files are removed only after the new ones are written).
     progress(done_bytes, total_bytes, name) is called as data goes out.
     """
     items = list(files) + ([last] if last is not None else [])
@@ -199,6 +221,14 @@ def install(link, files, remove=(), progress=None, last=None):
         if progress is not None:
             progress(0, 0, "")
         return []
+    if room is not None:
+        free, block = room
+        need = blocks_needed(todo, have, block) + (0 if have.get(FLASHING) else 1) + MARGIN_BLOCKS
+        if need * block > free:
+            raise RetrowalkError("the board's flash has %d KB free, this flash needs about %d KB: nothing was written"
+                                 % (free // 1024, need * block // 1024),
+                                 hint="retrowalk pull moves the walks to this laptop and makes room; "
+                                      "then run retrowalk flash again")
     if not have.get(FLASHING):
         link.write_file(FLASHING, b"a retrowalk flash is under way, or was cut short: run retrowalk flash\n")
     total = sum(len(d) for _, d in todo)
@@ -309,7 +339,9 @@ def flash(port=None, board=None, program=None, source=False, set_clock=True, say
         stale = stale_files(present, fw_names, _old_manifest(link))
         # main.py last: a cut mid-flash leaves the old app starting, and the next flash finishes.
         ordered = [f for f in files if f[0] != START] + extra + [f for f in files if f[0] == START]
-        written = install(link, ordered, remove=stale, progress=progress, last=(MANIFEST, manifest))
+        free, block = info.get("fs_free", ""), info.get("fs_block", "")
+        room = (int(free), int(block) if is_count(block, 8) and int(block) else 4096) if is_count(free) else None
+        written = install(link, ordered, remove=stale, progress=progress, last=(MANIFEST, manifest), room=room)
         say("%d files: %d written, %d unchanged%s" % (
             len(ordered) + 1, len(written), len(ordered) + 1 - len(written),
             (", removed " + " ".join(stale)) if stale else ""))

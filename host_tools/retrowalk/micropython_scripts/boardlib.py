@@ -24,7 +24,7 @@ def _q(v):
 
 
 def rw_probe():
-    """One line: mpy, mp (MicroPython version), machine, uid, fs_total, fs_free (bytes), fw, rtc."""
+    """One line: mpy, mp (MicroPython version), machine, uid, fs_total, fs_free, fs_block (bytes), fw, rtc."""
     import time
     impl = sys.implementation
     v = impl.version
@@ -35,10 +35,11 @@ def rw_probe():
         uid = ""
     try:
         st = os.statvfs("/")
+        block = st[0]
         total = st[0] * st[2]
         free = st[0] * st[3] if st[3] <= st[2] else 0  # an over-full littlefs wraps its free count
     except Exception:
-        total = free = -1
+        total = free = block = -1
     try:
         from firmware import version
         fw = version.VERSION
@@ -49,8 +50,8 @@ def rw_probe():
         name = os.uname().machine
     except Exception:
         name = getattr(impl, "_machine", "")
-    print("mpy=%d mp=%d.%d.%d uid=%s fs_total=%d fs_free=%d fw=%s rtc=%04d-%02d-%02dT%02d:%02d:%02d machine=%s"
-          % (getattr(impl, "_mpy", 0), v[0], v[1], v[2], _q(uid), total, free, _q(fw),
+    print("mpy=%d mp=%d.%d.%d uid=%s fs_total=%d fs_free=%d fs_block=%d fw=%s rtc=%04d-%02d-%02dT%02d:%02d:%02d "
+          "machine=%s" % (getattr(impl, "_mpy", 0), v[0], v[1], v[2], _q(uid), total, free, block, _q(fw),
              t[0], t[1], t[2], t[3], t[4], t[5], _q(name)))
 
 
