@@ -121,6 +121,21 @@ def test_unset_clock_dates_the_walk_by_its_pull():
     assert m["start"] is None  # a clock ahead of the pull is not trusted either
 
 
+def test_a_clock_ahead_is_not_kept_as_the_walk_start_in_the_history(tmp_path):
+    # The history lists and orders walks by the start it keeps: one from a board whose clock ran
+    # years ahead kept that start (listed in that year, after every later walk), while its
+    # report dated it by the pull
+    from datetime import datetime
+    data = simple_walk(start=(datetime.now().year + 5, 1, 1, 0, 0, 0))
+    assert walkstats.facts(R.read(data))["started"] is None
+    with History(tmp_path / "h.sqlite") as h:
+        h.see_board("ab12", {})
+        log_id, _ = h.add("ab12", "000001.rwl", data, walkstats.facts(R.read(data)))
+        row = h.get(log_id)
+    assert row["started"] is None
+    assert walkstats.walk(R.read(data), row["pulled_at"])["day"] == row["pulled_at"][:10]
+
+
 def test_intervals_say_what_they_asked_for_and_what_was_done():
     # A walk that follows its program (kept in the header), a step every 52 samples (0.5 s):
     # warm-up 10 s forward (19 steps), 20 s backward (40 steps: the first 2 still forward while

@@ -112,6 +112,14 @@ def start_time(header):
     return t if t.year >= CLOCK_VALID_FROM else None
 
 
+def trusted_start(header, pulled_at=None):
+    """start_time(header), or None when it is more than a day after the pull (ISO local time;
+    None: now): a clock running ahead is not to be trusted either."""
+    start = start_time(header)
+    seen = datetime.fromisoformat(pulled_at) if pulled_at else datetime.now()
+    return None if start is not None and start > seen + timedelta(days=1) else start
+
+
 def walk(log, pulled_at=None):
     """Measures of one decoded walk (dict of plain values, JSON-ready)."""
     hdr = log.header
@@ -174,9 +182,7 @@ def walk(log, pulled_at=None):
         if r[1] == "cue":
             name = cue_name(r[2])
             cues[name] = cues.get(name, 0) + 1
-    start = start_time(hdr)
-    if start is not None and pulled_at and start > datetime.fromisoformat(pulled_at) + timedelta(days=1):
-        start = None  # a clock running ahead of the pull: not to be trusted either
+    start = trusted_start(hdr, pulled_at)
     return {
         "kind": log.kind, "walk_no": hdr.get("walk_no"), "program": hdr.get("program_name") or "",
         "start": start.isoformat() if start else None, "clock_set": start is not None,
@@ -241,9 +247,9 @@ def _day(pulled_at):
 
 
 def facts(log, stats=None):
-    """The columns history.add() keeps for quick listings."""
+    """The columns history.add() keeps for quick listings (at the pull: now)."""
     s = stats or (walk(log) if log.kind == "walk" else None)
-    start = start_time(log.header)
+    start = trusted_start(log.header)
     return {"kind": log.kind, "walk_no": log.header.get("walk_no"),
             "started": start.isoformat() if start else None,
             "complete": log.complete, "end_reason": log.end_reason,
