@@ -100,7 +100,8 @@ def changed_firmware(tmp_path):
     return fdir
 
 
-@pytest.mark.parametrize("where", ["mid-file", "between files", "before the manifest", "during the clock set"])
+@pytest.mark.parametrize("where", ["mid-file", "between files", "before the manifest", "at the very end",
+                                   "during the clock set"])
 def test_an_update_cut_short_is_reported_and_the_next_flash_finishes_it(tmp_path, monkeypatch, where):
     # An update (changed_firmware), cut at each point. The
     # board boots (the app starts, old and new modules mixed) and is reachable; doctor names
@@ -110,6 +111,7 @@ def test_an_update_cut_short_is_reported_and_the_next_flash_finishes_it(tmp_path
     when = {"mid-file": lambda fn, args, opened: fn == "rw_put" and opened == "firmware/errlog.mpy.tmp",
             "between files": opening("firmware/walkplan.mpy"),
             "before the manifest": opening(flasher.MANIFEST),
+            "at the very end": lambda fn, args, opened: fn == "rw_remove" and args[0] == [flasher.FLASHING],
             "during the clock set": lambda fn, args, opened: fn == "rw_set_rtc"}[where]
     with VirtualBoard(tmp_path / "b", board="virtual", rtc_battery=True) as vb:
         flasher.flash(port=vb.port, board="virtual", say=lambda s: None)
