@@ -22,7 +22,8 @@ Walking time: the time between two steps counts up to GRACE_MS (and from start()
 to the first step likewise), so standing still eats at most that much of a timed segment;
 after `pause_after_s` without steps the coach reports an auto-pause (cue PAUSED, none before
 the walk's first step; declared SEEN_MS later, when any step taken before it would have been seen, and dated when it began),
-and the next step taken after it resumes it. Steps taken before a button pause still count.
+and the next step taken after it resumes it. Steps taken before a button pause still count;
+steps taken during it count for nothing, also those called after the resume.
 Steps and distance count only steps in the segment's direction; distance segments become a
 step count (distance / stride, rounded up, in mm) when the coach is built.
 A wrong-direction cue comes after `wrong_direction_steps` steps in a row the wrong way (steps
@@ -101,6 +102,7 @@ class Coach:
         self._pause_after = _samples(plan.pause_after_ms, rate_hz)
         self._pause_due = self._pause_after + _samples(SEEN_MS, rate_hz)  # declared then
         self._paused_at = 0         # sample the current pause began at
+        self._resumed_at = 0        # sample the last button pause ended at
         grace = _samples(GRACE_MS, rate_hz)
         self._grace = grace if grace < self._pause_after else self._pause_after
         self._settle = _samples(SETTLE_MS, rate_hz)
@@ -233,8 +235,11 @@ class Coach:
             self.steps_back += 1
         else:
             return
-        if self.done or (self.user_paused and sample >= self._paused_at):
-            return  # (a step taken before the button pause, called after it, still counts)
+        if self.done or (sample >= self._paused_at and (self.user_paused or sample < self._resumed_at)):
+            # taken during a button pause, also one called after the resume (a step taken
+            # before the pause, called after it, still counts; an auto-pause after the resume
+            # begins after it)
+            return
         self._commit(sample)
         if self.done:
             return
@@ -325,6 +330,7 @@ class Coach:
         if not self.user_paused or self.stopped:
             return
         self.user_paused = False
+        self._resumed_at = sample
         self._quiet = sample
         if sample > self._last:
             self._last = sample

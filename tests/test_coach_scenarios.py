@@ -306,6 +306,20 @@ def test_button_pause_and_resume():
     assert c.seg_right[0] == 91 + 136
 
 
+def test_steps_walked_during_a_button_pause_do_not_count_when_called_after_the_resume():
+    # A 20-step forward segment; a step every 55 samples from 55, each called 110 samples
+    # (2 steps) late. Paused with the button at 1000 (18 steps before it: 55..990), the walker
+    # walks on and resumes at 2000 while walking: the steps at 1925 and 1980, taken while
+    # paused but called after the resume, must not count (walkstats leaves them out too). The
+    # segment needs 2 more steps after the resume: 2035 and 2090, called at 2200.
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "steps": 20},
+                                                  {"direction": "backward", "time_s": 60}]})
+    steps = stream(55, 55, 3000, [(10 ** 9, F)])
+    c, ev = run(prog, RATE, steps, 3000, delay=110, buttons=[(1000, "pause"), (2000, "resume")])
+    assert switches(ev)[0] == ("segment", 2090, "switch_backward")
+    assert c.seg_right[0] == 20 and c.steps_fwd == len([t for t, _ in steps if t + 110 <= 3000])
+
+
 def test_stop_ends_the_walk():
     steps = stream(30, 55, 8000, [(10 ** 9, F)])
     c, ev = run(P.preset("one-one"), RATE, steps, 8000, buttons=[(6000, "stop")])
