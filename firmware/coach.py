@@ -243,8 +243,9 @@ class Coach:
         self._commit(sample)
         if self.done:
             return
-        if self.paused and sample > self._paused_at:
-            # a step taken before the pause began, called late, was seen then: it resumes nothing
+        if self.paused and sample >= self._paused_at:
+            # a step taken before the pause began, called late, was seen then: it resumes
+            # nothing (one at its first sample does: walkstats leaves out [pause, resume))
             self.paused = False
             self._emit(EV_RESUME, sample, 0, haptics.NONE)
         i = self.segment

@@ -267,6 +267,19 @@ def test_a_step_called_after_the_auto_pause_it_came_before_does_not_resume_it():
     assert c.pauses == 1 and c.paused and c.steps_fwd == 20
 
 
+def test_a_step_at_the_auto_pause_s_first_sample_resumes_it():
+    # The walker stands after the step at 1950 and sets off again exactly when the pause
+    # begins (1950 + 416 = 2366), the new bout's steps called 3 steps late. The step at 2366
+    # counts for the segment, so it must end the pause: walkstats leaves out every step in
+    # [pause, resume), and with the resume at the next step (2421) the report counted one
+    # step fewer than the board.
+    steps = stream(520, 55, 2000, [(10 ** 9, F)]) + stream(2366, 55, 3000, [(10 ** 9, F)])
+    c, ev = run(P.preset("one-one"), RATE, steps, 3200, delay=3 * 55)
+    assert [e for e in ev if e[0] in ("pause", "resume")][2:] == [("pause", 2366, 0, "paused"),
+                                                                  ("resume", 2366, 0, "none")]
+    assert c.seg_right[0] == len(steps)
+
+
 def test_a_short_auto_pause_does_not_come_between_steps_still_unseen():
     # pause_after_s 1 (104 samples) at 108 steps/min (58 samples a step): each step is seen
     # 88 samples after its contact, so a step is always unseen for a while after the step
