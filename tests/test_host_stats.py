@@ -136,6 +136,22 @@ def test_a_clock_ahead_is_not_kept_as_the_walk_start_in_the_history(tmp_path):
     assert walkstats.walk(R.read(data), row["pulled_at"])["day"] == row["pulled_at"][:10]
 
 
+def test_a_clock_ahead_kept_by_an_older_pull_is_not_taken_as_the_start_either(tmp_path):
+    # A history filled before that rule: walk 1 (pulled 1 March 2025 from a board whose clock
+    # said 2031) kept its 2031 start. It was listed last and taken for the latest walk (the
+    # default of `report` and `plot`) ahead of walk 2, walked on 3 March 2025.
+    ahead, later = simple_walk(walk_no=1, start=(2031, 1, 1, 0, 0, 0)), simple_walk(walk_no=2)
+    with History(tmp_path / "h.sqlite") as h:
+        h.see_board("ab12", {})
+        old, _ = h.add("ab12", "000001.rwl", ahead, dict(walkstats.facts(R.read(ahead)), started="2031-01-01T00:00:00"))
+        h.db.execute("UPDATE logs SET pulled_at='2025-03-01T12:00:00' WHERE id=?", (old,))
+        h.db.commit()
+        new, _ = h.add("ab12", "000002.rwl", later, walkstats.facts(R.read(later)))
+        assert [r["id"] for r in h.logs(kind="walk")] == [old, new]
+        assert h.get(old)["started"] is None
+        assert report.one_walk(h)[0]["id"] == new
+
+
 def test_intervals_say_what_they_asked_for_and_what_was_done():
     # A walk that follows its program (kept in the header), a step every 52 samples (0.5 s):
     # warm-up 10 s forward (19 steps), 20 s backward (40 steps: the first 2 still forward while

@@ -14,6 +14,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
+from . import walkstats
 from .errors import RetrowalkError
 
 SCHEMA_VERSION = 1
@@ -109,6 +110,11 @@ def _log_row(r):
                 datetime.fromisoformat(d[key])
             except ValueError:
                 raise ValueError("log #%s: %s is not a date: %.40r" % (d["id"], key, d[key])) from None
+    try:
+        if d["started"] is not None and walkstats.trusted(datetime.fromisoformat(d["started"]), d["pulled_at"]) is None:
+            d["started"] = None  # kept by a pull before that rule: a board clock running ahead
+    except TypeError:  # one with a time zone, one without: not what retrowalk writes
+        raise ValueError("log #%s: started and pulled_at are not both local times" % d["id"]) from None
     try:
         d["warnings"] = json.loads(d["warnings"])
     except ValueError:
@@ -234,8 +240,8 @@ class History:
             args += ids
         if where:
             q += " WHERE " + " AND ".join(where)
-        q += " ORDER BY COALESCE(started, pulled_at), id"
-        return [_log_row(r) for r in self.db.execute(q, args)]
+        rows = [_log_row(r) for r in self.db.execute(q, args)]
+        return sorted(rows, key=lambda d: (d["started"] or d["pulled_at"], d["id"]))
 
     @_reads
     def get(self, log_id):

@@ -115,7 +115,12 @@ def start_time(header):
 def trusted_start(header, pulled_at=None):
     """start_time(header), or None when it is more than a day after the pull (ISO local time;
     None: now): a clock running ahead is not to be trusted either."""
-    start = start_time(header)
+    return trusted(start_time(header), pulled_at)
+
+
+def trusted(start, pulled_at=None):
+    """`start` (datetime or None), or None when it is more than a day after the pull (the rule of
+    trusted_start, also for a start an older retrowalk kept in the history)."""
     seen = datetime.fromisoformat(pulled_at) if pulled_at else datetime.now()
     return None if start is not None and start > seen + timedelta(days=1) else start
 
