@@ -29,6 +29,7 @@ from pathlib import Path
 
 from . import paths, programs
 from .errors import RetrowalkError
+from .firmware.logstore import RESERVE_BLOCKS  # blocks a flash leaves free, as the log store does: littlefs needs some
 from .firmware import boardcfg
 from .link import Link, find_port, is_count
 
@@ -182,9 +183,6 @@ def _sha(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-# Filesystem blocks a flash leaves free: littlefs needs some to work (as the log store's reserve).
-MARGIN_BLOCKS = 4
-
 
 def blocks_needed(todo, have, block):
     """The most filesystem blocks that writing `todo` [(name, bytes)] holds at once, over what
@@ -223,7 +221,7 @@ def install(link, files, remove=(), progress=None, last=None, room=None):
         return []
     if room is not None:
         free, block = room
-        need = blocks_needed(todo, have, block) + (0 if have.get(FLASHING) else 1) + MARGIN_BLOCKS
+        need = blocks_needed(todo, have, block) + (0 if have.get(FLASHING) else 1) + RESERVE_BLOCKS
         if need * block > free:
             raise RetrowalkError("the board's flash has %d KB free, this flash needs about %d KB: nothing was written"
                                  % (free // 1024, need * block // 1024),
