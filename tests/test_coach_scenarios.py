@@ -248,7 +248,7 @@ def test_standing_before_the_first_step_pauses_without_a_buzz():
     c, ev = run(P.preset("one-one"), RATE, steps, 6000, delay=3 * 55)
     pauses = [e for e in ev if e[0] in ("pause", "resume")]
     assert pauses[:2] == [("pause", 416, 0, "none"), ("resume", 520, 0, "none")]
-    last = 520 + 55 * ((2000 - 520) // 55)  # 1955: the walker stands from there to 3000
+    last = 520 + 55 * ((2000 - 520) // 55)  # 1950: the walker stands from there to 3000
     assert pauses[2:] == [("pause", last + 416, 0, "paused"), ("resume", 3000, 0, "none"),
                           ("pause", 3275 + 416, 0, "paused")]
 
