@@ -160,3 +160,20 @@ def test_json_output_is_strict_json(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out, parse_constant=no_constants)
     row = out["%s | as recorded | front | axis" % ev.BELT_TAKES]["pooled"]
     assert row["bwd_recall"] is None and row["steps"] == len(w.steps)
+
+
+def _still_trial(steps, seconds=6.0, label="still"):
+    """A 100 Hz trial standing still (labelled `label`), with the given (t, direction, moving) contacts."""
+    t = [i / 100 for i in range(int(seconds * 100) + 1)]
+    return ev.Trial("s", t, [[0.0, 0.0, 9.81, 0.0, 0.0, 0.0] for _ in t], [label] * len(t), steps, "+x")
+
+
+def test_still_steps_are_those_with_no_annotated_contact_near():
+    # the contact at 2.0 is matched by the step at 1.9; the step at 2.3 is a second, false step
+    # for it (0.3 s away: near), the one at 4.0 has no contact within 0.5 s: one standing step
+    tr = _still_trial([(2.0, "forward", True)])
+    sc = ev.Score()
+    sc.add(tr, [(1.9, "forward", 50), (2.3, "forward", 50), (4.0, "forward", 50)])
+    r = sc.row()
+    assert r["still_steps"] == 1
+    assert sc.tp == 1 and sc.pred == 3  # the step at 2.3 is still a false step

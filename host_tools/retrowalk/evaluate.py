@@ -244,10 +244,12 @@ class Score:
                 self.turn_bwd += pred[i][1] == "backward"
         # steps counted while the recording is labelled `still` and no contact is annotated near
         # (the labels are coarse: a walk's first and last contacts often sit in a still span)
+        # (a step with a contact within the tolerance is no standing step, matched or not: a
+        # walk's last contact counted twice is a false step, but not one taken while standing)
         rate = trial.rate
-        for i, p in enumerate(pred):
+        for p in pred:
             k = min(len(trial.labels) - 1, max(0, int(round(p[0] * rate))))
-            if trial.labels[k] == "still" and i not in m:
+            if trial.labels[k] == "still" and not any(abs(p[0] - s[0]) <= TOLERANCE_S for s in truth):
                 self.still_steps += 1
         for need in switch_latencies(truth, call):
             self.switches += 1
