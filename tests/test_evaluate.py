@@ -177,3 +177,28 @@ def test_still_steps_are_those_with_no_annotated_contact_near():
     r = sc.row()
     assert r["still_steps"] == 1
     assert sc.tp == 1 and sc.pred == 3  # the step at 2.3 is still a false step
+
+
+def test_a_step_between_a_contact_that_counts_and_one_that_does_not_pairs_with_the_one_that_counts():
+    # Male1_B24_WalkToCrouch as recorded: a step at 4.94 s, 0.24 s after a forward contact and
+    # 0.21 s before one annotated `still` (no step to find); pairing it with the nearer left the
+    # forward contact missed: F1* 0 where one step found the one contact to find (F1* 1)
+    tr = _still_trial([(4.70, "forward", True), (5.15, "still", True)], label="forward")
+    sc = ev.Score()
+    sc.add(tr, [(4.94, "forward", 50)])
+    r = sc.row()
+    assert (sc.tp, sc.truth, sc.pred) == (1, 1, 1) and r["f1"] == 1.0 and r["recall_all"] == 1.0
+    assert sc.fwd == 1 and sc.fwd_ok == 1
+    # a contact the trunk does not show (moving False) counts only for recall (all): the step
+    # pairs with the one that counts for F1* as well
+    tr = _still_trial([(0.80, "forward", False), (1.25, "forward", True)], label="forward")
+    sc = ev.Score()
+    sc.add(tr, [(1.0, "forward", 50)])
+    assert (sc.tp, sc.truth, sc.pred) == (1, 1, 1) and (sc.tp_all, sc.truth_all, sc.pred_all) == (1, 2, 1)
+    # but never at the cost of a pair: 1.0 takes the `other` contact at 0.6 (neither right nor
+    # wrong) so that 1.6 can take the forward one at 1.2: F1* 2*1 / (1 + 1) = 1; with 1.0 on 1.2,
+    # 1.6 would be a false step: 2*1 / (1 + 2)
+    tr = _still_trial([(0.6, "other", True), (1.2, "forward", True)], label="forward")
+    sc = ev.Score()
+    sc.add(tr, [(1.0, "forward", 50), (1.6, "forward", 50)])
+    assert (sc.tp, sc.truth, sc.pred) == (1, 1, 1) and sc.row()["f1"] == 1.0

@@ -160,29 +160,38 @@ def run(trial, mount, rate_hz=104):
     return [(s / rate_hz, replay.DIRECTIONS[d], c) for s, d, c in res.steps]
 
 
-def match(pred, truth, tol=TOLERANCE_S):
-    """Order-preserving one-to-one matching within ±tol that pairs as many steps as possible
-    (ties: smallest total time error); returns {pred index: truth index}.
+def match(pred, truth, tol=TOLERANCE_S, prefer=None):
+    """Order-preserving one-to-one matching within ±tol that pairs as many steps as possible;
+    among those, the one pairing the most contacts that count (prefer[j]: a tuple of 0/1 per
+    contact, compared in order, e.g. (shows motion, is a step)); then the smallest total time
+    error; returns {pred index: truth index}.
 
     A dynamic programme over both time-ordered lists, like an edit distance; greedy
-    nearest-first matching would lose pairs where the two clocks drift apart slowly.
+    nearest-first matching would lose pairs where the two clocks drift apart slowly. Without the
+    preference a step between a contact that counts and one that does not went to the nearer,
+    and the one that counts was missed though the step was there for it.
     """
     n, m = len(pred), len(truth)
-    # best[i][j] = (matches, -error) using pred[i:] and truth[j:]
-    best = [[(0, 0.0)] * (m + 1) for _ in range(n + 1)]
+    prefer = prefer or [()] * m
+    width = len(prefer[0]) if m else 0
+    zero = (0,) * (width + 1) + (0.0,)
+
+    def paired(i, j, after):  # `after` with pred i paired to truth j (|error| d) in front
+        d = abs(pred[i][0] - truth[j][0])
+        return (after[0] + 1,) + tuple(a + b for a, b in zip(after[1:-1], prefer[j])) + (after[-1] - d,)
+
+    # best[i][j] = (matches, preferred matches..., -error) using pred[i:] and truth[j:]
+    best = [[zero] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         row, nxt = best[i], best[i + 1]
         for j in range(m - 1, -1, -1):
             cand = max(nxt[j], row[j + 1])
-            d = abs(pred[i][0] - truth[j][0])
-            if d <= tol:
-                k, e = nxt[j + 1]
-                cand = max(cand, (k + 1, e - d))
+            if abs(pred[i][0] - truth[j][0]) <= tol:
+                cand = max(cand, paired(i, j, nxt[j + 1]))
             row[j] = cand
     out, i, j = {}, 0, 0
     while i < n and j < m:
-        d = abs(pred[i][0] - truth[j][0])
-        if d <= tol and best[i][j] == (best[i + 1][j + 1][0] + 1, best[i + 1][j + 1][1] - d):
+        if abs(pred[i][0] - truth[j][0]) <= tol and best[i][j] == paired(i, j, best[i + 1][j + 1]):
             out[i] = j
             i += 1
             j += 1
@@ -220,9 +229,9 @@ class Score:
     def add(self, trial, pred):
         self.trials += 1
         truth = trial.steps
-        m = match(pred, truth)
         known = [d in KNOWN for _, d, _ in truth]
         seen = [k and mv for k, (_, _, mv) in zip(known, truth)]
+        m = match(pred, truth, prefer=[(int(s), int(k)) for s, k in zip(seen, known)])
         for counts, flag in ((("truth_all", "pred_all", "tp_all"), known), (("truth", "pred", "tp"), seen)):
             tp = sum(1 for j in m.values() if flag[j])
             dontcare = len(m) - tp
