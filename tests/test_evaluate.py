@@ -202,3 +202,19 @@ def test_a_step_between_a_contact_that_counts_and_one_that_does_not_pairs_with_t
     sc = ev.Score()
     sc.add(tr, [(1.0, "forward", 50), (1.6, "forward", 50)])
     assert (sc.tp, sc.truth, sc.pred) == (1, 1, 1) and sc.row()["f1"] == 1.0
+
+
+def test_a_subject_with_no_step_found_is_f1_zero_and_the_worst():
+    # s1: 3 contacts, 3 steps found; s2: 2 contacts, no step found: its F1 is 2*0 / (2 + 0) = 0,
+    # no missing figure that the mean and the worst subject pass over
+    found, none = ev.Score(), ev.Score()
+    found.add(_still_trial([(1.0, "forward", True), (1.5, "forward", True), (2.0, "forward", True)],
+                           label="forward"), [(1.0, "forward", 50), (1.5, "forward", 50), (2.0, "forward", 50)])
+    none.add(_still_trial([(1.0, "forward", True), (1.5, "forward", True)], label="forward"), [])
+    assert none.row()["f1"] == 0.0 and none.row()["recall"] == 0.0 and none.row()["count_err"] == -1.0
+    rows = {(ev.L5_FWD, "as recorded", "as worn", "auto"): {"L5 s1": found, "L5 s2": none},
+            (ev.L5_FWD, "as recorded", "as worn", "axis"): {"L5 s2": none}}
+    fig = ev.summarise(rows)[(ev.L5_FWD, "as recorded")]
+    assert fig["worst_f1"] == (0.0, "L5 s2 as worn/auto")
+    # pooled auto: 2*3 / (5 + 3) = 0.75; axis: 0; their mean 0.375
+    assert fig["f1"] == pytest.approx(0.375)

@@ -271,7 +271,9 @@ class Score:
         def step_figures(tp, truth, pred, suffix):
             rec = tp / truth if truth else nan
             prec = tp / pred if pred else nan
-            f1 = 2 * tp / (truth + pred) if truth + pred and truth and pred else nan
+            # (no step found where there were some to find is F1 0, not no figure: it must
+            # weigh in the mean over mountings and be the worst subject)
+            f1 = 2 * tp / (truth + pred) if truth + pred else nan
             err = (pred - truth) / truth if truth else nan
             return {"recall" + suffix: rec, "precision" + suffix: prec, "f1" + suffix: f1,
                     "count_err" + suffix: err}
