@@ -376,3 +376,80 @@ def test_a_walk_that_knew_its_facing_logs_no_such_record(tmp_path, mount, facing
     assert not [r for r in log.records if r[1] == "no_facing"]
     assert walkstats.walk(log)["facing"] == facing
     assert not any(label == "facing" for label, _ in report.notes(walkstats.walk(log)))
+
+
+# ---- the program's end: the board ends the walk at the FIFO read that gives the DONE cue ----
+
+def _last_program_walk(tmp_path, seg, plan, **kw):
+    # A warm-up of 10 s forward, then `seg`, walked on the real session (classifier, coach, log
+    # writer) over a synthetic walk: (log, measures).
+    prog = P.validate({"version": 1, "warmup": {"time_s": 10}, "segments": [seg], "stride_m": {"backward": 0.5}})
+    host = cpython(walk_cfg(_own_walk(tmp_path, plan, seed=5), program=json.dumps(prog), **kw))
+    log = R.read(bytes.fromhex(host["log"]))
+    return log, walkstats.walk(log, "2025-03-10T12:00:00")
+
+
+def _backward_after(log, t0, paused=()):
+    # contacts of the backward steps logged from sample t0 on, but those taken while paused
+    return [r[0] for r in log.records if r[1] == "step" and r[2] == "backward" and r[0] >= t0
+            and not any(a <= r[0] < b for a, b in paused)]
+
+
+@pytest.mark.parametrize("seg, done", [({"direction": "backward", "steps": 10}, 10),
+                                       ({"direction": "backward", "distance_m": 5}, 5.0)])  # 10 steps of 0.5 m
+def test_steps_called_after_a_program_of_steps_or_metres_was_done_are_after_its_last_interval(tmp_path, seg, done):
+    # The walker walks backward from 13 s to 28 s; the coach asks for 10 backward steps (or 5 m
+    # at 0.5 m a step) after the warm-up. It is done at the contact of the 10th, but the
+    # classifier calls a step ~2 steps late and the walk's end calls the steps it still holds:
+    # the board logged more backward steps than the interval asked for, and the report read
+    # "13 steps (130 %)" with the interval's time running to the walk's end.
+    log, m = _last_program_walk(tmp_path, seg, [("still", 1.0), ("forward", 12.0), ("backward", 15.0),
+                                                ("still", 3.0)])
+    assert log.end_reason == "finished"
+    backs = _backward_after(log, 10 * RATE)
+    assert len(backs) > 10  # steps the walker took after the program was done, in the log
+    iv = m["intervals"][-1]
+    assert (iv["done"], iv["steps_asked_way"], iv["steps_backward"]) == (done, 10, 10)
+    assert report.pct(report.done_share(iv)) == "100 %"
+    assert iv["end_s"] == pytest.approx(backs[9] / RATE, abs=0.005) == m["program_done_s"]
+    after = m["after_program"]
+    assert (after["steps"], after["steps_backward"]) == (len(backs) - 10, len(backs) - 10)
+    assert after["start_s"] == iv["end_s"] and after["end_s"] == m["duration_s"] == pytest.approx(log.end[0] / RATE,
+                                                                                                 abs=0.005)
+    assert after["paused_s"] == 0 and after["walking_s"] == pytest.approx(after["end_s"] - after["start_s"], abs=0.01)
+    # the walk's totals keep every step and all of its time
+    assert m["steps_backward"] == len(backs) and m["active_s"] == m["duration_s"]
+    # the backward interval's adherence is over its own steps (the walker still forward for the
+    # first 6: the warm-up ended at 10 s, the walker turned at 13 s)
+    forward_in = [r[0] for r in log.records if r[1] == "step" and r[2] == "forward" and r[0] >= 10 * RATE]
+    assert m["backward_interval_steps"] == 10 + len(forward_in) and m["backward_interval_steps_backward"] == 10
+
+
+def test_steps_walked_during_a_button_pause_do_not_complete_the_last_interval(tmp_path):
+    # 20 backward steps asked; the walker presses pause at 16 s and resume at 19 s, walking
+    # backward all the while: the steps taken in between count for nothing (coach and report
+    # alike), so the program is done at the 20th backward step outside the pause.
+    log, m = _last_program_walk(tmp_path, {"direction": "backward", "steps": 20},
+                                [("still", 1.0), ("forward", 12.0), ("backward", 25.0), ("still", 3.0)],
+                                actions={"80": "pause", "95": "resume"})
+    (pause,), (resume,) = ([r[0] for r in log.records if r[1] == kind] for kind in ("pause", "resume"))
+    backs = _backward_after(log, 10 * RATE, paused=[(pause, resume)])
+    assert log.end_reason == "finished" and len(backs) > 20 and len(_backward_after(log, pause)) > len(
+        _backward_after(log, resume))  # steps while paused, and after the program
+    iv = m["intervals"][-1]
+    assert (iv["done"], iv["steps_backward"]) == (20, 20)
+    assert iv["end_s"] == pytest.approx(backs[19] / RATE, abs=0.005)
+    assert iv["paused_s"] == pytest.approx((resume - pause) / RATE, abs=0.01)
+    assert m["after_program"]["steps"] == len(backs) - 20
+
+
+def test_a_walk_stopped_before_its_program_was_done_keeps_its_last_interval_to_the_end(tmp_path):
+    # A long press at 17 s, when 6 of the 10 backward steps are in: nothing was after the program
+    log, m = _last_program_walk(tmp_path, {"direction": "backward", "steps": 10},
+                                [("still", 1.0), ("forward", 12.0), ("backward", 15.0), ("still", 3.0)],
+                                actions={"85": "stop"})
+    backs = _backward_after(log, 10 * RATE)
+    assert log.end_reason == "stopped" and len(backs) < 10
+    iv = m["intervals"][-1]
+    assert iv["done"] == len(backs) and iv["end_s"] == pytest.approx(log.end[0] / RATE, abs=0.005)
+    assert m["program_done_s"] is None and m["after_program"] is None

@@ -201,6 +201,36 @@ def test_a_step_interval_keeps_the_step_that_completed_it():
     assert m["adherence"] == pytest.approx(20 / 22, abs=1e-3)
 
 
+def test_what_a_walk_logged_after_its_timed_program_was_done_is_after_the_last_interval():
+    # Warm-up 10 s forward, then 60 s backward: done at 70 s (sample 7280, the DONE cue). The
+    # log goes on for 40 s: 40 steps forward from the cue on, a 10 s button pause (9400 to
+    # 10440, 5 steps taken in it), then 20 more forward; end 11520. The backward minute holds its
+    # 119 backward steps (0.5 s each: 59.5 s) and ends at 70 s; the 60 steps after it count for no
+    # interval, nor for the adherence, but for the walk's totals.
+    prog = P.validate({"version": 1, "warmup": {"time_s": 10}, "segments": [{"direction": "backward", "time_s": 60}]})
+    steps = [(52 * k, "forward", 90) for k in range(1, 20)]
+    steps += [(1040 + 52 * j, "backward", 90) for j in range(1, 120)]
+    steps += [(7280 + 52 * j, "forward", 90) for j in range(40)]
+    steps += [(9500 + 100 * j, "forward", 90) for j in range(5)]
+    steps += [(10440 + 52 * j, "forward", 90) for j in range(1, 21)]
+    data = walk_bytes(steps=steps, segments=[(0, 0, "warmup", 10, "s"), (1040, 1, "backward", 60, "s")],
+                      cues=[(0, 1), (1040, 2), (7280, 6), (9400, 5), (10440, 1)], pauses=[(9400, 10440)],
+                      end=(11520, "finished"), program=prog)
+    m = measures(data)
+    back = m["intervals"][1]
+    assert (back["start_s"], back["end_s"], back["steps"], back["steps_backward"]) == (10.0, 70.0, 119, 119)
+    assert back["done"] == 59.5 and back["adherence"] == 1.0 and back["cadence_spm"] == pytest.approx(119.0)
+    assert m["program_done_s"] == 70.0
+    assert m["after_program"] == {"start_s": 70.0, "end_s": pytest.approx(11520 / 104, abs=0.005),
+                                  "paused_s": pytest.approx(10.0), "walking_s": pytest.approx(11520 / 104 - 80, abs=0.01),
+                                  "steps": 60, "steps_backward": 0,
+                                  "cadence_spm": pytest.approx(60 / (11520 / 104 - 80) * 60, abs=0.1)}
+    assert (m["steps_forward"], m["steps_backward"]) == (19 + 40 + 5 + 20, 119)
+    assert m["duration_s"] == pytest.approx(11520 / 104, abs=0.005) and m["paused_s"] == pytest.approx(10.0)
+    assert (m["backward_interval_steps"], m["backward_interval_steps_backward"]) == (119, 119)
+    assert m["adherence"] == 1.0 and walkstats.weeks([m])[0]["adherence"] == 1.0
+
+
 def test_the_goal_follows_the_programs_progression():
     # one-in-ten: 60 s backward, +15 s every 7 days from the start date, at most 300 s
     base = P.preset("one-in-ten", "2025-03-03")

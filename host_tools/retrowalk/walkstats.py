@@ -10,8 +10,9 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
   step, at most STEP_GAP_MAX_S (a longer gap is standing, not walking); the last step owns
   the median step interval.
 - cadence_spm: steps per minute of active time (steps taken while paused left out).
-- intervals: the program's segments as logged (start record to the next start or the end;
-  a segment of steps or metres keeps the step at its end, the one that completed it).
+- intervals: the program's segments as logged (start record to the next start, or for the
+  last one to the program's done moment, else the walk's end; a segment of steps or metres
+  keeps the step at its end, the one that completed it).
   Steps taken while the walk was paused (the board logs them; its coach does not count them
   towards the program) are left out of the intervals. Each has the direction it asked for
   (a warm-up is forward; a cool-down's direction comes from the program in the header,
@@ -24,6 +25,20 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
   intervals (None if there are none); backward_interval_steps and
   backward_interval_steps_backward are those two counts. Adherences are to 3 decimals, 1.0
   only when every step went the asked way (0.999 for 2999 of 3000) and 0.0 only when none did.
+- program_done_s: when the program was done (None if it was not: the walk was stopped, idled
+  out, cut short or filled the flash). The board ends a walk whose program is done (end reason
+  "finished") at the FIFO read that gives the DONE cue, and the end calls the steps the
+  classifier still holds, ~2 steps after their contacts: its log holds steps taken after that
+  moment. For a last segment of steps or metres it is the contact of the step that completed
+  it: the one that brought the steps counted the asked way (as in the intervals, none taken
+  while paused) to what the coach asked for (coach.Coach's plan_target: steps, or distance /
+  stride rounded up, from the program in the header). Otherwise (a timed segment, or a target
+  the log cannot tell) it is the DONE cue, logged when given: within one FIFO read (<= 32
+  samples) after the timed segment's exact end.
+- after_program: what the log holds from program_done_s to the end (None when the program was
+  not done): start_s, end_s, paused_s, walking_s (end - start - paused), steps and
+  steps_backward (not those taken while paused), cadence_spm (steps / walking time). The walk's
+  totals above (steps, duration, active time, time by direction, cadence) include it.
 - backward_goal_s: the backward walking time the walk's program asked for, from the program
   in the header (the board applies the week's progression before the walk, so this is that
   day's goal): its timed backward segments; None without a readable program or timed ones.
@@ -33,7 +48,7 @@ import json
 from bisect import bisect_left, bisect_right
 from datetime import date, datetime, timedelta
 
-from .firmware import haptics, program
+from .firmware import coach, haptics, program, walkplan
 
 STEP_GAP_MAX_S = 2.0
 STEP_UNITS = ("steps", "m")  # segments the board ends on a step (the one that completes them)
@@ -168,16 +183,25 @@ def walk(log, pulled_at=None):
     prog = walk_program(hdr)
     segs = sorted((r for r in recs if r[1] == "segment"), key=lambda r: r[0])
     times = [s[0] for s in steps]
+    done_t = _done_at(log, segs, steps, times, moving, prog, rate if valid_rate else None, end_t)
     intervals = []
+    hi = 0
     for i, r in enumerate(segs):
         a = r[0]
-        b = segs[i + 1][0] if i + 1 < len(segs) else end_t
-        # a step or distance segment ends at the contact of the step that completes it: that
-        # step is its own, not the next one's
-        lo = bisect_right(times, a) if i and segs[i - 1][5] in STEP_UNITS else bisect_left(times, a)
-        hi = bisect_right(times, b) if r[5] in STEP_UNITS else bisect_left(times, b)
+        b = segs[i + 1][0] if i + 1 < len(segs) else (end_t if done_t is None else done_t)
+        lo, hi = _span(times, segs, i, a, b)
         mine = [n for n in range(lo, hi) if moving[n]]
         intervals.append(_interval(r, a, b, prog, [steps[n] for n in mine], [owned[n] for n in mine], per, pauses))
+    after = None
+    if done_t is not None:
+        mine = [n for n in range(hi, len(steps)) if moving[n]]
+        a, b = done_t * per, max(done_t, end_t) * per
+        paused_after = _overlap(pauses, a, b)
+        walking = max(0.0, b - a - paused_after)
+        after = {"start_s": round(a, 2), "end_s": round(b, 2), "paused_s": round(paused_after, 2),
+                 "walking_s": round(walking, 2), "steps": len(mine),
+                 "steps_backward": sum(1 for n in mine if steps[n][1] == "backward"),
+                 "cadence_spm": round(len(mine) / (walking / 60.0), 1) if mine and walking > 0 else None}
     back_iv = [iv for iv in intervals if iv["direction"] == "backward"]
     back_steps = sum(iv["steps"] for iv in back_iv)
     back_right = sum(iv["steps_backward"] for iv in back_iv)
@@ -202,12 +226,56 @@ def walk(log, pulled_at=None):
         "backward_interval_steps": back_steps, "backward_interval_steps_backward": back_right,
         "backward_goal_s": backward_goal_s(prog),
         "intervals": intervals,
+        "program_done_s": None if done_t is None else round(done_t * per, 2), "after_program": after,
         "cues": sum(cues.values()), "cue_counts": cues,
         "errors": [r[3] for r in recs if r[1] == "error"],
         "lost_samples": sum(r[2] for r in recs if r[1] == "overrun"),
         "facing": facing(log),
         "complete": log.complete, "end_reason": log.end_reason, "warnings": list(log.warnings),
     }
+
+
+def _span(times, segs, i, a, b):
+    # [lo, hi): the indices (into the sorted step times) of the steps of segment i, from sample a
+    # to b. A step or distance segment ends at the contact of the step that completes it: that
+    # step is its own, not the next one's (nor what comes after the program).
+    lo = bisect_right(times, a) if i and segs[i - 1][5] in STEP_UNITS else bisect_left(times, a)
+    hi = bisect_right(times, b) if segs[i][5] in STEP_UNITS else bisect_left(times, b)
+    return lo, max(lo, hi)
+
+
+def _done_at(log, segs, steps, times, counted, prog, rate, end_t):
+    # The sample the program was done at (program_done_s), or None. steps: sorted (t, direction,
+    # confidence), times their t; counted[n]: steps[n] was not taken while paused.
+    if log.end_reason != "finished" or not segs:
+        return None
+    last = segs[-1]
+    cue = [r[0] for r in log.records if r[1] == "cue" and r[2] == haptics.DONE and last[0] <= r[0] <= end_t]
+    noticed = cue[0] if cue else max(last[0], end_t)
+    target = _steps_asked(last, prog, rate) if last[5] in STEP_UNITS else None
+    if target:
+        want = _asked(last[3], prog)
+        lo, hi = _span(times, segs, len(segs) - 1, last[0], noticed)
+        n = 0
+        for k in range(lo, hi):
+            if counted[k] and steps[k][1] == want:
+                n += 1
+                if n == target:
+                    return steps[k][0]
+    return noticed
+
+
+def _steps_asked(rec, prog, rate):
+    # The steps the asked way a segment record of steps or metres ends after, as the board's
+    # coach counts them (its plan_target), or None when the log cannot tell: without a readable
+    # program only a steps segment's own count; with one, the record must be its last segment.
+    if prog is None or rate is None:
+        return rec[4] if rec[5] == "steps" else None
+    c = coach.Coach(walkplan.expand(prog), rate)
+    i = rec[2]
+    if i != c.n_plan - 1:
+        return None
+    return c.plan_target[i]
 
 
 def facing(log):
