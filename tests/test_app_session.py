@@ -423,6 +423,24 @@ def test_steps_called_after_a_program_of_steps_or_metres_was_done_are_after_its_
     # first 6: the warm-up ended at 10 s, the walker turned at 13 s)
     forward_in = [r[0] for r in log.records if r[1] == "step" and r[2] == "forward" and r[0] >= 10 * RATE]
     assert m["backward_interval_steps"] == 10 + len(forward_in) and m["backward_interval_steps_backward"] == 10
+    rows = report.interval_rows(m)
+    assert rows[1][3] == "%s (100 %%)" % report.amount(done, iv["unit"])
+    assert rows[2][1:3] == ("after", "program done") and rows[2][4] == "%d steps, %d backward" % (
+        len(backs) - 10, len(backs) - 10)
+
+
+def test_a_timed_program_is_done_at_the_fifo_read_that_gives_its_cue_and_nothing_comes_after(walk_file):
+    # 20 s + 10 s + 10 s walked from the start: the coach ends the last interval at 40 s
+    # (sample 4160), the DONE cue comes with the FIFO read that passes it and the walk ends
+    # there; the steps the end calls were taken before it
+    path, counts, n = walk_file
+    log = R.read(bytes.fromhex(cpython(walk_cfg(path))["log"]))
+    m = walkstats.walk(log)
+    (cue,) = [r[0] for r in log.records if r[1] == "cue" and r[2] == H.DONE]
+    assert 40 * RATE <= cue < 40 * RATE + 32 and cue == log.end[0]
+    assert m["intervals"][-1]["end_s"] == m["program_done_s"] == pytest.approx(cue / RATE, abs=0.005)
+    after = m["after_program"]
+    assert (after["steps"], after["walking_s"]) == (0, 0) and len(report.interval_rows(m)) == len(m["intervals"])
 
 
 def test_steps_walked_during_a_button_pause_do_not_complete_the_last_interval(tmp_path):

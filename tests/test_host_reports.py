@@ -236,3 +236,29 @@ def test_a_bare_or_damaged_walk_still_makes_a_page(data):
     assert "Walk on Monday 3 March 2025" in text
     assert ("the board's clock was not set" in text) == (not m["clock_set"])
     assert ("damaged" in text) == bool(m["warnings"])
+
+
+def test_what_came_after_the_program_has_its_own_row_on_the_walk_and_week_pages():
+    # As the board logs a program ending on steps: warm-up 10 s forward, then 10 steps backward,
+    # a step every 0.5 s. The 10th backward step (1560, 15 s) completes it; the classifier calls
+    # it two steps late, the walk ends there (cue done and end at 1768, 17 s) and calls the 3
+    # steps it still holds (1612, 1664, 1716). The interval: 10 steps (100 %), 0:10-0:15; after
+    # the program: 2 s walking, 3 backward steps, 90 steps/min, 0:15-0:17.
+    prog = P.validate({"version": 1, "warmup": {"time_s": 10}, "segments": [{"direction": "backward", "steps": 10}]})
+    steps = [(52 * k, "forward", 90) for k in range(1, 20)] + [(1040 + 52 * j, "backward", 90) for j in range(1, 14)]
+    data = walk_bytes(steps=steps, segments=[(0, 0, "warmup", 10, "s"), (1040, 1, "backward", 10, "steps")],
+                      cues=[(0, 1), (1040, 2), (1768, 6)], end=(1768, "finished"), program=prog,
+                      start=(2025, 3, 3, 9, 0, 0))
+    log = R.read(data)
+    row = {"id": 1, "board_uid": BOARD, "pulled_at": "2025-03-03T12:00:00"}
+    m = walkstats.walk(log, row["pulled_at"])
+    want = [("1", "backward", "10 steps backward", "10 steps (100 %)", "10 of 10 (100 %)", "120", "0:10-0:15"),
+            ("", "after", "program done", "0:02 walking", "3 steps, 3 backward", "90", "0:15-0:17")]
+    assert report.interval_rows(m)[1:] == want
+    text = "\n".join(report.walk_report(row, m))
+    assert "10 of the 10 steps in backward intervals went backward" in text and "13 steps" not in text
+    weeks = walkstats.weeks([m])
+    for page in (htmlreport.walk_page(row, m, log), htmlreport.week_page(weeks, weeks[0]["monday"], [(row, m, log)])):
+        tags, words = _parse(page)
+        assert " ".join(want[1][1:]) in words and " ".join(want[0]) in words
+        assert ("tr", {"class": "after"}) in tags and "After what the board logged after the program" in words

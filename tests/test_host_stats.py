@@ -229,6 +229,10 @@ def test_what_a_walk_logged_after_its_timed_program_was_done_is_after_the_last_i
     assert m["duration_s"] == pytest.approx(11520 / 104, abs=0.005) and m["paused_s"] == pytest.approx(10.0)
     assert (m["backward_interval_steps"], m["backward_interval_steps_backward"]) == (119, 119)
     assert m["adherence"] == 1.0 and walkstats.weeks([m])[0]["adherence"] == 1.0
+    # the report's table: 110.77 s is 1:51, 30.77 s walking 0:31, 60 steps in it 117 a minute
+    assert report.interval_rows(m)[1:] == [
+        ("1", "backward", "60 s backward", "59 s (99 %)", "119 of 119 (100 %)", "119", "0:10-1:10"),
+        ("", "after", "program done", "0:31 walking", "60 steps, 0 backward", "117", "1:10-1:51")]
 
 
 def test_the_goal_follows_the_programs_progression():

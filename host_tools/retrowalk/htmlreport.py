@@ -35,6 +35,7 @@ th { background: #eee; }
 tr { break-inside: avoid; }
 td.num { text-align: right; white-space: nowrap; }
 tr.back td { background: #fff3e6; }
+tr.after td { color: #555; font-style: italic; }
 table.walks td:nth-child(2) { white-space: nowrap; }
 .note { border-left: 4px solid #b35900; background: #fff8ef; padding: .4rem .7rem; margin: .5rem 0; }
 dl.words dt { font-weight: bold; margin-top: .4rem; }
@@ -58,6 +59,9 @@ WORDS = (
                            "that grows week by week has already grown when the board starts the walk."),
     ("Interval", "one part of the program: walk forward or backward for a time, a number of steps or a "
                  "distance. \"Done\" counts only what went the way the interval asked."),
+    ("After", "what the board logged after the program was done: the last steps, which it counts a "
+              "moment after they are taken, or a walk that went on. They are not part of the last interval; "
+              "the walk's time and steps include them."),
     ("Adherence", "of all the steps taken in the backward intervals, the share that went backward. Every "
                   "step counts, also the few taken while turning round after the buzz, so 100 % means "
                   "every single step."),
@@ -164,8 +168,9 @@ def _walk_body(row, m, log):
                'asked for. Hatched: paused.</figcaption></figure>' % uri)
     if m["intervals"]:
         out.append("<h3>The intervals: asked and done</h3>")
-        out.append(_table(report.INTERVAL_COLUMNS, [report.interval_cells(iv) for iv in m["intervals"]],
-                          classes=["back" if iv["direction"] == "backward" else "" for iv in m["intervals"]],
+        rows = report.interval_rows(m)
+        classes = ["back" if iv["direction"] == "backward" else "" for iv in m["intervals"]]
+        out.append(_table(report.INTERVAL_COLUMNS, rows, classes=classes + ["after"] * (len(rows) - len(classes)),
                           num=(0, 5)))
     out.append("<h3>The buzzes</h3>")
     if m["cue_counts"]:

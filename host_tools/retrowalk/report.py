@@ -148,8 +148,8 @@ def walk_report(row, m):
         lines.append("  intervals  (what each one asked for, and what was done the way it asked)")
         row_format = "    %2s  %-9s  %-17s  %-16s  %-19s  %9s  %s"
         lines.append(row_format % INTERVAL_COLUMNS)
-        for iv in m["intervals"]:
-            lines.append(row_format % interval_cells(iv))
+        for cells in interval_rows(m):
+            lines.append(row_format % cells)
     lines.append("  ended      %s" % ended(m))
     for label, text in notes(m):
         lines.append("  %-10s %s" % (label, text))
@@ -180,6 +180,25 @@ def interval_cells(iv):
             "%d of %d (%s)" % (iv["steps_asked_way"], iv["steps"], pct(iv["adherence"])) if iv["steps"] else "no steps",
             "-" if iv["cadence_spm"] is None else "%.0f" % iv["cadence_spm"],
             "%s-%s" % (clock(iv["start_s"]), clock(iv["end_s"])))
+
+
+def interval_rows(m):
+    """The interval table's rows (INTERVAL_COLUMNS as texts): each interval, then what the log holds
+    after the program was done (walkstats after_program) when that is a step or a second or more."""
+    rows = [interval_cells(iv) for iv in m["intervals"]]
+    after = m.get("after_program")
+    if after and (after["steps"] or after["walking_s"] >= 1):
+        rows.append(after_cells(after))
+    return rows
+
+
+def after_cells(after):
+    """The INTERVAL_COLUMNS of what came after the program (walkstats after_program) as texts."""
+    n = after["steps"]
+    return ("", "after", "program done", "%s walking" % clock(after["walking_s"]),
+            "%d step%s, %d backward" % (n, "" if n == 1 else "s", after["steps_backward"]) if n else "no steps",
+            "-" if after["cadence_spm"] is None else "%.0f" % after["cadence_spm"],
+            "%s-%s" % (clock(after["start_s"]), clock(after["end_s"])))
 
 
 def notes(m):
