@@ -168,7 +168,8 @@ def walk_figure(log, m, title=""):
             ax3.bar(a + w * 0.08, min(share, 1.25) * 100, width=w * 0.84, align="edge", color=colour, alpha=0.85)
             ax3.text(a + w / 2, max(min(share, 1.25), 1.0) * 100 + 4, "%s\nof %s" % (
                 report.amount(iv["done"], iv["unit"]), report.amount(iv["planned"], iv["unit"])),
-                ha="center", va="bottom", fontsize=8)
+                ha="center", va="bottom", fontsize=8, zorder=4,
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=0.5))  # readable over a pause's hatch
     ax3.axhline(100, color=GOAL_COLOUR, lw=1, ls="--")
     ax3.set_ylim(0, 150)
     ax3.set_yticks([0, 25, 50, 75, 100])
