@@ -184,6 +184,27 @@ def test_intervals_say_what_they_asked_for_and_what_was_done():
     assert m["backward_goal_s"] is None and m["adherence"] == pytest.approx(38 / 40, abs=1e-3)
 
 
+def test_an_interval_asks_for_what_the_program_said_not_the_logs_rounded_figure():
+    # The log keeps a segment's length in whole seconds or metres (12.5 m -> 13, 37.5 s -> 38);
+    # the program in the header has it exactly. A step every 52 samples (0.5 s): warm-up 37.5 s
+    # forward (75 steps), then 12.5 m backward at 0.5 m a step: 25 backward steps, exactly what
+    # was asked, so 100 % (against the rounded 13 m it read 96 %).
+    prog = P.validate({"version": 1, "warmup": {"time_s": 37.5},
+                       "segments": [{"direction": "backward", "distance_m": 12.5}],
+                       "stride_m": {"forward": 0.7, "backward": 0.5}})
+    steps = [(52 * k, "forward", 90) for k in range(1, 76)] + [(3900 + 52 * k, "backward", 90) for k in range(1, 26)]
+    segs = [(0, 0, "warmup", 38, "s"), (3900, 1, "backward", 13, "m")]
+    m = measures(walk_bytes(steps=steps, segments=segs, end=(5300, "finished"), program=prog))
+    assert [iv["planned"] for iv in m["intervals"]] == [37.5, 12.5]
+    assert m["intervals"][1]["done"] == 12.5 and report.pct(report.done_share(m["intervals"][1])) == "100 %"
+    text = "\n".join(report.walk_report({"id": 1, "board_uid": "01"}, m))
+    assert "37.5 s forward" in text and "12.5 m backward" in text
+    # a record that does not match the program in the header keeps its own figure
+    segs[1] = (3900, 1, "backward", 20, "m")
+    m = measures(walk_bytes(steps=steps, segments=segs, end=(5300, "finished"), program=prog))
+    assert [iv["planned"] for iv in m["intervals"]] == [37.5, 20]
+
+
 def test_a_step_interval_keeps_the_step_that_completed_it():
     # The coach ends a steps (or metres) segment at the contact of the step that completes it
     # (firmware/coach.py on_step), so the next segment's record has that step's sample. A step

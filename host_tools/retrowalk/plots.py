@@ -117,7 +117,7 @@ def walk_figure(log, m, title=""):
         for axis in (ax, ax2, ax3):
             axis.axvline(a, color="#bbbbbb", lw=0.6, zorder=0)
         ax.text((a + b) / 2, 2.62, "%s\n%s" % (report.KIND_WORDS.get(iv["kind"], iv["kind"]),
-                                                report.amount(iv["planned"], iv["unit"])),
+                                                report.amount(iv["planned"], iv["unit"], asked=True)),
                 ha="center", va="bottom", fontsize=7.5, clip_on=False)
     for direction, colour in (("forward", FORWARD_COLOUR), ("backward", BACKWARD_COLOUR)):
         xs = [t / 60.0 for t, d in steps if d == direction]
@@ -167,7 +167,7 @@ def walk_figure(log, m, title=""):
         if share is not None:
             ax3.bar(a + w * 0.08, min(share, 1.25) * 100, width=w * 0.84, align="edge", color=colour, alpha=0.85)
             ax3.text(a + w / 2, max(min(share, 1.25), 1.0) * 100 + 4, "%s\nof %s" % (
-                report.amount(iv["done"], iv["unit"]), report.amount(iv["planned"], iv["unit"])),
+                report.amount(iv["done"], iv["unit"]), report.amount(iv["planned"], iv["unit"], asked=True)),
                 ha="center", va="bottom", fontsize=8, zorder=4,
                 bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=0.5))  # readable over a pause's hatch
     ax3.axhline(100, color=GOAL_COLOUR, lw=1, ls="--")

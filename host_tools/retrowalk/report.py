@@ -78,11 +78,13 @@ def pct(x):
     return "%d %%" % p
 
 
-def amount(value, unit):
-    """An interval's planned or done amount in its unit: '40 s', '90 s', '2:30', '120 steps', '9.5 m'."""
+def amount(value, unit, asked=False):
+    """An interval's planned (asked) or done amount in its unit: '40 s', '37.5 s', '2:30', '120 steps', '9.5 m'."""
     if value is None:
         return "-"
-    if unit == "s":  # whole seconds walked, never rounded up to what was asked
+    if unit == "s":  # done: whole seconds walked, never rounded up to what was asked
+        if asked and value < 120:
+            return "%g s" % value
         return clock(int(value)) if value >= 120 else "%d s" % int(value)
     if unit == "steps":
         return "%d step%s" % (value, "" if value == 1 else "s")
@@ -175,7 +177,7 @@ INTERVAL_COLUMNS = ("#", "interval", "asked", "done", "steps that way", "steps/m
 def interval_cells(iv):
     """The INTERVAL_COLUMNS of one interval as texts."""
     return (str(iv["index"]), KIND_WORDS.get(iv["kind"], str(iv["kind"])),
-            "%s %s" % (amount(iv["planned"], iv["unit"]), iv["direction"]),
+            "%s %s" % (amount(iv["planned"], iv["unit"], asked=True), iv["direction"]),
             "%s (%s)" % (amount(iv["done"], iv["unit"]), pct(done_share(iv))) if iv["done"] is not None else "-",
             "%d of %d (%s)" % (iv["steps_asked_way"], iv["steps"], pct(iv["adherence"])) if iv["steps"] else "no steps",
             "-" if iv["cadence_spm"] is None else "%.0f" % iv["cadence_spm"],

@@ -16,7 +16,8 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
   Steps taken while the walk was paused (the board logs them; its coach does not count them
   towards the program) are left out of the intervals. Each has the direction it asked for
   (a warm-up is forward; a cool-down's direction comes from the program in the header,
-  forward if that is unreadable), what it asked for (planned, in unit "s", "steps" or "m"),
+  forward if that is unreadable), what it asked for (planned, in unit "s", "steps" or "m": exact
+  from the program in the header, 12.5 m; the record's whole figure, 13, without it),
   and what was done the asked way in that unit (done: seconds walked that way, steps that
   way, or those steps x the program's stride).
   An interval's adherence = its steps in the asked direction / all its steps, every step
@@ -48,7 +49,7 @@ import json
 from bisect import bisect_left, bisect_right
 from datetime import date, datetime, timedelta
 
-from .firmware import coach, haptics, program, walkplan
+from .firmware import coach, haptics, logformat, program, walkplan
 
 STEP_GAP_MAX_S = 2.0
 STEP_UNITS = ("steps", "m")  # segments the board ends on a step (the one that completes them)
@@ -183,6 +184,7 @@ def walk(log, pulled_at=None):
     prog = walk_program(hdr)
     segs = sorted((r for r in recs if r[1] == "segment"), key=lambda r: r[0])
     times = [s[0] for s in steps]
+    plan = walkplan.expand(prog) if prog is not None else None
     done_t = _done_at(log, segs, steps, times, moving, prog, rate if valid_rate else None, end_t)
     intervals = []
     hi = 0
@@ -191,7 +193,8 @@ def walk(log, pulled_at=None):
         b = segs[i + 1][0] if i + 1 < len(segs) else (end_t if done_t is None else done_t)
         lo, hi = _span(times, segs, i, a, b)
         mine = [n for n in range(lo, hi) if moving[n]]
-        intervals.append(_interval(r, a, b, prog, [steps[n] for n in mine], [owned[n] for n in mine], per, pauses))
+        intervals.append(_interval(r, a, b, prog, [steps[n] for n in mine], [owned[n] for n in mine], per, pauses,
+                                   _planned(r, plan)))
     after = None
     if done_t is not None:
         mine = [n for n in range(hi, len(steps)) if moving[n]]
@@ -289,9 +292,22 @@ def facing(log):
     return "not learned" if "no_facing" in kinds else None
 
 
-def _interval(rec, a, b, prog, steps, owned, per, pauses):
+def _planned(rec, plan):
+    # What a segment record asked for, exactly: the log rounds seconds and metres to whole ones
+    # (12.5 m is logged as 13), the program in the header (its WalkPlan) has them to the ms/mm;
+    # the record's own figure when the plan is unreadable or does not match it.
+    i = rec[2]
+    if plan is None or not 0 <= i < plan.n or logformat.UNITS[plan.unit[i]] != rec[5] or plan.planned[i] != rec[4]:
+        return rec[4]
+    a = plan.amount[i]
+    if rec[5] == "steps":
+        return a
+    return a // 1000 if a % 1000 == 0 else a / 1000.0  # ms or mm, as the program gave it
+
+
+def _interval(rec, a, b, prog, steps, owned, per, pauses, planned):
     # One interval's measures: rec is its segment record, [a, b) its samples, steps/owned
-    # the steps inside it and the walking time each one owns.
+    # the steps inside it and the walking time each one owns; planned what it asked for.
     want = _asked(rec[3], prog)
     unit = rec[5]
     right = sum(1 for s in steps if s[1] == want)
@@ -307,7 +323,7 @@ def _interval(rec, a, b, prog, steps, owned, per, pauses):
         done = round(right * prog["stride_m"][want], 1)
     else:
         done = None  # metres without a readable stride, or a unit this reader does not know
-    return {"index": rec[2], "kind": rec[3], "direction": want, "planned": rec[4], "unit": unit, "done": done,
+    return {"index": rec[2], "kind": rec[3], "direction": want, "planned": planned, "unit": unit, "done": done,
             "start_s": round(a * per, 2), "end_s": round(b * per, 2), "paused_s": round(paused, 2),
             "steps": len(steps), "steps_backward": sum(1 for s in steps if s[1] == "backward"),
             "steps_asked_way": right, "asked_way_s": round(right_s, 1), "backward_s": round(back_s, 1),
