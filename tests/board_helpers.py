@@ -18,6 +18,17 @@ from retrowalk.vboard import flash, samples
 
 RATE = 104
 
+# MicroPython side: a vibration motor that records its calls (1 = on, 0 = off), for VM scripts
+FAKE_MOTOR = r'''
+class Motor:
+    def __init__(self):
+        self.calls = []
+    def on(self):
+        self.calls.append(1)
+    def off(self):
+        self.calls.append(0)
+'''
+
 
 def compile_firmware(mpy=True, arch="x64"):
     """[(board path, bytes)] of the firmware as `retrowalk flash` installs it (.mpy for `arch`)."""

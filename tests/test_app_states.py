@@ -12,7 +12,7 @@ import pytest
 
 from retrowalk.vboard.board import BOARD_SIDE
 
-from board_helpers import RATE, synth_counts, write_samples
+from board_helpers import FAKE_MOTOR, RATE, synth_counts, write_samples
 from test_walklog_flash import FLASHSIM
 
 from retrowalk.firmware import app as A
@@ -52,16 +52,7 @@ from firmware.logstore import Store
 A.sleep_ms = lambda ms: None  # IMU retries: no real waiting
 
 
-class Motor:
-    def __init__(self):
-        self.calls = []
-
-    def on(self):
-        self.calls.append(1)
-
-    def off(self):
-        self.calls.append(0)
-
+''' + FAKE_MOTOR + r'''
 
 class Player:
     def __init__(self):

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-
+from board_helpers import FAKE_MOTOR
 
 from retrowalk.firmware import drv2605 as D
 from retrowalk.firmware import haptics as H
@@ -308,15 +308,7 @@ INTERRUPTED = r'''
 import asyncio
 import asyncio.core
 from firmware import haptics as H
-
-class Motor:
-    def __init__(self):
-        self.log = []
-    def on(self):
-        self.log.append(1)
-    def off(self):
-        self.log.append(0)
-
+''' + FAKE_MOTOR + r'''
 class CtrlC:
     def __init__(self, poller):
         self.poller = poller
@@ -339,7 +331,7 @@ except KeyboardInterrupt:
     current = asyncio.core.cur_task is p._task
     print("interrupted while", "the player's task was current" if current else "another task ran")
 p.stop()
-print("stopped", m.log, p.busy())
+print("stopped", m.calls, p.busy())
 '''
 
 

@@ -2,6 +2,8 @@
 
 import json
 
+from board_helpers import FAKE_MOTOR
+
 # The app stopped by an error while a walk's watchdog runs: main._failed buzzes ERROR, then
 # waits for a press (the fake button gives one after a few polls; its reset ends the script).
 FAILED = r'''
@@ -17,14 +19,7 @@ class WDT:
     def feed(self):
         self.t.append(time.ticks_ms())
 
-class Motor:
-    def __init__(self):
-        self.calls = []
-    def on(self):
-        self.calls.append(1)
-    def off(self):
-        self.calls.append(0)
-
+''' + FAKE_MOTOR + r'''
 class Button:
     polls = 0
     def poll(self, now=None):
