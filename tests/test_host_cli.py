@@ -294,3 +294,19 @@ def test_a_negative_axis_is_taken_as_the_mounts_value(capsys, tmp_path):
     code, out, err = run(capsys, "replay", str(f), "--mount", "-z")
     assert code == 0, err
     assert json.loads(out.splitlines()[-1])["summary"]["mount"] == "-z"
+
+
+@pytest.mark.parametrize("name", ["1 min backward in a 10-min walk", "Walk, back a little more each week"])
+def test_what_a_growing_program_is_today_is_the_walk_alone(name):
+    # one-in-ten from 2025-03-03 (docs/programs.md): on 2025-03-17, two weeks on, the backward minute
+    # has grown twice by 15 s: 1:30; the warm-up (4 min) and cool-down (5 min) are as written.
+    # The program's name is said once, at the top, whatever it begins with.
+    import datetime
+
+    from retrowalk import programs
+
+    prog = dict(programs.preset("one-in-ten", "2025-03-03"), name=name)
+    lines = programs.describe(prog, today=datetime.date(2025, 3, 17))
+    at = lines.index("today (2025-03-17, after 2 steps of growth):")
+    assert lines[at + 1:] == ["  warm-up: 4:00 forward", "  1 x [1:30 backward]", "  cool-down: 5:00 forward"]
+    assert lines.count(name) == 1 and lines[0] == name

@@ -109,8 +109,10 @@ def describe(prog, today=None):
         n = P.periods_since_start(prog, (t.year, t.month, t.day))
         eff = P.apply_progression(prog, (t.year, t.month, t.day))
         lines.append("today (%s, after %d step%s of growth):" % (t.isoformat(), n, "" if n == 1 else "s"))
-        lines += ["  " + ln for ln in P.describe(eff)
-                  if ln.startswith(("warm-up", "cool-down")) or ln[:1].isdigit()]
+        # the walk's lines (warm-up, the repeated segments, cool-down), not the name, which
+        # may begin like them ("1 min backward in a 10-min walk")
+        walk = P.describe(dict(eff, name=""))
+        lines += ["  " + ln for ln in walk[:(1 if eff["warmup"] else 0) + (2 if eff["cooldown"] else 1)]]
     return lines
 
 
