@@ -119,3 +119,114 @@ def test_a_board_program_with_a_lone_surrogate_is_a_clear_error():
     with pytest.raises(RetrowalkError) as e:
         programs.on_board(FakeLink(data.encode()))
     assert "name: not valid text" in str(e.value)
+
+
+# ---- a coach's first program files: each mistake one line naming the file, the line and the field ----
+# The program a coach writes after docs/programs.md ("5 min forward / 1 min backward, repeated"),
+# one field to a line so that every mistake below sits on a line of its own.
+COACH = ['{',                                             # 1
+         '  "version": 1,',                               # 2
+         '  "name": "5 forward / 1 back",',               # 3
+         '  "segments": [',                               # 4
+         '    {"direction": "forward", "time_s": 300},',  # 5
+         '    {"direction": "backward", "time_s": 60}',   # 6
+         '  ],',                                          # 7
+         '  "repeat": 4,',                                # 8
+         '  "stride_m": {"forward": 0.7, "backward": 0.45}',  # 9
+         '}']                                             # 10
+
+
+def coach_file(tmp_path, *edits):
+    """COACH with (line number, old, new) replacements, written to mine.json."""
+    lines = list(COACH)
+    for n, old, new in edits:
+        assert old in lines[n - 1], (n, old)
+        lines[n - 1] = lines[n - 1].replace(old, new)
+    f = tmp_path / "mine.json"
+    f.write_text("\n".join(lines) + "\n")
+    return f
+
+
+def test_the_coach_program_is_fine(tmp_path, capsys, monkeypatch):
+    code, out, err = run(capsys, monkeypatch, "program", "show", coach_file(tmp_path))
+    assert code == 0 and err == "" and "4 x [5:00 forward, 1:00 backward]" in out
+
+
+# (edit, line, what the error says after "mine.json:LINE: "): the line is where the field is
+# written, or, for a field left out, where the object it is missing from begins
+COACH_MISTAKES = [
+    ((6, '"time_s"', '"tim_s"'), 6, "segments[1].tim_s: unknown key"),
+    ((8, '"repeat"', '"repeats"'), 8, "repeats: unknown key"),
+    ((6, '"backward"', '"backwards"'), 6, 'segments[1].direction: must be "forward" or "backward"'),
+    ((6, "60", '"1 min"'), 6, "segments[1].time_s: must be a number from 1 to 7200, got '1 min'"),
+    ((5, "300", '"300s"'), 5, "segments[0].time_s: must be a number from 1 to 7200, got '300s'"),
+    ((6, "60", "-60"), 6, "segments[1].time_s: must be a number from 1 to 7200, got -60"),
+    ((5, "300", "0"), 5, "segments[0].time_s: must be a number from 1 to 7200, got 0"),
+    ((8, "4", "0"), 8, "repeat: must be a whole number from 1 to 100, got 0"),
+    ((8, "4", "1000"), 8, "repeat: must be a whole number from 1 to 100, got 1000"),
+    ((9, "0.7", "70"), 9, "stride_m.forward: must be a number from 0.1 to 2.0, got 70"),
+    ((6, '"direction": "backward", ', ""), 6, "segments[1].direction: missing"),
+    ((2, '"version": 1,', ""), 1, "version: missing"),
+]
+
+
+@pytest.mark.parametrize("edit, line, message", COACH_MISTAKES, ids=[m.split(":")[0] + "-%d" % i
+                                                                    for i, (_, _, m) in enumerate(COACH_MISTAKES)])
+def test_a_mistake_in_a_program_names_file_line_and_field(tmp_path, capsys, monkeypatch, edit, line, message):
+    f = coach_file(tmp_path, edit)
+    for argv in (["program", "show", f], ["program", "set", f], ["flash", "--board", "virtual", "--program", f]):
+        code, out, err = run(capsys, monkeypatch, *argv)
+        assert one_line(code, out, err), err
+        assert err.startswith("retrowalk: %s:%d: %s" % (f, line, message)), err
+
+
+def test_a_key_given_twice_is_refused_naming_both_lines(tmp_path, capsys, monkeypatch):
+    # a second "repeat" pasted in: JSON readers keep the last without a word; a typo never passes silently
+    f = coach_file(tmp_path, (9, '"stride_m": {"forward": 0.7, "backward": 0.45}', '"stride_m": {}, "repeat": 6'))
+    code, out, err = run(capsys, monkeypatch, "program", "show", f)
+    assert one_line(code, out, err), err
+    assert err.startswith("retrowalk: %s:9: repeat: given twice (also on line 8)" % f), err
+
+
+# (edit, the line to look at, what is wrong)
+JSON_MISTAKES = [
+    ((6, "60}", "60},"), 6, "a comma after the last item before ']'"),   # trailing comma in the list
+    ((9, "0.45}", "0.45},"), 9, "a comma after the last item before '}'"),  # ... and in the object
+    ((2, "1,", "1"), 2, "a comma missing at the end of this line"),  # the error shows on line 3
+    ((3, '  "name"', '  // my first program\n  "name"'), 3, "a comment"),
+    ((2, '"version"', "'version'"), 2, "single quotes"),
+]
+
+
+@pytest.mark.parametrize("edit, line, message", JSON_MISTAKES, ids=[m[:12] for _, _, m in JSON_MISTAKES])
+def test_a_json_mistake_names_the_line_to_look_at(tmp_path, capsys, monkeypatch, edit, line, message):
+    f = coach_file(tmp_path, edit)
+    code, out, err = run(capsys, monkeypatch, "program", "show", f)
+    assert one_line(code, out, err), err
+    assert err.startswith("retrowalk: %s:%d: not valid JSON: %s" % (f, line, message)), err
+
+
+@pytest.mark.parametrize("content", [b"", b"\n  \n", b"\xef\xbb\xbf"])
+def test_an_empty_program_file_says_so(tmp_path, capsys, monkeypatch, content):
+    f = tmp_path / "mine.json"
+    f.write_bytes(content)
+    code, out, err = run(capsys, monkeypatch, "program", "show", f)
+    assert one_line(code, out, err), err
+    assert err.startswith("retrowalk: %s: the file is empty" % f), err
+
+
+def test_a_program_saved_as_utf16_says_how_to_save_it(tmp_path, capsys, monkeypatch):
+    # Windows Notepad's "Unicode": UTF-16 with its byte-order mark
+    f = tmp_path / "mine.json"
+    f.write_bytes("\n".join(COACH).encode("utf-16"))
+    code, out, err = run(capsys, monkeypatch, "program", "show", f)
+    assert one_line(code, out, err), err
+    assert err.startswith("retrowalk: %s: saved as UTF-16" % f) and "UTF-8" in err, err
+
+
+def test_a_program_in_another_8_bit_encoding_names_the_line(tmp_path, capsys, monkeypatch):
+    f = tmp_path / "mine.json"
+    f.write_bytes(coach_file(tmp_path, (3, "5 forward", "R\u00fcckw\u00e4rts")).read_text().encode("latin-1"))
+    code, out, err = run(capsys, monkeypatch, "program", "show", f)
+    assert one_line(code, out, err), err
+    assert err.startswith("retrowalk: %s:3: not UTF-8 text (byte 0xfc)" % f) and "UTF-8 encoding" in err, err

@@ -44,12 +44,89 @@ def _bad_text(prog):
     return None
 
 
-def check(data, where="program"):
-    """The normalised program for program data `data`; RetrowalkError "<where>: <field>: <problem>"."""
+_HINT = "docs/programs.md describes every field"
+
+
+def _places(text):
+    """({field: line}, duplicate) for JSON `text` (valid JSON): the line of every member and
+    element, named as the validator names fields ("" the whole program, "repeat",
+    "segments[1].time_s"), and the first key given twice in one object as (field, first line,
+    line again), else None."""
+    places, dups = {}, []
+    decode = json.JSONDecoder().raw_decode
+
+    def line(i):
+        return text.count("\n", 0, i) + 1
+
+    def skip(i):
+        while text[i] in " \t\n\r":
+            i += 1
+        return i
+
+    def value(i, path):
+        i = skip(i)
+        if text[i] == "{":
+            seen = {}
+            i = skip(i + 1)
+            while text[i] != "}":
+                key, j = json.decoder.scanstring(text, i + 1)
+                field = key if not path else path + "." + key
+                if key in seen and not dups:
+                    dups.append((field, seen[key], line(i)))
+                seen[key] = places[field] = line(i)
+                i = skip(value(skip(j) + 1, field))  # (skip(j) is the ':')
+                if text[i] == ",":
+                    i = skip(i + 1)
+            return i + 1
+        if text[i] == "[":
+            n = 0
+            i = skip(i + 1)
+            while text[i] != "]":
+                field = "%s[%d]" % (path, n)
+                places[field] = line(i)
+                i = skip(value(i, field))
+                if text[i] == ",":
+                    i = skip(i + 1)
+                n += 1
+            return i + 1
+        return decode(text, i)[1]
+
+    places[""] = line(skip(0))
+    value(0, "")
+    return places, (dups[0] if dups else None)
+
+
+def _line_of(places, message):
+    """The line of the field the validator's `message` names: the field's own, or that of the
+    object it is missing from; None if unknown."""
+    best = None
+    for field in places:
+        if field and message.startswith(field) and message[len(field):len(field) + 1] in (":", ".", "["):
+            if best is None or len(field) > len(best):
+                best = field
+    if best is None and message.startswith("program: "):
+        best = ""  # (the validator's name for the whole program)
+    return places.get(best if best is not None else "")
+
+
+def check(data, where="program", text=None):
+    """The normalised program for program data `data`; RetrowalkError "<where>: <field>: <problem>",
+    "<where>:<line>: <field>: <problem>" when `text`, the JSON that `data` was read from, is given."""
+    places = dup = None
+    if text is not None:
+        try:
+            places, dup = _places(text)
+        except (ValueError, IndexError, RecursionError):  # (no line then; the message is the same)
+            places = dup = None
+    if dup:
+        raise RetrowalkError("%s:%d: %s: given twice (also on line %d): JSON keeps only the last"
+                             % (where, dup[2], dup[0], dup[1]), hint="delete one of them")
     try:
         prog = P.validate(data)
     except ValueError as e:
-        raise RetrowalkError("%s: %s" % (where, e), hint="docs/programs.md describes every field") from None
+        line = _line_of(places, str(e)) if places else None
+        raise RetrowalkError("%s%s: %s" % (where, "" if line is None else ":%d" % line, e),
+                             hint=_HINT) from None
     # JSON's "\ud800" escape gives a lone surrogate: valid JSON, but no text to print or send
     field = _bad_text(prog)
     if field:
@@ -57,20 +134,62 @@ def check(data, where="program"):
     return prog
 
 
+def _json_error(path, text, e):
+    """The RetrowalkError for JSON syntax error `e` (a json.JSONDecodeError) in file `path`:
+    the line where to look, in words for a person who never wrote JSON."""
+    if not text.strip():
+        return RetrowalkError("%s: the file is empty" % path,
+                              hint='a program is a JSON object like {"version": 1, "segments": [...]}; '
+                                   'docs/programs.md has examples')
+    pos = e.pos
+    before = text[:pos].rstrip()
+    here = text[pos:pos + 2]
+
+    def at(i):
+        return "%s:%d" % (path, text.count("\n", 0, i) + 1)
+
+    if before.endswith(",") and here[:1] in ("]", "}"):
+        return RetrowalkError("%s: not valid JSON: a comma after the last item before '%s' (JSON allows none there)"
+                              % (at(len(before) - 1), here[:1]), hint="delete that comma")
+    if here[:1] == "#" or here in ("//", "/*"):
+        return RetrowalkError("%s: not valid JSON: a comment (JSON has none)" % at(pos),
+                              hint='delete it; a program\'s "name" can say what it is')
+    if here[:1] == "'":
+        return RetrowalkError("%s: not valid JSON: single quotes (JSON takes only double quotes)" % at(pos),
+                              hint="write \"forward\", not 'forward'")
+    if e.msg == "Expecting ',' delimiter" and before and text.count("\n", 0, len(before)) < e.lineno - 1:
+        return RetrowalkError("%s: not valid JSON: a comma missing at the end of this line" % at(len(before) - 1),
+                              hint="items in {...} and [...] are separated by commas")
+    return RetrowalkError("%s:%d: not valid JSON: %s (column %d)" % (path, e.lineno, e.msg, e.colno),
+                          hint="docs/programs.md has examples")
+
+
 def load(path):
-    """The normalised program in JSON file `path`; RetrowalkError naming the file and the problem."""
+    """The normalised program in JSON file `path`; RetrowalkError naming the file, the line
+    (where there is one) and the problem."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")  # (an editor's byte-order mark is no JSON)
-    except (OSError, UnicodeDecodeError) as e:
-        raise RetrowalkError("%s: cannot read: %s" % (path, getattr(e, "strerror", None) or e),
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise RetrowalkError("%s: cannot read: %s" % (path, e.strerror or e),
                              hint="name a program JSON file (docs/programs.md)") from None
-    if len(text.encode()) > P.MAX_FILE_BYTES:
+    if len(raw) > P.MAX_FILE_BYTES:
         raise RetrowalkError("%s: larger than %d bytes (the board refuses it)" % (path, P.MAX_FILE_BYTES))
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise RetrowalkError('%s: saved as UTF-16 ("Unicode"): retrowalk reads UTF-8' % path,
+                             hint="save it again with the UTF-8 encoding")
+    try:
+        text = raw.decode("utf-8-sig")  # (an editor's byte-order mark is no JSON)
+    except UnicodeDecodeError as e:
+        raise RetrowalkError("%s:%d: not UTF-8 text (byte 0x%02x)" % (path, raw.count(b"\n", 0, e.start) + 1,
+                                                                     raw[e.start]),
+                             hint="save it again with the UTF-8 encoding") from None
     try:
         data = _parse(text)
+    except json.JSONDecodeError as e:
+        raise _json_error(path, text, e) from None
     except ValueError as e:
         raise RetrowalkError("%s: not valid JSON: %s" % (path, e)) from None
-    return check(data, str(path))
+    return check(data, str(path), text)
 
 
 def preset(name, start=None):
