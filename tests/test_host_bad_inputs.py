@@ -180,12 +180,34 @@ def test_a_mistake_in_a_program_names_file_line_and_field(tmp_path, capsys, monk
         assert err.startswith("retrowalk: %s:%d: %s" % (f, line, message)), err
 
 
+@pytest.mark.parametrize("edit, hint", [
+    ((6, "60", '"1 min"'), "seconds"),        # time_s counts seconds: a minute is 60
+    ((5, "300", '"300s"'), "seconds"),
+    ((9, "0.7", "70"), "metres per step"),    # a stride in cm
+])
+def test_a_number_in_the_wrong_unit_gets_the_unit_in_the_hint(tmp_path, capsys, monkeypatch, edit, hint):
+    code, out, err = run(capsys, monkeypatch, "program", "show", coach_file(tmp_path, edit))
+    assert one_line(code, out, err) and hint in err.split(" (", 1)[1], err
+
+
 def test_a_key_given_twice_is_refused_naming_both_lines(tmp_path, capsys, monkeypatch):
     # a second "repeat" pasted in: JSON readers keep the last without a word; a typo never passes silently
     f = coach_file(tmp_path, (9, '"stride_m": {"forward": 0.7, "backward": 0.45}', '"stride_m": {}, "repeat": 6'))
     code, out, err = run(capsys, monkeypatch, "program", "show", f)
     assert one_line(code, out, err), err
     assert err.startswith("retrowalk: %s:9: repeat: given twice (also on line 8)" % f), err
+
+
+def test_a_program_written_out_in_full_is_told_about_repeat(tmp_path, capsys, monkeypatch):
+    # 20 rounds of 5 forward / 1 back written out: 40 segments, where docs/programs.md allows 10
+    seg = ['    {"direction": "forward", "time_s": 300},', '    {"direction": "backward", "time_s": 60},'] * 20
+    seg[-1] = seg[-1].rstrip(",")
+    f = tmp_path / "long.json"
+    f.write_text("\n".join(['{', '  "version": 1,', '  "segments": ['] + seg + ['  ]', '}']) + "\n")
+    code, out, err = run(capsys, monkeypatch, "program", "show", f)
+    assert one_line(code, out, err), err
+    assert err.startswith("retrowalk: %s:3: segments: must be a list of 1 to 10 segments" % f), err
+    assert "lists 40" in err and '"repeat"' in err
 
 
 # (edit, the line to look at, what is wrong)

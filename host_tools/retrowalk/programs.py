@@ -45,6 +45,27 @@ def _bad_text(prog):
 
 
 _HINT = "docs/programs.md describes every field"
+# What the numbers a person writes count, for a hint when one is not a number in range.
+_UNITS = (("time_s", "a number of seconds, no quotes or unit: 1 min is 60"),
+          ("pause_after_s", "a number of seconds, no quotes or unit"),
+          ("steps", "a whole number of steps, no quotes"),
+          ("distance_m", "a number of metres, no quotes or unit: 1 km is 1000"),
+          ("stride_m.", "metres per step: 70 cm is 0.7"))
+
+
+def _hint(data, message):
+    """The next step for the validator's `message` about program `data`."""
+    field = message.split(": ", 1)[0]
+    if (field == "segments" and isinstance(data, dict) and isinstance(data.get("segments"), list)
+            and len(data["segments"]) > P.MAX_SEGMENTS):
+        return ('this file lists %d: write the part that repeats once and set "repeat"; %s'
+                % (len(data["segments"]), _HINT))
+    if ("must be a number" in message or "must be a whole number" in message) and (
+            ", got '" in message or field.startswith("stride_m.")):  # a number written as text, a stride in cm
+        for key, unit in _UNITS:
+            if field.endswith(key) or (key.endswith(".") and field.startswith(key)):
+                return "%s; %s" % (unit, _HINT)
+    return _HINT
 
 
 def _places(text):
@@ -126,7 +147,7 @@ def check(data, where="program", text=None):
     except ValueError as e:
         line = _line_of(places, str(e)) if places else None
         raise RetrowalkError("%s%s: %s" % (where, "" if line is None else ":%d" % line, e),
-                             hint=_HINT) from None
+                             hint=_hint(data, str(e))) from None
     # JSON's "\ud800" escape gives a lone surrogate: valid JSON, but no text to print or send
     field = _bad_text(prog)
     if field:
