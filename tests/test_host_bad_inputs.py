@@ -252,3 +252,11 @@ def test_a_program_in_another_8_bit_encoding_names_the_line(tmp_path, capsys, mo
     code, out, err = run(capsys, monkeypatch, "program", "show", f)
     assert one_line(code, out, err), err
     assert err.startswith("retrowalk: %s:3: not UTF-8 text (byte 0xfc)" % f) and "UTF-8 encoding" in err, err
+
+
+def test_a_key_with_a_newline_in_it_is_still_one_line(tmp_path, capsys, monkeypatch):
+    # "tim\ne_s": JSON's \n escape puts a newline into the key the error names
+    f = coach_file(tmp_path, (6, '"time_s"', '"tim\\ne_s"'))
+    code, out, err = run(capsys, monkeypatch, "program", "show", f)
+    assert one_line(code, out, err), err
+    assert err.startswith("retrowalk: %s:6: segments[1].tim\\ne_s: unknown key" % f), err

@@ -130,6 +130,11 @@ def _line_of(places, message):
     return places.get(best if best is not None else "")
 
 
+def _one_line(text):
+    """`text` with its control characters escaped: a key may hold a newline ("tim\\ne_s")."""
+    return "".join(c if c >= " " or c == "\t" else ascii(c)[1:-1] for c in text)
+
+
 def check(data, where="program", text=None):
     """The normalised program for program data `data`; RetrowalkError "<where>: <field>: <problem>",
     "<where>:<line>: <field>: <problem>" when `text`, the JSON that `data` was read from, is given."""
@@ -141,12 +146,12 @@ def check(data, where="program", text=None):
             places = dup = None
     if dup:
         raise RetrowalkError("%s:%d: %s: given twice (also on line %d): JSON keeps only the last"
-                             % (where, dup[2], dup[0], dup[1]), hint="delete one of them")
+                             % (where, dup[2], _one_line(dup[0]), dup[1]), hint="delete one of them")
     try:
         prog = P.validate(data)
     except ValueError as e:
         line = _line_of(places, str(e)) if places else None
-        raise RetrowalkError("%s%s: %s" % (where, "" if line is None else ":%d" % line, e),
+        raise RetrowalkError("%s%s: %s" % (where, "" if line is None else ":%d" % line, _one_line(str(e))),
                              hint=_hint(data, str(e))) from None
     # JSON's "\ud800" escape gives a lone surrogate: valid JSON, but no text to print or send
     field = _bad_text(prog)
