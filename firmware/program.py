@@ -236,7 +236,7 @@ def _progression(value, segments, repeat):
                   % (top, _END_UNITS[key]), cap)
     else:
         add = _number(add, path + ".backward_add", 0, MAX_TIME_S)
-        if add or "backward_max" in value:
+        if add:  # (a backward_max alone grows nothing: the normalised program holds one, 0)
             _fail(path + ".backward_add", "the program has no backward segment to grow")
         cap = 0
     out["backward_add"] = add

@@ -382,3 +382,31 @@ def test_describe_says_what_the_program_does():
     assert "cool-down: 5:00 forward" in lines
     assert "from 2025-03-03, every 7 days: backward +15 up to 300 s" in lines
     assert "3 x [100 m forward, 100 m backward]" in P.describe(P.preset("block"))
+
+
+# A program that grows only its rounds and walks no backward segment (docs/programs.md:
+# backward_add defaults to 0, so there is nothing backward to grow).
+FORWARD_ROUNDS = {"version": 1, "name": "Forward rounds",
+                  "segments": [{"direction": "forward", "time_s": 300}], "repeat": 2,
+                  "progression": {"start_date": "2025-03-03", "every_days": 14,
+                                  "repeat_add": 1, "repeat_max": 4}}
+
+
+def test_a_growing_program_without_backward_segments_is_accepted_as_the_board_receives_it(tmp_path):
+    # the host sends the normalised program (defaults filled in): the board must take that file
+    prog = P.validate(FORWARD_ROUNDS)
+    assert P.validate(json.loads(json.dumps(prog))) == prog
+    f = tmp_path / "program.json"
+    f.write_text(json.dumps(prog))
+    assert P.load_file(str(f)) == (prog, None)
+    # 2025-03-31 is 28 days on: two fortnights, 2 + 2 rounds, at most 4
+    assert P.apply_progression(prog, (2025, 3, 31))["repeat"] == 4
+
+
+def test_the_board_takes_the_normalised_forward_rounds_in_the_micropython_vm(mp_run, tmp_path):
+    f = tmp_path / "program.json"
+    f.write_text(json.dumps(P.validate(FORWARD_ROUNDS)))
+    code = ("from firmware import program\n"
+            "p, e = program.load_file(%r)\n"
+            "print(p['name'], p['repeat'], e)\n") % str(f)
+    assert mp_run(code).strip() == "Forward rounds 2 None"
