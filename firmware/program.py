@@ -231,7 +231,9 @@ def _progression(value, segments, repeat):
             if seg["direction"] == BACKWARD and seg[key] > top:
                 top = seg[key]
         cap = _number(value.get("backward_max", top), path + ".backward_max", lo, hi, whole)
-        if cap < top:
+        if not add:  # a cap with no growth caps nothing (a saved program's filled-in one, edited)
+            cap = top
+        elif cap < top:
             _fail(path + ".backward_max", "must be at least the longest backward segment (%s %s)"
                   % (top, _END_UNITS[key]), cap)
     else:
@@ -244,7 +246,9 @@ def _progression(value, segments, repeat):
     radd = _number(value.get("repeat_add", 0), path + ".repeat_add", 0, MAX_REPEAT, True)
     if radd and "repeat_max" not in value:
         _fail(path + ".repeat_max", "missing: growth needs a cap")
-    rmax = _number(value.get("repeat_max", repeat), path + ".repeat_max", repeat, MAX_REPEAT, True)
+    rmax = _number(value.get("repeat_max", repeat), path + ".repeat_max", repeat if radd else 1, MAX_REPEAT, True)
+    if not radd:  # (as backward_max)
+        rmax = repeat
     if rmax * len(segments) > MAX_PLAN:
         _fail(path + ".repeat_max", "repeat_max x %d segments must be at most %d" % (len(segments), MAX_PLAN), rmax)
     out["repeat_add"] = radd

@@ -410,3 +410,31 @@ def test_the_board_takes_the_normalised_forward_rounds_in_the_micropython_vm(mp_
             "p, e = program.load_file(%r)\n"
             "print(p['name'], p['repeat'], e)\n") % str(f)
     assert mp_run(code).strip() == "Forward rounds 2 None"
+
+
+def test_a_saved_preset_edited_without_growth_of_rounds_takes_a_new_repeat():
+    # docs/programs.md: `-o FILE` saves the preset with the defaults filled in, to edit; one-in-ten
+    # grows no rounds (repeat_add 0), so its filled-in repeat_max (1) caps nothing, and a coach
+    # who asks for the backward minute twice ("repeat": 2) must not be told about repeat_max.
+    saved = json.loads(json.dumps(P.preset("one-in-ten", "2025-03-03")))
+    saved["repeat"] = 2
+    prog = P.validate(saved)
+    assert prog["repeat"] == 2 and prog["progression"]["repeat_max"] == 2  # default: `repeat`
+    assert P.validate(prog) == prog
+    today = P.apply_progression(prog, (2025, 3, 10))  # one week on: 60 + 15 s, twice
+    assert today["repeat"] == 2 and back_s(today) == [75]
+
+
+def test_a_saved_program_edited_without_backward_growth_takes_a_longer_backward_segment():
+    # the docs' "More rounds" example grows rounds, not the backward minute (backward_add 0):
+    # saved with its defaults, its backward_max is that minute; made 90 s, there is nothing to cap
+    more_rounds = {"version": 1, "name": "More rounds",
+                   "segments": [{"direction": "forward", "time_s": 120}, {"direction": "backward", "time_s": 60}],
+                   "repeat": 2,
+                   "progression": {"start_date": "2025-03-03", "every_days": 14, "repeat_add": 1, "repeat_max": 4}}
+    saved = json.loads(json.dumps(P.validate(more_rounds)))
+    saved["segments"][1]["time_s"] = 90
+    prog = P.validate(saved)
+    assert prog["progression"]["backward_max"] == 90 and P.validate(prog) == prog
+    today = P.apply_progression(prog, (2025, 3, 31))  # four weeks: two fortnights, 2 + 2 rounds
+    assert today["repeat"] == 4 and back_s(today) == [90]
