@@ -438,3 +438,18 @@ def test_a_saved_program_edited_without_backward_growth_takes_a_longer_backward_
     assert prog["progression"]["backward_max"] == 90 and P.validate(prog) == prog
     today = P.apply_progression(prog, (2025, 3, 31))  # four weeks: two fortnights, 2 + 2 rounds
     assert today["repeat"] == 4 and back_s(today) == [90]
+
+
+@pytest.mark.parametrize("name", ["Knie \U0001F9B5 Woche 1", "\U0001F9B5" * 40, "R\u00fcckw\u00e4rts \u2013 1 min"])
+def test_a_name_beyond_the_basic_plane_reaches_the_board_as_written(mp_run, tmp_path, name):
+    # docs/programs.md: a name of up to 40 characters; an emoji is one character. The board must
+    # read the host's file (programs.file_bytes) to the same name, not refuse it or mangle it.
+    from retrowalk import programs
+
+    prog = programs.check({"version": 1, "name": name, "segments": [{"direction": "forward", "time_s": 60}]})
+    f = tmp_path / "program.json"
+    f.write_bytes(programs.file_bytes(prog))
+    code = ("import binascii\nfrom firmware import program\n"
+            "p, e = program.load_file(%r)\n"
+            "print(binascii.hexlify(p['name'].encode()).decode(), len(p['name']), e)\n") % str(f)
+    assert mp_run(code).split() == [name.encode("utf-8").hex(), str(len(name)), "None"]

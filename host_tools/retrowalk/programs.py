@@ -242,8 +242,10 @@ def preset_lines():
 
 
 def file_bytes(prog):
-    """The board's program file for a normalised program (from check, load or preset)."""
-    return (json.dumps(prog, indent=1, sort_keys=True) + "\n").encode()
+    """The board's program file for a normalised program (from check, load or preset): UTF-8,
+    text as written (MicroPython's json reads a \\ud83e\\udd75 escape as two characters, each
+    of them no text: an emoji in a name made it a different, or too long, name on the board)."""
+    return (json.dumps(prog, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def describe(prog, today=None):
