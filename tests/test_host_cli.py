@@ -177,6 +177,24 @@ def test_history_commands(capsys, tmp_path, db):
     assert code == 0 and "one-in-ten" in out and "five-one" in out
 
 
+def test_a_timed_part_of_a_few_seconds_is_shown_with_a_check_line(capsys, tmp_path):
+    # "time_s": 5 meant as 5 minutes is a valid program that walks 5 s (about 8 steps, shorter
+    # than the cue and the turn round): show names it and says what 5 minutes would be.
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps({"version": 1, "segments": [{"direction": "forward", "time_s": 300},
+                                                        {"direction": "backward", "time_s": 5}],
+                             "cooldown": {"time_s": 120}}))
+    code, out, _ = run(capsys, "program", "show", str(p))
+    checks = [ln for ln in out.splitlines() if ln.startswith("check:")]
+    assert code == 0 and checks == ["check: segments[1] lasts 5 s (time_s counts seconds: 5 min is 300)"]
+    # the presets, and ten seconds or more, raise no doubt
+    for name in ("one-in-ten", "five-one"):
+        f = str(tmp_path / (name + ".json"))
+        assert run(capsys, "program", "preset", name, "--start", "2025-03-03", "-o", f)[0] == 0
+        code, out, _ = run(capsys, "program", "show", f)
+        assert code == 0 and "forward" in out and "check:" not in out
+
+
 def test_a_program_file_with_a_byte_order_mark_is_read(capsys, tmp_path):
     # an editor on Windows may save the JSON as UTF-8 with a byte-order mark
     prog = {"version": 1, "name": "marked", "segments": [{"direction": "forward", "time_s": 60},

@@ -248,8 +248,22 @@ def file_bytes(prog):
     return (json.dumps(prog, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+SHORT_S = 10  # a timed part shorter than this (s) is more likely minutes written as seconds
+
+
+def doubts(prog):
+    """Lines for what a normalised program allows but a coach hardly means: a timed part under
+    SHORT_S seconds (5 written for 5 minutes walks 5 s, about 8 steps)."""
+    parts = [("warmup", prog.get("warmup")), ("cooldown", prog.get("cooldown"))]
+    parts[1:1] = [("segments[%d]" % i, s) for i, s in enumerate(prog.get("segments") or [])]
+    return ["check: %s lasts %g s (time_s counts seconds: %g min is %g)" % (where, s["time_s"], s["time_s"],
+                                                                          s["time_s"] * 60)
+            for where, s in parts if s and s.get("time_s") is not None and s["time_s"] < SHORT_S]
+
+
 def describe(prog, today=None):
-    """Lines telling a person what a normalised program does, and what it is today if it grows."""
+    """Lines telling a person what a normalised program does, and what it is today if it grows;
+    then its doubts()."""
     lines = P.describe(prog)
     if prog.get("progression"):
         t = today or datetime.now().date()
@@ -260,7 +274,7 @@ def describe(prog, today=None):
         # may begin like them ("1 min backward in a 10-min walk")
         walk = P.describe(dict(eff, name=""))
         lines += ["  " + ln for ln in walk[:(1 if eff["warmup"] else 0) + (2 if eff["cooldown"] else 1)]]
-    return lines
+    return lines + doubts(prog)
 
 
 def on_board(link):
