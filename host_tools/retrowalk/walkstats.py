@@ -185,7 +185,7 @@ def walk(log, pulled_at=None):
     segs = sorted((r for r in recs if r[1] == "segment"), key=lambda r: r[0])
     times = [s[0] for s in steps]
     plan = walkplan.expand(prog) if prog is not None else None
-    done_t = _done_at(log, segs, steps, times, moving, prog, rate if valid_rate else None, end_t)
+    done_t = _done_at(log, segs, steps, times, moving, prog, plan, rate if valid_rate else None, end_t)
     intervals = []
     hi = 0
     for i, r in enumerate(segs):
@@ -199,12 +199,10 @@ def walk(log, pulled_at=None):
     if done_t is not None:
         mine = [n for n in range(hi, len(steps)) if moving[n]]
         a, b = done_t * per, max(done_t, end_t) * per
-        paused_after = _overlap(pauses, a, b)
-        walking = max(0.0, b - a - paused_after)
+        paused_after, walking, pace = _pace(len(mine), a, b, pauses)
         after = {"start_s": round(a, 2), "end_s": round(b, 2), "paused_s": round(paused_after, 2),
                  "walking_s": round(walking, 2), "steps": len(mine),
-                 "steps_backward": sum(1 for n in mine if steps[n][1] == "backward"),
-                 "cadence_spm": round(len(mine) / (walking / 60.0), 1) if mine and walking > 0 else None}
+                 "steps_backward": sum(1 for n in mine if steps[n][1] == "backward"), "cadence_spm": pace}
     back_iv = [iv for iv in intervals if iv["direction"] == "backward"]
     back_steps = sum(iv["steps"] for iv in back_iv)
     back_right = sum(iv["steps_backward"] for iv in back_iv)
@@ -247,15 +245,16 @@ def _span(times, segs, i, a, b):
     return lo, max(lo, hi)
 
 
-def _done_at(log, segs, steps, times, counted, prog, rate, end_t):
+def _done_at(log, segs, steps, times, counted, prog, plan, rate, end_t):
     # The sample the program was done at (program_done_s), or None. steps: sorted (t, direction,
-    # confidence), times their t; counted[n]: steps[n] was not taken while paused.
+    # confidence), times their t; counted[n]: steps[n] was not taken while paused; plan: prog's
+    # WalkPlan (None without a readable program).
     if log.end_reason != "finished" or not segs:
         return None
     last = segs[-1]
     cue = [r[0] for r in log.records if r[1] == "cue" and r[2] == haptics.DONE and last[0] <= r[0] <= end_t]
     noticed = cue[0] if cue else max(last[0], end_t)
-    target = _steps_asked(last, prog, rate) if last[5] in STEP_UNITS else None
+    target = _steps_asked(last, plan, rate) if last[5] in STEP_UNITS else None
     if target:
         want = _asked(last[3], prog)
         lo, hi = _span(times, segs, len(segs) - 1, last[0], noticed)
@@ -268,13 +267,13 @@ def _done_at(log, segs, steps, times, counted, prog, rate, end_t):
     return noticed
 
 
-def _steps_asked(rec, prog, rate):
+def _steps_asked(rec, plan, rate):
     # The steps the asked way a segment record of steps or metres ends after, as the board's
     # coach counts them (its plan_target), or None when the log cannot tell: without a readable
-    # program only a steps segment's own count; with one, the record must be its last segment.
-    if prog is None or rate is None:
+    # program (plan) only a steps segment's own count; with one, the record must be its last segment.
+    if plan is None or rate is None:
         return rec[4] if rec[5] == "steps" else None
-    c = coach.Coach(walkplan.expand(prog), rate)
+    c = coach.Coach(plan, rate)
     i = rec[2]
     if i != c.n_plan - 1:
         return None
@@ -313,8 +312,7 @@ def _interval(rec, a, b, prog, steps, owned, per, pauses, planned):
     right = sum(1 for s in steps if s[1] == want)
     right_s = sum((o for o, s in zip(owned, steps) if s[1] == want), 0.0)
     back_s = sum((o for o, s in zip(owned, steps) if s[1] == "backward"), 0.0)
-    paused = _overlap(pauses, a * per, b * per)
-    walk_s = max(0.0, (b - a) * per - paused)
+    paused, _, pace = _pace(len(steps), a * per, b * per, pauses)
     if unit == "s":
         done = round(right_s, 1)
     elif unit == "steps":
@@ -327,8 +325,15 @@ def _interval(rec, a, b, prog, steps, owned, per, pauses, planned):
             "start_s": round(a * per, 2), "end_s": round(b * per, 2), "paused_s": round(paused, 2),
             "steps": len(steps), "steps_backward": sum(1 for s in steps if s[1] == "backward"),
             "steps_asked_way": right, "asked_way_s": round(right_s, 1), "backward_s": round(back_s, 1),
-            "cadence_spm": round(len(steps) / (walk_s / 60.0), 1) if steps and walk_s > 0 else None,
-            "adherence": _share(right, len(steps))}
+            "cadence_spm": pace, "adherence": _share(right, len(steps))}
+
+
+def _pace(n, a, b, pauses):
+    # (paused s, walking s, steps/min or None) of n steps from a to b seconds: the walking time
+    # is the span less the pauses in it.
+    paused = _overlap(pauses, a, b)
+    walking = max(0.0, b - a - paused)
+    return paused, walking, round(n / (walking / 60.0), 1) if n and walking > 0 else None
 
 
 def _day(pulled_at):
