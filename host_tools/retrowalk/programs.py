@@ -76,9 +76,6 @@ def _places(text):
     places, dups = {}, []
     decode = json.JSONDecoder().raw_decode
 
-    def line(i):
-        return text.count("\n", 0, i) + 1
-
     def skip(i):
         while text[i] in " \t\n\r":
             i += 1
@@ -93,8 +90,8 @@ def _places(text):
                 key, j = json.decoder.scanstring(text, i + 1)
                 field = key if not path else path + "." + key
                 if key in seen and not dups:
-                    dups.append((field, seen[key], line(i)))
-                seen[key] = places[field] = line(i)
+                    dups.append((field, seen[key], _line(text, i)))
+                seen[key] = places[field] = _line(text, i)
                 i = skip(value(skip(j) + 1, field))  # (skip(j) is the ':')
                 if text[i] == ",":
                     i = skip(i + 1)
@@ -104,7 +101,7 @@ def _places(text):
             i = skip(i + 1)
             while text[i] != "]":
                 field = "%s[%d]" % (path, n)
-                places[field] = line(i)
+                places[field] = _line(text, i)
                 i = skip(value(i, field))
                 if text[i] == ",":
                     i = skip(i + 1)
@@ -112,9 +109,14 @@ def _places(text):
             return i + 1
         return decode(text, i)[1]
 
-    places[""] = line(skip(0))
+    places[""] = _line(text, skip(0))
     value(0, "")
     return places, (dups[0] if dups else None)
+
+
+def _line(text, i):
+    """The line (from 1) of offset `i` in `text` (str or bytes)."""
+    return text.count("\n" if isinstance(text, str) else b"\n", 0, i) + 1
 
 
 def _line_of(places, message):
@@ -172,7 +174,7 @@ def _json_error(path, text, e):
     here = text[pos:pos + 2]
 
     def at(i):
-        return "%s:%d" % (path, text.count("\n", 0, i) + 1)
+        return "%s:%d" % (path, _line(text, i))
 
     if before.endswith(",") and here[:1] in ("]", "}"):
         return RetrowalkError("%s: not valid JSON: a comma after the last item before '%s' (JSON allows none there)"
@@ -183,7 +185,7 @@ def _json_error(path, text, e):
     if here[:1] == "'":
         return RetrowalkError("%s: not valid JSON: single quotes (JSON takes only double quotes)" % at(pos),
                               hint="write \"forward\", not 'forward'")
-    if e.msg == "Expecting ',' delimiter" and before and text.count("\n", 0, len(before)) < e.lineno - 1:
+    if e.msg == "Expecting ',' delimiter" and before and _line(text, len(before)) < e.lineno:
         return RetrowalkError("%s: not valid JSON: a comma missing at the end of this line" % at(len(before) - 1),
                               hint="items in {...} and [...] are separated by commas")
     return RetrowalkError("%s:%d: not valid JSON: %s (column %d)" % (path, e.lineno, e.msg, e.colno),
@@ -206,8 +208,7 @@ def load(path):
     try:
         text = raw.decode("utf-8-sig")  # (an editor's byte-order mark is no JSON)
     except UnicodeDecodeError as e:
-        raise RetrowalkError("%s:%d: not UTF-8 text (byte 0x%02x)" % (path, raw.count(b"\n", 0, e.start) + 1,
-                                                                     raw[e.start]),
+        raise RetrowalkError("%s:%d: not UTF-8 text (byte 0x%02x)" % (path, _line(raw, e.start), raw[e.start]),
                              hint="save it again with the UTF-8 encoding") from None
     try:
         data = _parse(text)
@@ -254,8 +255,8 @@ SHORT_S = 10  # a timed part shorter than this (s) is more likely minutes writte
 def doubts(prog):
     """Lines for what a normalised program allows but a coach hardly means: a timed part under
     SHORT_S seconds (5 written for 5 minutes walks 5 s, about 8 steps)."""
-    parts = [("warmup", prog.get("warmup")), ("cooldown", prog.get("cooldown"))]
-    parts[1:1] = [("segments[%d]" % i, s) for i, s in enumerate(prog.get("segments") or [])]
+    segments = [("segments[%d]" % i, s) for i, s in enumerate(prog.get("segments") or [])]
+    parts = [("warmup", prog.get("warmup"))] + segments + [("cooldown", prog.get("cooldown"))]
     return ["check: %s lasts %g s (time_s counts seconds: %g min is %g)" % (where, s["time_s"], s["time_s"],
                                                                           s["time_s"] * 60)
             for where, s in parts if s and s.get("time_s") is not None and s["time_s"] < SHORT_S]
