@@ -13,14 +13,15 @@ from retrowalk import cli
 G = 9.80665
 
 
-def _write_walk(path, segments, rate=100, scale=1.0, extra=False):
+def _write_walk(path, segments, rate=100, scale=1.0, extra=False, file_hz=104):
+    # file_hz: the rate t says the samples were taken at (a chip's clock is never exactly 104 Hz)
     counts, n, contacts = gs.build(segments, rate=104)
     lines = ["t,ax,ay,az,gx,gy,gz" + (",label,foo" if extra else "")]
     for i in range(n):
         s = counts[6 * i:6 * i + 6]
         a = [v * gs.ACC_LSB * scale for v in s[:3]]
         g = [v * gs.GYR_LSB for v in s[3:]]
-        row = ["%.5f" % (i / 104)] + ["%.5f" % v for v in a] + ["%.6f" % v for v in g]
+        row = ["%.5f" % (i / file_hz)] + ["%.5f" % v for v in a] + ["%.6f" % v for v in g]
         if extra:
             row += ["forward", "x"]
         lines.append(",".join(row))
@@ -50,6 +51,24 @@ def test_json_lines_then_summary(tmp_path, capsys):
         assert 0.0 <= s["confidence"] <= 1.0
         assert 0.0 <= s["t"] <= 29.0
     assert [s["t"] for s in steps] == sorted(s["t"] for s in steps)
+
+
+@pytest.mark.parametrize("file_hz", [103.2, 104.9])
+def test_step_times_keep_to_the_files_clock_when_it_is_near_the_board_rate(tmp_path, capsys, file_hz):
+    # within 1 % of 104 Hz the samples are classified as they are, not resampled; their times
+    # are still the file's: a 2-minute walk at 103.2 Hz put its last step 1 s early
+    f = tmp_path / "walk.csv"
+    contacts = _write_walk(f, [("still", 2), ("forward", 120), ("still", 2)], file_hz=file_hz)
+    code, out, _ = _replay(capsys, f)
+    objs = [json.loads(line) for line in out.splitlines()]
+    steps, summary = objs[:-1], objs[-1]["summary"]
+    assert code == 0 and len(steps) == len(contacts)
+    for s, (k, _) in zip(steps, contacts):
+        assert abs(s["t"] - k / file_hz) < 0.15, (s, k / file_hz)
+    n = len(f.read_text().splitlines()) - 1
+    assert abs(summary["duration_s"] - n / file_hz) < 0.02
+    true_cadence = 60 * (len(contacts) - 1) / ((contacts[-1][0] - contacts[0][0]) / file_hz)
+    assert abs(summary["cadence_spm"] - true_cadence) < 0.5
 
 
 @pytest.mark.parametrize("segments, mount, facing", [

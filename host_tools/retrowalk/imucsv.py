@@ -171,12 +171,23 @@ def _to_count(x, per_lsb):
     return 32767 if c > 32767 else (-32768 if c < -32768 else c)
 
 
+def _same_rate(rec, rate_hz):
+    # e.g. 104.0004 Hz from rounded t, or a chip whose clock runs 0.5 % fast: no resampling
+    return abs(rec.rate_hz - rate_hz) < 0.01 * rate_hz
+
+
+def sample_period(rec, rate_hz):
+    """Seconds between the samples to_counts(rec, rate_hz) gives, in the file's time: its own
+    period when its samples are kept as they are, else 1 / rate_hz."""
+    return 1.0 / rec.rate_hz if _same_rate(rec, rate_hz) else 1.0 / rate_hz
+
+
 def to_counts(rec, rate_hz=104):
     """Resample to the board rate and convert to int16 counts; returns (array('h') ax..gz interleaved, n)."""
     if rate_hz not in BOARD_RATES:
         raise RetrowalkError("rate %s Hz is not a board rate (choose 104, 52 or 26)" % rate_hz)
     t = rec.t
-    same_rate = abs(rec.rate_hz - rate_hz) < 0.01 * rate_hz  # e.g. 104.0004 Hz from rounded t: no resampling
+    same_rate = _same_rate(rec, rate_hz)
     n = len(t) if same_rate else int(math.floor((t[-1] - t[0]) * rate_hz + 1e-9)) + 1
     width = int(round(rec.rate_hz / rate_hz))  # >1 only when decimating a fast recording
     a_lsb = ACCEL_UG_PER_LSB * 1e-6 * G

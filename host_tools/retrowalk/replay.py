@@ -114,8 +114,8 @@ def replay_file(path, mount="auto", engine="cpython", rate_hz=104):
 
 def step_records(rec, result, rate_hz):
     """The JSON Lines objects for each step: t (s, file time base), direction, confidence 0..1."""
-    t0 = rec.t[0]
-    return [{"t": round(t0 + s / rate_hz, 3), "direction": DIRECTIONS[d], "confidence": c / 100}
+    t0, dt = rec.t[0], imucsv.sample_period(rec, rate_hz)
+    return [{"t": round(t0 + s * dt, 3), "direction": DIRECTIONS[d], "confidence": c / 100}
             for s, d, c in result.steps]
 
 
@@ -123,8 +123,9 @@ def summary(rec, result, rate_hz, mount, engine):
     """The closing summary object: counts, cadence and the mounting the classifier used."""
     steps = result.steps
     fwd = sum(1 for s in steps if s[1] == 1)
-    duration = result.samples / rate_hz
-    walk_s = (steps[-1][0] - steps[0][0]) / rate_hz if len(steps) > 1 else 0.0
+    dt = imucsv.sample_period(rec, rate_hz)  # s per classified sample, in the file's time
+    duration = result.samples * dt
+    walk_s = (steps[-1][0] - steps[0][0]) * dt if len(steps) > 1 else 0.0
     out = {
         "steps": len(steps),
         "forward": fwd,
