@@ -139,6 +139,25 @@ def test_a_byte_order_mark_is_no_part_of_the_header(tmp_path, capsys):
     assert out2 == out and out.count("forward") >= 10
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_label_saved_in_a_windows_encoding_names_its_line(tmp_path, capsys, newline):
+    # Excel's "CSV (comma delimited)" is cp1252: the first "rückwärts" is on line 40 (of 60)
+    rows = ["%.2f,0.1,0.2,9.8,0,0,0,%s" % (i / 100, "r\u00fcckw\u00e4rts" if i >= 38 else "still") for i in range(59)]
+    f = tmp_path / "excel.csv"
+    f.write_bytes(newline.join(["t,ax,ay,az,gx,gy,gz,label"] + rows + [""]).encode("cp1252"))
+    code, out, err = _replay(capsys, f)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("retrowalk: %s:40: not UTF-8 text (byte 0xfc)" % f) and "UTF-8 encoding" in err, err
+
+
+def test_a_csv_saved_as_utf16_says_how_to_save_it(tmp_path, capsys):
+    f = tmp_path / "unicode.csv"
+    f.write_bytes(("t,ax,ay,az,gx,gy,gz\n" + GOOD_ROWS).encode("utf-16"))
+    code, out, err = _replay(capsys, f)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("retrowalk: %s: saved as UTF-16" % f) and "UTF-8 encoding" in err, err
+
+
 def test_missing_file_and_bad_mount(tmp_path, capsys):
     code, _, err = _replay(capsys, tmp_path / "nope.csv")
     assert code == 2 and "nope.csv" in err and "cannot open" in err
