@@ -1,6 +1,7 @@
 """CLI errors: one line on stderr, exit status 2; `start` picks board or demo; history commands."""
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -294,6 +295,26 @@ def test_capture_export_goes_on_past_one_it_cannot_write_and_says_so(capsys, tmp
     code, printed, err = run(capsys, "capture", "pull", "--all", "--db", db, "-o", str(out))
     assert code == 1 and err.startswith("capture #1: ") and err.count("\n") == 1
     assert printed.strip() == str(out / "capture-2-00ff-000002.csv")
+
+
+def test_capture_pull_into_a_folder_that_cannot_be_made_is_one_line(capsys, tmp_path, monkeypatch, db):
+    monkeypatch.setattr(link, "list_ports", lambda: [])  # no USB board on this machine
+    (tmp_path / "notes.txt").write_text("mine")
+    out = tmp_path / "notes.txt" / "csv"
+    code, printed, err = run(capsys, "capture", "pull", "--all", "--db", db, "-o", str(out))
+    assert code == 2 and printed == "" and err.count("\n") == 1, err
+    assert err.startswith("retrowalk: -o %s: %s is not a folder" % (out, tmp_path / "notes.txt")), err
+    # told before a pull, which would delete the captures from the board, not after it
+    code, printed, err = run(capsys, "capture", "pull", "--db", db, "-o", str(out / "deeper"),
+                             "--port", "/dev/retrowalk-no-such-port")
+    assert code == 2 and "is not a folder" in err and "port" not in err, err
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, where no folder can be made")
+def test_capture_pull_says_when_the_folder_cannot_be_made(capsys, db):
+    code, printed, err = run(capsys, "capture", "pull", "--all", "--db", db, "-o", "/proc/retrowalk-csv")
+    assert code == 2 and printed == "" and err.count("\n") == 1, err
+    assert err.startswith("retrowalk: -o /proc/retrowalk-csv: cannot make the folder: "), err
 
 
 def test_a_plot_is_written_in_the_format_its_name_asks_for(capsys, tmp_path, db):

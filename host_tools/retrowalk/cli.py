@@ -243,6 +243,17 @@ def do_export(args):
         print("wrote %s" % args.output)
 
 
+def _check_folder(out):
+    """RetrowalkError unless folder `out` is one, or could be made (each part of its path that
+    exists is a folder)."""
+    p = out
+    while not p.exists() and p.parent != p:
+        p = p.parent
+    if p.exists() and not p.is_dir():
+        raise RetrowalkError("-o %s: %s is not a folder" % (out, p) if p != out else "%s: not a folder" % out,
+                             hint="name a folder for the CSV files with -o")
+
+
 def do_capture(args):
     from . import exporter
 
@@ -261,13 +272,17 @@ def do_capture(args):
         return
     ids = None
     out = Path(args.output)
-    if out.exists() and not out.is_dir():
-        raise RetrowalkError("%s: not a folder" % out, hint="name a folder for the CSV files with -o")
+    _check_folder(out)  # before the pull: a pull deletes the captures from the board
     if not args.all:
         res = _pull(args, kinds=("capture",))
         print("\n".join(_pull_lines(res)))
         ids = [i for _, i, k in res.stored if k == "capture"]
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RetrowalkError("-o %s: cannot make the folder: %s" % (out, e.strerror or e),
+                             hint="the captures are in the history: retrowalk capture pull --all -o DIR"
+                             " writes them" if not args.all else "name a folder for the CSV files with -o") from None
     failed = 0
     with _history(args) as hist:
         for row in hist.logs(kind="capture", ids=ids):
