@@ -317,6 +317,40 @@ def test_capture_pull_says_when_the_folder_cannot_be_made(capsys, db):
     assert err.startswith("retrowalk: -o /proc/retrowalk-csv: cannot make the folder: "), err
 
 
+ASCII_LOCALE = dict(os.environ, LC_ALL="C", LANG="C", PYTHONUTF8="0")  # no UTF-8 mode: the locale's encoding
+
+
+def _locale_encoding(env):
+    return subprocess.run([sys.executable, "-c", "import locale; print(locale.getpreferredencoding(False))"],
+                          env=env, capture_output=True, text=True, timeout=60).stdout.strip()
+
+
+@pytest.mark.skipif(_locale_encoding(ASCII_LOCALE).lower().replace("-", "") == "utf8",
+                    reason="this system's C locale is UTF-8: no other encoding to write in")
+@pytest.mark.parametrize("what", ["capture", "export"])
+def test_files_are_written_as_utf8_whatever_the_locale(tmp_path, db, what):
+    # a label or program name beyond ASCII, under a locale that is not UTF-8 (cp1252 on Windows):
+    # the file is still UTF-8, the encoding replay reads, not a traceback or the locale's bytes
+    from host_helpers import capture_bytes, walk_bytes
+
+    name = "R\u00fcckw\u00e4rts"
+    with History(db) as h:
+        h.see_board("00ff", {})
+        if what == "capture":
+            h.add("00ff", "000001.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 50, 1, label=name), {"kind": "capture"})
+        else:
+            data = walk_bytes(1, steps=[(52, "forward", 90)], end=(104, "finished"), program_name=name)
+            h.add("00ff", "000001.rwl", data, walkstats.facts(logreader.read(data)))
+    out = tmp_path / "out"
+    argv = ["capture", "pull", "--all", "-o", str(out)] if what == "capture" else ["export", "--csv", "-o", str(out)]
+    proc = subprocess.run([sys.executable, "-m", "retrowalk"] + argv + ["--db", db], env=ASCII_LOCALE,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    written = out / "capture-1-00ff-000001.csv" if what == "capture" else out
+    header, row = [line.split(",") for line in written.read_bytes().decode("utf-8").splitlines()[:2]]
+    assert row[header.index("label" if what == "capture" else "program")] == name, row
+
+
 def test_a_plot_is_written_in_the_format_its_name_asks_for(capsys, tmp_path, db):
     _one_walk(db)
     for name, magic in (("w.pdf", b"%PDF"), ("w.svg", b"<?xml"), ("w.png", b"\x89PNG")):

@@ -55,7 +55,7 @@ def write_text(path, text):
     if path in (None, "-"):
         return None
     try:
-        Path(path).write_text(text)
+        Path(path).write_text(text, encoding="utf-8")  # (not the locale's: cp1252 on Windows)
     except OSError as e:
         raise RetrowalkError("%s: cannot write: %s" % (path, e.strerror or e)) from None
     return path

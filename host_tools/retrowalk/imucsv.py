@@ -229,7 +229,7 @@ def counts_to_si(counts):
 
 def write(path, t, samples_si, labels=None):
     """Write a canonical CSV: t (s) and 6-tuples (m/s², rad/s), with an optional label column."""
-    with open(path, "w", newline="") as f:
+    with open(path, "w", newline="", encoding="utf-8") as f:  # (the reader's encoding, whatever the locale)
         w = csv.writer(f)
         w.writerow(list(COLUMNS) + (["label"] if labels is not None else []))
         for i, (ti, s) in enumerate(zip(t, samples_si)):
