@@ -351,6 +351,21 @@ def test_files_are_written_as_utf8_whatever_the_locale(tmp_path, db, what):
     assert row[header.index("label" if what == "capture" else "program")] == name, row
 
 
+@pytest.mark.skipif(_locale_encoding(ASCII_LOCALE).lower().replace("-", "") == "utf8",
+                    reason="this system's C locale is UTF-8: every text can be printed")
+def test_an_output_whose_encoding_lacks_a_letter_is_one_error_line(db):
+    from host_helpers import walk_bytes
+
+    data = walk_bytes(1, steps=[(52, "forward", 90)], end=(104, "finished"), program_name="R\u00fcckw\u00e4rts")
+    with History(db) as h:
+        h.see_board("00ff", {})
+        h.add("00ff", "000001.rwl", data, walkstats.facts(logreader.read(data)))
+    proc = subprocess.run([sys.executable, "-m", "retrowalk", "export", "--csv", "--db", db], env=ASCII_LOCALE,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("retrowalk: cannot write the output: ") and "PYTHONUTF8=1" in proc.stderr
+
+
 def test_a_plot_is_written_in_the_format_its_name_asks_for(capsys, tmp_path, db):
     _one_walk(db)
     for name, magic in (("w.pdf", b"%PDF"), ("w.svg", b"<?xml"), ("w.png", b"\x89PNG")):

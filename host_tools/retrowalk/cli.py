@@ -556,6 +556,9 @@ class _Output:
             raise
         except OSError as e:
             raise _OutputError("cannot write the output: %s" % (e.strerror or e)) from None
+        except UnicodeEncodeError as e:  # a name beyond ASCII, say, under a locale that is not UTF-8
+            raise _OutputError("cannot write the output: %r is not in its encoding (%s)" % (
+                e.object[e.start:e.end], e.encoding), hint="set PYTHONUTF8=1, or a UTF-8 locale") from None
 
     def __getattr__(self, name):
         return getattr(self._f, name)
