@@ -110,6 +110,8 @@ GOOD_ROWS = "".join("%.2f,0.1,0.2,9.8,0,0,0\n" % (i / 100) for i in range(50))
 @pytest.mark.parametrize("text,expect", [
     ("", "empty file"),
     ("t,ax,ay,az,gx,gy,gz\n", "no samples"),
+    ("\n \r\n\n", "empty file"),
+    ("\n\nt,ax,ay,az,gx\n0,1,2,3,4\n", ":3: missing column(s) gy,gz"),
     ("t,ax,ay,az,gx,gy\n0,1,2,3,4,5\n", "missing column(s) gz"),
     ("t,ax,ay,az,gx,gy,gz\n" + GOOD_ROWS + "0.50,0.1,abc,9.8,0,0,0\n", ":52: column ay: not a number"),
     ("t,ax,ay,az,gx,gy,gz\n" + GOOD_ROWS + "0.50,0.1,0.2,nan,0,0,0\n", ":52: column az: not a finite number"),
@@ -156,6 +158,17 @@ def test_a_csv_saved_as_utf16_says_how_to_save_it(tmp_path, capsys):
     code, out, err = _replay(capsys, f)
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith("retrowalk: %s: saved as UTF-16" % f) and "UTF-8 encoding" in err, err
+
+
+def test_blank_lines_before_the_header_are_skipped(tmp_path, capsys):
+    plain = tmp_path / "walk.csv"
+    _write_walk(plain, [("still", 2), ("forward", 10), ("still", 2)])
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text("\n\n" + plain.read_text())
+    code, out, _ = _replay(capsys, plain)
+    code2, out2, err2 = _replay(capsys, spaced)
+    assert code == code2 == 0, err2
+    assert out2 == out and out.count("forward") >= 10
 
 
 def test_missing_file_and_bad_mount(tmp_path, capsys):

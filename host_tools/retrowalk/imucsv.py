@@ -92,20 +92,22 @@ def load(path):
     """Read and check a canonical CSV; raise RetrowalkError naming file, line and column."""
     it = rows(path)
     first = next(it, None)
+    while first is not None and _blank(first[1]):  # (blank lines are skipped before the header too)
+        first = next(it, None)
     if first is None:
         raise RetrowalkError("%s: empty file (expected a header line %s)" % (path, ",".join(COLUMNS)))
     header = [h.strip() for h in first[1]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise RetrowalkError("%s:1: missing column(s) %s (header must include %s)"
-                             % (path, ",".join(missing), ",".join(COLUMNS)))
+        raise RetrowalkError("%s:%d: missing column(s) %s (header must include %s)"
+                             % (path, first[0], ",".join(missing), ",".join(COLUMNS)))
     idx = [header.index(c) for c in COLUMNS]
     li = header.index("label") if "label" in header else None
     data = [[] for _ in COLUMNS]
     labels = [] if li is not None else None
     lines = []
     for line, row in it:
-        if not row or (len(row) == 1 and not row[0].strip()):
+        if _blank(row):
             continue
         if len(row) < len(header):
             raise RetrowalkError("%s:%d: %d cells, header has %d" % (path, line, len(row), len(header)))
@@ -125,6 +127,10 @@ def load(path):
     cols = dict(zip(COLUMNS[1:], data[1:]))
     _check_units(path, cols)
     return Recording(path, t, cols, labels)
+
+
+def _blank(row):
+    return not row or (len(row) == 1 and not row[0].strip())
 
 
 def _check_time(path, t, lines):
