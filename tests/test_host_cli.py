@@ -297,6 +297,17 @@ def test_capture_export_goes_on_past_one_it_cannot_write_and_says_so(capsys, tmp
     assert printed.strip() == str(out / "capture-2-00ff-000002.csv")
 
 
+def test_a_capture_too_short_for_a_csv_says_how_many_samples_it_holds(capsys, tmp_path, db):
+    from host_helpers import capture_bytes
+
+    with History(db) as h:
+        h.see_board("00ff", {})
+        h.add("00ff", "000001.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)], 1), {"kind": "capture"})
+    code, printed, err = run(capsys, "capture", "pull", "--all", "--db", db, "-o", str(tmp_path / "csv"))
+    assert code == 1 and printed == "" and err.count("\n") == 1, err
+    assert err.startswith("capture #1: the capture holds 1 sample and no 2 in a row"), err
+
+
 def test_capture_pull_into_a_folder_that_cannot_be_made_is_one_line(capsys, tmp_path, monkeypatch, db):
     monkeypatch.setattr(link, "list_ports", lambda: [])  # no USB board on this machine
     (tmp_path / "notes.txt").write_text("mine")

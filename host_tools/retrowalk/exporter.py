@@ -111,7 +111,10 @@ def write_capture_csv(data, path_stem):
             raise RetrowalkError("%s: cannot write: %s" % (name, e.strerror or e)) from None
         paths.append(name)
     if not paths:
-        raise RetrowalkError("the capture holds no samples")
+        n = sum(len(p) for p in parts)
+        raise RetrowalkError("the capture holds no samples" if not n else
+                             "the capture holds %d sample%s and no 2 in a row: a CSV needs at least 2"
+                             % (n, "" if n == 1 else "s"))
     return paths
 
 
