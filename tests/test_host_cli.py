@@ -297,6 +297,19 @@ def test_capture_export_goes_on_past_one_it_cannot_write_and_says_so(capsys, tmp
     assert printed.strip() == str(out / "capture-2-00ff-000002.csv")
 
 
+def test_capture_list_keeps_a_label_with_control_characters_on_its_row(capsys, db):
+    from host_helpers import capture_bytes
+
+    with History(db) as h:
+        h.see_board("00ff", {})
+        h.add("00ff", "000001.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 5, 1, label="wet\ngrass\x1b[2J"),
+              {"kind": "capture"})
+    code, printed, err = run(capsys, "capture", "list", "--db", db)
+    assert code == 0 and err == ""
+    lines = printed.splitlines()
+    assert len(lines) == 2 and lines[1].endswith("  wet\\ngrass\\x1b[2J") and "\x1b" not in printed, printed
+
+
 def test_a_capture_too_short_for_a_csv_says_how_many_samples_it_holds(capsys, tmp_path, db):
     from host_helpers import capture_bytes
 
