@@ -310,6 +310,31 @@ def test_capture_list_keeps_a_label_with_control_characters_on_its_row(capsys, d
     assert len(lines) == 2 and lines[1].endswith("  wet\\ngrass\\x1b[2J") and "\x1b" not in printed, printed
 
 
+def _file_size_limit(nbytes):
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs setrlimit to make a write fail part way")
+def test_a_capture_csv_cut_short_by_a_write_error_is_not_left_behind(tmp_path, db):
+    # as on a full disk: a shorter file would read as a good capture (a row cut between its cells)
+    from host_helpers import capture_bytes
+
+    with History(db) as h:
+        h.see_board("00ff", {})
+        h.add("00ff", "000001.rwc", capture_bytes([(i, 0, 8197, 0, 0, 0) for i in range(2000)], 1),
+              {"kind": "capture"})
+    out = tmp_path / "csv"
+    out.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "retrowalk", "capture", "pull", "--all", "--db", db, "-o", str(out)],
+                          preexec_fn=lambda: _file_size_limit(20000), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and proc.stderr.startswith("capture #1: ") and "cannot write" in proc.stderr
+    assert list(out.iterdir()) == []
+
+
 def test_a_capture_too_short_for_a_csv_says_how_many_samples_it_holds(capsys, tmp_path, db):
     from host_helpers import capture_bytes
 

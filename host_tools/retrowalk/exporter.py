@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 from . import imucsv, report
@@ -105,10 +106,15 @@ def write_capture_csv(data, path_stem):
         for s in part:
             v = imucsv.counts_to_si(s[1:7])
             si.append((v[0] * ka, v[1] * ka, v[2] * ka, v[3] * kg, v[4] * kg, v[5] * kg))
+        part_name = name + ".part"  # renamed once whole: a full disk leaves no shorter CSV that reads as good
         try:
-            imucsv.write(name, t, si, labels=[label] * len(part) if label else None)
+            imucsv.write(part_name, t, si, labels=[label] * len(part) if label else None)
+            os.replace(part_name, name)
         except OSError as e:
             raise RetrowalkError("%s: cannot write: %s" % (name, e.strerror or e)) from None
+        finally:
+            if os.path.exists(part_name):
+                os.unlink(part_name)
         paths.append(name)
     if not paths:
         n = sum(len(p) for p in parts)
