@@ -310,6 +310,18 @@ def test_capture_list_keeps_a_label_with_control_characters_on_its_row(capsys, d
     assert len(lines) == 2 and lines[1].endswith("  wet\\ngrass\\x1b[2J") and "\x1b" not in printed, printed
 
 
+def test_capture_list_shows_a_no_break_space_and_an_emoji_sequence_as_they_are(capsys, db):
+    from host_helpers import capture_bytes
+
+    label = "5\u00a0km \U0001f469\u200d\U0001f9b0 \u202eevil"  # a no-break space, a joined emoji; an override
+    with History(db) as h:
+        h.see_board("00ff", {})
+        h.add("00ff", "000001.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 5, 1, label=label), {"kind": "capture"})
+    code, printed, err = run(capsys, "capture", "list", "--db", db)
+    assert code == 0 and err == ""
+    assert printed.splitlines()[1].endswith("  5\u00a0km \U0001f469\u200d\U0001f9b0 \\u202eevil"), printed
+
+
 def _file_size_limit(nbytes):
     import resource
     import signal

@@ -254,13 +254,9 @@ def _check_folder(out):
                              hint="name a folder for the CSV files with -o")
 
 
-def _shown(text):
-    """Text from a board for a table row: a newline or a terminal's control code as its escape."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def do_capture(args):
     from . import exporter
+    from .untrusted import shown
 
     if args.action == "list":
         with _history(args) as hist:
@@ -271,7 +267,7 @@ def do_capture(args):
         print("%4s  %-16s  %-6s  %8s  %6s  %s" % ("id", "start", "board", "samples", "s", "label"))
         for r in rows:
             print("%4d  %-16s  %-6s  %8d  %6s  %s" % (r["id"], (r["start"] or r["pulled_at"]).replace("T", " ")[:16],
-                                                    r["board"][:6], r["samples"], r["seconds"], _shown(r["label"])))
+                                                    r["board"][:6], r["samples"], r["seconds"], shown(r["label"])))
         if not rows:
             print("(no captures: retrowalk capture pull brings them from the board)")
         return
