@@ -101,6 +101,45 @@ def test_pull_and_reports_go_on_past_unusable_programs(monkeypatch, tmp_path, ca
         assert (code, err) == (0, ""), argv
 
 
+# -- text from the board in the outputs -----------------------------------------------------------
+HOSTILE = "a\nb\rc\x1b[2J\td\u202ee\x00f"  # a line break, a return, an escape sequence, a tab, an override, NUL
+HOSTILE_SHOWN = "a\\nb\\rc\\x1b[2J\\td\\u202ee\\x00f"
+
+
+def hostile_walk(name=HOSTILE, error=HOSTILE, reason=F.END_REASONS.index("finished"), walk_no=1):
+    """A finished walk by the board's writer whose program name and error record hold `name` and `error`,
+    ended with END_REASONS code `reason` (one past the table: a code a newer firmware may write)."""
+    f = _Keep()
+    w = W.WalkWriter(f, RATE, board_id=b"\x01" * 8, chip="LSM6DSOX", start=(2025, 3, 3, 10, 0, 0), firmware="0.1.0",
+                     program_name=name, walk_no=walk_no, program=b"{}")
+    w.segment(0, 0, F.SEGMENT_KINDS.index("warmup"), 60, F.UNITS.index("s"))
+    for i in range(40):
+        w.step(52 * (i + 1), i >= 20, 90)
+        w.poll(52 * (i + 1))
+    w.error(500, 3, error.encode())
+    w.end(52 * 41, reason, 1000 * 52 * 41 // RATE)
+    w.close()
+    return f.getvalue()
+
+
+def _one_walk_history(tmp_path, *walks):
+    db = str(tmp_path / "h.sqlite")
+    with History(db) as h:
+        h.see_board("0101010101010101", {})
+        for n, data in enumerate(walks):
+            h.add("0101010101010101", "%06d.rwl" % (n + 1), data, walkstats.facts(R.read(data)))
+    return db
+
+
+def test_a_walk_report_shows_the_boards_text_escaped(tmp_path, capsys):
+    db = _one_walk_history(tmp_path, hostile_walk())
+    code, out, err = run(capsys, "report", "1", "--db", db)
+    assert (code, err) == (0, "")
+    assert 'program "%s"' % HOSTILE_SHOWN in out.splitlines()[0], out
+    assert "  error      %s" % HOSTILE_SHOWN in out.splitlines(), out
+    assert not set("\r\x1b\t\u202e\x00") & set(out), out
+
+
 # -- claimed durations ---------------------------------------------------------------------------
 def test_end_record_before_the_start_lasts_no_time(monkeypatch):
     m = measures(raw_program_walk(monkeypatch, b"{}", steps=[(100, "forward")], end_t=-5))

@@ -5,6 +5,7 @@ from datetime import date
 from . import walkstats
 from .firmware import coach, haptics, logreader
 from .errors import RetrowalkError
+from .untrusted import shown
 
 # The cues (haptics.NAMES) in plain words, with the buzz each one is (as README "Wearing it").
 CUE_WORDS = {"start": ("start", "one long buzz"),
@@ -131,7 +132,7 @@ def walk_report(row, m):
     """Lines of text describing one walk."""
     lines = ["Walk #%d, %s, board %s (its walk %s)%s" % (
         row["id"], _when(m, row), row["board_uid"][:12], m["walk_no"],
-        (", program \"%s\"" % m["program"]) if m["program"] else "")]
+        (", program \"%s\"" % shown(m["program"])) if m["program"] else "")]
     lines.append("  time       %s walking (%s in all, %d pause%s, %s paused)" % (
         clock(m["active_s"]), clock(m["duration_s"]), m["pauses"], "" if m["pauses"] == 1 else "s",
         clock(m["paused_s"])))
@@ -209,7 +210,7 @@ def notes(m):
     if m["lost_samples"]:
         out.append(("sensor", "%d samples lost (IMU FIFO overruns)" % m["lost_samples"]))
     for e in m["errors"]:
-        out.append(("error", e))
+        out.append(("error", shown(e)))
     if m["warnings"]:
         out.append(("damaged", "%d problem(s) in the file; every good record was kept. First: %s" % (
             len(m["warnings"]), m["warnings"][0])))
