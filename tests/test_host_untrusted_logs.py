@@ -140,6 +140,16 @@ def test_a_walk_report_shows_the_boards_text_escaped(tmp_path, capsys):
     assert not set("\r\x1b\t\u202e\x00") & set(out), out
 
 
+def test_an_end_reason_past_the_table_is_shown_by_its_number(tmp_path, capsys):
+    code = len(F.END_REASONS)  # the reader keeps a code it has no name for as the number
+    db = _one_walk_history(tmp_path, hostile_walk(reason=code) + b"\x00" * 9)  # and damaged: "9, damaged"
+    for argv in (["walks"], ["report", "--week"], ["report", "--html", "-o", str(tmp_path / "w.html")],
+                 ["report", "--week", "--html", "-o", str(tmp_path / "k.html")]):
+        assert run(capsys, *argv, "--db", db)[:3:2] == (0, ""), argv
+    assert "  %d, damaged" % code in run(capsys, "walks", "--db", db)[1]
+    assert "  ended      %d (an end reason this retrowalk does not know)" % code in run(capsys, "report", "--db", db)[1]
+
+
 # -- claimed durations ---------------------------------------------------------------------------
 def test_end_record_before_the_start_lasts_no_time(monkeypatch):
     m = measures(raw_program_walk(monkeypatch, b"{}", steps=[(100, "forward")], end_t=-5))

@@ -155,7 +155,8 @@ def _walk_body(row, m, log):
                      "over the walking time"))
     out.append(_card("Adherence", report.pct(m["adherence"]),
                      report.adherence_words(m) if m["backward_interval_steps"] else "no backward interval walked"))
-    out.append(_card("Ended", m["end_reason"], report.ended(m)[len(m["end_reason"]):].strip(" ()")))
+    reason = str(m["end_reason"])  # (a code past logformat.END_REASONS is the reader's number)
+    out.append(_card("Ended", reason, report.ended(m)[len(reason):].strip(" ()")))
     out.append("</div>")
     for label, text in report.notes(m):
         out.append('<p class="note"><b>%s:</b> %s</p>' % (_e(label), _e(text)))

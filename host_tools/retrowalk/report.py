@@ -117,7 +117,7 @@ def walks_table(items):
                                                                          row["board_uid"][:6], row["size"]))
             continue
         start = (m["start"] or row["pulled_at"]).replace("T", " ")[:16] + ("" if m["start"] else "?")
-        state = "done" if m["complete"] and m["end_reason"] == "finished" else m["end_reason"]
+        state = "done" if m["complete"] and m["end_reason"] == "finished" else str(m["end_reason"])
         if m["warnings"]:
             state += ", damaged"
         lines.append("%4d  %-16s  %-6s  %7s  %6d  %6d  %6.1f  %5s  %s" % (
@@ -224,13 +224,15 @@ def notes(m):
 
 
 def ended(m):
-    """How a walk ended, in words: 'finished (the program ran to its end)', 'idle (...)'."""
-    reason = m["end_reason"]
+    """How a walk ended, in words: 'finished (the program ran to its end)', 'idle (...)'; a reason the
+    reader left as its number (a code past logformat.END_REASONS) says so."""
+    reason = str(m["end_reason"])
     if not m["complete"]:
         return reason + " (no end record: the walk was cut by a power loss or a reset)"
     why = {"finished": "the program ran to its end", "stopped": "a long press ended it",
            "flash_full": "the board's flash was full", "error": "an error ended it",
-           "idle": "no step and no press for %d min: the walk ended itself" % (coach.IDLE_END_S // 60)}.get(reason)
+           "idle": "no step and no press for %d min: the walk ended itself" % (coach.IDLE_END_S // 60)}.get(
+        reason, "an end reason this retrowalk does not know" if isinstance(m["end_reason"], int) else None)
     return "%s (%s)" % (reason, why) if why else reason
 
 
