@@ -164,6 +164,17 @@ def test_program_names_are_escaped(tmp_path):
     assert "<b>&me</b>" not in page and "&lt;b&gt;&amp;me&lt;/b&gt;" in page
 
 
+def test_a_program_name_with_an_override_or_a_control_code_is_shown_by_its_escapes():
+    # U+202E would show the rest of the line (board, walk number) reversed; NUL and ESC are not HTML text
+    prog = P.validate({"version": 1, "name": "a\u202e1 klaw\x00\x1b[2J", "segments": [{"direction": "forward",
+                                                                                       "time_s": 10}]})
+    log = R.read(program_walk(prog))
+    row = {"id": 1, "board_uid": BOARD, "pulled_at": "2025-03-03T12:00:00"}
+    page = htmlreport.walk_page(row, walkstats.walk(log, row["pulled_at"]), log)
+    assert not set("\u202e\x00\x1b") & set(page)
+    assert 'program &quot;a\\u202e1 klaw\\x00\\x1b[2J&quot;; board' in page
+
+
 # -- the page in a real browser ----------------------------------------------------------------
 def _chromium():
     exe = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -12,6 +12,7 @@ from html import escape
 
 from . import __version__, plots, report, walkstats
 from .errors import RetrowalkError
+from .untrusted import shown
 
 STYLE = """
 :root { color-scheme: light; }
@@ -193,7 +194,7 @@ def walk_page(row, m, log):
 
 def _walk_sub(row, m):
     return "Walk #%d%s; board %s, its walk %s" % (
-        row["id"], ', program "%s"' % m["program"] if m["program"] else "", row["board_uid"][:12], m["walk_no"])
+        row["id"], ', program "%s"' % shown(m["program"]) if m["program"] else "", row["board_uid"][:12], m["walk_no"])
 
 
 def _glossary():
