@@ -150,6 +150,15 @@ def test_an_end_reason_past_the_table_is_shown_by_its_number(tmp_path, capsys):
     assert "  ended      %d (an end reason this retrowalk does not know)" % code in run(capsys, "report", "--db", db)[1]
 
 
+def test_export_csv_keeps_a_program_name_on_its_row_and_off_the_terminal(tmp_path, capsys):
+    db = _one_walk_history(tmp_path, hostile_walk(walk_no=1), hostile_walk(walk_no=2))
+    code, out, err = run(capsys, "export", "--csv", "--db", db)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert len(lines) == 3 and ",%s," % HOSTILE_SHOWN in lines[1], out
+    assert not set("\r\x1b\t\u202e\x00") & set(out), out
+
+
 # -- claimed durations ---------------------------------------------------------------------------
 def test_end_record_before_the_start_lasts_no_time(monkeypatch):
     m = measures(raw_program_walk(monkeypatch, b"{}", steps=[(100, "forward")], end_t=-5))

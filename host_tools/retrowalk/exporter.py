@@ -9,6 +9,7 @@ from pathlib import Path
 from . import imucsv, report
 from .firmware import logreader
 from .errors import RetrowalkError
+from .untrusted import shown
 
 CSV_FIELDS = ("id", "board", "walk_no", "start", "day", "program", "duration_s", "active_s", "paused_s", "pauses",
               "steps_forward", "steps_backward", "forward_s", "backward_s", "backward_goal_s", "cadence_spm", "adherence",
@@ -31,7 +32,7 @@ def walks_csv(hist):
     for row, m in report.walk_measures(hist):
         if m is None:
             continue
-        d = dict(m, id=row["id"], board=row["board_uid"], warnings=len(m["warnings"]))
+        d = dict(m, id=row["id"], board=row["board_uid"], warnings=len(m["warnings"]), program=shown(m["program"]))
         w.writerow(["" if d.get(k) is None else d[k] for k in CSV_FIELDS])
     return out.getvalue()
 
