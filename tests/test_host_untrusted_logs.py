@@ -1,6 +1,8 @@
 """Crafted walk logs and damaged histories: one clear error line or honest figures, never a traceback or a hang."""
 
+import csv
 import hashlib
+import io
 import sqlite3
 
 import pytest
@@ -157,6 +159,14 @@ def test_export_csv_keeps_a_program_name_on_its_row_and_off_the_terminal(tmp_pat
     lines = out.splitlines()
     assert len(lines) == 3 and ",%s," % HOSTILE_SHOWN in lines[1], out
     assert not set("\r\x1b\t\u202e\x00") & set(out), out
+
+
+@pytest.mark.parametrize("name", ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)"])
+def test_export_csv_keeps_a_spreadsheet_from_taking_a_program_name_for_a_formula(tmp_path, capsys, name):
+    db = _one_walk_history(tmp_path, hostile_walk(name=name))
+    code, out, err = run(capsys, "export", "--csv", "--db", db)
+    assert (code, err) == (0, "")
+    assert [r["program"] for r in csv.DictReader(io.StringIO(out))] == ["'" + name]
 
 
 # -- claimed durations ---------------------------------------------------------------------------

@@ -32,9 +32,15 @@ def walks_csv(hist):
     for row, m in report.walk_measures(hist):
         if m is None:
             continue
-        d = dict(m, id=row["id"], board=row["board_uid"], warnings=len(m["warnings"]), program=shown(m["program"]))
+        d = dict(m, id=row["id"], board=row["board_uid"], warnings=len(m["warnings"]), program=_cell(m["program"]))
         w.writerow(["" if d.get(k) is None else d[k] for k in CSV_FIELDS])
     return out.getvalue()
+
+
+def _cell(text):
+    """A board's text as a CSV cell: untrusted.shown, after a ' when it starts as a spreadsheet formula (=, +, -, @)."""
+    text = shown(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def walks_json(hist, records=True):
