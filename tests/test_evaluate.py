@@ -108,6 +108,20 @@ def test_benchmark_runs_on_a_folder_of_recordings(tmp_path, capsys):
     assert ev.BELT_TAKES in out and "dir_bal_acc" in out
 
 
+def test_detected_step_times_keep_to_the_recordings_clock_near_the_board_rate(tmp_path):
+    # a file within 1 % of 104 Hz is classified as it is: its sample k is at k / 103.2 s, as
+    # its annotations are; at k / 104 s a 2-minute walk's last steps came ~0.9 s early, past the
+    # ±0.5 s a detection has to match its contact
+    w = synthwalk.generate([("still", 2), ("forward", 120), ("still", 2)], rate_hz=103.2, seed=4)
+    synthwalk.write_csv(tmp_path / "Synth_B01_Walk.csv", w)
+    trial = ev.load_trial(str(tmp_path / "Synth_B01_Walk.csv"), "+x")
+    assert abs(trial.rate - 103.2) < 0.01
+    pred = ev.run(trial, "+x")
+    m = ev.match(pred, trial.steps)
+    errors = [pred[i][0] - trial.steps[j][0] for i, j in sorted(m.items())]
+    assert len(m) == len(trial.steps) and max(abs(e) for e in errors) < 0.15, errors[-3:]
+
+
 def test_benchmark_on_an_empty_folder_is_a_clear_error(tmp_path, capsys):
     assert cli.main(["evaluate", str(tmp_path)]) == 2
     assert "no recordings found" in capsys.readouterr().err
