@@ -76,7 +76,18 @@ def test_no_control_character_from_the_board_reaches_the_terminal():
     from retrowalk.link import parse_line
 
     got = parse_line("fw=0.1.0%0Aok%20%20no%20problems%20found%1B%5B31m board=pico")
-    assert got == {"fw": "0.1.0?ok  no problems found?[31m", "board": "pico"}
+    assert got == {"fw": "0.1.0\\nok  no problems found\\x1b[31m", "board": "pico"}
+
+
+def test_a_direction_override_from_the_board_is_shown_by_its_escape():
+    from retrowalk import boardstatus
+    from retrowalk.link import parse_line
+
+    # U+202E in a program name would show the rest of status's line (the hint) reversed
+    got = parse_line("program=%E2%80%AEevil%E2%80%A8x board=pico%C2%A0w")
+    assert got == {"program": "\\u202eevil\\u2028x", "board": "pico\u00a0w"}
+    lines = boardstatus.status_lines(dict(got, program_error=got["program"]), [("program: " + got["program"], "h")])
+    assert not any(c in "\u202e\u2028" for ln in lines for c in ln)
 
 
 def test_a_status_line_that_is_no_status_line_says_what_to_do():

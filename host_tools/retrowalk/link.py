@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .errors import RetrowalkError
+from .untrusted import shown
 
 BOARDLIB = Path(__file__).resolve().parent / "micropython_scripts" / "boardlib.py"
 BAUD = 115200  # ignored by USB CDC boards; mpremote's default
@@ -128,12 +129,9 @@ def parse_line(text):
             raise RetrowalkError("the board's status line has %r where key=value was expected" % tok[:40],
                                  hint="retrowalk flash reinstalls the firmware that writes it")
         # a value is shown to people: no control character the board quoted reaches the
-        # terminal (a line break faking a line of ours, an escape sequence)
-        out[key] = _CONTROL.sub("?", unquote(value, errors="replace"))
+        # terminal (a line break faking a line of ours, an escape sequence, a direction override)
+        out[key] = shown(unquote(value, errors="replace"))
     return out
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class LinkLost(RetrowalkError):
