@@ -121,6 +121,19 @@ def test_a_board_program_with_a_lone_surrogate_is_a_clear_error():
     assert "name: not valid text" in str(e.value)
 
 
+def test_program_show_of_a_board_program_keeps_its_name_on_one_line_and_off_the_terminal(capsys, monkeypatch):
+    import contextlib
+
+    from retrowalk import cli
+
+    data = json.dumps({"version": 1, "name": "x\n\x1b[2Jy\u202ez", "segments": [{"direction": "forward",
+                                                                                "time_s": 60}]})
+    monkeypatch.setattr(cli, "_board", lambda port: contextlib.nullcontext(FakeLink(data.encode())))
+    assert cli.main(["program", "show"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and out.splitlines()[:2] == ["x\\n\\x1b[2Jy\\u202ez", "1 x [1:00 forward]"], out
+
+
 # ---- a coach's first program files: each mistake one line naming the file, the line and the field ----
 # The program a coach writes after docs/programs.md ("5 min forward / 1 min backward, repeated"),
 # one field to a line so that every mistake below sits on a line of its own.

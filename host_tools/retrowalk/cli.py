@@ -151,6 +151,7 @@ def do_doctor(args):
 
 def do_program(args):
     from . import programs
+    from .untrusted import shown
 
     if args.action == "show":
         if args.file:
@@ -163,7 +164,7 @@ def do_program(args):
             return
         if note:
             print(note)
-        print("\n".join(programs.describe(prog)))
+        print("\n".join(shown(ln) for ln in programs.describe(prog)))  # (its name may come from the board)
         return
     if args.action == "preset" and not args.name:
         print("\n".join(programs.preset_lines()))
