@@ -188,3 +188,11 @@ def test_a_full_flash_on_the_board_is_named_with_its_remedy(vb):
         with pytest.raises(link.BoardError) as e:
             b.run("raise OSError(2)")
     assert "its flash is full" not in str(e.value)
+
+
+def test_an_error_the_board_raises_reaches_the_terminal_without_its_control_codes(vb):
+    # the last line of a board's traceback is the one-line error retrowalk prints
+    with Link(vb.port) as b:
+        with pytest.raises(link.BoardError) as e:
+            b.run("raise ValueError('a\\x1b[2Jb\\u202ec\\td')")
+    assert str(e.value) == "the board raised ValueError: a\\x1b[2Jb\\u202ec\\td", str(e.value)

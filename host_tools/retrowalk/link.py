@@ -333,7 +333,7 @@ class Link:
         if err:
             text = err.decode("utf-8", "replace").replace("\r", "")
             lines = [ln for ln in text.strip().split("\n") if ln.strip()]
-            last = lines[-1][:200] if lines else "an error"
+            last = shown(lines[-1][:200]) if lines else "an error"  # (printed: the board's own text)
             full = re.search(r"OSError: (\[Errno )?28\b", last)  # ENOSPC
             raise BoardError("the board raised %s%s" % (last, ": its flash is full" if full else ""),
                              hint="retrowalk pull moves the walks off it and makes room" if full else None,
