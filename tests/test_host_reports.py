@@ -234,6 +234,23 @@ def test_html_report_in_headless_chromium(db, tmp_path):
 
 
 
+def test_a_long_program_name_without_a_space_stays_within_the_page(tmp_path):
+    import matplotlib.image
+
+    exe = _chromium()
+    prog = P.validate({"version": 1, "name": "W", "segments": [{"direction": "forward", "time_s": 10}]})
+    log = R.read(program_walk(prog))
+    log.header["program_name"] = "W" * 3000  # (a valid program's name has 40 at most; a header frame holds 4 KB)
+    row = {"id": 1, "board_uid": BOARD, "pulled_at": "2025-03-03T12:00:00"}
+    page = tmp_path / "walk.html"
+    page.write_text(htmlreport.walk_page(row, walkstats.walk(log, row["pulled_at"]), log), encoding="utf-8")
+    shot = tmp_path / "walk.png"
+    _browse(exe, tmp_path, page, "--screenshot=%s" % shot, "--window-size=1200,900")
+    img = matplotlib.image.imread(str(shot))
+    # the page is 62rem wide in the middle of the window: nothing is drawn in its right margin
+    assert (img[:, 1110:, :3] > 0.9).all(), "text past the page's right edge"
+
+
 @pytest.mark.parametrize("data", [
     walk_bytes(start=(2000, 1, 1, 0, 0, 0)),  # no steps, no intervals, no end, the board's clock unset
     walk_bytes(steps=[(52 * i, "backward", 50) for i in range(1, 30)], cues=[(0, 99)], end=(1600, "error"))[:-9],

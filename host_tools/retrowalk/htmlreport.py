@@ -22,6 +22,7 @@ h1 { font-size: 1.6rem; margin: 0 0 .2rem; }
 h2 { font-size: 1.25rem; margin: 1.8rem 0 .5rem; border-bottom: 2px solid #444; padding-bottom: .15rem; }
 h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
 .sub { color: #555; margin: 0 0 1rem; }
+.sub, .note { overflow-wrap: anywhere; }  /* a board's long name or error without a space stays on the page */
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(13.5rem, 1fr)); gap: .6rem; margin: 1rem 0; }
 .card { border: 1px solid #bbb; border-radius: .4rem; padding: .5rem .7rem; break-inside: avoid; }
 .card .k { font-size: .8rem; color: #555; text-transform: uppercase; letter-spacing: .03em; }
