@@ -33,8 +33,9 @@ A walk nobody walks ends by itself: IDLE_END_S with neither a step nor a button 
 clip put down, the long press forgotten) ends it at that sample (EV_STOP, arg 1, cue DONE), so
 the board does not run its IMU and log for hours.
 Steps reported late (the classifier emits a step up to ~2 steps after its contact) that
-happened before the segment began are tallied to the previous segment. Walking time runs up to
-the newest step the classifier has seen (`seen`, known long before the step is called), so a
+happened before the segment began do not count for it (what each interval got is the host's
+count, from the log: walkstats). Walking time runs up to the newest step the classifier has
+seen (`seen`, known long before the step is called), so a
 timed segment ends at its exact sample within one FIFO batch.
 No method allocates heap memory after construction (checked with micropython.heap_lock()).
 """
@@ -47,7 +48,7 @@ from .eventring import EventRing
 from .logformat import UNIT_SECONDS, UNIT_STEPS
 from .stepclassifier import FORWARD, BACKWARD
 
-# What ends a segment (seg_kind, plan_kind): the plan's logformat UNIT_* codes. UNIT_SECONDS:
+# What ends a segment (seg_kind): the plan's logformat UNIT_* codes. UNIT_SECONDS:
 # the target is walking time in samples; UNIT_STEPS and UNIT_METRES: steps in the segment's
 # direction (a distance becomes a step count: distance / stride, rounded up, in mm).
 
@@ -80,25 +81,19 @@ class Coach:
         if isinstance(rate_hz, bool) or not isinstance(rate_hz, int) or not 1 <= rate_hz <= 10000:
             raise ValueError("rate_hz must be a whole number of Hz, got %r" % (rate_hz,))
         self.rate_hz = rate_hz
-        n = plan.n
-        self.n_plan = n
-        self.plan_dir = bytearray(n)
-        self.plan_kind = bytearray(n)
-        self.plan_target = array("i", bytes(4 * n))   # samples (time) or steps
-        for i in range(n):
-            back = plan.backward[i]
-            unit = plan.unit[i]
-            self.plan_dir[i] = BACKWARD if back else FORWARD
-            self.plan_kind[i] = unit
-            a = plan.amount[i]
+        self.n_plan = plan.n
+        self._plan = plan            # its rows give each entry's direction and unit
+        m = len(plan.unit)
+        self.plan_target = array("i", bytes(4 * m))   # per row: samples (time) or steps
+        for r in range(m):
+            unit = plan.unit[r]
+            a = plan.amount[r]
             if unit == UNIT_SECONDS:
                 a = _samples(a, rate_hz)
             elif unit != UNIT_STEPS:
-                stride = plan.stride_mm[back]
+                stride = plan.stride_mm[plan.backward[r]]
                 a = (a + stride - 1) // stride
-            self.plan_target[i] = a
-        self.seg_right = array("i", bytes(4 * n))   # steps the right way, per plan entry
-        self.seg_wrong = array("i", bytes(4 * n))   # steps the wrong way, per plan entry
+            self.plan_target[r] = a
         self._pause_after = _samples(plan.pause_after_ms, rate_hz)
         self._pause_due = self._pause_after + _samples(SEEN_MS, rate_hz)  # declared then
         self._paused_at = 0         # sample the current pause began at
@@ -187,9 +182,11 @@ class Coach:
     # -- segments --
     def _enter(self, i, sample, credit):
         self.segment = i
-        self.seg_dir = self.plan_dir[i]
-        self.seg_kind = self.plan_kind[i]
-        self.seg_target = self.plan_target[i]
+        p = self._plan
+        r = p.row[i]
+        self.seg_dir = BACKWARD if p.backward[r] else FORWARD
+        self.seg_kind = p.unit[r]
+        self.seg_target = self.plan_target[r]
         self.seg_start = sample
         self.seg_start_credit = credit
         self.seg_steps = 0
@@ -248,16 +245,9 @@ class Coach:
             # nothing (one at its first sample does: walkstats leaves out [pause, resume))
             self.paused = False
             self._emit(EV_RESUME, sample, 0, haptics.NONE)
-        i = self.segment
-        if sample < self.seg_start and i > 0:
-            # Reported late, happened before this segment began.
-            if direction == self.plan_dir[i - 1]:
-                self.seg_right[i - 1] += 1
-            else:
-                self.seg_wrong[i - 1] += 1
-            return
+        if sample < self.seg_start and self.segment:
+            return  # reported late, taken before this segment began (that one has ended)
         if direction == self.seg_dir:
-            self.seg_right[i] += 1
             self.seg_steps += 1
             self._right_run += 1
             self._wrong_run = 0
@@ -266,7 +256,6 @@ class Coach:
             if self.seg_kind != UNIT_SECONDS and self.seg_steps >= self.seg_target:
                 self._next(sample, self.credit)
             return
-        self.seg_wrong[i] += 1
         self._right_run = 0
         if sample - self.seg_start < self._settle:
             return
@@ -274,7 +263,7 @@ class Coach:
         if self._armed and self._wrong_n and self._wrong_run >= self._wrong_n:
             self._armed = False
             self.wrong_cues += 1
-            self._emit(EV_WRONG, sample, i, haptics.WRONG_DIRECTION)
+            self._emit(EV_WRONG, sample, self.segment, haptics.WRONG_DIRECTION)
 
     def update(self, now, seen=-1):
         """Advance the clock to sample `now` (call once per FIFO batch): timed ends, auto-pause, idle end.

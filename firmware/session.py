@@ -151,7 +151,8 @@ class WalkSession(SessionBase):
             if kind == EV_START or kind == EV_SEGMENT:
                 i = c.ev_arg[k]  # 0 for EV_START
                 p = self.plan
-                log.segment(t, i, p.kind[i], p.planned[i], p.unit[i])
+                r = p.row[i]
+                log.segment(t, i, p.kind[r], p.planned[r], p.unit[r])
             elif kind == EV_PAUSE:
                 log.pause(t)
             elif kind == EV_RESUME:

@@ -2,8 +2,9 @@
 the walk log both take (the program dict, the program module and this module are then dropped).
 
 Entry i is the i-th segment walked: the warm-up, then `segments` `repeat` times, then the
-cool-down. Lengths are kept exactly, in integers (ms, steps or mm); the log records them
-rounded to its own units (s, steps, m).
+cool-down; what it asks for is kept once per row (a distinct part of the program). Lengths
+are kept exactly, in integers (ms, steps or mm); the log records them rounded to its own
+units (s, steps, m).
 """
 
 from array import array
@@ -20,12 +21,17 @@ class WalkPlan:
     record with no methods, so that once the plan is built the module can be dropped and only
     the record stays in RAM.
 
-    n                   entries
-    kind[i]             logformat SEG_*: warmup, forward, backward, cooldown (as the log says it)
-    backward[i]         1 when the entry is walked backward (a cool-down may be)
-    unit[i]             logformat UNIT_*: what ends it (seconds of walking, steps, metres)
-    amount[i]           its length: ms of walking, steps in its direction, or mm
-    planned[i]          the same in the log's unit: whole seconds, steps or metres (rounded)
+    The program's distinct parts are its rows (the warm-up, each of `segments`, the cool-down:
+    12 at most); entry i, the i-th segment walked, is row row[i], so a program repeated 100
+    times costs a byte an entry (the plan's and the coach's arrays per entry cost 25).
+
+    n                   entries (segments walked)
+    row[i]              the row of entry i
+    kind[r]             logformat SEG_*: warmup, forward, backward, cooldown (as the log says it)
+    backward[r]         1 when the row is walked backward (a cool-down may be)
+    unit[r]             logformat UNIT_*: what ends it (seconds of walking, steps, metres)
+    amount[r]           its length: ms of walking, steps in its direction, or mm
+    planned[r]          the same in the log's unit: whole seconds, steps or metres (rounded)
     stride_mm           (forward, backward) mm per step, for distance entries
     pause_after_ms      auto-pause after this long without a step
     wrong_direction_steps  steps the wrong way before the cue (0 = never)
@@ -35,36 +41,41 @@ class WalkPlan:
 def expand(program):
     """The WalkPlan of a validated program."""
     p = WalkPlan()
-    order = []
+    rows = []
     if program["warmup"]:
-        order.append((SEG_WARMUP, program["warmup"]))
-    for _ in range(program["repeat"]):
-        for seg in program["segments"]:
-            order.append((SEG_BACKWARD if seg["direction"] == "backward" else SEG_FORWARD, seg))
+        rows.append((SEG_WARMUP, program["warmup"]))
+    first = len(rows)
+    for seg in program["segments"]:
+        rows.append((SEG_BACKWARD if seg["direction"] == "backward" else SEG_FORWARD, seg))
+    per = len(rows) - first
+    n = first + per * program["repeat"]
     if program["cooldown"]:
-        order.append((SEG_COOLDOWN, program["cooldown"]))
-    n = len(order)
-    p.n = n
-    p.kind = bytearray(n)
-    p.backward = bytearray(n)
-    p.unit = bytearray(n)
-    p.amount = array("i", bytes(4 * n))
-    p.planned = array("i", bytes(4 * n))
-    for i in range(n):
-        kind, seg = order[i]
-        p.kind[i] = kind
-        p.backward[i] = 1 if seg.get("direction") == "backward" else 0
+        rows.append((SEG_COOLDOWN, program["cooldown"]))
+    p.n = n + (1 if program["cooldown"] else 0)
+    p.row = bytearray(p.n)
+    for i in range(first, p.n):
+        p.row[i] = first + (i - first) % per if i < n else len(rows) - 1
+    m = len(rows)
+    p.kind = bytearray(m)
+    p.backward = bytearray(m)
+    p.unit = bytearray(m)
+    p.amount = array("i", bytes(4 * m))
+    p.planned = array("i", bytes(4 * m))
+    for r in range(m):
+        kind, seg = rows[r]
+        p.kind[r] = kind
+        p.backward[r] = 1 if seg.get("direction") == "backward" else 0
         if "time_s" in seg:
-            p.unit[i] = UNIT_SECONDS
-            p.amount[i] = _thousandths(seg["time_s"])
+            p.unit[r] = UNIT_SECONDS
+            p.amount[r] = _thousandths(seg["time_s"])
         elif "steps" in seg:
-            p.unit[i] = UNIT_STEPS
-            p.amount[i] = int(seg["steps"])
+            p.unit[r] = UNIT_STEPS
+            p.amount[r] = int(seg["steps"])
         else:
-            p.unit[i] = UNIT_METRES
-            p.amount[i] = _thousandths(seg["distance_m"])
-        a = p.amount[i]
-        p.planned[i] = a if p.unit[i] == UNIT_STEPS else (a + 500) // 1000
+            p.unit[r] = UNIT_METRES
+            p.amount[r] = _thousandths(seg["distance_m"])
+        a = p.amount[r]
+        p.planned[r] = a if p.unit[r] == UNIT_STEPS else (a + 500) // 1000
     stride = program["stride_m"]
     p.stride_mm = (_thousandths(stride["forward"]), _thousandths(stride["backward"]))
     p.pause_after_ms = _thousandths(program["pause_after_s"])

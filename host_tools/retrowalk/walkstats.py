@@ -273,11 +273,10 @@ def _steps_asked(rec, plan, rate):
     # program (plan) only a steps segment's own count; with one, the record must be its last segment.
     if plan is None or rate is None:
         return rec[4] if rec[5] == "steps" else None
-    c = coach.Coach(plan, rate)
     i = rec[2]
-    if i != c.n_plan - 1:
+    if i != plan.n - 1:
         return None
-    return c.plan_target[i]
+    return coach.Coach(plan, rate).plan_target[plan.row[i]]
 
 
 def facing(log):
@@ -296,9 +295,10 @@ def _planned(rec, plan):
     # (12.5 m is logged as 13), the program in the header (its WalkPlan) has them to the ms/mm;
     # the record's own figure when the plan is unreadable or does not match it.
     i = rec[2]
-    if plan is None or not 0 <= i < plan.n or logformat.UNITS[plan.unit[i]] != rec[5] or plan.planned[i] != rec[4]:
+    r = plan.row[i] if plan is not None and 0 <= i < plan.n else None
+    if r is None or logformat.UNITS[plan.unit[r]] != rec[5] or plan.planned[r] != rec[4]:
         return rec[4]
-    a = plan.amount[i]
+    a = plan.amount[r]
     if rec[5] == "steps":
         return a
     return a // 1000 if a % 1000 == 0 else a / 1000.0  # ms or mm, as the program gave it
