@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from retrowalk import cli, demo, link, walkstats
+from retrowalk import cli, demo, link, paths, walkstats
 from retrowalk.firmware import logreader
 from retrowalk.history import History
 
@@ -69,6 +69,23 @@ def test_errors_are_one_line(capsys, tmp_path, monkeypatch, db, argv, text):
     assert err.count("\n") == 1 and err.startswith("retrowalk: ") and text in err, err
     assert err.count("presets:") <= 1  # a hint is given once
     assert out == ""
+
+
+def test_a_board_file_the_board_would_refuse_for_its_size_is_refused_before_the_flash(capsys, tmp_path):
+    # The board reads at most boardcfg.MAX_FILE_BYTES of /board.json and refuses a longer one,
+    # so its app never starts: a board file that is valid but for long notes must not be sent.
+    cfg = json.loads((paths.boards_dir() / "pico_lsm6dsox.json").read_text())
+    cfg["notes"] = "wired with the long leads; " * 200
+    big = tmp_path / "mine.json"
+    big.write_text(json.dumps(cfg))
+    assert len(big.read_bytes()) > 4096
+    code, out, err = run(capsys, "flash", "--board", str(big), "--port", "/dev/retrowalk-no-such-port")
+    assert code == 2 and err.count("\n") == 1
+    assert "mine.json: larger than 4096 bytes (the board refuses it)" in err and "notes" in err
+    cfg["notes"] = "wired with the long leads"  # the same file, short: it gets as far as the port
+    big.write_text(json.dumps(cfg))
+    code, out, err = run(capsys, "flash", "--board", str(big), "--port", "/dev/retrowalk-no-such-port")
+    assert code == 2 and "no such port" in err
 
 
 @pytest.mark.parametrize("argv", [["walks"], ["report"], ["report", "--all"], ["plot"], ["plot", "--weeks"],

@@ -171,6 +171,9 @@ def board_file(name):
         if not path.is_file():
             raise RetrowalkError("unknown board %r" % name, hint="choose one of: %s" % ", ".join(board_names()))
     data = path.read_bytes()
+    if len(data) > boardcfg.MAX_FILE_BYTES:  # the board reads no more (boardcfg.load) and would not start
+        raise RetrowalkError("%s: larger than %d bytes (the board refuses it)" % (path, boardcfg.MAX_FILE_BYTES),
+                             hint="shorten it (its notes, say): it holds %d bytes" % len(data))
     try:
         cfg = boardcfg.validate(json.loads(data.decode("utf-8")), path.name)
     except (ValueError, UnicodeDecodeError) as e:
