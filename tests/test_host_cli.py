@@ -57,6 +57,9 @@ def db(tmp_path):
     (["stauts"], "unknown command 'stauts'; did you mean status?"),
     (["program", "sett", "x.json"], "unknown action 'sett'; did you mean set?"),
     (["status", "--jsn"], "did you mean --json?"),
+    (["report", "--weak"], "did you mean --week? (see retrowalk report --help)"),
+    (["program", "show", "--jsn"], "(see retrowalk program show --help)"),
+    (["--bogus"], "(see retrowalk --help)"),
     (["replay", "x.csv", "--engine", "cpyton"], "--engine: unknown choice 'cpyton'; did you mean cpython?"),
 ])
 def test_errors_are_one_line(capsys, tmp_path, monkeypatch, db, argv, text):

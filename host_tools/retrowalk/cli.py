@@ -507,7 +507,12 @@ def _joined_axes(argv):
 def main(argv=None):
     """Entry point; returns the process exit status (0 ok, 2 expected failure)."""
     argv = _joined_axes(sys.argv[1:] if argv is None else list(argv))
-    args = build_parser().parse_args(argv or ["start"])
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv or ["start"])
+    if extra:  # as parse_args would say it, pointing at the command's own --help
+        cmd = " ".join(x for x in (getattr(args, "command", None), getattr(args, "action", None)) if x)
+        parser.prog = "retrowalk " + cmd if cmd else parser.prog
+        parser.error("unrecognized arguments: %s" % " ".join(extra))
     if getattr(args, "func", None) is None:
         args = build_parser().parse_args(["start"])
     stdout = sys.stdout
