@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from retrowalk import cli, evaluate as ev, synthwalk
+from retrowalk import cli, evaluate as ev, imucsv, synthwalk
 from retrowalk.mountings import MOUNTINGS, apply, forward_axis_of
 
 
@@ -120,6 +120,21 @@ def test_detected_step_times_keep_to_the_recordings_clock_near_the_board_rate(tm
     m = ev.match(pred, trial.steps)
     errors = [pred[i][0] - trial.steps[j][0] for i, j in sorted(m.items())]
     assert len(m) == len(trial.steps) and max(abs(e) for e in errors) < 0.15, errors[-3:]
+
+
+def test_a_detected_step_is_timed_by_its_rows_own_t():
+    # The mocap takes are 104 Hz with t written to 4 decimals: 1037 rows end at 9.9615, not
+    # 1036/104 = 9.961538, so a rate estimated from t is 104.0004 Hz. Timed with it, row 858
+    # (t = 8.25) came out at 8.24997 s, and a contact at 8.7500, exactly 0.5 s away, fell out of
+    # the tolerance (Male1_B16_WalkTrunChange: single takes F1* 92.9 -> 92.7 %).
+    t = [round(k / 104, 4) for k in range(1037)]
+    cols = {c: [0.0] * len(t) for c in imucsv.COLUMNS[1:]}
+    rec = imucsv.Recording("take", t, cols, None)
+    assert abs(rec.rate_hz - 104) > 1e-4  # the estimate is off
+    assert imucsv.sample_time(rec, 104, 858) == 8.25 == t[858]
+    assert ev.match([(imucsv.sample_time(rec, 104, 858), "forward", 90)], [(8.75, "forward", True)]) == {0: 0}
+    # resampled (52 Hz from 104): sample s is at t[0] + s / 52
+    assert imucsv.sample_time(rec, 52, 429) == 429 / 52
 
 
 def test_benchmark_on_an_empty_folder_is_a_clear_error(tmp_path, capsys):

@@ -157,8 +157,8 @@ def run(trial, mount, rate_hz=104):
     rec = imucsv.Recording(trial.name, trial.t, cols, trial.labels)
     counts, n = imucsv.to_counts(rec, rate_hz)
     res = replay.classify_cpython(replay.as_walk_fifo(counts, n, rate_hz), n, rate_hz, mount)
-    dt = imucsv.sample_period(rec, rate_hz)  # a file within 1 % of the rate keeps its own clock, as its annotations do
-    return [(s * dt, replay.DIRECTIONS[d], c) for s, d, c in res.steps]
+    # in the recording's own clock, as its annotations are (trial.t starts at 0)
+    return [(imucsv.sample_time(rec, rate_hz, s), replay.DIRECTIONS[d], c) for s, d, c in res.steps]
 
 
 def match(pred, truth, tol=TOLERANCE_S, prefer=None):

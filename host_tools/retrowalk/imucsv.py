@@ -205,6 +205,15 @@ def sample_period(rec, rate_hz):
     return 1.0 / rec.rate_hz if _same_rate(rec, rate_hz) else 1.0 / rate_hz
 
 
+def sample_time(rec, rate_hz, s):
+    """The file's time (its t column, s) of sample s of to_counts(rec, rate_hz): the row's own t
+    when the samples are kept as they are (a rate estimated from rounded t is a few ppm off,
+    enough to move a step across a matching tolerance), else t[0] + s / rate_hz."""
+    if _same_rate(rec, rate_hz) and 0 <= s < len(rec.t):
+        return rec.t[s]
+    return rec.t[0] + s * sample_period(rec, rate_hz)
+
+
 def to_counts(rec, rate_hz=104):
     """Resample to the board rate and convert to int16 counts; returns (array('h') ax..gz interleaved, n)."""
     if rate_hz not in BOARD_RATES:

@@ -114,8 +114,7 @@ def replay_file(path, mount="auto", engine="cpython", rate_hz=104):
 
 def step_records(rec, result, rate_hz):
     """The JSON Lines objects for each step: t (s, file time base), direction, confidence 0..1."""
-    t0, dt = rec.t[0], imucsv.sample_period(rec, rate_hz)
-    return [{"t": round(t0 + s * dt, 3), "direction": DIRECTIONS[d], "confidence": c / 100}
+    return [{"t": round(imucsv.sample_time(rec, rate_hz, s), 3), "direction": DIRECTIONS[d], "confidence": c / 100}
             for s, d, c in result.steps]
 
 
