@@ -167,6 +167,10 @@ def main():
         prog = app.load_program()
         APP = app.App(hw, prog)
         APP.boot()
+        # The button's first reading only sets its state (a button down then is no press):
+        # take it before asking for a press, or one made at once (before the app's loop
+        # starts polling) is lost
+        hw.button.poll()
         print("retrowalk %s on %s: press the button to walk" % (app.VERSION, hw.name))
         APP.run()
     except KeyboardInterrupt:

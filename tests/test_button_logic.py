@@ -216,3 +216,54 @@ def test_same_events_in_the_micropython_vm_and_no_allocation(mp_run, capsys):
     # Short press 100..400 -> 430; long from 1000 -> 2500; 10 ms glitch ignored; 4000..4606
     # bouncing at both edges (settles down at 4010, last opening at 4605) -> SHORT at 4605 + 30.
     assert vm[1] == "[(430, 1), (2500, 2), (4635, 1)]"
+
+
+def test_a_press_made_as_soon_as_the_board_asks_for_one_is_taken(monkeypatch):
+    # main.py prints "press the button to walk" and then starts the app, whose button task
+    # takes the button's first reading, which only sets its state (a button down then is no
+    # press). A press made at once, before that reading, was lost (the emulated Pico's
+    # end-to-end test missed its press now and then). Here the pin goes down the moment the
+    # prompt is printed, for 150 ms; the app then polls every 10 ms (a clock of our own).
+    from retrowalk.firmware import app as A
+    from retrowalk.firmware import main as M
+
+    clock = [1000]
+    printed = []
+
+    class Pin:
+        def value(self):
+            return 0 if printed and clock[0] - printed[0] < 150 else 1  # a button to ground
+
+    class Motor:
+        def off(self):
+            pass
+
+    class HW:
+        name = "test board"
+        button = B.PinButton(Pin(), pressed_level=0)
+        motor = Motor()
+        led = None
+        watchdog = None
+
+    events = []
+
+    class App:
+        def __init__(self, hw, prog):
+            self.hw = hw
+
+        def boot(self):
+            pass
+
+        def run(self):
+            for _ in range(40):
+                events.append(self.hw.button.poll())
+                clock[0] += 10
+
+    monkeypatch.setattr(B, "ticks_ms", lambda: clock[0])
+    monkeypatch.setattr(M, "_hardware", lambda: HW())
+    monkeypatch.setattr(M, "call", lambda module, fn, *args: False)  # safemode: not held at power-up
+    monkeypatch.setattr(M, "print", lambda text: printed.append(clock[0]), raising=False)
+    monkeypatch.setattr(A, "load_program", lambda: None)
+    monkeypatch.setattr(A, "App", App)
+    M.main()
+    assert printed and events.count(B.SHORT) == 1
