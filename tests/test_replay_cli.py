@@ -89,6 +89,22 @@ def test_summary_says_whether_the_facing_was_learned(tmp_path, capsys, segments,
         assert "warning" not in summary
 
 
+@pytest.mark.parametrize("mount, warned", [("+z", True), ("-z", True), ("+x", False), ("-x", False)])
+def test_a_mount_axis_along_gravity_is_named_in_the_summary(tmp_path, capsys, mount, warned):
+    # The test walk's z axis is the vertical (gravity, +1 g at rest). Forward lies across it,
+    # so a walker's direction cannot be read along z: the classifier made the steps' calls of
+    # whatever horizontal axis it was left with (all backward for +z on such a walk), silently.
+    f = tmp_path / "walk.csv"
+    _write_walk(f, [("still", 2), ("forward", 10), ("still", 2)])
+    code, out, _ = _replay(capsys, f, "--mount", mount)
+    summary = json.loads(out.splitlines()[-1])["summary"]
+    assert code == 0 and summary["steps"] > 0
+    if warned:
+        assert summary["warning"].startswith("--mount %s points up or down in this recording (0 degrees" % mount)
+    else:
+        assert "warning" not in summary
+
+
 def test_micropython_engine_prints_the_same(tmp_path, capsys):
     f = tmp_path / "walk.csv"
     _write_walk(f, [("still", 2), ("forward", 12), ("backward", 8), ("still", 2)])

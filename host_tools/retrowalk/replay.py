@@ -5,6 +5,7 @@ at the board's rate, the gyro held between the readings its IMU batches (session
 """
 
 import json
+import math
 import os
 from array import array
 import sys
@@ -139,7 +140,28 @@ def summary(rec, result, rate_hz, mount, engine):
     }
     if out["facing"] == "not learned" and steps:
         out["warning"] = NO_FACING
+    tilt = _from_vertical(rec, mount)
+    if tilt is not None and tilt < 30:
+        out["warning"] = MOUNT_VERTICAL % (mount, tilt)
     return out
+
+
+MOUNT_VERTICAL = ("--mount %s points up or down in this recording (%.0f degrees from gravity), and the walker's"
+                  " forward lies across gravity, so these calls say nothing: give the axis that points where the"
+                  " walker faces, or auto")
+
+
+def _from_vertical(rec, mount):
+    # Degrees between a given mount axis and the line of gravity (the recording's mean
+    # acceleration: walking averages out), or None for auto or a recording with no gravity in it.
+    if mount == "auto":
+        return None
+    g = [sum(rec.cols[c]) / len(rec.cols[c]) for c in ("ax", "ay", "az")]
+    norm = math.sqrt(sum(x * x for x in g))
+    if norm < 1.0:  # (m/s²: not a recording at rest or walking)
+        return None
+    along = abs(g["xyz".index(mount[1])]) / norm
+    return math.degrees(math.acos(min(1.0, along)))
 
 
 NO_FACING = ("the facing was never learned, so every step was called forward: give the forward axis"
