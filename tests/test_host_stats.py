@@ -222,6 +222,17 @@ def test_a_step_interval_keeps_the_step_that_completed_it():
     assert m["adherence"] == pytest.approx(20 / 22, abs=1e-3)
 
 
+def test_a_walk_cut_by_a_power_loss_keeps_its_last_step_in_its_last_interval():
+    # No end record: the walk ends at its last record, here its last step (the 10th backward one,
+    # at 52 x 20); every step of the backward interval counts, that one too.
+    steps = [(52 * (i + 1), "forward", 90) for i in range(10)] + [(52 * (11 + i), "backward", 80) for i in range(10)]
+    m = measures(walk_bytes(steps=steps, segments=[(0, 0, "warmup", 60, "s"), (546, 1, "backward", 30, "s")]))
+    assert not m["complete"] and m["duration_s"] == 10.0
+    back = m["intervals"][1]
+    assert (back["steps"], back["steps_backward"], back["done"]) == (10, 10, 5.0)
+    assert (m["backward_interval_steps"], m["backward_interval_steps_backward"]) == (10, 10)
+
+
 def test_what_a_walk_logged_after_its_timed_program_was_done_is_after_the_last_interval():
     # Warm-up 10 s forward, then 60 s backward: done at 70 s (sample 7280, the DONE cue). The
     # log goes on for 40 s: 40 steps forward from the cue on, a 10 s button pause (9400 to

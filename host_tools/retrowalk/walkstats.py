@@ -11,7 +11,8 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
   the median step interval.
 - cadence_spm: steps per minute of active time (steps taken while paused left out).
 - intervals: the program's segments as logged (start record to the next start, or for the
-  last one to the program's done moment, else the walk's end; a segment of steps or metres
+  last one to the program's done moment, else the walk's end, a step at that end included: a
+  walk cut by a power loss ends at its last record, often a step; a segment of steps or metres
   keeps the step at its end, the one that completed it).
   Steps taken while the walk was paused (the board logs them; its coach does not count them
   towards the program) are left out of the intervals. Each has the direction it asked for
@@ -192,6 +193,8 @@ def walk(log, pulled_at=None):
         a = r[0]
         b = segs[i + 1][0] if i + 1 < len(segs) else (end_t if done_t is None else done_t)
         lo, hi = _span(times, segs, i, a, b)
+        if i + 1 == len(segs) and done_t is None:
+            hi = bisect_right(times, b)  # a step at the walk's end (a cut walk ends at its last step)
         mine = [n for n in range(lo, hi) if moving[n]]
         intervals.append(_interval(r, a, b, prog, [steps[n] for n in mine], [owned[n] for n in mine], per, pauses,
                                    _planned(r, plan)))
