@@ -155,6 +155,14 @@ def test_a_week_across_new_year_names_both_years(days, week, title):
     assert text.startswith(title + " ")
 
 
+def test_every_week_of_a_history_of_one_week_says_one_week():
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 10}]})
+    m = walkstats.walk(R.read(program_walk(prog)), "2025-03-03T12:00:00")
+    _, data = report.all_report([({"id": 1}, m)])
+    _, text = _parse(htmlreport.all_page(data["weeks"], data["totals"]))
+    assert "Walks 1 in 1 week " in text
+
+
 def test_program_names_are_escaped(tmp_path):
     prog = P.validate({"version": 1, "name": "<b>&me</b>", "segments": [{"direction": "forward", "time_s": 10}]})
     data = program_walk(prog)

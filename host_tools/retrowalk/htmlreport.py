@@ -261,7 +261,7 @@ def all_page(weeks, totals):
     head = "Every week: %s to %s" % (report.short_day(weeks[0]["monday"]), report.short_day(weeks[-1]["sunday"]))
     body = ["<h1>%s</h1>" % _e(head),
             '<div class="cards">',
-            _card("Walks", "%d" % totals["walks"], "in %d weeks" % len(weeks)),
+            _card("Walks", "%d" % totals["walks"], "in %d week%s" % (len(weeks), "" if len(weeks) == 1 else "s")),
             _card("Walking time", "%.1f min" % totals["active_min"]),
             _card("Backward", "%.1f min" % totals["backward_min"]),
             _card("Steps", "%d" % (totals["steps_forward"] + totals["steps_backward"]),
