@@ -379,7 +379,7 @@ def test_reports(hist):
     assert "+0.0" not in lines[1] and "-1 walks" in lines[1]
     lines, data = report.all_report(report.walk_measures(hist))
     assert data["totals"]["walks"] == 3 and [w["walks"] for w in data["weeks"]] == [2, 1]
-    with pytest.raises(RetrowalkError, match="not a walk"):
+    with pytest.raises(RetrowalkError, match="^#4 is an unreadable log, not a walk$"):
         report.one_walk(hist, 4)
 
 

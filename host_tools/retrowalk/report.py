@@ -38,7 +38,8 @@ def one_walk(hist, walk_id=None):
         walk_id = rows[-1]["id"]
     row = hist.get(walk_id)
     if row["kind"] != "walk":
-        raise RetrowalkError("#%s is a %s, not a walk" % (walk_id, row["kind"] or "unreadable log"))
+        what = "a " + row["kind"] if row["kind"] else "an unreadable log"
+        raise RetrowalkError("#%s is %s, not a walk" % (walk_id, what))
     log = logreader.read(row["data"])
     return row, walkstats.walk(log, row["pulled_at"]), log
 
