@@ -12,7 +12,7 @@ from retrowalk import cli, demo, link, paths, walkstats
 from retrowalk.firmware import logreader
 from retrowalk.history import History
 
-from host_helpers import simple_walk
+from host_helpers import capture_bytes, simple_walk
 
 
 def run(capsys, *argv):
@@ -196,6 +196,22 @@ def test_history_commands(capsys, tmp_path, db):
     assert code == 0 and "1 min backward in a 10-min walk" in out
     code, out, _ = run(capsys, "program", "preset")
     assert code == 0 and "one-in-ten" in out and "five-one" in out
+
+
+def test_walks_lists_a_log_kept_unreadable_but_no_capture(capsys, db):
+    # a pull keeps a file without a readable header "as it came": walks lists it, as such
+    walk = simple_walk()
+    with History(db) as h:
+        h.see_board("00ff", {})
+        for name, data in (("000001.rwl", walk), ("000002.rwl", walk[:5] + b"X" + walk[6:]),
+                           ("000003.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 10))):
+            h.add("00ff", name, data, walkstats.facts(logreader.read(data)))
+    code, out, _ = run(capsys, "walks", "--db", db)
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 3 and lines[2].split()[0] == "2"
+    assert "unreadable log (%d bytes)" % len(walk) in lines[2]
+    code, out, _ = run(capsys, "walks", "--db", db, "--json")
+    assert [(w["id"], w["readable"]) for w in json.loads(out)] == [(1, True), (2, False)]
 
 
 def test_a_timed_part_of_a_few_seconds_is_shown_with_a_check_line(capsys, tmp_path):

@@ -187,8 +187,8 @@ def do_program(args):
 def do_walks(args):
     from . import report
 
-    with _history(args) as hist:
-        items = report.walk_measures(hist)
+    with _history(args) as hist:  # the walks, and the logs kept unread (no readable header: a walk's, maybe)
+        items = [(row, m) for row, m in report.walk_measures(hist, kind=None) if row["kind"] in ("walk", None)]
     if args.json:
         _print_json([dict(m or {}, id=row["id"], board=row["board_uid"], file=row["file_name"],
                           readable=m is not None) for row, m in items])
