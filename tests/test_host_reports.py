@@ -91,6 +91,23 @@ def test_weekly_figure_has_dated_weeks_and_the_programs_goal(db):
         fig.clf()
 
 
+def test_the_weekly_legends_name_a_goal_only_when_a_week_has_one(db):
+    # walks whose program asked for no backward time (or whose header was unreadable) draw
+    # no goal mark, and the legend must not promise one
+    with History(db) as h:
+        weeks = walkstats.weeks([m for _, m in report.walk_measures(h)])
+    for with_goal in (True, False):
+        if not with_goal:
+            weeks = [dict(w, backward_goal_min=None, backward_goal_per_walk_min=None) for w in weeks]
+        fig = plots.weekly_figure(weeks)
+        try:
+            for a in fig.axes[:2]:
+                texts = [t.get_text() for t in a.get_legend().get_texts()]
+                assert ("the program's goal" in texts) is with_goal, texts
+        finally:
+            fig.clf()
+
+
 class _Tags(HTMLParser):
     def __init__(self):
         super().__init__()

@@ -252,7 +252,7 @@ def weekly_figure(weeks):
     ax.set_ylim(0, top * 1.3)
     ax.set_ylabel("minutes")
     ax.set_title("Backward walking per week (the goal: what the week's walks asked for)", fontsize=11, loc="left")
-    ax.legend(handles=[Patch(color=BACKWARD_COLOUR, label="walked backward"), goal_handle],
+    ax.legend(handles=[Patch(color=BACKWARD_COLOUR, label="walked backward")] + ([goal_handle] if goals else []),
               loc="upper left", fontsize=9, frameon=False, ncol=2)
 
     # per walk: how the program's goal grows week by week (labelled where it changes), and
@@ -271,7 +271,7 @@ def weekly_figure(weeks):
     axw.set_ylabel("minutes")
     axw.set_title("Backward walking per walk, against the program's goal for a walk", fontsize=11, loc="left")
     axw.legend(handles=[Line2D([], [], ls="", marker="o", color=BACKWARD_COLOUR, markeredgecolor="black",
-                               label="walked backward, mean of the week's walks"), goal_handle],
+                               label="walked backward, mean of the week's walks")] + ([goal_handle] if gpw else []),
                loc="upper left", fontsize=9, frameon=False, ncol=2)
 
     fwd = [max(0.0, w["active_min"] - w["backward_min"]) for w in weeks]
