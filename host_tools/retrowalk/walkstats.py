@@ -192,9 +192,7 @@ def walk(log, pulled_at=None):
     for i, r in enumerate(segs):
         a = r[0]
         b = segs[i + 1][0] if i + 1 < len(segs) else (end_t if done_t is None else done_t)
-        lo, hi = _span(times, segs, i, a, b)
-        if i + 1 == len(segs) and done_t is None:
-            hi = bisect_right(times, b)  # a step at the walk's end (a cut walk ends at its last step)
+        lo, hi = _span(times, segs, i, a, b, walk_end=i + 1 == len(segs) and done_t is None)
         mine = [n for n in range(lo, hi) if moving[n]]
         intervals.append(_interval(r, a, b, prog, [steps[n] for n in mine], [owned[n] for n in mine], per, pauses,
                                    _planned(r, plan)))
@@ -239,12 +237,13 @@ def walk(log, pulled_at=None):
     }
 
 
-def _span(times, segs, i, a, b):
+def _span(times, segs, i, a, b, walk_end=False):
     # [lo, hi): the indices (into the sorted step times) of the steps of segment i, from sample a
     # to b. A step or distance segment ends at the contact of the step that completes it: that
-    # step is its own, not the next one's (nor what comes after the program).
+    # step is its own, not the next one's (nor what comes after the program). So does the walk's
+    # end (walk_end: b is it): a walk cut by a power loss ends at its last record, often a step.
     lo = bisect_right(times, a) if i and segs[i - 1][5] in STEP_UNITS else bisect_left(times, a)
-    hi = bisect_right(times, b) if segs[i][5] in STEP_UNITS else bisect_left(times, b)
+    hi = bisect_right(times, b) if walk_end or segs[i][5] in STEP_UNITS else bisect_left(times, b)
     return lo, max(lo, hi)
 
 
