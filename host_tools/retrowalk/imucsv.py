@@ -4,6 +4,7 @@ import csv
 import math
 from array import array
 
+from . import textfile
 from .errors import RetrowalkError
 
 COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz")
@@ -55,26 +56,24 @@ def rows(path):
                 yield line, row
                 line = reader.line_num + 1  # (a quoted cell may span lines)
         except UnicodeDecodeError:
-            raise _not_utf8(path) from None
+            _fail_not_utf8(path)  # (raises)
         except csv.Error as e:
             raise RetrowalkError("%s: malformed CSV: %s" % (path, e)) from None
 
 
-def _not_utf8(path):
+def _fail_not_utf8(path):
     # The decoder saw a bad byte somewhere in a block it read ahead: find its line in the bytes.
     # (A spreadsheet's "CSV" or "Unicode text" on Windows is cp1252 or UTF-16, not UTF-8.)
     hint = "save it again as CSV with the UTF-8 encoding"
     with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return RetrowalkError('%s: saved as UTF-16 ("Unicode"): retrowalk reads UTF-8' % path, hint=hint)
-    try:
-        raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        head = raw[:e.start]
-        line = head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1  # csv's own line ends
-        return RetrowalkError("%s:%d: not UTF-8 text (byte 0x%02x)" % (path, line, raw[e.start]), hint=hint)
-    return RetrowalkError("%s: not UTF-8 text" % path, hint=hint)  # (changed while it was read)
+        textfile.decode(path, f.read(), hint, _csv_line)
+    raise RetrowalkError("%s: not UTF-8 text" % path, hint=hint) from None  # (changed while it was read)
+
+
+def _csv_line(raw, i):
+    # The line (from 1) of byte offset i, as csv counts lines: \r\n, \n or \r ends one.
+    head = raw[:i]
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
 
 
 def number(path, line, column, cell):

@@ -12,6 +12,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from . import textfile
 from .errors import RetrowalkError
 from .firmware import program as P
 from .link import BoardError
@@ -202,14 +203,7 @@ def load(path):
                              hint="name a program JSON file (docs/programs.md)") from None
     if len(raw) > P.MAX_FILE_BYTES:
         raise RetrowalkError("%s: larger than %d bytes (the board refuses it)" % (path, P.MAX_FILE_BYTES))
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise RetrowalkError('%s: saved as UTF-16 ("Unicode"): retrowalk reads UTF-8' % path,
-                             hint="save it again with the UTF-8 encoding")
-    try:
-        text = raw.decode("utf-8-sig")  # (an editor's byte-order mark is no JSON)
-    except UnicodeDecodeError as e:
-        raise RetrowalkError("%s:%d: not UTF-8 text (byte 0x%02x)" % (path, _line(raw, e.start), raw[e.start]),
-                             hint="save it again with the UTF-8 encoding") from None
+    text = textfile.decode(path, raw, "save it again with the UTF-8 encoding", _line)  # (a byte-order mark is no JSON)
     try:
         data = _parse(text)
     except json.JSONDecodeError as e:
