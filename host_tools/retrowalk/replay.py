@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from . import imucsv, micropython_vm
+from .mountings import axis_vector
 from .errors import RetrowalkError
 from .firmware import stepclassifier
 from .firmware.session import GYRO_HZ
@@ -160,7 +161,7 @@ def _from_vertical(rec, mount):
     norm = math.sqrt(sum(x * x for x in g))
     if norm < 1.0:  # (m/s²: not a recording at rest or walking)
         return None
-    along = abs(g["xyz".index(mount[1])]) / norm
+    along = abs(sum(u * x for u, x in zip(axis_vector(mount), g))) / norm
     return math.degrees(math.acos(min(1.0, along)))
 
 
