@@ -196,7 +196,9 @@ def test_program_set_show_and_preset(vb, tmp_path, capsys):
     code, out, _ = run_cli(capsys, "status", "--port", vb.port, "--json")
     assert json.loads(out)["program"] == "Test 2/1"
     code, out, err = run_cli(capsys, "program", "preset", "one-in-ten", "--start", "2025-03-03", "--port", vb.port)
-    assert code == 0, err and "1 min backward" in out
+    assert code == 0, err
+    # what was sent is described by the preset's name, "1 min backward in a 10-min walk" (docs/programs.md)
+    assert "sent to the board:" in out and "1 min backward in a 10-min walk" in out, out
     code, out, _ = run_cli(capsys, "program", "show", "--port", vb.port)
     assert "1 min backward in a 10-min walk" in out
     assert "today (" in out  # a growing program says what it is today
