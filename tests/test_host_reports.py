@@ -153,6 +153,16 @@ def test_html_pages_are_self_contained(db, tmp_path, monkeypatch, capsys):
     assert "Walk on Friday 7 March 2025" in out.read_text()
 
 
+def test_html_page_to_stdout_with_dash(db, tmp_path, monkeypatch, capsys):
+    # -o - is standard output, as for the text and JSON reports (it printed "None" and wrote no page)
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    assert cli.main(["report", "3", "--html", "-o", "-", "--db", db]) == 0
+    page = capsys.readouterr().out
+    assert page.lstrip().lower().startswith("<!doctype html>") and "Walk on Friday 7 March 2025" in _parse(page)[1]
+    assert list((tmp_path / "here").iterdir()) == []
+
+
 @pytest.mark.parametrize("days, week, title", [
     # Tuesday 31 December 2024 and Thursday 2 January 2025: ISO week 1 of 2025, from Monday 30 December 2024
     ([(2024, 12, 31), (2025, 1, 2)], "2025-W01", "Week 2025-W01: 30 December 2024 to 5 January 2025"),

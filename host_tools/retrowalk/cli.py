@@ -204,7 +204,11 @@ def do_report(args):
             from . import htmlreport
 
             page, name = htmlreport.from_history(hist, args.walk, week=args.week, every=args.all)
-            print(exporter.write_text(args.output or name, page))
+            path = exporter.write_text(args.output or name, page)
+            if path is None:  # -o -: the page itself
+                sys.stdout.write(page)
+            else:
+                print(path)
             return
         if args.week or args.all:
             items = report.walk_measures(hist)
