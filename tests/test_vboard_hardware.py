@@ -179,7 +179,8 @@ print(marks)
         assert a <= on <= b and c <= off <= d, ((a, b, c, d), on, off)
         assert off - on >= 100000  # simulated us
     motor = vb.levels("motor")
-    assert [round(v, 3) for _, _, v in motor[-6:]] == [0.458, 0.0] * 3
+    # the motor's level is the PWM duty as a fraction of full scale: 30000 / 65535 when on
+    assert [round(v, 3) for _, _, v in motor[-6:]] == [round(30000 / 65535, 3), 0.0] * 3
     assert [e.value for e in ev if e.kind == "pwm_freq" and e.pin == "15"] == [200]
 
 
