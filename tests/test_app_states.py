@@ -260,6 +260,81 @@ def test_program_end_finishes_the_walk(vm):
     assert log.end_reason == "finished" and log.header["program_name"] == "short"
 
 
+# The board's real button logic (button.PinButton on a fake pin), polled every 50 ms between the
+# FIFO services (200 ms), its events handed to the app as its loop does.
+PIN_BUTTON = """
+class Pin:
+    v = 1  # up (pressed level 0)
+    def value(self):
+        return self.v
+pin = Pin()
+hw.button = B.PinButton(pin, 0)
+ms = [0]
+def walk_on(seconds, down, until=None):
+    pin.v = 0 if down else 1
+    for _ in range(int(seconds * 5)):
+        if until is not None and until():
+            return
+        for _ in range(4):
+            ms[0] += 50
+            ev = hw.button.poll(ms[0])
+            if ev:
+                app.on_button(ev)
+        hw.clock.advance(200000)
+        app.tick()
+"""
+
+
+@pytest.mark.parametrize("hold_s, press", [(1.0, "short"), (2.0, "long")])
+def test_a_press_the_walk_ended_under_acts_on_nothing_after_it(vm, hold_s, press):
+    # A board without a watchdog (the XIAO nRF52840 Sense) stays idle after a walk and takes
+    # presses at once. The walker presses (to pause, or holds to end the walk) as the program
+    # ends: the walk ends while the button is down. The old app took that press, once
+    # released (short) or held 1.5 s (long), as a press made in idle: a new walk, or a raw
+    # capture running until the next press, right after the walk's done cue.
+    res = vm(PIN_BUTTON + """
+app.boot()
+walk_on(0.4, False)
+walk_on(0.4, True)
+walk_on(0.4, False)  # a short press: the walk starts
+started = A.STATE_NAMES[app.state]
+def nearly_done():
+    c = app.session.coach
+    return c.seg_target - c.seg_active(app.session.now()) < 52  # 0.5 s of walking left
+walk_on(60, False, nearly_done)
+near = A.STATE_NAMES[app.state]
+walk_on(%r, True)
+held = A.STATE_NAMES[app.state]
+walk_on(1, False)
+print(json.dumps(result(app, hw, started=started, near=near, held=held)))
+""" % hold_s, program={"version": 1, "name": "short", "segments": [{"direction": "forward", "time_s": 10}]},
+             watchdog=False)
+    assert (res["started"], res["near"], res["held"]) == ("walk", "walk", "idle")
+    assert res["state"] == "idle" and res["played"] == ["start", "done"], press
+    assert list(res["files"]) == ["000001.rwl"] and log_of(res, "000001.rwl").end_reason == "finished"
+
+
+def test_a_press_after_the_walk_ended_starts_the_next_one(vm):
+    # ... while a press that begins after the end is a press made in idle
+    res = vm(PIN_BUTTON + """
+app.boot()
+walk_on(0.4, False)
+walk_on(0.4, True)
+walk_on(0.4, False)
+walk_on(60, False, lambda: app.state == A.IDLE)
+walk_on(0.4, True)
+walk_on(0.4, False)
+again = A.STATE_NAMES[app.state]
+walk_on(2, True)  # a long press ends it
+walk_on(0.4, False)
+print(json.dumps(result(app, hw, again=again)))
+""", program={"version": 1, "name": "short", "segments": [{"direction": "forward", "time_s": 10}]},
+             watchdog=False)
+    assert res["again"] == "walk" and res["state"] == "idle"
+    assert res["played"] == ["start", "done", "start", "done"]
+    assert sorted(res["files"]) == ["000001.rwl", "000002.rwl"]
+
+
 def test_a_walk_left_lying_still_ends_itself_after_ten_minutes(vm):
     # The walk's data: still 1 s, forward 30 s, then the clip lies still for good; the program
     # (an hour forward) never ends; nobody presses the button.
