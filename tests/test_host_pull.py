@@ -355,3 +355,19 @@ def test_capture_pull_writes_canonical_csv(fresh, tmp_path, capsys):
     assert cli.main(["capture", "list", "--db", str(db), "--json"]) == 0
     (row,) = __import__("json").loads(capsys.readouterr().out)
     assert row["samples"] == 300 and row["label"] == "sit" and row["seconds"] == pytest.approx(300 / 104, abs=0.1)
+
+
+def test_capture_pull_writes_a_capture_the_history_holds_already(fresh, tmp_path, capsys):
+    # left on the board by `capture pull --keep` (or by a pull cut after storing it): the next
+    # capture pull wrote no CSV of it, and deleted it from the board
+    from retrowalk import cli
+
+    from host_helpers import capture_bytes
+
+    put_logs(fresh.port, {"000002.rwc": capture_bytes([(i, 0, 8197, 0, 0, 0) for i in range(50)], 2)})
+    db = tmp_path / "h.sqlite"
+    assert cli.main(["capture", "pull", "--keep", "--port", fresh.port, "--db", str(db), "-o", str(tmp_path / "a")]) == 0
+    assert cli.main(["capture", "pull", "--port", fresh.port, "--db", str(db), "-o", str(tmp_path / "b")]) == 0
+    assert "1 already in the history" in capsys.readouterr().out
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["capture-1-%s-000002.csv" % UID.hex()[:8]]
+    assert board_logs(fresh.port) == {}

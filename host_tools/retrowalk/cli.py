@@ -282,7 +282,7 @@ def do_capture(args):
     if not args.all:
         res = _pull(args, kinds=("capture",))
         print("\n".join(_pull_lines(res)))
-        ids = [i for _, i, k in res.stored if k == "capture"]
+        ids = [i for _, i, k in res.stored if k == "capture"] + res.known_ids  # (the history holds their kind)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:

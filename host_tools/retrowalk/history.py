@@ -199,10 +199,11 @@ class History:
                             (uid, now, now, json.dumps(info, sort_keys=True)))
 
     @_reads
-    def has(self, uid, sha256):
-        """True when this board's log with this hash ("<hex>" or "sha256:<hex>") is stored."""
+    def stored_id(self, uid, sha256):
+        """The id of this board's log with this hash ("<hex>" or "sha256:<hex>"), None when it is not stored."""
         sha256 = sha256.split(":", 1)[-1]
-        return self.db.execute("SELECT 1 FROM logs WHERE board_uid=? AND sha256=?", (uid, sha256)).fetchone() is not None
+        row = self.db.execute("SELECT id FROM logs WHERE board_uid=? AND sha256=?", (uid, sha256)).fetchone()
+        return None if row is None else row[0]
 
     @_writes
     def add(self, uid, file_name, data, facts):

@@ -35,6 +35,7 @@ class PullResult:
         self.uid = uid
         self.stored = []  # (name, history id, kind)
         self.known = []  # names already in the history
+        self.known_ids = []  # their history ids
         self.skipped = []  # (name, reason): left on the board
         self.deleted = []  # names deleted from the board
         self.warnings = []  # messages about damaged logs and odd listings
@@ -117,8 +118,10 @@ def pull(link, hist, kinds=("walk", "capture"), delete=True, progress=None):
         if data is None:
             res.skipped.append((name, why))
             continue
-        if hist.has(res.uid, hashlib.sha256(data).hexdigest()):
+        known_id = hist.stored_id(res.uid, hashlib.sha256(data).hexdigest())
+        if known_id is not None:
             res.known.append(name)
+            res.known_ids.append(known_id)
             _delete(link, name, res, delete)
             continue
         log = logreader.read(data)
@@ -133,6 +136,7 @@ def pull(link, hist, kinds=("walk", "capture"), delete=True, progress=None):
                     name, log_id, log.warnings[0], "; %d more" % (len(log.warnings) - 1) if len(log.warnings) > 1 else ""))
         else:
             res.known.append(name)
+            res.known_ids.append(log_id)
         _delete(link, name, res, delete)
     if progress is not None:
         progress(total, total, "")
