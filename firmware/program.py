@@ -442,6 +442,8 @@ def load_file(path=PROGRAM_FILE):
         except ValueError:
             return default_program(), "%s: not valid JSON" % path
         return validate(data), None
+    except UnicodeError:  # MicroPython's has no text
+        return default_program(), "%s: not UTF-8 text" % path
     except Exception as e:  # never crash the board over its program file
         return default_program(), "%s: %s" % (path, e)
 

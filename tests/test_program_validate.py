@@ -374,6 +374,21 @@ def test_load_file_in_the_micropython_vm(mp_run, tmp_path):
     assert P.load_file(str(marked)) == P.load_file(str(good))
 
 
+def test_a_program_file_gone_bad_on_the_flash_says_why_on_both_interpreters(mp_run, tmp_path):
+    # A byte of the board's program file changed (a flash fault, a copy cut short): no longer
+    # UTF-8. MicroPython's UnicodeError has no text: the board refused the file with the
+    # reason "/program.json: " (its error log, every walk's error record, doctor's program
+    # line), and CPython said something else ("'utf-8' codec can't decode byte 0xff ...").
+    f = tmp_path / "program.json"
+    f.write_bytes(json.dumps(base()).encode().replace(b'"version"', b'"versi\xffn"'))
+    prog, err = P.load_file(str(f))
+    assert prog == P.default_program() and err == "%s: not UTF-8 text" % f
+    code = ("from firmware import program\n"
+            "p, e = program.load_file(%r)\n"
+            "print(p == program.default_program(), '|', e)\n") % str(f)
+    assert mp_run(code).strip() == "True | %s" % err
+
+
 def test_describe_says_what_the_program_does():
     lines = P.describe(P.preset("one-in-ten", "2025-03-03"))
     assert lines[0] == "1 min backward in a 10-min walk"
