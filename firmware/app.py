@@ -39,7 +39,8 @@ pattern-FIFO chips (lsm6ds_pattern) load their own modules. The code of the stat
 for each of them and dropped again: a walk holds only the main loop's code.
 
 Error codes in walk log error records: ERR_IMU (IMU bus error), ERR_PROGRAM (the program
-file was refused; the default program ran).
+file was refused; the default program ran), app_transitions.ERR_MOTOR (the board file's
+haptic driver did not answer at power-up: the walk had no buzzes).
 """
 
 import gc

@@ -13,6 +13,8 @@ from .app import (IDLE, WALK, CAPTURE, IMU_RETRIES, RETRY_MS, ERR_IMU, ERR_PROGR
                   _error, _localtime)
 from .button import ticks_ms, ticks_diff, sleep_ms
 
+ERR_MOTOR = 2  # walk log error record: the haptic driver did not answer at power-up (no buzzes)
+
 
 def boot(app):
     """App.boot: the log store recovered, the IMU found (IMU_RETRIES tries) and powered down."""
@@ -21,6 +23,8 @@ def boot(app):
         _error("logs recovered at boot: %s" % " ".join(sealed))
     if app.prog.error:
         _error("program refused, default program used: %s" % app.prog.error)
+    if _motor_error(app):
+        _error(_motor_error(app))
     last = None
     for _ in range(IMU_RETRIES):
         try:
@@ -49,7 +53,14 @@ def start_walk(app):
     s = session.WalkSession(app.imu, log, app.prog.plan, app.rate_hz, app.hw.forward)
     if app.prog.error:
         s.error(ERR_PROGRAM, app.prog.error)
+    if _motor_error(app):
+        s.error(ERR_MOTOR, _motor_error(app))
     _begin(app, s, WALK)
+
+
+def _motor_error(app):
+    # why the board has no motor (main.Hardware: the haptic driver did not answer), or None
+    return getattr(app.hw, "motor_error", None)
 
 
 def start_capture(app):

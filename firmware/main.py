@@ -44,7 +44,8 @@ class Hardware:
     """The board's parts, built from a validated board file (boardcfg.validate output).
 
     Keeps only what the app needs afterwards: name, imu_cfg, rate_hz, forward (mount axis
-    or None for auto), mount_vector, watchdog_ms, and the parts (see app.py).
+    or None for auto), mount_vector, watchdog_ms, and the parts (see app.py); motor_error
+    only where the board file's haptic driver did not answer (the motor then does nothing).
     """
 
     def __init__(self, cfg):

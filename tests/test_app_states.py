@@ -16,6 +16,7 @@ from board_helpers import FAKE_MOTOR, RATE, synth_counts, write_samples
 from test_walklog_flash import FLASHSIM
 
 from retrowalk.firmware import app as A
+from retrowalk.firmware import app_transitions as T
 from retrowalk.firmware import logreader as R
 from retrowalk.firmware import program as P
 
@@ -480,6 +481,34 @@ print(json.dumps(result(app, hw, during=state)))
     assert res["during"] == "walk"
     assert res["played"] == ["low_flash", "start", "done"]
     assert res["files"] == {} and res["last_log"] is None
+
+
+def test_a_haptic_driver_that_does_not_answer_at_power_up_walks_without_buzzes_and_says_so(vm):
+    # A board file's motor behind a DRV2605 (its own I2C chip) that does not answer: a loose
+    # wire, a broken breakout. The old power-up raised out of the board's build, before any
+    # LED or motor existed: the board did nothing at all, no walk, no word (only a line in
+    # /errors.log). The motor is an output: the walks go on, without buzzes, and say so.
+    res = vm("""
+from firmware import hardware
+class Machine:
+    Pin = None
+hw._m = Machine
+hw.motor = hardware._motor(hw, {"kind": "drv2605", "address": 0x5A, "actuator": "erm", "strength": 100})
+hw.motor.on()
+hw.motor.off()
+app.boot()
+app.on_button(B.SHORT)
+run_for(app, hw, 3)
+app.on_button(B.LONG)
+print(json.dumps(result(app, hw)))
+""")
+    assert res["state"] == "idle" and res["played"] == ["start", "done"]
+    why = "motor: no DRV2605 haptic driver at I2C address 0x5a: walks go on without buzzes"
+    assert why in res["errors_log"]
+    log = log_of(res, "000001.rwl")
+    assert log.complete and log.end_reason == "stopped"
+    err = [r for r in log.records if r[1] == "error"]
+    assert [(e[0], e[2], e[3]) for e in err] == [(0, T.ERR_MOTOR, why[:40])]
 
 
 def test_refused_program_file_runs_the_default_and_says_so(vm):
