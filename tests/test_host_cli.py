@@ -91,6 +91,14 @@ def test_a_board_file_the_board_would_refuse_for_its_size_is_refused_before_the_
     assert code == 2 and "no such port" in err
 
 
+@pytest.mark.parametrize("command", ["flash", "doctor"])
+def test_a_board_file_nested_too_deeply_is_one_line_not_a_traceback(capsys, tmp_path, command):
+    deep = tmp_path / "mine.json"
+    deep.write_text("[" * 4000)  # within the size limit; the JSON parser gives up (RecursionError)
+    code, out, err = run(capsys, command, "--board", str(deep), "--port", "/dev/retrowalk-no-such-port")
+    assert code == 2 and err.count("\n") == 1 and "mine.json: not valid JSON: nested too deeply" in err
+
+
 @pytest.mark.parametrize("argv", [["walks"], ["report"], ["report", "--all"], ["plot"], ["plot", "--weeks"],
                                   ["export", "--csv"], ["capture", "list"]])
 def test_commands_that_read_the_history_create_nothing(capsys, tmp_path, argv):

@@ -178,6 +178,8 @@ def board_file(name):
         cfg = boardcfg.validate(json.loads(data.decode("utf-8")), path.name)
     except (ValueError, UnicodeDecodeError) as e:
         raise RetrowalkError("%s: %s" % (path, e)) from None
+    except RecursionError:  # (the JSON parser's limit, well within the size limit)
+        raise RetrowalkError("%s: not valid JSON: nested too deeply" % path) from None
     return data, cfg
 
 
