@@ -50,6 +50,8 @@ def db(tmp_path):
     (["status", "--port", "/dev/retrowalk-no-such-port"], "no such port /dev/retrowalk-no-such-port"),
     (["flash", "--board", "virtual", "--port", "/dev/retrowalk-no-such-port"], "no such port"),
     (["program", "preset", "five-one", "--port", "/dev/retrowalk-no-such-port"], "no such port"),
+    # an empty -o (an unset shell variable, quoted) writes nothing; it sent the preset to the board
+    (["program", "preset", "five-one", "-o", "", "--port", "/dev/retrowalk-no-such-port"], "cannot write"),
     (["doctor", "--board", "nosuch"], "unknown board 'nosuch'"),
     (["demo", "--speed", "0"], "--speed 0: must be above 0"),
     (["demo", "--speed", "-2"], "--speed -2: must be above 0"),

@@ -170,7 +170,7 @@ def do_program(args):
         print("\n".join(programs.preset_lines()))
         return
     prog = programs.load(args.file) if args.action == "set" else programs.preset(args.name, args.start)
-    if args.action == "preset" and args.output:
+    if args.action == "preset" and args.output is not None:
         try:
             Path(args.output).write_bytes(programs.file_bytes(prog))
         except OSError as e:
