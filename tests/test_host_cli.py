@@ -208,6 +208,22 @@ def test_history_commands(capsys, tmp_path, db):
     assert code == 0 and "one-in-ten" in out and "five-one" in out
 
 
+def test_a_history_path_with_a_tilde_is_in_the_home_folder(capsys, tmp_path, monkeypatch):
+    # RETROWALK_DB="~/walks.sqlite" in a shell profile (no shell expands ~ inside quotes): a pull
+    # made a folder named "~" wherever it ran, and the history commands found nothing elsewhere
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("RETROWALK_DB", "~/walks.sqlite")
+    monkeypatch.chdir(tmp_path)
+    with History(tmp_path / "walks.sqlite") as h:
+        h.see_board("00ff", {})
+        data = simple_walk(1)
+        h.add("00ff", "000001.rwl", data, walkstats.facts(logreader.read(data)))
+    code, out, err = run(capsys, "walks", "--json")
+    assert code == 0 and [w["id"] for w in json.loads(out)] == [1], err
+    assert run(capsys, "walks", "--db", "~/walks.sqlite")[0] == 0
+    assert not (tmp_path / "~").exists()
+
+
 def test_walks_lists_a_log_kept_unreadable_but_no_capture(capsys, db):
     # a pull keeps a file without a readable header "as it came": walks lists it, as such
     walk = simple_walk()

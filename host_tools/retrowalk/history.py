@@ -137,7 +137,7 @@ class History:
     """
 
     def __init__(self, path=None, create=True):
-        self.path = Path(path) if path else default_path()
+        self.path = Path(path).expanduser() if path else default_path()  # ("~/..." from $RETROWALK_DB too)
         if not create and not self.path.is_file():
             raise RetrowalkError("%s: no walk history there yet" % describe_path(self.path),
                                  hint="retrowalk pull makes it from a board's walks; the demo keeps its own, named "
