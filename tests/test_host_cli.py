@@ -45,6 +45,10 @@ def db(tmp_path):
     (["report", "--week", "--all"], "not allowed"),
     (["report", "--html", "--json"], "not allowed"),
     (["report", "--html", "--week", "--db", "{db}"], "holds no walks yet"),
+    # a walk number with --week, --all or --weeks was left unread: the latest week, whatever WALK said
+    (["report", "3", "--week", "--db", "{db}"], "walk 3 and --week: report gives one walk or the latest week"),
+    (["report", "3", "--all", "--html", "--db", "{db}"], "walk 3 and --all: report gives one walk or every week"),
+    (["plot", "3", "--weeks", "--db", "{db}"], "walk 3 and --weeks: plot draws one walk or the weekly progress"),
     (["walks", "--db", "{notdb}"], "not a retrowalk history"),
     (["pull", "--db", "{db}"], "no board found"),
     (["status", "--port", "/dev/retrowalk-no-such-port"], "no such port /dev/retrowalk-no-such-port"),

@@ -199,6 +199,11 @@ def do_walks(args):
 def do_report(args):
     from . import exporter, report
 
+    if args.walk is not None and (args.week or args.all):
+        flag = "--week" if args.week else "--all"
+        raise RetrowalkError("walk %d and %s: report gives one walk or %s, not both" % (
+            args.walk, flag, "the latest week" if args.week else "every week"),
+            hint="retrowalk report %d, or retrowalk report %s" % (args.walk, flag))
     with _history(args) as hist:
         if args.html:
             from . import htmlreport
@@ -226,6 +231,9 @@ def do_report(args):
 def do_plot(args):
     from . import plots, report, walkstats
 
+    if args.walk is not None and args.weeks:
+        raise RetrowalkError("walk %d and --weeks: plot draws one walk or the weekly progress, not both" % args.walk,
+                             hint="retrowalk plot %d, or retrowalk plot --weeks" % args.walk)
     with _history(args) as hist:
         if args.weeks:
             weeks = walkstats.weeks([m for _, m in report.walk_measures(hist) if m is not None])
