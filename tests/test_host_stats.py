@@ -396,6 +396,19 @@ def test_a_walk_that_ended_itself_says_why(tmp_path):
     assert table.splitlines()[1].endswith("idle")
 
 
+def test_a_walk_a_laptop_interrupted_says_why(tmp_path):
+    # the board's app closes a walk with "interrupted" when it stops (a host connecting: Ctrl-C);
+    # the report said only "interrupted", where every other end says why
+    data = walk_bytes(steps=[(52 * (i + 1), "forward", 90) for i in range(30)], end=(52 * 31, "interrupted"))
+    with History(tmp_path / "h.sqlite") as h:
+        h.see_board("0102030405060708", {})
+        h.add("0102030405060708", "000001.rwl", data, walkstats.facts(R.read(data)))
+        row, m, _ = report.one_walk(h)
+    assert m["complete"] and m["end_reason"] == "interrupted"
+    assert "ended      interrupted (the board's app stopped during the walk: a laptop connected to it, or an error, " \
+           "which retrowalk status counts)" in "\n".join(report.walk_report(row, m))
+
+
 def test_exports(hist):
     rows = list(csv.DictReader(io.StringIO(exporter.walks_csv(hist))))
     assert [r["id"] for r in rows] == ["1", "2", "3"]

@@ -232,6 +232,8 @@ def ended(m):
         return reason + " (no end record: the walk was cut by a power loss or a reset)"
     why = {"finished": "the program ran to its end", "stopped": "a long press ended it",
            "flash_full": "the board's flash was full", "error": "an error ended it",
+           "interrupted": "the board's app stopped during the walk: a laptop connected to it, or an error, which "
+                          "retrowalk status counts",
            "idle": "no step and no press for %d min: the walk ended itself" % (coach.IDLE_END_S // 60)}.get(
         reason, "an end reason this retrowalk does not know" if isinstance(m["end_reason"], int) else None)
     return "%s (%s)" % (reason, why) if why else reason
