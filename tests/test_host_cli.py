@@ -244,6 +244,20 @@ def test_walks_lists_a_log_kept_unreadable_but_no_capture(capsys, db):
     assert [(w["id"], w["readable"]) for w in json.loads(out)] == [(1, True), (2, False)]
 
 
+def test_walks_table_keeps_its_columns_for_a_walk_dated_by_the_pull(capsys, db):
+    # a board whose clock was never set: its walk is dated by the pull, with a "?" that pushed the
+    # row's board and every column after it one place right; an unreadable log showed a "T"
+    walk = simple_walk(start=(2000, 1, 1, 0, 0, 5))
+    with History(db) as h:
+        h.see_board("00ff", {})
+        for name, data in (("000001.rwl", simple_walk()), ("000002.rwl", walk), ("000003.rwl", walk[:5] + b"X")):
+            h.add("00ff", name, data, walkstats.facts(logreader.read(data)))
+    code, out, _ = run(capsys, "walks", "--db", db)
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 4 and "T" not in lines[3] and lines[2][22:23] == "?"
+    assert len({ln.index("board" if i == 0 else "00ff") for i, ln in enumerate(lines)}) == 1, out
+
+
 def test_a_timed_part_of_a_few_seconds_is_shown_with_a_check_line(capsys, tmp_path):
     # "time_s": 5 meant as 5 minutes is a valid program that walks 5 s (about 8 steps, shorter
     # than the cue and the turn round): show names it and says what 5 minutes would be.

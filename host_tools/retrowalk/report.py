@@ -110,18 +110,18 @@ def _when(m, row):
 
 def walks_table(items):
     """Lines listing walks: id, start, board, duration, steps, backward minutes, adherence, state."""
-    lines = ["%4s  %-16s  %-6s  %7s  %6s  %6s  %6s  %5s  %s" % (
+    lines = ["%4s  %-17s  %-6s  %7s  %6s  %6s  %6s  %5s  %s" % (
         "id", "start", "board", "time", "fwd", "bwd", "bwdmin", "adh", "state")]
-    for row, m in items:
+    for row, m in items:  # (a start with "?": the board's clock was unset, the pull's date stands in)
         if m is None:
-            lines.append("%4d  %-16s  %-6s  unreadable log (%d bytes)" % (row["id"], row["pulled_at"][:16],
-                                                                         row["board_uid"][:6], row["size"]))
+            lines.append("%4d  %-17s  %-6s  unreadable log (%d bytes)" % (
+                row["id"], row["pulled_at"].replace("T", " ")[:16] + "?", row["board_uid"][:6], row["size"]))
             continue
         start = (m["start"] or row["pulled_at"]).replace("T", " ")[:16] + ("" if m["start"] else "?")
         state = "done" if m["complete"] and m["end_reason"] == "finished" else str(m["end_reason"])
         if m["warnings"]:
             state += ", damaged"
-        lines.append("%4d  %-16s  %-6s  %7s  %6d  %6d  %6.1f  %5s  %s" % (
+        lines.append("%4d  %-17s  %-6s  %7s  %6d  %6d  %6.1f  %5s  %s" % (
             row["id"], start, row["board_uid"][:6], clock(m["active_s"]), m["steps_forward"], m["steps_backward"],
             m["backward_s"] / 60.0, pct(m["adherence"]), state))
     if len(lines) == 1:
