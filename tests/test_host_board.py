@@ -41,7 +41,9 @@ def test_a_board_without_firmware_is_told_so(vb, capsys):
     # and send nothing; doctor shows each step (MicroPython passes, the firmware does not).
     code, out, err = run_cli(capsys, "status", "--port", vb.port)
     assert code == 1 and "firmware: none installed -> retrowalk flash --board NAME" in out and err == ""
-    for argv in (["start", "--port", vb.port], ["program", "preset", "five-one", "--port", vb.port]):
+    # (program show said "the board has no program file: it runs the default program", status 0)
+    for argv in (["start", "--port", vb.port], ["program", "preset", "five-one", "--port", vb.port],
+                 ["program", "show", "--port", vb.port], ["program", "show", "--port", vb.port, "--json"]):
         code, _, err = run_cli(capsys, *argv)
         assert code == 2 and err.count("\n") == 1, argv
         assert "no retrowalk firmware" in err and "retrowalk flash --board NAME" in err, err

@@ -278,9 +278,12 @@ def on_board(link):
     try:
         data = link.read_file(BOARD_PATH, limit=P.MAX_FILE_BYTES)
     except BoardError as e:
-        if "ENOENT" in str(e) or "Errno 2" in str(e):
-            return P.default_program(), "the board has no program file: it runs the default program"
-        raise
+        if "ENOENT" not in str(e) and "Errno 2" not in str(e):
+            raise
+        if not link.probe().get("fw"):  # a board with MicroPython alone runs nothing at all
+            raise RetrowalkError("the board on %s has no retrowalk firmware: it runs no program" % link.port,
+                                 hint="retrowalk flash --board NAME --program FILE installs both") from None
+        return P.default_program(), "the board has no program file: it runs the default program"
     try:
         prog = P.validate(_parse(data.decode("utf-8")))
     except (ValueError, UnicodeDecodeError) as e:
