@@ -427,6 +427,46 @@ def test_a_capture_csv_cut_short_by_a_write_error_is_not_left_behind(tmp_path, d
     assert list(out.iterdir()) == []
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="needs setrlimit to make a write fail part way")
+@pytest.mark.parametrize("argv", [["report", "1"], ["report", "--html"], ["export", "--csv"], ["export", "--json"],
+                                  ["plot", "1"], ["program", "preset", "five-one"]])
+def test_an_output_cut_short_by_a_write_error_leaves_the_old_file(tmp_path, db, argv):
+    # as on a full disk: the old file was cut to what fitted, and the new one was half there
+    _one_walk(db)
+    old = tmp_path / "out.png"
+    old.write_bytes(b"the old one\n")
+    db_args = [] if argv[0] == "program" else ["--db", db]
+    proc = subprocess.run([sys.executable, "-m", "retrowalk"] + argv + db_args + ["-o", str(old)],
+                          preexec_fn=lambda: _file_size_limit(100), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "cannot write" in proc.stderr, proc.stderr
+    assert old.read_bytes() == b"the old one\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.sqlite", "out.png"]  # no .part file left
+
+
+@pytest.mark.parametrize("argv", [["report", "1"], ["export", "--csv"], ["program", "preset", "five-one"]])
+def test_an_output_that_is_no_regular_file_is_written_in_place(capsys, tmp_path, db, argv):
+    # /dev/null and a FIFO cannot be replaced by a file renamed over them: they are written as they are
+    import threading
+
+    _one_walk(db)
+    db_args = [] if argv[0] == "program" else ["--db", db]
+    code, out, err = run(capsys, *argv, *db_args, "-o", "/dev/null")
+    assert code == 0 and err == "", err
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    code, out, err = run(capsys, *argv, *db_args, "-o", str(fifo))
+    reader.join(10)
+    assert code == 0 and err == "" and got and len(got[0]) > 100, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "h.sqlite"]
+    # /dev/stdout names the file or pipe the output goes to (a link to it): written there, not replaced
+    proc = subprocess.run([sys.executable, "-m", "retrowalk"] + argv + db_args + ["-o", "/dev/stdout"],
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout[:len(got[0])] == got[0], proc.stderr
+
+
 def test_a_capture_too_short_for_a_csv_says_how_many_samples_it_holds(capsys, tmp_path, db):
     from host_helpers import capture_bytes
 

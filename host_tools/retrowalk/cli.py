@@ -171,10 +171,10 @@ def do_program(args):
         return
     prog = programs.load(args.file) if args.action == "set" else programs.preset(args.name, args.start)
     if args.action == "preset" and args.output is not None:
-        try:
-            Path(args.output).write_bytes(programs.file_bytes(prog))
-        except OSError as e:
-            raise RetrowalkError("%s: cannot write: %s" % (args.output, e.strerror or e)) from None
+        from . import outfile
+
+        with outfile.replacing(args.output) as name:
+            Path(name).write_bytes(programs.file_bytes(prog))
         print("wrote %s" % args.output)
         return
     with _board(args.port) as link:

@@ -3,10 +3,9 @@
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
-from . import imucsv, report
+from . import imucsv, outfile, report
 from .firmware import logreader
 from .errors import RetrowalkError
 from .untrusted import shown
@@ -62,10 +61,8 @@ def write_text(path, text):
     """Write text to `path` ('-' = return it for stdout); -> path or None."""
     if path in (None, "-"):
         return None
-    try:
-        Path(path).write_text(text, encoding="utf-8")  # (not the locale's: cp1252 on Windows)
-    except OSError as e:
-        raise RetrowalkError("%s: cannot write: %s" % (path, e.strerror or e)) from None
+    with outfile.replacing(path) as name:
+        Path(name).write_text(text, encoding="utf-8")  # (not the locale's: cp1252 on Windows)
     return path
 
 
@@ -113,15 +110,8 @@ def write_capture_csv(data, path_stem):
         for s in part:
             v = imucsv.counts_to_si(s[1:7])
             si.append((v[0] * ka, v[1] * ka, v[2] * ka, v[3] * kg, v[4] * kg, v[5] * kg))
-        part_name = name + ".part"  # renamed once whole: a full disk leaves no shorter CSV that reads as good
-        try:
+        with outfile.replacing(name) as part_name:
             imucsv.write(part_name, t, si, labels=[label] * len(part) if label else None)
-            os.replace(part_name, name)
-        except OSError as e:
-            raise RetrowalkError("%s: cannot write: %s" % (name, e.strerror or e)) from None
-        finally:
-            if os.path.exists(part_name):
-                os.unlink(part_name)
         paths.append(name)
     if not paths:
         n = sum(len(p) for p in parts)

@@ -8,7 +8,7 @@ figures carry their dates.
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from . import report, walkstats
+from . import outfile, report, walkstats
 from .errors import RetrowalkError
 
 FORWARD_COLOUR = "#1f6fb4"
@@ -51,9 +51,11 @@ def _save(fig, path, dpi):
             raise RetrowalkError("%s: a figure is written as .png, .svg or .pdf" % path,
                                  hint="name the file with one of those endings")
     try:
-        fig.savefig(path if hasattr(path, "write") else str(path), dpi=dpi, format=fmt)
-    except OSError as e:
-        raise RetrowalkError("%s: cannot write the figure: %s" % (path, e.strerror or e)) from None
+        if hasattr(path, "write"):
+            fig.savefig(path, dpi=dpi, format=fmt)
+        else:
+            with outfile.replacing(path) as name:
+                fig.savefig(name, dpi=dpi, format=fmt)
     finally:
         import matplotlib.pyplot as plt
         plt.close(fig)
