@@ -56,6 +56,22 @@ def test_a_board_without_firmware_is_told_so(vb, capsys):
     assert got["imu"]["ok"] is None  # not checked without the firmware
 
 
+def test_a_pull_that_fails_leaves_no_new_history_behind(vb, tmp_path, capsys):
+    # the pull made the history, then found no firmware: `walks` said "(no walks yet)" where it
+    # says there is no history; one that was there before the pull stays
+    new = tmp_path / "new.sqlite"
+    for argv in (["pull"], ["capture", "pull", "-o", str(tmp_path / "csv")]):
+        code, _, err = run_cli(capsys, *argv, "--port", vb.port, "--db", str(new))
+        assert code == 2 and "no retrowalk firmware" in err, err
+        assert sorted(p.name for p in tmp_path.iterdir()) == [], argv
+    code, _, err = run_cli(capsys, "walks", "--db", str(new))
+    assert code == 2 and "no walk history there yet" in err
+    from retrowalk.history import History
+    History(new).close()
+    code, _, err = run_cli(capsys, "pull", "--port", vb.port, "--db", str(new))
+    assert code == 2 and new.exists()
+
+
 def test_doctor_without_a_port_names_it_and_skips_the_rest(capsys):
     code, out, _ = run_cli(capsys, "doctor", "--port", "/dev/retrowalk-no-such-port")
     lines = out.splitlines()

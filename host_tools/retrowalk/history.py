@@ -143,7 +143,7 @@ class History:
                                  hint="retrowalk pull makes it from a board's walks; the demo keeps its own, named "
                                       "in its last lines; name another file with --db" if path is None else
                                       "check the --db path; retrowalk pull makes a new history there")
-        made = create and not self.path.exists()  # a new history: not left behind half made
+        self._made = create and not self.path.exists()  # a new history: not left behind half made or empty
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,27 +166,33 @@ class History:
                 raise RetrowalkError("%s: history format %s, this retrowalk reads %d" % (
                     self.path, have, SCHEMA_VERSION), hint="update retrowalk")
         except (sqlite3.Error, ValueError) as e:
-            self.db.close()
-            if made:
-                for leftover in (self.path, Path(str(self.path) + "-journal")):
-                    try:
-                        leftover.unlink()
-                    except OSError:
-                        pass
+            self.close(drop_new=True)
             raise _failure(self.path, e) from None
 
     def _schema(self):
         row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         return None if row is None else row[0]
 
-    def close(self):
+    def close(self, drop_new=False):
+        """Close; drop_new: a history this History made is removed again (with its journal)."""
         self.db.close()
+        if self._made and drop_new:
+            for leftover in (self.path, Path(str(self.path) + "-journal")):
+                try:
+                    leftover.unlink()
+                except OSError:
+                    pass
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        """Close; a history made for a command that failed before it stored a log is removed again."""
+        try:
+            empty = exc_type is not None and self._made and self.db.execute("SELECT 1 FROM logs").fetchone() is None
+        except sqlite3.Error:
+            empty = False
+        self.close(drop_new=empty)
 
     # -- writing -----------------------------------------------------------------------------
     @_writes
