@@ -124,7 +124,7 @@ def end(app, reason, cue):
         # A press the walk ended under (the program done as the walker pressed) acts on
         # nothing after it, as a hold from power-up: no new walk or capture on its release
         # or at its 1.5 s (a board without a watchdog takes idle presses at once)
-        b.logic._long_sent = True
+        b.logic.spent = True
     try:
         s.finish(reason, ticks_diff(ticks_ms(), app._t0))
     except OSError as e:

@@ -29,7 +29,8 @@ class Button:
         self._raw = False
         self._raw_since = 0         # when the raw level last changed (ticks_ms)
         self._down_at = 0           # when the debounced press began (its first raw edge)
-        self._long_sent = False
+        self.spent = False  # the press held now reports nothing more (its LONG went, or it was
+        # held at power-up, or a walk ended under it: app_transitions.end)
         self._primed = False
 
     def feed(self, pressed, now):
@@ -41,7 +42,7 @@ class Button:
             self._primed = True
             self._raw = self.pressed = pressed
             self._raw_since = self._down_at = now
-            self._long_sent = pressed   # a hold from power-up never reports LONG either
+            self.spent = pressed   # a hold from power-up never reports LONG either
             return NONE
         if pressed != self._raw:
             self._raw = pressed
@@ -51,13 +52,13 @@ class Button:
             self.pressed = self._raw
             if self.pressed:
                 self._down_at = self._raw_since
-                self._long_sent = False
-            elif not self._long_sent:
+                self.spent = False
+            elif not self.spent:
                 event = SHORT
         # Long only while the contact is still closed: a release inside the debounce time of
         # the LONG_MS mark is a short press.
-        if self.pressed and self._raw and not self._long_sent and ticks_diff(now, self._down_at) >= self._long:
-            self._long_sent = True
+        if self.pressed and self._raw and not self.spent and ticks_diff(now, self._down_at) >= self._long:
+            self.spent = True
             event = LONG
         return event
 
