@@ -13,7 +13,8 @@ from .app import (IDLE, WALK, CAPTURE, IMU_RETRIES, RETRY_MS, ERR_IMU, ERR_PROGR
                   _error, _localtime)
 from .button import ticks_ms, ticks_diff, sleep_ms
 
-ERR_MOTOR = 2  # walk log error record: the haptic driver did not answer at power-up (no buzzes)
+ERR_MOTOR = 2  # walk log error record: the haptic driver did not answer at power-up (no buzzes),
+# or motor calls failed during the walk (some buzzes were not felt)
 
 
 def boot(app):
@@ -102,6 +103,8 @@ def _begin(app, s, state):
     app._t0 = ticks_ms()
     app._imu_fail = 0
     app._quiet = 0
+    if app.player is not None:
+        app.player.errors = 0  # motor calls that fail from here on: end() logs them
     app.hw.arm_watchdog()
     s.start()
     if s.log_failed:
@@ -125,6 +128,9 @@ def end(app, reason, cue):
         # nothing after it, as a hold from power-up: no new walk or capture on its release
         # or at its 1.5 s (a board without a watchdog takes idle presses at once)
         b.logic.spent = True
+    p = app.player
+    if p is not None and p.errors:  # the Player keeps the walk going through a motor fault
+        s.error(ERR_MOTOR, "motor: %d calls failed, buzzes missed" % p.errors)
     try:
         s.finish(reason, ticks_diff(ticks_ms(), app._t0))
     except OSError as e:

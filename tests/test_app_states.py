@@ -511,6 +511,32 @@ print(json.dumps(result(app, hw)))
     assert [(e[0], e[2], e[3]) for e in err] == [(0, T.ERR_MOTOR, why[:40])]
 
 
+def test_motor_calls_that_fail_during_a_walk_are_logged_at_its_end(vm):
+    # haptics.Player keeps a walk going through a motor fault and counts the failed calls
+    # (test_haptics_player); the walk's log must say so, or its cue records read as buzzes the
+    # walker felt. Here the player counts 2 failed calls in the walk (as haptics.Player does
+    # when the motor raises OSError); a count left from before the walk (5) is not this walk's.
+    res = vm("""
+app.player.errors = 5
+app.boot()
+app.on_button(B.SHORT)
+run_for(app, hw, 2)
+app.player.errors += 2
+app.on_button(B.LONG)
+print(json.dumps(result(app, hw)))
+""")
+    log = log_of(res, "000001.rwl")
+    assert log.complete and log.end_reason == "stopped"
+    err = [r for r in log.records if r[1] == "error"]
+    assert [(e[2], e[3]) for e in err] == [(T.ERR_MOTOR, "motor: 2 calls failed, buzzes missed")]
+
+
+def test_a_walk_whose_motor_never_failed_logs_no_motor_error(vm):
+    res = vm("app.player.errors = 0\napp.boot()\napp.on_button(B.SHORT)\nrun_for(app, hw, 2)\n"
+             "app.on_button(B.LONG)\nprint(json.dumps(result(app, hw)))\n")
+    assert not [r for r in log_of(res, "000001.rwl").records if r[1] == "error"]
+
+
 def test_refused_program_file_runs_the_default_and_says_so(vm):
     res = vm("app.boot()\napp.on_button(B.SHORT)\nrun_for(app, hw, 2)\napp.on_button(B.LONG)\n"
              "print(json.dumps(result(app, hw)))\n", program="{not json")
