@@ -55,7 +55,7 @@ def db(tmp_path):
     (["flash", "--board", "virtual", "--port", "/dev/retrowalk-no-such-port"], "no such port"),
     (["program", "preset", "five-one", "--port", "/dev/retrowalk-no-such-port"], "no such port"),
     # an empty -o (an unset shell variable, quoted) writes nothing; it sent the preset to the board
-    (["program", "preset", "five-one", "-o", "", "--port", "/dev/retrowalk-no-such-port"], "cannot write"),
+    (["program", "preset", "five-one", "-o", "", "--port", "/dev/retrowalk-no-such-port"], "an empty file name"),
     (["doctor", "--board", "nosuch"], "unknown board 'nosuch'"),
     (["demo", "--speed", "0"], "--speed 0: must be above 0"),
     (["demo", "--speed", "-2"], "--speed -2: must be above 0"),
@@ -78,6 +78,62 @@ def test_errors_are_one_line(capsys, tmp_path, monkeypatch, db, argv, text):
     assert err.count("\n") == 1 and err.startswith("retrowalk: ") and text in err, err
     assert err.count("presets:") <= 1  # a hint is given once
     assert out == ""
+
+
+@pytest.mark.parametrize("argv, text, hint", [
+    (["report", "1", "-o", "{tmp}/no/such/r.txt"], "{tmp}/no/such/r.txt: cannot write: No such file or directory",
+     "there is no folder {tmp}/no/such: make it first, or name a file in one that exists"),
+    (["report", "--html", "-o", "{tmp}/no/r.html"], "cannot write: No such file or directory",
+     "there is no folder {tmp}/no"),
+    (["export", "--csv", "-o", "{tmp}/no/w.csv"], "cannot write: No such file or directory",
+     "there is no folder {tmp}/no"),
+    (["plot", "1", "-o", "{tmp}/no/w.png"], "cannot write: No such file or directory",
+     "there is no folder {tmp}/no"),
+    (["program", "preset", "five-one", "-o", "{tmp}/no/p.json"], "cannot write: No such file or directory",
+     "there is no folder {tmp}/no"),
+    (["export", "--csv", "-o", "{tmp}"], "{tmp}: cannot write: Is a directory", "that is a folder: name a file in it"),
+    # an unset shell variable, quoted: "retrowalk: : cannot write: Is a directory"; plot and
+    # report --html wrote their default file
+    (["report", "1", "-o", ""], "-o '': an empty file name", "name the file to write to, or leave -o out"),
+    (["report", "--html", "-o", ""], "-o '': an empty file name", "leave -o out"),
+    (["plot", "1", "-o", ""], "-o '': an empty file name", "leave -o out"),
+    (["program", "preset", "five-one", "-o", ""], "-o '': an empty file name", "name the file to write to)"),
+    (["capture", "pull", "--all", "-o", ""], "-o '': an empty folder name", "leave -o out"),
+    (["report", "2", "--json"], "#2 is a capture, not a walk", "`retrowalk walks` lists the walks; "
+                                                               "retrowalk capture pull --all -o DIR"),
+    (["plot", "3"], "#3 is an unreadable log, not a walk", "`retrowalk walks` lists the walks"),
+    (["walks", "--db", "{tmp}"], "{tmp}: a folder, not a walk history file",
+     "name the history file in it with --db, e.g. {tmp}/history.sqlite"),
+])
+def test_each_expected_failure_has_a_next_step(capsys, tmp_path, monkeypatch, db, argv, text, hint):
+    _one_walk(db)
+    walk = simple_walk()
+    with History(db) as h:
+        h.add("00ff", "000002.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 10), {"kind": "capture"})
+        h.add("00ff", "000003.rwl", walk[:5] + b"X" + walk[6:], {"kind": None})
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.iterdir())
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    db_args = [] if argv[0] == "program" or "--db" in argv else ["--db", db]
+    code, out, err = run(capsys, *argv, *db_args)
+    text, hint = text.format(tmp=tmp_path), hint.format(tmp=tmp_path)
+    assert code == 2 and err.count("\n") == 1 and err.startswith("retrowalk: ") and text + " (" in err, err
+    assert hint in err and err.endswith(")\n"), err
+    if "--json" in argv:
+        assert json.loads(out)["error"] == text and hint in json.loads(out)["hint"]
+    assert sorted(tmp_path.iterdir()) == before  # nothing written
+    code, out, _ = run(capsys, "report", "1", "--json", "--db", db, "-o", str(tmp_path / "no" / "r.json"))
+    assert code == 2 and "there is no folder" in json.loads(out)["hint"]  # (it was null)
+
+
+def test_a_history_that_is_a_folder_is_named_so_when_a_pull_would_make_it(tmp_path):
+    # "unable to open database file", with no next step
+    from retrowalk.errors import RetrowalkError
+
+    with pytest.raises(RetrowalkError) as e:
+        History(tmp_path, create=True)
+    assert str(e.value) == "%s: a folder, not a walk history file" % tmp_path
+    assert e.value.hint == "name the history file in it with --db, e.g. %s" % (tmp_path / "history.sqlite")
 
 
 def test_a_board_file_the_board_would_refuse_for_its_size_is_refused_before_the_flash(capsys, tmp_path):

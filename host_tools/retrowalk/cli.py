@@ -530,6 +530,10 @@ def main(argv=None):
     stdout = sys.stdout
     sys.stdout = _Output(stdout)
     try:
+        if getattr(args, "output", None) == "":  # an unset shell variable, quoted
+            what = "folder" if args.command == "capture" else "file"
+            raise RetrowalkError("-o '': an empty %s name" % what, hint="name the %s to write to%s" % (
+                what, "" if args.command == "program" else ", or leave -o out"))  # (program preset: to the board)
         code = args.func(args) or 0
         sys.stdout.flush()  # (a full disk under a redirected output fails here, not at exit)
         return code

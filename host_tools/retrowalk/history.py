@@ -138,6 +138,10 @@ class History:
 
     def __init__(self, path=None, create=True):
         self.path = Path(path).expanduser() if path else default_path()  # ("~/..." from $RETROWALK_DB too)
+        if self.path.is_dir():
+            raise RetrowalkError("%s: a folder, not a walk history file" % describe_path(self.path),
+                                 hint="name the history file in it with --db, e.g. %s" % (
+                                     self.path / "history.sqlite"))
         if not create and not self.path.is_file():
             raise RetrowalkError("%s: no walk history there yet" % describe_path(self.path),
                                  hint="retrowalk pull makes it from a board's walks; the demo keeps its own, named "
@@ -151,7 +155,8 @@ class History:
             else:
                 self.db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
         except (OSError, sqlite3.Error) as e:
-            raise RetrowalkError("%s: cannot open the walk history: %s" % (self.path, e)) from None
+            raise RetrowalkError("%s: cannot open the walk history: %s" % (self.path, e),
+                                 hint="check the --db path, or name another file with --db") from None
         self.db.row_factory = sqlite3.Row
         try:
             if create:

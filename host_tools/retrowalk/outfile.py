@@ -1,6 +1,7 @@
 """A file a command writes (-o FILE, a capture's CSV): the whole new file, or the old one as it was."""
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -29,8 +30,20 @@ def replacing(path):
                 shutil.copymode(path, name)  # (a report kept private stays so)
             os.replace(name, path)
     except OSError as e:
-        raise RetrowalkError("%s: cannot write: %s" % (path, e.strerror or e)) from None
+        raise RetrowalkError("%s: cannot write: %s" % (path, e.strerror or e), hint=_next_step(path, e)) from None
     finally:
         if not in_place and os.path.lexists(name):
             with contextlib.suppress(OSError):
                 os.unlink(name)
+
+
+def _next_step(path, e):
+    """The hint for OSError `e` writing file `path`."""
+    if e.errno in (errno.ENOENT, errno.ENOTDIR):
+        folder = os.path.dirname(path) or "."
+        return "there is no folder %s: make it first, or name a file in one that exists" % folder
+    if e.errno == errno.EISDIR:
+        return "that is a folder: name a file in it"
+    if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "make room on the disk, or name a file on another one"
+    return "name a file in a folder you may write to"

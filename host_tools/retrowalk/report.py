@@ -39,7 +39,8 @@ def one_walk(hist, walk_id=None):
     row = hist.get(walk_id)
     if row["kind"] != "walk":
         what = "a " + row["kind"] if row["kind"] else "an unreadable log"
-        raise RetrowalkError("#%s is %s, not a walk" % (walk_id, what))
+        raise RetrowalkError("#%s is %s, not a walk" % (walk_id, what), hint="`retrowalk walks` lists the walks" + (
+            "; retrowalk capture pull --all -o DIR writes the captures as CSV" if row["kind"] == "capture" else ""))
     log = logreader.read(row["data"])
     return row, walkstats.walk(log, row["pulled_at"]), log
 
