@@ -58,6 +58,14 @@ def test_replay_names_the_physical_line_of_a_bad_cell_after_a_multiline_label(tm
     assert "%s:%d: column ay: not a number" % (f, len(text.splitlines())) in err
 
 
+def test_a_row_of_one_cell_is_said_in_the_singular(tmp_path, capsys, monkeypatch):
+    # "1 cells, header has 7"
+    f = tmp_path / "short.csv"
+    f.write_text(HEADER + ROWS + "0.50\n")
+    code, out, err = run(capsys, monkeypatch, "replay", f)
+    assert one_line(code, out, err) and "%s:52: 1 cell, header has 7" % f in err, err
+
+
 def test_step_annotations_name_the_physical_line(tmp_path):
     text = 't,direction,note\n0.5,forward,"two\nlines"\nsoon,forward,x\n'
     f = tmp_path / "walk.steps.csv"

@@ -45,6 +45,12 @@ def test_a_status_with_other_digits_is_a_problem_not_a_crash():
     assert "flash        ? free" in lines
 
 
+def test_one_walk_waiting_is_said_in_the_singular():
+    # "waiting      1 walks, 1 captures"
+    assert "waiting      1 walk, 1 capture" in boardstatus.status_lines({"walks": "1", "captures": "1"}, [])
+    assert "waiting      2 walks, 0 captures" in boardstatus.status_lines({"walks": "2", "captures": "0"}, [])
+
+
 def test_a_manifest_nested_too_deeply_is_no_manifest():
     assert flasher._old_manifest(FakeLink(DEEP)) == []
 

@@ -376,11 +376,23 @@ def test_reports(hist):
     assert "10 s (33 %)" in line and "20 of 20 (100 %)" in line
     lines, data = report.week_report(report.walk_measures(hist))
     assert data["week"]["week"] == "2025-W11" and data["previous"]["walks"] == 2
-    assert "+0.0" not in lines[1] and "-1 walks" in lines[1]
+    assert "+0.0" not in lines[1] and "-1 walk," in lines[1]
     lines, data = report.all_report(report.walk_measures(hist))
     assert data["totals"]["walks"] == 3 and [w["walks"] for w in data["weeks"]] == [2, 1]
     with pytest.raises(RetrowalkError, match="^#4 is an unreadable log, not a walk$"):
         report.one_walk(hist, 4)
+
+
+def test_a_count_of_one_is_said_in_the_singular(hist):
+    # "-1 walks", "1 samples lost", "1 of the 1 steps", "unreadable log (1 bytes)"
+    lines, _ = report.week_report(report.walk_measures(hist))
+    assert lines[1].startswith("  compared with week 2025-W10: -1 walk, "), lines[1]
+    m = measures(simple_walk())
+    assert ("sensor", "1 sample lost (IMU FIFO overruns)") in report.notes(dict(m, lost_samples=1))
+    assert report.adherence_words(dict(m, backward_interval_steps=1, backward_interval_steps_backward=1)) == \
+        "1 of the 1 step in backward intervals went backward"
+    hist.add("0102030405060708", "000010.rwl", b"x", walkstats.facts(R.read(b"x")))
+    assert "unreadable log (1 byte)" in report.walks_table(report.walk_measures(hist, kind=None))[-1]
 
 
 def test_a_walk_that_ended_itself_says_why(tmp_path):

@@ -180,6 +180,7 @@ def status_lines(info, found):
     """Lines for people: what the board is, then each problem with its hint."""
     off = clock_offset_s(info.get("rtc"))
     free = info.get("flash_free", "")
+    walks, captures = str(info.get("walks", "?")), str(info.get("captures", "?"))
     lines = ["board        %s on %s" % (info.get("board") or info.get("machine") or "?", info.get("port") or "?"),
              "id           %s" % (info.get("uid") or "?"),
              "micropython  %s (.mpy %s)" % (info.get("micropython") or "?", info.get("mpy") or "?"),
@@ -188,7 +189,8 @@ def status_lines(info, found):
              "flash        %s free" % ("%d KB" % (int(free) // 1024) if is_count(free) else "?"),
              "clock        %s%s" % (info.get("rtc") or "?", "" if off is None else " (%s)" % (
                  "in step with this laptop" if abs(off) <= CLOCK_TOLERANCE_S else _offset_text(off))),
-             "waiting      %s walks, %s captures" % (info.get("walks", "?"), info.get("captures", "?")),
+             "waiting      %s walk%s, %s capture%s" % (walks, "" if walks == "1" else "s",
+                                                     captures, "" if captures == "1" else "s"),
              "program      %s" % (info.get("program") or "?")]
     errors = info.get("errors", "")
     if is_count(errors) and int(errors):  # a note, not a problem: the log keeps old errors too

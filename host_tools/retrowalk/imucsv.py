@@ -109,7 +109,8 @@ def load(path):
         if _blank(row):
             continue
         if len(row) < len(header):
-            raise RetrowalkError("%s:%d: %d cells, header has %d" % (path, line, len(row), len(header)))
+            raise RetrowalkError("%s:%d: %d cell%s, header has %d" % (
+                path, line, len(row), "" if len(row) == 1 else "s", len(header)))
         for k, (name, i, lim) in enumerate(zip(COLUMNS, idx, _LIMITS)):
             v = number(path, line, name, row[i].strip())
             if lim and abs(v) > lim[0]:

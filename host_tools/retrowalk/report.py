@@ -115,8 +115,9 @@ def walks_table(items):
         "id", "start", "board", "time", "fwd", "bwd", "bwdmin", "adh", "state")]
     for row, m in items:  # (a start with "?": the board's clock was unset, the pull's date stands in)
         if m is None:
-            lines.append("%4d  %-17s  %-6s  unreadable log (%d bytes)" % (
-                row["id"], row["pulled_at"].replace("T", " ")[:16] + "?", row["board_uid"][:6], row["size"]))
+            lines.append("%4d  %-17s  %-6s  unreadable log (%d byte%s)" % (
+                row["id"], row["pulled_at"].replace("T", " ")[:16] + "?", row["board_uid"][:6], row["size"],
+                "" if row["size"] == 1 else "s"))
             continue
         start = (m["start"] or row["pulled_at"]).replace("T", " ")[:16] + ("" if m["start"] else "?")
         state = "done" if m["complete"] and m["end_reason"] == "finished" else str(m["end_reason"])
@@ -163,8 +164,9 @@ def walk_report(row, m):
 
 def adherence_words(m):
     """'193 of the 204 steps in backward intervals went backward'."""
-    return "%d of the %d steps in backward intervals went backward" % (
-        m["backward_interval_steps_backward"], m["backward_interval_steps"])
+    n = m["backward_interval_steps"]
+    return "%d of the %d step%s in backward intervals went backward" % (
+        m["backward_interval_steps_backward"], n, "" if n == 1 else "s")
 
 
 def cue_list(m):
@@ -210,7 +212,8 @@ def notes(m):
     """[(label, text)]: what a reader of the walk should know beyond its measures (problems)."""
     out = []
     if m["lost_samples"]:
-        out.append(("sensor", "%d samples lost (IMU FIFO overruns)" % m["lost_samples"]))
+        out.append(("sensor", "%d sample%s lost (IMU FIFO overruns)" % (
+            m["lost_samples"], "" if m["lost_samples"] == 1 else "s")))
     for e in m["errors"]:
         out.append(("error", shown(e)))
     if m["warnings"]:
@@ -274,8 +277,9 @@ def week_report(items, today=None):
         w["backward_min"], "" if w["backward_goal_min"] is None else " (goal %.1f)" % w["backward_goal_min"],
         pct(w["adherence"]))]
     if prev is not None:
-        lines.append("  compared with week %s: %+d walks, %+.1f min walking, %+.1f min backward" % (
-            prev["week"], w["walks"] - prev["walks"], w["active_min"] - prev["active_min"],
+        more = w["walks"] - prev["walks"]
+        lines.append("  compared with week %s: %+d walk%s, %+.1f min walking, %+.1f min backward" % (
+            prev["week"], more, "" if abs(more) == 1 else "s", w["active_min"] - prev["active_min"],
             w["backward_min"] - prev["backward_min"]))
     lines.append("")
     lines += walks_table(mine)
