@@ -154,6 +154,22 @@ def test_a_board_file_the_board_would_refuse_for_its_size_is_refused_before_the_
 
 
 @pytest.mark.parametrize("command", ["flash", "doctor"])
+def test_a_board_file_error_names_the_file_once_and_a_missing_one_as_missing(capsys, tmp_path, command):
+    # "/path/x.json: x.json: version: unknown key"; a path that does not exist was an "unknown board"
+    cfg = json.loads((paths.boards_dir() / "pico_lsm6dsox.json").read_text())
+    cfg["version"] = 1
+    f = tmp_path / "x.json"
+    f.write_text(json.dumps(cfg))
+    code, out, err = run(capsys, command, "--board", str(f), "--port", "/dev/retrowalk-no-such-port")
+    assert code == 2 and err.count("\n") == 1 and err.startswith("retrowalk: %s: version: unknown key" % f), err
+    assert err.count("x.json") == 1 and "boards/README.md" in err
+    for missing in (tmp_path / "missing.json", tmp_path / "boards" / "mine"):
+        code, out, err = run(capsys, command, "--board", str(missing), "--port", "/dev/retrowalk-no-such-port")
+        assert code == 2 and err.count("\n") == 1 and "unknown board" not in err, err
+        assert err.startswith("retrowalk: %s: no such file (" % missing) and "pico_lsm6dsox" in err, err
+
+
+@pytest.mark.parametrize("command", ["flash", "doctor"])
 def test_a_board_file_nested_too_deeply_is_one_line_not_a_traceback(capsys, tmp_path, command):
     deep = tmp_path / "mine.json"
     deep.write_text("[" * 4000)  # within the size limit; the JSON parser gives up (RecursionError)

@@ -20,6 +20,7 @@ soft-reset and its firmware version read back.
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -166,7 +167,11 @@ def board_names():
 def board_file(name):
     """(bytes, validated dict) of board file NAME (from boards/) or a path to a JSON file."""
     path = Path(name)
-    if not (path.suffix == ".json" and path.is_file()):
+    if path.suffix == ".json" or "/" in name or os.sep in name:  # a file's path, not a name
+        if not path.is_file():
+            raise RetrowalkError("%s: %s" % (name, "not a file" if path.exists() else "no such file"),
+                                 hint="name a board file, or one of the boards: %s" % ", ".join(board_names()))
+    else:
         path = paths.boards_dir() / (name + ".json")
         if not path.is_file():
             raise RetrowalkError("unknown board %r" % name, hint="choose one of: %s" % ", ".join(board_names()))
@@ -175,11 +180,15 @@ def board_file(name):
         raise RetrowalkError("%s: larger than %d bytes (the board refuses it)" % (path, boardcfg.MAX_FILE_BYTES),
                              hint="shorten it (its notes, say): it holds %d bytes" % len(data))
     try:
-        cfg = boardcfg.validate(json.loads(data.decode("utf-8")), path.name)
+        cfg = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise RetrowalkError("%s: %s" % (path, e)) from None
     except RecursionError:  # (the JSON parser's limit, well within the size limit)
         raise RetrowalkError("%s: not valid JSON: nested too deeply" % path) from None
+    try:
+        cfg = boardcfg.validate(cfg, str(path))  # (its messages start with the file's name)
+    except ValueError as e:
+        raise RetrowalkError(str(e), hint="boards/README.md in retrowalk's sources describes each field") from None
     return data, cfg
 
 
