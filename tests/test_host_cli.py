@@ -515,6 +515,17 @@ def test_an_output_cut_short_by_a_write_error_leaves_the_old_file(tmp_path, db, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["h.sqlite", "out.png"]  # no .part file left
 
 
+@pytest.mark.parametrize("argv, name", [(["report", "1"], "r.txt"), (["report", "--html"], "r.html"),
+                                        (["export", "--csv"], "w.csv"), (["export", "--json"], "w.json"),
+                                        (["plot", "1"], "w.png"), (["program", "preset", "five-one"], "p.json")])
+def test_each_file_written_with_o_is_told_by_its_path_alone(capsys, tmp_path, db, argv, name):
+    # report and plot printed the path, export and program preset "wrote PATH"
+    _one_walk(db)
+    db_args = [] if argv[0] == "program" else ["--db", db]
+    code, out, err = run(capsys, *argv, *db_args, "-o", str(tmp_path / name))
+    assert code == 0 and out == "%s\n" % (tmp_path / name) and (tmp_path / name).stat().st_size > 100, err
+
+
 @pytest.mark.parametrize("argv", [["report", "1"], ["export", "--csv"], ["program", "preset", "five-one"]])
 def test_an_output_that_is_no_regular_file_is_written_in_place(capsys, tmp_path, db, argv):
     # /dev/null and a FIFO cannot be replaced by a file renamed over them: they are written as they are

@@ -175,7 +175,7 @@ def do_program(args):
 
         with outfile.replacing(args.output) as name:
             Path(name).write_bytes(programs.file_bytes(prog))
-        print("wrote %s" % args.output)
+        print(args.output)
         return
     with _board(args.port) as link:
         programs.send(link, prog)
@@ -253,7 +253,7 @@ def do_export(args):
     if exporter.write_text(args.output, text) is None:
         sys.stdout.write(text)
     else:
-        print("wrote %s" % args.output)
+        print(args.output)
 
 
 def _check_folder(out):
