@@ -316,6 +316,29 @@ def test_walks_lists_a_log_kept_unreadable_but_no_capture(capsys, db):
     assert [(w["id"], w["readable"]) for w in json.loads(out)] == [(1, True), (2, False)]
 
 
+def test_export_json_lists_a_log_kept_unreadable_as_walks_does(capsys, db):
+    # export --json ("everything as JSON") left it out, where walks lists it
+    walk = simple_walk()
+    with History(db) as h:
+        h.see_board("00ff", {})
+        for name, data in (("000001.rwl", walk), ("000002.rwl", walk[:5] + b"X" + walk[6:]),
+                           ("000003.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 10))):
+            h.add("00ff", name, data, walkstats.facts(logreader.read(data)))
+    code, out, _ = run(capsys, "export", "--json", "--db", db)
+    items = json.loads(out)
+    assert code == 0 and [(w["id"], w["readable"]) for w in items] == [(1, True), (2, False)]
+    assert items[0]["records"] and items[0]["measures"]["steps_forward"] == 40
+    bad = items[1]
+    assert (bad["file"], bad["board"], bad["size"], bad["measures"]) == ("000002.rwl", "00ff", len(walk), None)
+    assert bad["error"] == "no readable header: the file's header frame is missing or damaged"
+    assert "records" not in bad and bad["warnings"][-1] == bad["error"]
+    # the CSV has a row of measures per walk it can read, and its help says so
+    code, out, _ = run(capsys, "export", "--csv", "--db", db)
+    assert code == 0 and [ln.split(",")[0] for ln in out.splitlines()] == ["id", "1"]
+    code, out, _ = run(capsys, "export", "--help")
+    assert code == 0 and "per walk read (a log kept unreadable has none" in " ".join(out.split()), out
+
+
 def test_walks_table_keeps_its_columns_for_a_walk_dated_by_the_pull(capsys, db):
     # a board whose clock was never set: its walk is dated by the pull, with a "?" that pushed the
     # row's board and every column after it one place right; an unreadable log showed a "T"

@@ -427,7 +427,7 @@ def test_exports(hist):
     assert rows[0]["steps_forward"] == "40" and rows[0]["board"] == "0102030405060708"
     assert set(exporter.CSV_FIELDS) == set(rows[0])
     items = json.loads(exporter.dumps(exporter.walks_json(hist)))
-    assert len(items) == 3  # walks only: the unreadable file is not a walk
+    assert [i["readable"] for i in items] == [True, True, True, False]  # and the unreadable file, as walks lists it
     assert sum(1 for r in items[0]["records"] if r["type"] == "step") == 60
 
 

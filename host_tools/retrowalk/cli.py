@@ -187,8 +187,8 @@ def do_program(args):
 def do_walks(args):
     from . import report
 
-    with _history(args) as hist:  # the walks, and the logs kept unread (no readable header: a walk's, maybe)
-        items = [(row, m) for row, m in report.walk_measures(hist, kind=None) if row["kind"] in ("walk", None)]
+    with _history(args) as hist:
+        items = report.listed_measures(hist)
     if args.json:
         _print_json([dict(m or {}, id=row["id"], board=row["board_uid"], file=row["file_name"],
                           readable=m is not None) for row, m in items])
@@ -451,10 +451,13 @@ def build_parser():
     _add_db(pt)
     pt.set_defaults(func=do_plot)
 
-    e = sub.add_parser("export", help="every walk's measures as CSV, or everything as JSON")
+    e = sub.add_parser("export", help="every walk's measures as CSV, or everything as JSON (also the logs kept "
+                                      "unreadable)")
     g = e.add_mutually_exclusive_group(required=True)
-    g.add_argument("--csv", action="store_true", help="one row of measures per walk")
-    g.add_argument("--json", action="store_true", help="measures, header and every record of each walk")
+    g.add_argument("--csv", action="store_true", help="one row of measures per walk read (a log kept unreadable has "
+                                                      "none: --json and walks list it)")
+    g.add_argument("--json", action="store_true", help="measures, header and every record of each walk, and each "
+                                                       "log kept unreadable with its error")
     e.add_argument("-o", "--output", default=None, metavar="FILE", help="write to FILE (default: stdout)")
     _add_db(e)
     e.set_defaults(func=do_export)

@@ -43,13 +43,16 @@ def _cell(text):
 
 
 def walks_json(hist, records=True):
-    """All walks as a JSON-ready list: measures, header and (if `records`) every decoded record."""
+    """All walks as a JSON-ready list: measures, header and (if `records`) every decoded record; a log
+    kept unreadable (as `walks` lists it) with its size, the reader's error and warnings instead."""
     out = []
-    for row, m in report.walk_measures(hist):
+    for row, m in report.listed_measures(hist):
         item = {"id": row["id"], "board": row["board_uid"], "file": row["file_name"], "sha256": row["sha256"],
-                "pulled_at": row["pulled_at"], "measures": m}
-        if m is not None:
-            log = logreader.read(hist.data(row["id"]))
+                "pulled_at": row["pulled_at"], "readable": m is not None, "measures": m}
+        log = logreader.read(hist.data(row["id"]))
+        if m is None:
+            item.update(size=row["size"], error=log.warnings[-1], warnings=log.warnings)
+        else:
             item["header"] = log.header
             if records:
                 item["records"] = [logreader.record_dict(r) for r in log.records]

@@ -28,6 +28,11 @@ def walk_measures(hist, kind="walk", ids=None):
     return out
 
 
+def listed_measures(hist):
+    """walk_measures of the walks and of the logs kept unreadable (no readable header: a walk's, maybe)."""
+    return [(row, m) for row, m in walk_measures(hist, kind=None) if row["kind"] in ("walk", None)]
+
+
 def one_walk(hist, walk_id=None):
     """(row, measures, log) of walk `walk_id`, or of the latest walk when None."""
     if walk_id is None:
