@@ -300,14 +300,20 @@ def test_a_history_path_with_a_tilde_is_in_the_home_folder(capsys, tmp_path, mon
     assert not (tmp_path / "~").exists()
 
 
-def test_walks_lists_a_log_kept_unreadable_but_no_capture(capsys, db):
-    # a pull keeps a file without a readable header "as it came": walks lists it, as such
+def _walk_unreadable_and_capture(db):
+    """History #1 a walk, #2 the same walk with its header broken (kept unreadable), #3 a capture; -> the walk's bytes."""
     walk = simple_walk()
     with History(db) as h:
         h.see_board("00ff", {})
         for name, data in (("000001.rwl", walk), ("000002.rwl", walk[:5] + b"X" + walk[6:]),
                            ("000003.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 10))):
             h.add("00ff", name, data, walkstats.facts(logreader.read(data)))
+    return walk
+
+
+def test_walks_lists_a_log_kept_unreadable_but_no_capture(capsys, db):
+    # a pull keeps a file without a readable header "as it came": walks lists it, as such
+    walk = _walk_unreadable_and_capture(db)
     code, out, _ = run(capsys, "walks", "--db", db)
     lines = out.splitlines()
     assert code == 0 and len(lines) == 3 and lines[2].split()[0] == "2"
@@ -318,12 +324,7 @@ def test_walks_lists_a_log_kept_unreadable_but_no_capture(capsys, db):
 
 def test_export_json_lists_a_log_kept_unreadable_as_walks_does(capsys, db):
     # export --json ("everything as JSON") left it out, where walks lists it
-    walk = simple_walk()
-    with History(db) as h:
-        h.see_board("00ff", {})
-        for name, data in (("000001.rwl", walk), ("000002.rwl", walk[:5] + b"X" + walk[6:]),
-                           ("000003.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 10))):
-            h.add("00ff", name, data, walkstats.facts(logreader.read(data)))
+    walk = _walk_unreadable_and_capture(db)
     code, out, _ = run(capsys, "export", "--json", "--db", db)
     items = json.loads(out)
     assert code == 0 and [(w["id"], w["readable"]) for w in items] == [(1, True), (2, False)]
