@@ -27,8 +27,10 @@ steps taken during it count for nothing, also those called after the resume.
 Steps and distance count only steps in the segment's direction; distance segments become a
 step count (distance / stride, rounded up, in mm) when the coach is built.
 A wrong-direction cue comes after `wrong_direction_steps` steps in a row the wrong way (steps
-in the first SETTLE_MS of a segment, while the walker turns round, do not count), then not
-again in that segment until REARM_STEPS steps in a row go the right way.
+taken before the segment's cue is given, at the update() after it began, or in the SETTLE_MS
+after it, while the walker turns round, do not count: a segment of steps ends at a step
+called ~2 s after its contact), then not again in that segment until REARM_STEPS steps in a
+row go the right way.
 A walk nobody walks ends by itself: IDLE_END_S with neither a step nor a button press (the
 clip put down, the long press forgotten) ends it at that sample (EV_STOP, arg 1, cue DONE), so
 the board does not run its IMU and log for hours.
@@ -65,10 +67,11 @@ GRACE_MS = 2000          # counted time between two steps, at most (capped by pa
 SEEN_MS = 1000           # a step is seen (update's `seen`) up to ~0.85 s after its contact: an
                          # auto-pause is declared this long after it began, so none comes
                          # between two steps while the second is still unseen
-SETTLE_MS = 2000         # wrong-way steps this soon after a segment starts do not nag
+SETTLE_MS = 2000         # wrong-way steps this soon after a segment's cue do not nag
 REARM_STEPS = 10         # right-way steps in a row before the wrong-direction cue can come again
 IDLE_END_S = 600         # no step and no button press for this long ends the walk
 _EVENTS = const(16)
+_CUE_DUE = const(0x3FFFFFFF)  # _settle_end until the update() that gives the segment's cue
 
 def _samples(ms, rate_hz):
     return (ms * rate_hz + 500) // 1000
@@ -131,6 +134,7 @@ class Coach:
         self._wrong_run = 0
         self._right_run = 0
         self._armed = True
+        self._settle_end = _CUE_DUE  # wrong-way steps before this sample do not count
 
     # -- the event ring --
     def available(self):
@@ -193,6 +197,7 @@ class Coach:
         self._wrong_run = 0
         self._right_run = 0
         self._armed = True
+        self._settle_end = _CUE_DUE
 
     def _next(self, sample, credit):
         # The current segment ended at `sample` (walking time `credit`).
@@ -257,7 +262,7 @@ class Coach:
                 self._next(sample, self.credit)
             return
         self._right_run = 0
-        if sample - self.seg_start < self._settle:
+        if sample < self._settle_end:
             return
         self._wrong_run += 1
         if self._armed and self._wrong_n and self._wrong_run >= self._wrong_n:
@@ -277,6 +282,8 @@ class Coach:
             self._quiet = seen
         if not self.user_paused:
             self._advance(now, seen)
+        if self._settle_end == _CUE_DUE:  # the new segment's cue is given now
+            self._settle_end = now + self._settle
         end = self._quiet + self._idle_end
         if now >= end and not self.done:
             self.idle_ended = True

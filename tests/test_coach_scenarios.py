@@ -387,6 +387,25 @@ def test_wrong_direction_cue_after_four_steps_then_quiet_until_walking_right():
     assert c.wrong_cues == 2
 
 
+def test_the_turning_time_after_a_step_segment_s_cue_runs_from_the_cue():
+    # 20 steps forward, then 20 backward. A step every 55 samples from 55, each called 220
+    # samples (~2 s) after its contact, as the board's classifier calls them. The 20th forward
+    # step (contact 1100) ends the segment, but the cue can only be given when that step is
+    # called: in the batch ending at 1326. The walker turns 2 s (208 samples) after feeling it;
+    # the forward steps up to 1485 are the turning round the settle time is there for, and
+    # counted from the contact (to 1308) they gave a wrong-direction buzz at the 4th of them.
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "steps": 20},
+                                                  {"direction": "backward", "steps": 20}]})
+    steps = stream(55, 55, 3000, [(1530, F), (10 ** 9, B)])
+    c, ev = run(prog, RATE, steps, 3200, delay=220)
+    assert switches(ev) == [("segment", 1100, "switch_backward"), ("done", 1485 + 55 * 20, "done")]
+    assert [e for e in ev if e[0] == "wrong_direction"] == [] and c.wrong_cues == 0
+    # a walker who does not turn gets the cue at the 4th step after those 2 s (1326 + 208)
+    steps = stream(55, 55, 3000, [(10 ** 9, F)])
+    c, ev = run(prog, RATE, steps, 3200, delay=220)
+    assert [e[:2] for e in ev if e[0] == "wrong_direction"] == [("wrong_direction", 1705)]
+
+
 def test_wrong_direction_cue_can_be_switched_off():
     prog = P.validate(dict(P.preset("five-one"), wrong_direction_steps=0))
     steps = stream(30, 55, 40000, [(10 ** 9, F)])
