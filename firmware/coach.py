@@ -29,7 +29,7 @@ step count (distance / stride, rounded up, in mm) when the coach is built.
 A wrong-direction cue comes after `wrong_direction_steps` steps in a row the wrong way (steps
 taken before the segment's cue is given, at the update() after it began, or in the SETTLE_MS
 after it, while the walker turns round, do not count: a segment of steps ends at a step
-called ~2 s after its contact), then not again in that segment until REARM_STEPS steps in a
+called ~2 s after its contact; so after a button resume), then not again in that segment until REARM_STEPS steps in a
 row go the right way.
 A walk nobody walks ends by itself: IDLE_END_S with neither a step nor a button press (the
 clip put down, the long press forgotten) ends it at that sample (EV_STOP, arg 1, cue DONE), so
@@ -328,6 +328,7 @@ class Coach:
             return
         self.user_paused = False
         self._resumed_at = sample
+        self._settle_end = _CUE_DUE  # the walker may turn round after the buzz, as after a switch
         self._quiet = sample
         if sample > self._last:
             self._last = sample

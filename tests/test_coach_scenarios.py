@@ -406,6 +406,23 @@ def test_the_turning_time_after_a_step_segment_s_cue_runs_from_the_cue():
     assert [e[:2] for e in ev if e[0] == "wrong_direction"] == [("wrong_direction", 1705)]
 
 
+def test_a_walker_turning_round_after_the_resume_press_gets_no_wrong_direction_cue():
+    # 10 s forward, then 10 min backward. Paused with the button at 2000 to cross a road walking
+    # forward, the walker presses resume at 3000 (one long buzz: go on) and turns round to walk
+    # backward again; the forward steps up to 3220 are that turning, as after a switch buzz, and
+    # they gave four quick buzzes at the 4th of them.
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 10},
+                                                  {"direction": "backward", "time_s": 600}]})
+    buttons = [(2000, "pause"), (3000, "resume")]
+    steps = stream(30, 55, 5000, [(1099, F), (1999, B), (3220, F), (10 ** 9, B)])
+    c, ev = run(prog, RATE, steps, 5000, buttons=buttons)
+    assert [e for e in ev if e[0] == "wrong_direction"] == [] and c.wrong_cues == 0
+    # one who walks on forward gets it at the 4th step after the 2 s from the resume's batch (3016)
+    steps = stream(30, 55, 5000, [(1099, F), (1999, B), (10 ** 9, F)])
+    c, ev = run(prog, RATE, steps, 5000, buttons=buttons)
+    assert [e[:2] for e in ev if e[0] == "wrong_direction"] == [("wrong_direction", 3440)]
+
+
 def test_wrong_direction_cue_can_be_switched_off():
     prog = P.validate(dict(P.preset("five-one"), wrong_direction_steps=0))
     steps = stream(30, 55, 40000, [(10 ** 9, F)])
