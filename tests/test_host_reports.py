@@ -63,8 +63,8 @@ def test_walk_figure_says_what_it_shows():
         assert [round(p.get_height(), 1) for c in done_ax.containers for p in c] == [95, 95, 93.3, 100]
         legend = fig.legends[0]
         labels = [t.get_text() for t in legend.get_texts()]
-        assert {"buzz: start (1)", "buzz: switch to backward (2)", "buzz: switch to forward (1)",
-                "buzz: done (1)", "paused: standing still (1)", "backward steps (58)", "forward steps (51)"} <= set(labels)
+        assert {"buzz: start or resume (1)", "buzz: switch to backward (2)", "buzz: switch to forward (1)",
+                "buzz: done (1)", "paused: standing still or a press (1)", "backward steps (58)", "forward steps (51)"} <= set(labels)
         cue_markers = [h.get_marker() for h, t in zip(legend.legend_handles, labels) if t.startswith("buzz:")]
         assert len(cue_markers) == 4 and len(set(cue_markers)) == 4  # each cue its own marker
     finally:

@@ -67,6 +67,18 @@ def test_adherence_pauses_and_cues():
     assert m["end_reason"] == "stopped"
 
 
+def test_a_button_pause_and_its_resume_are_not_told_as_standing_still_and_a_second_start():
+    # The walker presses pause at 30 s (two short buzzes, as for standing still) and resume at
+    # 60 s (one long buzz, as at the start): the report's cues read "start 2, paused (standing
+    # still) 1", a walk started twice with a stop, where it started once and was paused by hand.
+    steps = [(52 * k, "forward", 90) for k in range(1, 60)] + [(6292 + 52 * k, "forward", 90) for k in range(1, 60)]
+    m = measures(walk_bytes(steps=steps, segments=[(0, 0, "forward", 60, "s")], pauses=[(3120, 6292)],
+                            cues=[(0, 1), (3120, 5), (6292, 1)], end=(9412, "stopped")))
+    assert m["cue_counts"] == {"start": 2, "paused": 1}
+    line = [x for x in report.walk_report({"id": 1, "board_uid": "01"}, m) if x.lstrip().startswith("cues")][0]
+    assert line.split(None, 1)[1] == "3: start or resume 2, paused (standing still or a press) 1"
+
+
 def test_steps_taken_while_paused_count_in_no_interval_nor_the_cadence():
     # A 60 s backward interval, a step every 0.5 s: 59 backward steps (0.5-29.5 s), the
     # button pauses the walk at 30 s and the walker walks 60 steps forward (to cross a road:

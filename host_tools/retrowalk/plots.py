@@ -193,7 +193,7 @@ def walk_figure(log, m, title=""):
                Line2D([], [], color=GOAL_COLOUR, ls="--", label="100 % = as asked")]
     if m["pause_spans"]:
         handles.append(Patch(facecolor="white", edgecolor=PAUSE_COLOUR, hatch="///",
-                             label="paused: standing still (%d)" % len(m["pause_spans"])))
+                             label="paused: standing still or a press (%d)" % len(m["pause_spans"])))
     fig.legend(handles=handles + cue_handles, loc="lower center", ncol=4, fontsize=9, frameon=False,
                bbox_to_anchor=(0.54, 0.0))
     return fig

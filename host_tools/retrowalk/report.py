@@ -8,11 +8,11 @@ from .errors import RetrowalkError
 from .untrusted import shown
 
 # The cues (haptics.NAMES) in plain words, with the buzz each one is (as README "Wearing it").
-CUE_WORDS = {"start": ("start", "one long buzz"),
+CUE_WORDS = {"start": ("start or resume", "one long buzz"),  # a resume press gives the start buzz
              "switch_backward": ("switch to backward", "three medium buzzes"),
              "switch_forward": ("switch to forward", "two long buzzes"),
              "wrong_direction": ("wrong direction", "four quick buzzes"),
-             "paused": ("paused (standing still)", "two short buzzes"),
+             "paused": ("paused (standing still or a press)", "two short buzzes"),
              "done": ("done", "two medium buzzes and a very long one"),
              "low_flash": ("flash nearly full", "one long and two quick buzzes"),
              "error": ("error", "three very long buzzes")}
