@@ -340,6 +340,32 @@ def test_export_json_lists_a_log_kept_unreadable_as_walks_does(capsys, db):
     assert code == 0 and "per walk read (a log kept unreadable has none" in " ".join(out.split()), out
 
 
+def test_export_json_decodes_each_log_once_and_writes_a_walk_at_a_time(capsys, monkeypatch, tmp_path, db):
+    # a faithful user's two years (~1000 walks, ~4700 steps each) made a 465 MB JSON that was
+    # built whole in memory (5.5 GB at its peak) after decoding every log twice
+    from retrowalk import exporter
+
+    _walk_unreadable_and_capture(db)
+    with History(db) as h:
+        for n in (4, 5):
+            data = simple_walk(n, start=(2025, 3, n, 8, 30, 0))
+            h.add("00ff", "%06d.rwl" % n, data, walkstats.facts(logreader.read(data)))
+        want = json.dumps(exporter.walks_json(h), indent=1, sort_keys=True) + "\n"
+    reads = []
+    real_read = logreader.read
+    monkeypatch.setattr(logreader, "read", lambda data: reads.append(len(data)) or real_read(data))
+    code, out, _ = run(capsys, "export", "--json", "--db", db)
+    assert code == 0 and out == want
+    assert len(reads) == 4  # the 3 walks and the unreadable log, once each; no capture
+    code, out, _ = run(capsys, "export", "--json", "--db", db, "-o", str(tmp_path / "w.json"))
+    assert code == 0 and (tmp_path / "w.json").read_text(encoding="utf-8") == want
+    del reads[:]
+    with History(db, create=False) as h:
+        pieces = exporter.walks_json_text(h)
+        assert json.loads(next(pieces)[1:])["id"] == 1 and len(reads) == 1  # out before the next is read
+        assert "".join(pieces) and len(reads) == 4
+
+
 def test_walks_table_keeps_its_columns_for_a_walk_dated_by_the_pull(capsys, db):
     # a board whose clock was never set: its walk is dated by the pull, with a "?" that pushed the
     # row's board and every column after it one place right; an unreadable log showed a "T"

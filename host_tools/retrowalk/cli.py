@@ -248,12 +248,13 @@ def do_plot(args):
 def do_export(args):
     from . import exporter
 
-    with _history(args) as hist:
-        text = exporter.walks_csv(hist) if args.csv else exporter.dumps(exporter.walks_json(hist)) + "\n"
-    if exporter.write_text(args.output, text) is None:
-        sys.stdout.write(text)
-    else:
-        print(args.output)
+    with _history(args) as hist:  # (the JSON is written a walk at a time, while the history is open)
+        text = exporter.walks_csv(hist) if args.csv else exporter.walks_json_text(hist)
+        if exporter.write_text(args.output, text) is None:
+            for piece in [text] if args.csv else text:
+                sys.stdout.write(piece)
+            return
+    print(args.output)
 
 
 def _check_folder(out):

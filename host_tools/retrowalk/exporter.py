@@ -45,27 +45,43 @@ def _cell(text):
 def walks_json(hist, records=True):
     """All walks as a JSON-ready list: measures, header and (if `records`) every decoded record; a log
     kept unreadable (as `walks` lists it) with its size, the reader's error and warnings instead."""
-    out = []
-    for row, m in report.listed_measures(hist):
+    return list(_json_items(hist, records))
+
+
+def _json_items(hist, records=True):
+    # walks_json's items, one log decoded (once) at a time
+    for row, m, log in report.walk_logs(hist, ("walk", None)):
         item = {"id": row["id"], "board": row["board_uid"], "file": row["file_name"], "sha256": row["sha256"],
                 "pulled_at": row["pulled_at"], "readable": m is not None, "measures": m}
-        log = logreader.read(hist.data(row["id"]))
         if m is None:
             item.update(size=row["size"], error=log.warnings[-1], warnings=log.warnings)
         else:
             item["header"] = log.header
             if records:
                 item["records"] = [logreader.record_dict(r) for r in log.records]
-        out.append(item)
-    return out
+        yield item
+
+
+def walks_json_text(hist):
+    """`export --json`'s text, dumps(walks_json(hist)) + a newline, in pieces of one walk each: a long
+    history's records (hundreds of MB of JSON) are never all in memory at once."""
+    first = True
+    for item in _json_items(hist):
+        # an item of the list, one level in: every line of its JSON one space further (a JSON
+        # string holds no newline: it is escaped)
+        yield ("[\n " if first else ",\n ") + dumps(item).replace("\n", "\n ")
+        first = False
+    yield "[]\n" if first else "\n]\n"
 
 
 def write_text(path, text):
-    """Write text to `path` ('-' = return it for stdout); -> path or None."""
+    """Write text (a str, or an iterable of str pieces) to `path` ('-' = return it for stdout); -> path or None."""
     if path in (None, "-"):
         return None
     with outfile.replacing(path) as name:
-        Path(name).write_text(text, encoding="utf-8")  # (not the locale's: cp1252 on Windows)
+        with open(name, "w", encoding="utf-8") as f:  # (not the locale's: cp1252 on Windows)
+            for piece in [text] if isinstance(text, str) else text:
+                f.write(piece)
     return path
 
 

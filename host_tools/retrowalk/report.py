@@ -19,18 +19,24 @@ CUE_WORDS = {"start": ("start or resume", "one long buzz"),  # a resume press gi
 KIND_WORDS = {"warmup": "warm-up", "cooldown": "cool-down", "forward": "forward", "backward": "backward"}
 
 
+def walk_logs(hist, kinds=("walk",), ids=None):
+    """(row, measures, decoded log) of the history's logs of `kinds` (None: any; a kind None: kept
+    unreadable), oldest first, one at a time: each log's bytes are read and decoded once, and
+    only while it is in hand; measures None for a log that is no walk."""
+    for row in hist.logs(ids=ids):
+        if kinds is None or row["kind"] in kinds:
+            log = logreader.read(hist.data(row["id"]))
+            yield row, (walkstats.walk(log, row["pulled_at"]) if log.kind == "walk" else None), log
+
+
 def walk_measures(hist, kind="walk", ids=None):
     """[(row, measures)] for the history's walks (oldest first); measures None for unreadable logs."""
-    out = []
-    for row in hist.logs(kind=kind, ids=ids):
-        log = logreader.read(hist.data(row["id"]))
-        out.append((row, walkstats.walk(log, row["pulled_at"]) if log.kind == "walk" else None))
-    return out
+    return [(row, m) for row, m, _ in walk_logs(hist, None if kind is None else (kind,), ids)]
 
 
 def listed_measures(hist):
     """walk_measures of the walks and of the logs kept unreadable (no readable header: a walk's, maybe)."""
-    return [(row, m) for row, m in walk_measures(hist, kind=None) if row["kind"] in ("walk", None)]
+    return [(row, m) for row, m, _ in walk_logs(hist, ("walk", None))]
 
 
 def one_walk(hist, walk_id=None):
