@@ -4,6 +4,7 @@ import base64
 import io
 import shutil
 import subprocess
+from datetime import date, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -106,6 +107,42 @@ def test_the_weekly_legends_name_a_goal_only_when_a_week_has_one(db):
                 assert ("the program's goal" in texts) is with_goal, texts
         finally:
             fig.clf()
+
+
+def _two_years(goal_min):
+    # 104 weeks of walks, one to three a week; goal_min(week) the program's goal for a walk
+    walks = []
+    for k in range(104):
+        for n in range(1 + k % 3):
+            day = (date(2024, 1, 1) + timedelta(days=7 * k + 2 * n)).isoformat()
+            walks.append({"day": day, "active_s": 2400.0, "backward_s": 60 * goal_min(k), "forward_s": 1800.0,
+                          "steps_forward": 4000, "steps_backward": 600, "backward_interval_steps": 600,
+                          "backward_interval_steps_backward": 590, "cadence_spm": 110.0,
+                          "backward_goal_s": 60 * goal_min(k)})
+    return walkstats.weeks(walks)
+
+
+@pytest.mark.parametrize("goal_min", [
+    lambda k: min(1 + 0.25 * k, 5.0),  # one-in-ten: +15 s a week up to 5 min, then the same
+    lambda k: (12.0, 12.5, 13.0, 11.75)[k % 4],  # a walker who walks 3, 4 or 5 repeats: a new goal each week
+], ids=["one-in-ten", "varying"])
+def test_two_years_of_weekly_goals_keep_their_labels_apart(goal_min):
+    # the per-walk goal was labelled at every week it changed: with two years, 104 weeks of
+    # 11 pixels each, their "12:30"s lay one over another in an unreadable band
+    fig = plots.weekly_figure(_two_years(goal_min))
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_text()]
+            for i, a in enumerate(boxes):
+                assert not any(a.overlaps(b) for b in boxes[i + 1:]), [t.get_text() for t in ax.texts]
+        per_walk = [t.get_text() for t in fig.axes[1].texts]
+        assert per_walk[0] == ("1:00" if goal_min(0) == 1 else "12:00")
+        if goal_min(0) == 1:
+            assert per_walk[-1] == "5:00"  # the goal it grew to is told
+    finally:
+        fig.clf()
 
 
 class _Tags(HTMLParser):

@@ -257,15 +257,19 @@ def weekly_figure(weeks):
     ax.legend(handles=[Patch(color=BACKWARD_COLOUR, label="walked backward")] + ([goal_handle] if goals else []),
               loc="upper left", fontsize=9, frameon=False, ncol=2)
 
-    # per walk: how the program's goal grows week by week (labelled where it changes), and
-    # what the walks did
+    # per walk: how the program's goal grows week by week (labelled where it changes, as often as
+    # the labels fit), and what the walks did
     per = [(i, w["backward_min"] / w["walks"]) for i, w in enumerate(weeks) if w["walks"]]
     gpw = [(i, w["backward_goal_per_walk_min"]) for i, w in enumerate(weeks)
            if w.get("backward_goal_per_walk_min") is not None]
-    for k, (i, g) in enumerate(gpw):
+    step = max(1, (n + 11) // 12)  # weeks between two x labels (at most ~12 of them)
+    room = 1 if labelled else step  # weeks between two goal labels: they stay apart over many weeks
+    told = None  # (week, text) of the last goal label
+    for i, g in gpw:
         axw.hlines(g, i - 0.38, i + 0.38, color=GOAL_COLOUR, lw=2.2)
-        if not k or _min_s(g) != _min_s(gpw[k - 1][1]):
-            axw.text(i - 0.4, g + 0.04 * max(g for _, g in gpw), _min_s(g), ha="left", va="bottom", fontsize=8.5)
+        if told is None or (_min_s(g) != told[1] and i - told[0] >= room):  # (a goal since grown to: told later)
+            told = (i, _min_s(g))
+            axw.text(i - 0.4, g + 0.04 * max(g for _, g in gpw), told[1], ha="left", va="bottom", fontsize=8.5)
     axw.plot([i for i, _ in per], [v for _, v in per], "o", color=BACKWARD_COLOUR, markeredgecolor="black",
              markersize=7)
     top = max([v for _, v in per] + [g for _, g in gpw] + [0.5])
@@ -303,7 +307,6 @@ def weekly_figure(weeks):
     pad = max(0.0, (6 - n) / 2.0)  # room for six weeks at least, so a bar stays a bar
     ax3.set_xlim(-0.6 - pad, n - 0.4 + pad)
     ax3.set_xticks(x)
-    step = max(1, (n + 11) // 12)  # at most ~12 labels
     ax3.set_xticklabels([week_label(w) if i % step == 0 else "" for i, w in enumerate(weeks)], fontsize=9)
     return fig
 
