@@ -102,6 +102,11 @@ def main():
         n = build(db)
         print("built %s: %d logs, %.1f MB, %.0f s" % (db, n, db.stat().st_size / 1e6, time.time() - t))
     out = db.parent
+    from retrowalk.history import History
+    with History(db) as h:  # as a history before the kept measures (or after a new retrowalk)
+        with h.db:
+            h.db.execute("DELETE FROM measures")
+    run("walks (measures anew)", ["walks"], db)  # works each walk's measures out and keeps them
     run("walks", ["walks"], db)
     run("report", ["report"], db)
     run("report --week", ["report", "--week"], db)

@@ -478,3 +478,89 @@ def test_capture_at_another_full_scale(tmp_path):
 def test_a_walk_is_not_a_capture(tmp_path):
     with pytest.raises(RetrowalkError, match="not a capture"):
         exporter.write_capture_csv(simple_walk(), tmp_path / "x")
+
+
+
+# the third walk: 49 steps, every third one backward, a pause, two cues, no end record (cut)
+CUT_STEPS = [(52 * k, "backward" if k % 3 == 0 else "forward", 90) for k in range(1, 50)]
+
+
+def _history_of_walks(path):
+    """A history of three walks (the third cut short, with a pause and cues), an unreadable log
+    (#4) and a capture (#5)."""
+    walk = simple_walk(1)
+    with History(path) as h:
+        h.see_board("00ff", {})
+        for name, data in (("000001.rwl", walk),
+                           ("000002.rwl", simple_walk(2, n_fwd=30, n_bwd=30, start=(2025, 3, 10, 9, 0, 0))),
+                           ("000003.rwl", walk_bytes(3, start=(2025, 3, 11, 9, 0, 0), steps=CUT_STEPS,
+                                                     pauses=[(600, 900)], cues=[(0, 1), (400, 2)])),
+                           ("000004.rwl", walk[:5] + b"X" + walk[6:]),
+                           ("000005.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 10))):
+            h.add("00ff", name, data, walkstats.facts(R.read(data)))
+
+
+def _reads_counted(monkeypatch):
+    """A list that grows by one at each log decoded by report."""
+    reads = []
+    real = report.logreader.read
+    monkeypatch.setattr(report.logreader, "read", lambda data: reads.append(1) or real(data))
+    return reads
+
+
+def test_kept_measures_are_the_measures_worked_out_and_spare_the_decoding(tmp_path, monkeypatch):
+    # Every listing measured every walk again (two years of walks: ~10 s a command). The
+    # measures are kept in the history now; what a command gets from them must be what
+    # walkstats.walk() works out from the bytes (JSON keeps its lists, numbers and texts).
+    db = tmp_path / "h.sqlite"
+    _history_of_walks(db)
+    with History(db, create=False) as h:
+        fresh = [(row["id"], walkstats.walk(R.read(h.data(row["id"])), row["pulled_at"])
+                  if row["kind"] == "walk" else None) for row in h.logs() if row["kind"] != "capture"]
+    assert [i for i, m in fresh if m] == [1, 2, 3] and fresh[3] == (4, None)
+    reads = _reads_counted(monkeypatch)
+    for _ in range(2):  # the first command works them out and keeps them; the second reads them
+        with History(db, create=False) as h:  # (read-only, as walks and report open it)
+            got = [(row["id"], m) for row, m in report.listed_measures(h)]
+        assert got == fresh
+        assert [list(m) for _, m in got if m] == [list(m) for _, m in fresh if m]  # (--json lists keys so)
+        assert len(reads) == 4  # the 3 walks and the unreadable log, decoded by the first only
+    with History(db, create=False) as h:
+        assert [r["id"] for r, m in report.walk_measures(h, kind="capture")] == [5] and len(reads) == 5
+
+
+def test_measures_are_worked_out_again_for_other_code_other_bytes_or_damage(tmp_path, monkeypatch):
+    db = tmp_path / "h.sqlite"
+    _history_of_walks(db)
+    with History(db) as h:
+        first = report.walk_measures(h)
+        reads = _reads_counted(monkeypatch)
+        assert report.walk_measures(h) == first and not reads
+        # kept by another retrowalk's measuring code: not used
+        code = walkstats.code_id()
+        monkeypatch.setattr(walkstats, "_CODE_ID", ["another"])
+        assert report.walk_measures(h) == first and len(reads) == 3
+        monkeypatch.setattr(walkstats, "_CODE_ID", [code])
+        # worked out from other bytes, not JSON, or edited with another hash: worked out again
+        with h.db:
+            h.db.execute("UPDATE measures SET sha256='0' WHERE log_id=1")
+            h.db.execute("UPDATE measures SET json='{not json' WHERE log_id=2")
+            h.db.execute("UPDATE measures SET json='{\"steps_forward\": 999}', sha256='x' WHERE log_id=3")
+        del reads[:]
+        assert report.walk_measures(h) == first and len(reads) == 3
+
+
+def test_a_history_from_before_the_kept_measures_is_read_and_gets_them(tmp_path):
+    db = tmp_path / "h.sqlite"
+    _history_of_walks(db)
+    with History(db) as h:
+        with h.db:
+            h.db.execute("DROP TABLE measures")  # as a retrowalk before them made it
+    with History(db, create=False) as h:
+        assert h.kept_measures(walkstats.code_id()) == {}
+        got = [(row["id"], m and (m["steps_forward"], m["steps_backward"])) for row, m in report.listed_measures(h)]
+    # the steps as the logs were written: simple_walk(1) 40 + 20, simple_walk(2) 30 + 30, CUT_STEPS
+    cut = (sum(1 for _, d, _ in CUT_STEPS if d == "forward"), sum(1 for _, d, _ in CUT_STEPS if d == "backward"))
+    assert got == [(1, (40, 20)), (2, (30, 30)), (3, cut), (4, None)]
+    with History(db, create=False) as h:
+        assert sorted(h.kept_measures(walkstats.code_id())) == [1, 2, 3, 4]

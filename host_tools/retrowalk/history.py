@@ -1,9 +1,9 @@
 """The walk history on the laptop: one SQLite file holding every log pulled from every board.
 
 A log is stored once per (board unique id, sha256 of its bytes): pulling again stores nothing
-twice. The file's bytes are kept as pulled (the truth; reports decode them again), with a few
-facts decoded at import for quick listings. Commits are durable (synchronous=FULL) before a
-pull deletes the log from its board.
+twice. The file's bytes are kept as pulled (the truth), with a few facts decoded at import for
+quick listings and each walk's measures as the reports work them out (a copy: see _MEASURES).
+Commits are durable (synchronous=FULL) before a pull deletes the log from its board.
 """
 
 import functools
@@ -46,6 +46,18 @@ CREATE TABLE IF NOT EXISTS logs (
     UNIQUE (board_uid, sha256)
 );
 CREATE INDEX IF NOT EXISTS logs_started ON logs (started);
+"""
+
+# Each log's walkstats.walk() measures, kept so that a long history is not measured again by
+# every command; only a copy: a row is used while its code and sha256 are those of today's
+# measuring code and of the log's bytes, and worked out again from the bytes otherwise.
+_MEASURES = """
+CREATE TABLE IF NOT EXISTS measures (
+    log_id INTEGER PRIMARY KEY,      -- logs.id
+    sha256 TEXT NOT NULL,            -- of the log's data they were worked out from
+    code TEXT NOT NULL,              -- walkstats.code_id() of the code that worked them out
+    json TEXT NOT NULL               -- the measures (JSON null: the log is no walk)
+);
 """
 
 # Columns of a log row other than data, in listing order.
@@ -148,6 +160,7 @@ class History:
                                       "in its last lines; name another file with --db" if path is None else
                                       "check the --db path; retrowalk pull makes a new history there")
         self._made = create and not self.path.exists()  # a new history: not left behind half made or empty
+        self.readonly = not create
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,7 +176,7 @@ class History:
                 self.db.execute("PRAGMA synchronous=FULL")
                 self.db.execute("PRAGMA foreign_keys=ON")
                 with self.db:
-                    self.db.executescript(_SCHEMA)
+                    self.db.executescript(_SCHEMA + _MEASURES)
                     if self._schema() is None:
                         self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             have = self._schema()
@@ -268,6 +281,41 @@ class History:
     def data(self, log_id):
         """The bytes of one log."""
         return self.get(log_id)["data"]
+
+    def kept_measures(self, code):
+        """{log id: (sha256, measures)} kept by code `code` (walkstats.code_id()); {} in a history
+        without any (made by an older retrowalk and not written since)."""
+        try:
+            rows = self.db.execute("SELECT log_id, sha256, json FROM measures WHERE code=?", (code,)).fetchall()
+        except sqlite3.OperationalError:  # no such table
+            return {}
+        out = {}
+        for log_id, sha, text in rows:
+            try:
+                m = json.loads(text)
+            except (TypeError, ValueError):
+                continue  # not what retrowalk writes: worked out again
+            if m is None or isinstance(m, dict):
+                out[log_id] = (sha, m)
+        return out
+
+    def keep_measures(self, items, code):
+        """Keep [(log id, sha256, measures)] worked out by code `code`, if the history can be
+        written: a command that only reads it writes through a second connection, and a file it
+        may not write (or one in use) keeps none, which only costs the next command the time."""
+        rows = [(i, sha, code, json.dumps(m)) for i, sha, m in items]  # (key order kept: outputs list them so)
+        db = self.db
+        try:
+            if self.readonly:
+                db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=rw", uri=True, timeout=1)
+            with db:
+                db.executescript(_MEASURES)
+                db.executemany("INSERT OR REPLACE INTO measures VALUES (?, ?, ?, ?)", rows)
+        except sqlite3.Error:
+            pass
+        finally:
+            if db is not self.db:
+                db.close()
 
     @_reads
     def boards(self):

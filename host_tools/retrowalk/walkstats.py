@@ -46,6 +46,7 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
   day's goal): its timed backward segments; None without a readable program or timed ones.
 """
 
+import hashlib
 import json
 from bisect import bisect_left, bisect_right
 from datetime import date, datetime, timedelta
@@ -140,6 +141,23 @@ def trusted(start, pulled_at=None):
     trusted_start, also for a start an older retrowalk kept in the history)."""
     seen = datetime.fromisoformat(pulled_at) if pulled_at else datetime.now()
     return None if start is not None and start > seen + timedelta(days=1) else start
+
+
+_CODE_ID = []
+
+
+def code_id():
+    """A hash of the code that works out walk()'s measures (this module and the firmware's
+    modules it reads logs and programs with): measures kept in the history are only reused
+    while it is the same."""
+    if not _CODE_ID:
+        from pathlib import Path
+        from . import firmware
+        h = hashlib.sha256()
+        for path in [Path(__file__)] + sorted(Path(firmware.__file__).parent.glob("*.py")):
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+        _CODE_ID.append(h.hexdigest()[:32])
+    return _CODE_ID[0]
 
 
 def walk(log, pulled_at=None):
