@@ -40,7 +40,8 @@ for each of them and dropped again: a walk holds only the main loop's code.
 
 Error codes in walk log error records: ERR_IMU (IMU bus error), ERR_PROGRAM (the program
 file was refused; the default program ran), app_transitions.ERR_MOTOR (the board file's
-haptic driver did not answer at power-up: the walk had no buzzes).
+haptic driver did not answer at power-up: the walk had no buzzes; or motor calls failed
+during the walk: some buzzes were not felt).
 """
 
 import gc
