@@ -26,11 +26,11 @@ and the next step taken after it resumes it. Steps taken before a button pause s
 steps taken during it count for nothing, also those called after the resume.
 Steps and distance count only steps in the segment's direction; distance segments become a
 step count (distance / stride, rounded up, in mm) when the coach is built.
-A wrong-direction cue comes after `wrong_direction_steps` steps in a row the wrong way (steps
-taken before the segment's cue is given, at the update() after it began, or in the SETTLE_MS
-after it, while the walker turns round, do not count: a segment of steps ends at a step
-called ~2 s after its contact; so after a button resume), then not again in that segment until REARM_STEPS steps in a
-row go the right way.
+A wrong-direction cue comes after `wrong_direction_steps` steps in a row the wrong way, then
+not again in that segment until REARM_STEPS steps in a row go the right way. Steps taken
+before the segment's cue is given (at the update() after it began: a segment of steps ends at
+a step called ~2 s after its contact) or in the SETTLE_MS after it, while the walker turns
+round, do not count; so after a button resume's cue.
 A walk nobody walks ends by itself: IDLE_END_S with neither a step nor a button press (the
 clip put down, the long press forgotten) ends it at that sample (EV_STOP, arg 1, cue DONE), so
 the board does not run its IMU and log for hours.
