@@ -23,10 +23,18 @@ def walk_logs(hist, kinds=("walk",), ids=None):
     """(row, measures, decoded log) of the history's logs of `kinds` (None: any; a kind None: kept
     unreadable), oldest first, one at a time: each log's bytes are read and decoded once, and
     only while it is in hand; measures None for a log that is no walk."""
-    for row in hist.logs(ids=ids):
-        if kinds is None or row["kind"] in kinds:
-            log = logreader.read(hist.data(row["id"]))
-            yield row, (walkstats.walk(log, row["pulled_at"]) if log.kind == "walk" else None), log
+    for row in _rows(hist, kinds, ids):
+        yield (row,) + _measure(hist, row)
+
+
+def _rows(hist, kinds, ids=None):
+    return [row for row in hist.logs(ids=ids) if kinds is None or row["kind"] in kinds]
+
+
+def _measure(hist, row):
+    # (measures, decoded log) of one log row: measures None for a log that is no walk
+    log = logreader.read(hist.data(row["id"]))
+    return (walkstats.walk(log, row["pulled_at"]) if log.kind == "walk" else None), log
 
 
 def walk_measures(hist, kind="walk", ids=None):
@@ -46,13 +54,10 @@ def _measured(hist, kinds, ids=None):
     code = walkstats.code_id()
     kept = hist.kept_measures(code)
     out, new = [], []
-    for row in hist.logs(ids=ids):
-        if kinds is not None and row["kind"] not in kinds:
-            continue
+    for row in _rows(hist, kinds, ids):
         sha, m = kept.get(row["id"], (None, None))
         if sha != row["sha256"]:
-            log = logreader.read(hist.data(row["id"]))
-            m = walkstats.walk(log, row["pulled_at"]) if log.kind == "walk" else None
+            m = _measure(hist, row)[0]
             new.append((row["id"], row["sha256"], m))
         out.append((row, m))
     if new:
