@@ -536,18 +536,24 @@ def test_measures_are_worked_out_again_for_other_code_other_bytes_or_damage(tmp_
         first = report.walk_measures(h)
         reads = _reads_counted(monkeypatch)
         assert report.walk_measures(h) == first and not reads
-        # kept by another retrowalk's measuring code: not used
-        code = walkstats.code_id()
-        monkeypatch.setattr(walkstats, "_CODE_ID", ["another"])
+        # kept by another retrowalk's measuring code: not used (and kept again by today's)
+        today = walkstats.code_id
+        monkeypatch.setattr(walkstats, "code_id", lambda: "another")
         assert report.walk_measures(h) == first and len(reads) == 3
-        monkeypatch.setattr(walkstats, "_CODE_ID", [code])
-        # worked out from other bytes, not JSON, or edited with another hash: worked out again
+        monkeypatch.setattr(walkstats, "code_id", today)
+        assert report.walk_measures(h) == first and len(reads) == 6
+        assert report.walk_measures(h) == first and len(reads) == 6
+        # worked out from other bytes or not JSON: worked out again, the sound row (#3) kept
         with h.db:
             h.db.execute("UPDATE measures SET sha256='0' WHERE log_id=1")
             h.db.execute("UPDATE measures SET json='{not json' WHERE log_id=2")
+        del reads[:]
+        assert report.walk_measures(h) == first and len(reads) == 2
+        # edited with another hash: worked out again
+        with h.db:
             h.db.execute("UPDATE measures SET json='{\"steps_forward\": 999}', sha256='x' WHERE log_id=3")
         del reads[:]
-        assert report.walk_measures(h) == first and len(reads) == 3
+        assert report.walk_measures(h) == first and len(reads) == 1
 
 
 def test_a_history_from_before_the_kept_measures_is_read_and_gets_them(tmp_path):

@@ -46,11 +46,14 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
   day's goal): its timed backward segments; None without a readable program or timed ones.
 """
 
+import functools
 import hashlib
 import json
 from bisect import bisect_left, bisect_right
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
+from . import firmware
 from .firmware import coach, haptics, logformat, program, walkplan
 
 STEP_GAP_MAX_S = 2.0
@@ -143,21 +146,15 @@ def trusted(start, pulled_at=None):
     return None if start is not None and start > seen + timedelta(days=1) else start
 
 
-_CODE_ID = []
-
-
+@functools.lru_cache(maxsize=None)
 def code_id():
     """A hash of the code that works out walk()'s measures (this module and the firmware's
     modules it reads logs and programs with): measures kept in the history are only reused
     while it is the same."""
-    if not _CODE_ID:
-        from pathlib import Path
-        from . import firmware
-        h = hashlib.sha256()
-        for path in [Path(__file__)] + sorted(Path(firmware.__file__).parent.glob("*.py")):
-            h.update(path.name.encode() + b"\0" + path.read_bytes())
-        _CODE_ID.append(h.hexdigest()[:32])
-    return _CODE_ID[0]
+    h = hashlib.sha256()
+    for path in [Path(__file__)] + sorted(Path(firmware.__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:32]
 
 
 def walk(log, pulled_at=None):
