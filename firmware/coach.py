@@ -12,7 +12,8 @@ faster than real time and every event carries the exact sample it happened at.
     c.pause(sample) / c.resume(sample) / c.stop(sample)     button
     while c.available():
         k = c.pop()                   slot in the event ring:
-        c.ev_kind[k]                  EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_WRONG, EV_DONE, EV_STOP
+        c.ev_kind[k]                  EV_START, EV_SEGMENT, EV_PAUSE, EV_RESUME, EV_WRONG, EV_DONE, EV_STOP,
+                                      _EV_REMIND (EVENT_NAMES "remind": the session only plays and logs its cue)
         c.ev_sample[k]                sample index the event happened at (may be before the call)
         c.ev_arg[k]                   EV_SEGMENT: new plan index; EV_PAUSE/EV_RESUME: 1 button, 0 auto;
                                       EV_WRONG: plan index; EV_STOP: 1 idle end, 0 stop(); others 0
@@ -24,6 +25,11 @@ after `pause_after_s` without steps the coach reports an auto-pause (cue PAUSED,
 the walk's first step; declared SEEN_MS later, when any step taken before it would have been seen, and dated when it began),
 and the next step taken after it resumes it. Steps taken before a button pause still count;
 steps taken during it count for nothing, also those called after the resume.
+A walker who walks on, the button pause forgotten, is reminded (_EV_REMIND, cue PAUSED again,
+dated at the step that gives it): at the 30th step in a row taken during the pause (a stop of
+pause_after_s, the auto-pause's standing still, starts the count again, so a café stop stays
+quiet), then again at each further 30 in a row, at most once a minute. An auto-pause needs none:
+its next step resumes it.
 Steps and distance count only steps in the segment's direction; distance segments become a
 step count (distance / stride, rounded up, in mm) when the coach is built.
 A wrong-direction cue comes after `wrong_direction_steps` steps in a row the wrong way, then
@@ -61,7 +67,8 @@ EV_RESUME = const(4)
 EV_WRONG = const(5)
 EV_DONE = const(6)
 EV_STOP = const(7)
-EVENT_NAMES = ("", "start", "segment", "pause", "resume", "wrong_direction", "done", "stop")
+_EV_REMIND = const(8)  # private: no module global on the board (nothing there imports it)
+EVENT_NAMES = ("", "start", "segment", "pause", "resume", "wrong_direction", "done", "stop", "remind")
 
 GRACE_MS = 2000          # counted time between two steps, at most (capped by pause_after_s)
 SEEN_MS = 1000           # a step is seen (update's `seen`) up to ~0.85 s after its contact: an
@@ -70,6 +77,8 @@ SEEN_MS = 1000           # a step is seen (update's `seen`) up to ~0.85 s after 
 SETTLE_MS = 2000         # wrong-way steps this soon after a segment's cue do not nag
 REARM_STEPS = 10         # right-way steps in a row before the wrong-direction cue can come again
 IDLE_END_S = 600         # no step and no button press for this long ends the walk
+_REMIND_STEPS = const(30)  # steps in a row while paused with the button before a reminder
+_REMIND_S = const(60)      # reminders at most this often (s)
 _EVENTS = const(16)
 _CUE_DUE = const(0x3FFFFFFF)  # _settle_end until the update() that gives the segment's cue
 
@@ -101,6 +110,8 @@ class Coach:
         self._pause_due = self._pause_after + _samples(SEEN_MS, rate_hz)  # declared then
         self._paused_at = 0         # sample the current pause began at
         self._resumed_at = 0        # sample the last button pause ended at
+        self._walked = 0            # steps in a row taken during the button pause, since its last reminder
+        self._reminded = 0          # sample of that reminder (the pause's less _REMIND_S: none yet)
         grace = _samples(GRACE_MS, rate_hz)
         self._grace = grace if grace < self._pause_after else self._pause_after
         self._settle = _samples(SETTLE_MS, rate_hz)
@@ -241,6 +252,13 @@ class Coach:
             # taken during a button pause, also one called after the resume (a step taken
             # before the pause, called after it, still counts; an auto-pause after the resume
             # begins after it)
+            if self.user_paused and not self.done:
+                n = self._walked + 1
+                self._walked = n
+                if n >= _REMIND_STEPS and sample - self._reminded >= _REMIND_S * self.rate_hz:
+                    self._walked = 0
+                    self._reminded = sample
+                    self._emit(_EV_REMIND, sample, 0, haptics.PAUSED)
             return
         self._commit(sample)
         if self.done:
@@ -282,6 +300,8 @@ class Coach:
             self._quiet = seen
         if not self.user_paused:
             self._advance(now, seen)
+        elif now - self._quiet >= self._pause_after:
+            self._walked = 0  # standing still while paused: the steps in a row start again
         if self._settle_end == _CUE_DUE:  # the new segment's cue is given now
             self._settle_end = now + self._settle
         end = self._quiet + self._idle_end
@@ -318,6 +338,8 @@ class Coach:
         self.user_paused = True
         self.paused = False
         self._paused_at = sample
+        self._walked = 0
+        self._reminded = sample - _REMIND_S * self.rate_hz
         self._quiet = sample
         self.pauses += 1
         self._emit(EV_PAUSE, sample, 1, haptics.PAUSED)

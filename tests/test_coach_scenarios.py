@@ -334,6 +334,80 @@ def test_steps_walked_during_a_button_pause_do_not_count_when_called_after_the_r
     assert c.steps_fwd == len([t for t, _ in steps if t + 110 <= 3000])
 
 
+# ---- the reminder: walking on while paused with the button ----
+# A walker who presses pause and walks on forgetting it gets no cue and the program stands
+# still. 30 steps taken in a row during a button pause (no stop of pause_after_s between them)
+# give the PAUSED buzz again (event "remind", dated at the 30th step's contact), then again
+# after each 30 more in a row, at most once a minute (6240 samples) from the last one.
+
+LONG = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]})
+
+
+def reminders(ev):
+    return [e for e in ev if e[0] in ("pause", "resume", "remind")]
+
+
+def test_walking_on_while_paused_with_the_button_buzzes_paused_again_once_a_minute():
+    # Paused at 5000; the walker walks on, a step every 55 samples, each called 110 late. The
+    # steps from 5035 are taken while paused; the 30th is 5035 + 29 x 55 = 6630. The next
+    # reminders come at the first step a minute (6240 samples) after the one before:
+    # 12870 -> 12900, 19140 -> 19170, 25410 -> 25440.
+    steps = stream(30, 55, 30000, [(10 ** 9, F)])
+    c, ev = run(LONG, RATE, steps, 30000, delay=110, seen_delay=68, buttons=[(5000, "pause")])
+    assert reminders(ev) == [("pause", 5000, 1, "paused"), ("remind", 6630, 0, "paused"),
+                             ("remind", 12900, 0, "paused"), ("remind", 19170, 0, "paused"),
+                             ("remind", 25440, 0, "paused")]
+    assert c.user_paused and c.active(30000) == 5000 and c.pauses == 1  # still paused: nothing counted
+
+
+def test_standing_while_paused_gives_no_reminder_and_a_stop_starts_the_count_again():
+    # A café stop: paused at 5000, 20 steps to the counter (to 6080), 30 s standing, 25 steps to
+    # a table (9200 to 10520), almost 5 min sitting. None of that is walking on: no reminder
+    # (counting every step taken while paused, the 30th was at 9695). Then the walker leaves
+    # and forgets the pause: the reminder comes at the 30th step in a row from 40000.
+    steps = (stream(30, 55, 6081, [(10 ** 9, F)]) + stream(9200, 55, 10521, [(10 ** 9, F)])
+             + stream(40000, 55, 42146, [(10 ** 9, F)]))
+    c, ev = run(LONG, RATE, steps, 43000, delay=110, seen_delay=68, buttons=[(5000, "pause")])
+    assert reminders(ev) == [("pause", 5000, 1, "paused"), ("remind", 40000 + 29 * 55, 0, "paused")]
+    assert not c.stopped
+
+
+def test_reminders_come_at_most_once_a_minute_and_each_after_30_steps_in_a_row():
+    # Paused at 5000, walking on: the first reminder at 6630. The walker goes on to 11975 (30
+    # steps in a row again by 8225, but within the minute: none), stands 2000 samples (more than
+    # pause_after_s, 416) and walks on from 14000: a minute has passed (12870), the 30th step in
+    # a row is 14000 + 29 x 55 = 15595. The next a minute later: 21835 -> 21865.
+    steps = stream(30, 55, 12000, [(10 ** 9, F)]) + stream(14000, 55, 23000, [(10 ** 9, F)])
+    c, ev = run(LONG, RATE, steps, 23000, delay=110, seen_delay=68, buttons=[(5000, "pause")])
+    assert [e[1] for e in reminders(ev) if e[0] == "remind"] == [6630, 15595, 21865]
+
+
+def test_no_reminder_after_the_resume_and_the_count_starts_again_at_the_next_pause():
+    # Paused at 5000 (reminder at 6630: 25 steps counted after it), resumed at 8000 while
+    # walking (the steps at 7920 and 7975, taken while paused and called after the resume,
+    # remind of nothing), walking on: no reminder. Paused again at 20000: 30 new steps from
+    # 20050, the 30th at 21645 (not 5 steps in: 20270).
+    steps = stream(30, 55, 23000, [(10 ** 9, F)])
+    c, ev = run(LONG, RATE, steps, 23000, delay=110, seen_delay=68,
+                buttons=[(5000, "pause"), (8000, "resume"), (20000, "pause")])
+    assert reminders(ev) == [("pause", 5000, 1, "paused"), ("remind", 6630, 0, "paused"),
+                             ("resume", 8000, 1, "start"), ("pause", 20000, 1, "paused"),
+                             ("remind", 21645, 0, "paused")]
+
+
+def test_an_auto_pause_needs_no_reminder_but_a_press_while_standing_does():
+    # The walker stops after 5530: auto-pause at 5946, and the next step (8000) resumes it; the
+    # 40 steps after it (to 10145) are walking, counted for the program: no reminder. Stopped
+    # again (auto-pause at 10561), the walker presses pause at 12000 for a coffee, then walks
+    # on from 15000 forgetting it: the 30th step, 16595, reminds.
+    steps = (stream(30, 55, 5531, [(10 ** 9, F)]) + stream(8000, 55, 10146, [(10 ** 9, F)])
+             + stream(15000, 55, 18000, [(10 ** 9, F)]))
+    c, ev = run(LONG, RATE, steps, 18000, delay=110, seen_delay=68, buttons=[(12000, "pause")])
+    assert reminders(ev) == [("pause", 5946, 0, "paused"), ("resume", 8000, 0, "none"),
+                             ("pause", 10561, 0, "paused"), ("pause", 12000, 1, "paused"),
+                             ("remind", 16595, 0, "paused")]
+
+
 def test_stop_ends_the_walk():
     steps = stream(30, 55, 8000, [(10 ** 9, F)])
     c, ev = run(P.preset("one-one"), RATE, steps, 8000, buttons=[(6000, "stop")])
@@ -356,14 +430,15 @@ def test_a_walk_nobody_walks_ends_itself_after_ten_idle_minutes():
 
 def test_idle_end_waits_for_the_last_step_or_press_even_while_paused():
     # Paused with the button at 5000; the walker goes on walking until 7950 (steps while paused
-    # count for nothing but show someone is there): the end comes 62400 samples after that step.
+    # count for nothing but show someone is there, and the 30th reminds of the pause): the end
+    # comes 62400 samples after that step.
     steps = stream(30, 55, 8000, [(10 ** 9, F)])
     c, ev = run(P.preset("one-one"), RATE, steps, 80000, buttons=[(5000, "pause")])
-    assert ev[1:] == [("pause", 5000, 1, "paused"), ("stop", 7950 + 62400, 1, "done")]
+    assert ev[1:] == [("pause", 5000, 1, "paused"), ("remind", 6630, 0, "paused"), ("stop", 7950 + 62400, 1, "done")]
     assert c.active(80000) == 5000  # nothing counted after the pause
     # Resumed at 30000 (a press), nobody walks: auto-pause 416 samples later, the end 62400 after the press.
     c, ev = run(P.preset("one-one"), RATE, steps, 100000, buttons=[(5000, "pause"), (30000, "resume")])
-    assert ev[2:] == [("resume", 30000, 1, "start"), ("pause", 30416, 0, "paused"),
+    assert ev[3:] == [("resume", 30000, 1, "start"), ("pause", 30416, 0, "paused"),
                       ("stop", 30000 + 62400, 1, "done")]
     # A stop with the button is not an idle end.
     c, ev = run(P.preset("one-one"), RATE, steps, 8000, buttons=[(6000, "stop")])
@@ -464,6 +539,9 @@ for e in ev:
 print(c.segment, c.seg_steps, c.steps_fwd, c.steps_back, c.done)
 c, ev = run(p, 104, stream(30, 55, 5531, [(10 ** 9, 1)]), 70000, batch=104)
 print(ev[-2:], c.idle_ended, c.active(70000))
+walked = stream(30, 55, 12000, [(10 ** 9, 1)]) + stream(14000, 55, 30000, [(10 ** 9, 1)])
+c, ev = run(p, 104, walked, 30000, batch=21, delay=110, seen_delay=68, buttons=[(5000, "pause"), (25000, "resume")])
+print([e for e in ev if e[0] in ("pause", "resume", "remind")], c.active(30000))
 '''
 
 
@@ -475,6 +553,10 @@ def test_same_cues_on_cpython_and_in_the_micropython_vm(mp_run, capsys):
     assert "('pause', 40376, 0, 'paused')" in vm      # last step before the gap 39960, + 416 samples
     assert "('pause', 50000, 1, 'paused')" in vm
     assert "[('pause', 5946, 0, 'paused'), ('stop', 67930, 1, 'done')] True 5738" in vm  # 5530 + 62400
+    # walking on while paused with the button: reminded at 6630, 15595 and 21865 (as in
+    # test_reminders_come_at_most_once_a_minute_and_each_after_30_steps_in_a_row), none after the resume
+    assert ("[('pause', 5000, 1, 'paused'), ('remind', 6630, 0, 'paused'), ('remind', 15595, 0, 'paused'), "
+            "('remind', 21865, 0, 'paused'), ('resume', 25000, 1, 'start')]") in vm
 
 
 HEAP = r'''
@@ -491,6 +573,10 @@ def walk(c, out, n, idle):
         d = c.seg_dir
         if (i % 97) < 6:
             d = 3 - d
+        if i == 1000:
+            c.pause(t)    # the walker walks on, paused: reminded
+        elif i == 1200:
+            c.resume(t)
         c.on_step(t, d)
         t += 55
         if i % 2 == 0:
@@ -513,7 +599,7 @@ def walk(c, out, n, idle):
 def check(prog, idle=False):
     c = coach.Coach(expand(prog), 104)
     c.start(0)
-    out = array("i", [0] * 8)
+    out = array("i", [0] * 9)
     gc.collect()
     gc.disable()
     before = gc.mem_alloc()
@@ -546,6 +632,7 @@ def test_no_heap_allocation_per_step_or_update_in_the_vm(mp_run):
         assert status == "ok" and delta == "0", line
         kinds = eval(counts)  # our own VM output: a list of ints
         assert kinds[C.EV_SEGMENT] > 0 and kinds[C.EV_WRONG] > 0 and kinds[C.EV_DONE] + kinds[C.EV_STOP] >= 1
+        assert kinds[C.EVENT_NAMES.index("remind")] == 2, line  # 200 steps while paused: at the 30th and a minute (114 steps) later
 
 
 def test_event_ring_overflow_drops_the_oldest_and_counts_it():
