@@ -27,7 +27,8 @@ def walk_bytes(walk_no=1, start=(2025, 3, 3, 10, 0, 0), steps=(), segments=(), c
     steps: (t, "forward"|"backward", conf); segments: (t, index, SEG kind name, planned, unit name);
     cues: (t, pattern id); pauses: (t_pause, t_resume); end: (t, reason name) or None (cut short).
     program: the normalised program kept in the header (default: none readable, "{}").
-    Records are written in time order (sample indices).
+    Records are written in time order (sample indices); at one sample a pause or resume comes
+    before the cue it gives, as the board writes them.
     """
     f = _Keep()
     w = W.WalkWriter(f, RATE, board_id=board_id, chip="LSM6DSOX", start=start, firmware="0.1.0",
@@ -40,10 +41,10 @@ def walk_bytes(walk_no=1, start=(2025, 3, 3, 10, 0, 0), steps=(), segments=(), c
         events.append((t, 0, lambda t=t, i=i, k=kind, p=planned, u=unit: w.segment(
             t, i, F.SEGMENT_KINDS.index(k), p, F.UNITS.index(u))))
     for t, pid in cues:
-        events.append((t, 2, lambda t=t, pid=pid: w.cue(t, pid)))
+        events.append((t, 4, lambda t=t, pid=pid: w.cue(t, pid)))
     for a, b in pauses:
-        events.append((a, 3, lambda a=a: w.pause(a)))
-        events.append((b, 4, lambda b=b: w.resume(b)))
+        events.append((a, 2, lambda a=a: w.pause(a)))
+        events.append((b, 3, lambda b=b: w.resume(b)))
     for t, _, fn in sorted(events, key=lambda e: (e[0], e[1])):
         fn()
         w.poll(t)

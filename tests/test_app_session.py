@@ -337,6 +337,36 @@ def test_standing_still_auto_pauses_and_the_next_steps_resume(tmp_path):
     assert [c for _, _, c in host["cues"]][:2] == [H.START, H.PAUSED]
 
 
+def test_walking_on_while_paused_with_the_button_is_reminded_and_the_report_counts_it(mp_run, tmp_path):
+    # Paused with the button 5 s in, the walker walks on for 85 s, the pause forgotten: the
+    # paused buzz comes again at the 30th step taken while paused (given and logged when the
+    # classifier calls that step, ~2 s after its contact) and at the first step a minute after
+    # it; the same log on both interpreters, the VM's services with the heap locked. The report
+    # counts them as reminders, not as pauses.
+    path = _own_walk(tmp_path, [("still", 1.0), ("forward", 90.0), ("still", 3.0)], seed=9)
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]})
+    cfg = walk_cfg(path, program=json.dumps(prog), services=470, actions={"25": "pause"})
+    host = cpython(cfg)
+    board = micropython(mp_run, dict(cfg, lock=True))
+    assert board["allocs"] == 0 and board["log"] == host["log"] and board["cues"] == host["cues"]
+    log = R.read(bytes.fromhex(host["log"]))
+    (pause,) = [r[0] for r in log.records if r[1] == "pause"]
+    cues = [(r[0], r[2]) for r in log.records if r[1] == "cue"]
+    assert [c for _, c in cues] == [H.START, H.PAUSED, H.PAUSED, H.PAUSED] and cues[1][0] == pause
+    assert [c for _, _, c in host["cues"]] == [c for _, c in cues]  # played as logged
+    walked = [r[0] for r in log.records if r[1] == "step" and r[0] >= pause]
+    assert walked[29] <= cues[2][0] < walked[29] + 3 * RATE
+    again = min(t for t in walked if t >= walked[29] + 60 * RATE)
+    assert again <= cues[3][0] < again + 3 * RATE
+    m = walkstats.walk(log)
+    assert m["cue_counts"] == {"start": 1, "paused": 1, "paused_reminder": 2} and m["pauses"] == 1
+    assert m["active_s"] == pytest.approx(pause / RATE, abs=0.05)  # nothing counted after the press
+    row = {"id": 1, "board_uid": "01", "pulled_at": "2025-03-10T12:00:00"}
+    line = [x for x in report.walk_report(row, m) if x.lstrip().startswith("cues")][0]
+    assert line.split(None, 1)[1] == ("4: start or resume 1, paused (standing still or a press) 1, "
+                                      "still paused (a reminder while walking on) 2")
+
+
 def test_walking_the_wrong_way_gives_the_wrong_direction_cue(tmp_path):
     path = _own_walk(tmp_path, [("still", 1.0), ("forward", 25.0), ("still", 2.0)], seed=6)
     prog = P.validate({"version": 1, "warmup": {"time_s": 10}, "wrong_direction_steps": 4,

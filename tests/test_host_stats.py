@@ -79,6 +79,32 @@ def test_a_button_pause_and_its_resume_are_not_told_as_standing_still_and_a_seco
     assert line.split(None, 1)[1] == "3: start or resume 2, paused (standing still or a press) 1"
 
 
+def test_the_reminders_to_a_walker_walking_on_while_paused_are_told_apart_from_the_pauses():
+    # Paused with the button at 30 s (two short buzzes), the walker walks on: the board buzzes
+    # 'paused' again at the 30th step (45 s) and a minute later (105 s), then the walker presses
+    # resume at 120 s (one long buzz). Standing from 149.5 s, the walk pauses by itself at
+    # 153.5 s (its buzz a second later). The report read "paused (standing still or a press) 4".
+    steps = [(52 * k, "forward", 90) for k in range(1, 300)]
+    m = measures(walk_bytes(steps=steps, segments=[(0, 0, "forward", 600, "s")],
+                            pauses=[(3120, 12480), (15964, 17000)],
+                            cues=[(0, 1), (3120, 5), (4680, 5), (10920, 5), (12480, 1), (16068, 5)],
+                            end=(17000, "stopped")))
+    assert m["cue_counts"] == {"start": 2, "paused": 2, "paused_reminder": 2} and m["cues"] == 6
+    assert m["pauses"] == 2  # a reminder is no pause
+    line = [x for x in report.walk_report({"id": 1, "board_uid": "01"}, m) if x.lstrip().startswith("cues")][0]
+    assert line.split(None, 1)[1] == ("6: start or resume 2, paused (standing still or a press) 2, "
+                                      "still paused (a reminder while walking on) 2")
+    # A press while the walk stands auto-paused (a stop for a coffee) is a pause of its own: its
+    # buzz is no reminder, the one when the walker walks on forgetting it is.
+    f = io.BytesIO()
+    w = W.WalkWriter(f, 104, program=b"{}")
+    for t, rec in [(0, ("cue", 1)), (416, ("pause",)), (520, ("cue", 5)), (2000, ("pause",)), (2000, ("cue", 5)),
+                   (6000, ("cue", 5)), (7000, ("resume",)), (7000, ("cue", 1))]:
+        getattr(w, rec[0])(t, *rec[1:])
+    w.end(8000, 1, 1000 * 8000 // 104)
+    assert measures(f.getvalue())["cue_counts"] == {"start": 2, "paused": 2, "paused_reminder": 1}
+
+
 def test_steps_taken_while_paused_count_in_no_interval_nor_the_cadence():
     # A 60 s backward interval, a step every 0.5 s: 59 backward steps (0.5-29.5 s), the
     # button pauses the walk at 30 s and the walker walks 60 steps forward (to cross a road:

@@ -13,6 +13,7 @@ CUE_WORDS = {"start": ("start or resume", "one long buzz"),  # a resume press gi
              "switch_forward": ("switch to forward", "two long buzzes"),
              "wrong_direction": ("wrong direction", "four quick buzzes"),
              "paused": ("paused (standing still or a press)", "two short buzzes"),
+             walkstats.REMINDER: ("still paused (a reminder while walking on)", "two short buzzes"),
              "done": ("done", "two medium buzzes and a very long one"),
              "low_flash": ("flash nearly full", "one long and two quick buzzes"),
              "error": ("error", "three very long buzzes")}
@@ -207,10 +208,14 @@ def adherence_words(m):
 
 
 def cue_list(m):
-    """[(cue name, count)] of a walk, in the order of the pattern table (start first)."""
+    """[(cue name, count)] of a walk, in the order of the pattern table (start first; the reminders
+    right after 'paused')."""
     names = haptics.NAMES
-    return sorted(m["cue_counts"].items(),
-                  key=lambda kv: (names.index(kv[0]) if kv[0] in names else len(names), kv[0]))
+
+    def order(kv):
+        base = "paused" if kv[0] == walkstats.REMINDER else kv[0]
+        return (names.index(base) if base in names else len(names), kv[0] != base, kv[0])
+    return sorted(m["cue_counts"].items(), key=order)
 
 
 INTERVAL_COLUMNS = ("#", "interval", "asked", "done", "steps that way", "steps/min", "time")

@@ -44,6 +44,8 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
 - backward_goal_s: the backward walking time the walk's program asked for, from the program
   in the header (the board applies the week's progression before the walk, so this is that
   day's goal): its timed backward segments; None without a readable program or timed ones.
+- cues: the cue records; cue_counts: how many of each, by name (haptics.NAMES; see cue_names:
+  a 'paused' cue given again in one pause is a REMINDER).
 """
 
 import functools
@@ -67,6 +69,31 @@ def cue_name(pattern):
     """The name of a cue record's pattern id (haptics.NAMES), or 'pattern N' for one it does not know."""
     names = haptics.NAMES
     return names[pattern] if isinstance(pattern, int) and 0 <= pattern < len(names) else "pattern %s" % pattern
+
+
+REMINDER = "paused_reminder"  # a 'paused' cue given again in one pause (cue_names)
+
+
+def cue_names(records):
+    """(t, name) of each cue record, in file order: a 'paused' cue that comes in a pause after the
+    pause's own (no resume and no other pause record between) is REMINDER: the board's reminder to
+    a walker who walks on while paused with the button (coach.py). The board logs a pause record
+    before its cue; an auto-pause gives one cue at most, a pause started before the first step none."""
+    out = []
+    paused = cued = False
+    for r in records:
+        if r[1] == "pause":
+            paused, cued = True, False
+        elif r[1] == "resume":
+            paused = False
+        elif r[1] == "cue":
+            name = cue_name(r[2])
+            if r[2] == haptics.PAUSED:
+                if paused and cued:
+                    name = REMINDER
+                cued = True
+            out.append((r[0], name))
+    return out
 
 
 def walk_program(header):
@@ -224,10 +251,8 @@ def walk(log, pulled_at=None):
     back_right = sum(iv["steps_backward"] for iv in back_iv)
 
     cues = {}
-    for r in recs:
-        if r[1] == "cue":
-            name = cue_name(r[2])
-            cues[name] = cues.get(name, 0) + 1
+    for _, name in cue_names(recs):
+        cues[name] = cues.get(name, 0) + 1
     start = trusted_start(hdr, pulled_at)
     return {
         "kind": log.kind, "walk_no": hdr.get("walk_no"), "program": hdr.get("program_name") or "",
