@@ -455,6 +455,8 @@ class StepClassifier:
         p = vs[c & _MASK]
         if p < (self._peak_soft if self.walking else self._peak_gate):
             return
+        if vs[(c + 1) & _MASK] >= p:
+            return  # (most bins are on a rising slope: the quickest way out)
         k = 1
         while k <= _PEAK_L:
             if vs[(c - k) & _MASK] > p:
@@ -611,24 +613,31 @@ class StepClassifier:
         cx = sx = cy = sy = cz = sz = cv = sv = 0
         yaw = 0
         j = 0
+        # (locals: an attribute or a global costs a dictionary lookup each time round)
+        sin = _SIN
+        hx = self._hx
+        hy = self._hy
+        hz = self._hz
+        hv = self._v
+        hw = self._yaw
         while j < L:
             i = (i0 + j) & _MASK
             p = (j * 64 + (L >> 1)) // L
-            sn = _SIN[p & 63] - 128
-            cs = _SIN[(p + 16) & 63] - 128
-            h = self._hx[i]  # |h| <= 2**15, |sin| <= 127, L <= 34: sums stay below 2**28
+            sn = sin[p & 63] - 128
+            cs = sin[(p + 16) & 63] - 128
+            h = hx[i]  # |h| <= 2**15, |sin| <= 127, L <= 34: sums stay below 2**28
             cx += h * cs
             sx += h * sn
-            h = self._hy[i]
+            h = hy[i]
             cy += h * cs
             sy += h * sn
-            h = self._hz[i]
+            h = hz[i]
             cz += h * cs
             sz += h * sn
-            h = self._v[i]
+            h = hv[i]
             cv += h * cs
             sv += h * sn
-            yaw += self._yaw[i]
+            yaw += hw[i]
             j += 1
         # scale to 14 bits so the cross products stay below 2**29
         cx = _clamp(cx >> 10, 16383)
