@@ -86,6 +86,22 @@ def _minutes_in(iv, dur):
     return tuple(min(max(v, 0.0), dur) / 60.0 for v in (iv["start_s"], iv["end_s"]))
 
 
+def _vlines(ax, xs, ymin, ymax, **style):
+    # ax.vlines(xs, ymin, ymax, **style), drawn the same pixel for pixel, built from a plain
+    # array: vlines makes a masked array and a masked row per line, and works out data limits
+    # that walk_figure sets itself (a 60-min walk's 5000 steps: 0.07 s, 40 % of its figure's build)
+    import numpy as np
+    from matplotlib.collections import LineCollection
+    segments = np.empty((len(xs), 2, 2))
+    segments[:, :, 0] = np.asarray(xs, float).reshape(-1, 1)
+    segments[:, 0, 1] = ymin
+    segments[:, 1, 1] = ymax
+    lines = LineCollection(segments, linestyles="solid", label="")
+    ax.add_collection(lines, autolim=False)
+    lines.set(**style)
+    return lines
+
+
 def walk_timeline(log, m, path, title="", dpi=100):
     """The timeline of one walk (walk_figure) as a PNG; path: a file name or a binary file object."""
     return _save(walk_figure(log, m, title), path, dpi)
@@ -124,7 +140,7 @@ def walk_figure(log, m, title=""):
     for direction, colour in (("forward", FORWARD_COLOUR), ("backward", BACKWARD_COLOUR)):
         xs = [t / 60.0 for t, d in steps if d == direction]
         y = _ROW[direction]
-        ax.vlines(xs, y - 0.26, y + 0.26, color=colour, lw=0.7)
+        _vlines(ax, xs, y - 0.26, y + 0.26, color=colour, lw=0.7)
     cue_handles = []
     cues = [(r[0] / rate / 60.0, r[2]) for r in log.records if r[1] == "cue"]
     for pid in sorted(set(p for _, p in cues)):
