@@ -342,7 +342,8 @@ def test_export_json_lists_a_log_kept_unreadable_as_walks_does(capsys, db):
 
 def test_export_json_decodes_each_log_once_and_writes_a_walk_at_a_time(capsys, monkeypatch, tmp_path, db):
     # a faithful user's two years (~1000 walks, ~4700 steps each) made a 465 MB JSON that was
-    # built whole in memory (5.5 GB at its peak) after decoding every log twice
+    # built whole in memory (5.5 GB at its peak) after decoding every log twice; and it measured
+    # every walk again (6 s of its 44), the one command not taking the measures the history keeps
     from retrowalk import exporter
 
     _walk_unreadable_and_capture(db)
@@ -351,14 +352,18 @@ def test_export_json_decodes_each_log_once_and_writes_a_walk_at_a_time(capsys, m
             data = simple_walk(n, start=(2025, 3, n, 8, 30, 0))
             h.add("00ff", "%06d.rwl" % n, data, walkstats.facts(logreader.read(data)))
         want = json.dumps(exporter.walks_json(h), indent=1, sort_keys=True) + "\n"
-    reads = []
-    real_read = logreader.read
+        with h.db:
+            h.db.execute("DELETE FROM measures")  # as a new retrowalk finds them: worked out again
+    reads, measured = [], []
+    real_read, real_walk = logreader.read, walkstats.walk
     monkeypatch.setattr(logreader, "read", lambda data: reads.append(len(data)) or real_read(data))
+    monkeypatch.setattr(walkstats, "walk", lambda *a: measured.append(1) or real_walk(*a))
     code, out, _ = run(capsys, "export", "--json", "--db", db)
     assert code == 0 and out == want
-    assert len(reads) == 4  # the 3 walks and the unreadable log, once each; no capture
+    assert len(reads) == 4 and len(measured) == 3  # the 3 walks and the unreadable log, once each; no capture
     code, out, _ = run(capsys, "export", "--json", "--db", db, "-o", str(tmp_path / "w.json"))
     assert code == 0 and (tmp_path / "w.json").read_text(encoding="utf-8") == want
+    assert len(reads) == 8 and len(measured) == 3  # the measures the first export kept: none worked out again
     del reads[:]
     with History(db, create=False) as h:
         pieces = exporter.walks_json_text(h)

@@ -23,19 +23,12 @@ KIND_WORDS = {"warmup": "warm-up", "cooldown": "cool-down", "forward": "forward"
 def walk_logs(hist, kinds=("walk",), ids=None):
     """(row, measures, decoded log) of the history's logs of `kinds` (None: any; a kind None: kept
     unreadable), oldest first, one at a time: each log's bytes are read and decoded once, and
-    only while it is in hand; measures None for a log that is no walk."""
-    for row in _rows(hist, kinds, ids):
-        yield (row,) + _measure(hist, row)
+    only while it is in hand; measures None for a log that is no walk, taken as kept (_measured)."""
+    return _measured_logs(hist, kinds, ids, logs=True)
 
 
 def _rows(hist, kinds, ids=None):
     return [row for row in hist.logs(ids=ids) if kinds is None or row["kind"] in kinds]
-
-
-def _measure(hist, row):
-    # (measures, decoded log) of one log row: measures None for a log that is no walk
-    log = logreader.read(hist.data(row["id"]))
-    return (walkstats.walk(log, row["pulled_at"]) if log.kind == "walk" else None), log
 
 
 def walk_measures(hist, kind="walk", ids=None):
@@ -49,21 +42,27 @@ def listed_measures(hist):
 
 
 def _measured(hist, kinds, ids=None):
-    """[(row, measures)] as walk_logs() gives them, but the measures the history keeps for
-    today's measuring code and the log's bytes are taken as kept; the others are worked out
-    and kept (a two-year history: ~10 ms a walk, 10 s a command, otherwise)."""
+    """[(row, measures)] as walk_logs() gives them, a log decoded only when its measures are worked out."""
+    return [(row, m) for row, m, _ in _measured_logs(hist, kinds, ids)]
+
+
+def _measured_logs(hist, kinds, ids=None, logs=False):
+    """(row, measures, decoded log or None) of each log of `kinds`, one at a time: the measures the
+    history keeps for today's measuring code and the log's bytes are taken as kept; the others are
+    worked out (a two-year history: ~10 ms a walk, 10 s a command, otherwise) and kept once all are
+    out. Every log is decoded if `logs`, else only those whose measures are worked out."""
     code = walkstats.code_id()
     kept = hist.kept_measures(code)
-    out, new = [], []
+    new = []
     for row in _rows(hist, kinds, ids):
-        sha, m = kept.get(row["id"], (None, None))
+        sha, m = kept.pop(row["id"], (None, None))
+        log = logreader.read(hist.data(row["id"])) if logs or sha != row["sha256"] else None
         if sha != row["sha256"]:
-            m = _measure(hist, row)[0]
+            m = walkstats.walk(log, row["pulled_at"]) if log.kind == "walk" else None
             new.append((row["id"], row["sha256"], m))
-        out.append((row, m))
+        yield row, m, log
     if new:
         hist.keep_measures(new, code)
-    return out
 
 
 def one_walk(hist, walk_id=None):
