@@ -206,6 +206,33 @@ def test_html_pages_are_self_contained(db, tmp_path, monkeypatch, capsys):
     assert "Walk on Friday 7 March 2025" in out.read_text()
 
 
+def test_the_week_page_decodes_each_walk_of_the_week_once_and_takes_the_kept_measures(db, monkeypatch):
+    # Its timelines need each walk's decoded log; it measured those walks again besides, though
+    # the history keeps their measures. The page is the same whether they are kept or not.
+    from datetime import datetime
+
+    class Noon(datetime):  # the page's footer says when it was made
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2025, 3, 30, 12, 0)
+
+    monkeypatch.setattr(htmlreport, "datetime", Noon)
+    base = P.preset("one-in-ten", "2025-03-03")
+    with History(db) as h:
+        data = program_walk(P.apply_progression(base, (2025, 3, 26)), walk_no=7, start=(2025, 3, 26, 9, 30, 0))
+        h.add(BOARD, "000007.rwl", data, walkstats.facts(R.read(data)))
+        with h.db:
+            h.db.execute("DELETE FROM measures")
+        anew = htmlreport.from_history(h, week=True)  # works the measures out and keeps them
+    reads, measured = [], []
+    real_read, real_walk = R.read, walkstats.walk
+    monkeypatch.setattr(R, "read", lambda data: reads.append(1) or real_read(data))
+    monkeypatch.setattr(walkstats, "walk", lambda *a: measured.append(1) or real_walk(*a))
+    with History(db, create=False) as h:
+        assert htmlreport.from_history(h, week=True) == anew
+    assert anew[1] == "week-2025-W13.html" and len(reads) == 2 and not measured  # the walks of the 24th and 26th
+
+
 def test_html_page_to_stdout_with_dash(db, tmp_path, monkeypatch, capsys):
     # -o - is standard output, as for the text and JSON reports (it printed "None" and wrote no page)
     (tmp_path / "here").mkdir()

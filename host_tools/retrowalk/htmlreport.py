@@ -295,5 +295,5 @@ def from_history(hist, walk_id=None, week=False, every=False):
         _, data = report.all_report(items)
         return all_page(weeks, data["totals"]), "weeks.html"
     _, data = report.week_report(items)
-    walks = [report.one_walk(hist, m["id"]) for m in data["walks"]]
+    walks = list(report.walk_logs(hist, ids=[m["id"] for m in data["walks"]]))  # (measures as kept)
     return week_page(weeks, data["week"]["monday"], walks), "week-%s.html" % data["week"]["week"]
