@@ -72,6 +72,28 @@ def test_walk_figure_says_what_it_shows():
         fig.clf()
 
 
+def test_the_timeline_marks_a_reminder_apart_from_the_pause_it_is_in():
+    # paused with the button at 1000 (its cue), walked on, reminded at 4120 (the paused cue given
+    # again in the same pause, no resume between: coach.py's reminder); resumed at 5000
+    steps = [(52 * k, "forward", 90) for k in range(1, 120)]
+    data = walk_bytes(steps=steps, cues=[(0, 1), (1000, 5), (4120, 5), (5000, 1)], pauses=[(1000, 5000)],
+                      end=(6500, "stopped"))
+    log = R.read(data)
+    fig = plots.walk_figure(log, walkstats.walk(log, "2025-03-10T12:00:00"), "a walk")
+    try:
+        legend = fig.legends[0]
+        marks = {t.get_text(): h.get_marker() for h, t in zip(legend.legend_handles, legend.get_texts())
+                 if t.get_text().startswith("buzz:")}
+        paused = marks["buzz: paused (standing still or a press) (1)"]
+        reminded = marks["buzz: still paused (a reminder while walking on) (1)"]
+        assert paused != reminded and "buzz: start or resume (2)" in marks
+        # each at its own time on the cue row (minutes at 104 Hz)
+        offsets = {c.get_offsets()[0][0] for c in fig.axes[0].collections if len(c.get_offsets()) == 1}
+        assert {round(1000 / 104 / 60, 4), round(4120 / 104 / 60, 4)} <= {round(x, 4) for x in offsets}
+    finally:
+        fig.clf()
+
+
 @pytest.mark.parametrize("kw", [{"wrong": [(1, 6)]}, {"stop_after": 1}])  # steps both ways; none backward
 def test_the_step_lines_are_drawn_as_matplotlibs_vlines_draws_them(kw, monkeypatch):
     # walk_figure draws its steps through plots._vlines (a plain array instead of vlines' masked

@@ -21,8 +21,8 @@ CADENCE_POINTS = 2000  # at most about this many points on a pace curve (a 67-mi
 # cue name -> (marker, colour); each cue its own shape, so they read apart in black and white too
 CUE_STYLE = {"start": ("o", "#2ca02c"), "switch_backward": ("v", BACKWARD_COLOUR),
              "switch_forward": ("^", FORWARD_COLOUR), "wrong_direction": ("X", "#d62728"),
-             "paused": ("s", PAUSE_COLOUR), "done": ("*", "#111111"), "low_flash": ("D", "#9467bd"),
-             "error": ("P", "#8b0000")}
+             "paused": ("s", PAUSE_COLOUR), walkstats.REMINDER: ("p", PAUSE_COLOUR), "done": ("*", "#111111"),
+             "low_flash": ("D", "#9467bd"), "error": ("P", "#8b0000")}
 _ROW = {"backward": 0, "forward": 1}  # rows of the direction panel; cues on row 2
 
 
@@ -142,10 +142,9 @@ def walk_figure(log, m, title=""):
         y = _ROW[direction]
         _vlines(ax, xs, y - 0.26, y + 0.26, color=colour, lw=0.7)
     cue_handles = []
-    cues = [(r[0] / rate / 60.0, r[2]) for r in log.records if r[1] == "cue"]
-    for pid in sorted(set(p for _, p in cues)):
-        xs = [t for t, p in cues if p == pid]
-        name = walkstats.cue_name(pid)
+    cues = [(t / rate / 60.0, name) for t, name in walkstats.cue_names(log.records)]
+    for name, _ in report.cue_list(m):  # (m's cue_counts are these cues')
+        xs = [t for t, n in cues if n == name]
         marker, colour = CUE_STYLE.get(name, ("o", "#555555"))
         ax.scatter(xs, [2] * len(xs), marker=marker, s=70, color=colour, edgecolor="black", linewidth=0.5,
                    zorder=3, clip_on=False)
