@@ -51,6 +51,7 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
 import functools
 import hashlib
 import json
+import sys
 from bisect import bisect_left, bisect_right
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -173,12 +174,18 @@ def trusted(start, pulled_at=None):
     return None if start is not None and start > seen + timedelta(days=1) else start
 
 
+PYTHON = sys.version_info[:2]  # the Python the measures are worked out under (see code_id)
+
+
 @functools.lru_cache(maxsize=None)
 def code_id():
     """A hash of the code that works out walk()'s measures (this module and the firmware's
     modules it reads logs and programs with): measures kept in the history are only reused
     while it is the same."""
     h = hashlib.sha256()
+    # and of the Python it runs on: sum() of floats rounds otherwise from 3.12 on, so a measure
+    # can differ in its last digit between two Pythons
+    h.update(("%d.%d\0" % PYTHON).encode())
     for path in [Path(__file__)] + sorted(Path(firmware.__file__).parent.glob("*.py")):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:32]
