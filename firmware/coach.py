@@ -109,7 +109,8 @@ class Coach:
         self._pause_after = _samples(plan.pause_after_ms, rate_hz)
         self._pause_due = self._pause_after + _samples(SEEN_MS, rate_hz)  # declared then
         self._paused_at = 0         # sample the current pause began at
-        self._resumed_at = 0        # sample the last button pause ended at
+        self._resumed_at = 0        # sample the last button pause ended at ...
+        self._resumed_from = 0      # ... and the sample it began at
         self._walked = 0            # steps in a row taken during the button pause, since its last reminder
         self._reminded = 0          # sample of that reminder (the pause's less _REMIND_S: none yet)
         grace = _samples(GRACE_MS, rate_hz)
@@ -248,10 +249,10 @@ class Coach:
             self.steps_back += 1
         else:
             return
-        if self.done or (sample >= self._paused_at and (self.user_paused or sample < self._resumed_at)):
-            # taken during a button pause, also one called after the resume (a step taken
-            # before the pause, called after it, still counts; an auto-pause after the resume
-            # begins after it)
+        if (self.done or (self.user_paused and sample >= self._paused_at)
+                or self._resumed_from <= sample < self._resumed_at):
+            # taken during a button pause, also one called after the resume or in the next
+            # pause (a step taken before the pause, called after it, still counts)
             if self.user_paused and not self.done:
                 n = self._walked + 1
                 self._walked = n
@@ -349,6 +350,7 @@ class Coach:
         if not self.user_paused or self.stopped:
             return
         self.user_paused = False
+        self._resumed_from = self._paused_at
         self._resumed_at = sample
         self._settle_end = _CUE_DUE  # the walker may turn round after the buzz, as after a switch
         self._quiet = sample

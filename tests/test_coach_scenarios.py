@@ -334,6 +334,20 @@ def test_steps_walked_during_a_button_pause_do_not_count_when_called_after_the_r
     assert c.steps_fwd == len([t for t, _ in steps if t + 110 <= 3000])
 
 
+def test_steps_of_a_pause_called_after_the_next_pause_began_do_not_count():
+    # As above, each step called 220 samples (4 steps) late. Paused at 1000, resumed at 2000
+    # and paused again at 2060 (a press too many): the steps at 1925 and 1980, taken in the
+    # first pause, are called at 2145 and 2200, in the second; they count for nothing (the
+    # second pause's start came after them). Counted: 55..990 (18), 2035 (19), and after the
+    # resume at 3000 the step at 3025 (20) ends the segment.
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "steps": 20},
+                                                  {"direction": "backward", "time_s": 60}]})
+    steps = stream(55, 55, 4000, [(10 ** 9, F)])
+    c, ev = run(prog, RATE, steps, 4000, delay=220,
+                buttons=[(1000, "pause"), (2000, "resume"), (2060, "pause"), (3000, "resume")])
+    assert switches(ev)[0] == ("segment", 3025, "switch_backward")
+
+
 # ---- the reminder: walking on while paused with the button ----
 # A walker who presses pause and walks on forgetting it gets no cue and the program stands
 # still. 30 steps taken in a row during a button pause (no stop of pause_after_s between them)
