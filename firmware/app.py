@@ -27,7 +27,9 @@ IMU: absent at boot -> OSError out of App.boot() after IMU_RETRIES tries (main.p
 ERROR, logs it and waits). A bus error during a walk, or _QUIET_SERVICES FIFO services in a
 row without a sample, is logged (walk log error record with code ERR_IMU, and the error log),
 the chip is restarted, and after IMU_RETRIES failures in a row (no sample read between them)
-the walk ends with END_ERROR. The IMU is powered down while idle.
+the walk ends with END_ERROR. The samples a restart cost (from the last read that found any
+until the FIFO started again, on the driver's clock) are logged as lost, as a FIFO overrun's
+are (an overrun record), so the log's later times stay right. The IMU is powered down while idle.
 
 RAM: the modules a walk needs (session, stepclassifier, coach, walklog, logformat) are imported
 when the first walk starts, and the ones only boot needs (program, logstore, walklog,

@@ -8,7 +8,7 @@ the App and change its state; the behaviour is the one app.py's docstring descri
 
 import gc
 
-from . import forget, haptics
+from . import call, forget, haptics
 from .app import (IDLE, WALK, CAPTURE, IMU_RETRIES, RETRY_MS, ERR_IMU, ERR_PROGRAM, VERSION,
                   _error, _localtime)
 from .button import ticks_ms, ticks_diff, sleep_ms
@@ -164,7 +164,8 @@ def end(app, reason, cue):
 
 
 def imu_error(app, s, e):
-    """A bus error in a FIFO service: logged, the chip restarted; IMU_RETRIES in a row end the walk."""
+    """A bus error in a FIFO service: logged, the chip restarted (the samples that cost logged as
+    lost, as an overrun's are); IMU_RETRIES in a row end the walk."""
     from . import logformat
     app._imu_fail += 1
     app._quiet = 0  # the chip is restarted: services without a sample count from here
@@ -174,7 +175,18 @@ def imu_error(app, s, e):
     if app._imu_fail >= IMU_RETRIES:
         end(app, logformat.END_ERROR, haptics.ERROR)
         return
+    imu = app.imu
     try:
-        app.imu.configure()  # restart the chip and its FIFO
+        lost = call("lsm6ds_setup", "restart", imu)  # the chip and its FIFO restarted
     except OSError:
-        pass
+        return  # the next restart counts the samples from the same read (lsm6ds_setup.restart)
+    # The samples the restart cost (from the driver's last read that found any until the FIFO
+    # started again) are logged as an overrun's are: the session's `lost`, an overrun record
+    # dated at the next sample read, so the log's later times are not early by the restart's
+    # length (in a capture the next sample's index counts them). An overrun the failed read
+    # saw is among them: the session takes the driver's counts as seen (SessionBase._overrun).
+    s._overruns = imu.overruns
+    s._lost_seen = imu.lost_samples
+    if lost > 0:
+        s.lost += lost
+        s.log.overrun(s.now(), lost)

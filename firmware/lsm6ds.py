@@ -206,8 +206,8 @@ class LSM6DS:
         self._write_reg(self._mode_reg, odr | _FIFO_MODE_CONTINUOUS)
         self._carried = 0
         self._st[7] = 0  # no gyro reading yet
-        self._left = 0  # samples left in the FIFO after the last read
-        self._t_read = self._ticks_ms()
+        self._left = 0  # samples left unread by the last read that found any (FIFO or carried)
+        self._t_read = self._ticks_ms()  # ... and its time (here: when the FIFO started)
 
     def power_down(self):
         """Stop both sensors and the FIFO (configure() starts them again)."""
@@ -232,10 +232,13 @@ class LSM6DS:
         first; the gyro values are the newest gyro reading batched at or before the sample
         (tagged chips: samples before the first one since the FIFO was emptied are dropped,
         as are words of a kind not batched here; both counted in `dropped_words`). A
-        return of max_samples means more may be waiting. Overruns: when the FIFO's overrun flag is seen, `overruns` grows by one and
-        `lost_samples` by an estimate: samples produced since the previous call
-        (elapsed ms x rate_hz / 1000) plus those left unread then, minus those present now;
-        at least 1. It assumes the chip and the clock (time.ticks_ms or clock_ms) agree.
+        return of max_samples means more may be waiting. Overruns: when the FIFO's overrun
+        flag is seen, `overruns` grows by one and `lost_samples` by an estimate: samples
+        produced since the last call that found words in the FIFO and returned (elapsed ms x
+        rate_hz / 1000) plus those it left unread, minus those present now; at least 1. It
+        assumes the chip and the clock (time.ticks_ms or clock_ms) agree. A call that raises
+        leaves that reference as it was: a restart counts the samples it cost from there
+        (lsm6ds_setup.restart).
         """
         if self._tagged:
             return self._read_tagged(buf, max_samples)
@@ -279,7 +282,6 @@ class LSM6DS:
         ovr = s[1] & _T_OVR
         if ovr:
             self._overrun(level * every // (every + 1), now)  # accel words among them
-        self._t_read = now
         st = self._st
         st[0] = 0
         st[1] = max_samples
@@ -320,4 +322,6 @@ class LSM6DS:
             st[7] = 0
         self.dropped_words += st[6]
         self._left = left * every // (every + 1) + self._carried
+        if level:  # a read of an empty FIFO (a chip that stopped sampling) leaves the time alone
+            self._t_read = now
         return st[0]

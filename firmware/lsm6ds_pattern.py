@@ -38,7 +38,6 @@ def read(imu, buf, max_samples):
         if not level:
             level = imu._fifo_words
         imu._overrun(level // WORDS, now)
-    imu._t_read = now
     # FIFO_PATTERN = index in GX GY GZ AX AY AZ of the next word out. It is not 0 when an
     # overrun overwrote part of the oldest sample: drop words up to the next sample.
     skip = (s[2] | (s[3] & 0x03) << 8) % WORDS
@@ -54,7 +53,6 @@ def read(imu, buf, max_samples):
     count = level // WORDS
     if count > max_samples:
         count = max_samples
-    imu._left = level // WORDS - count
     r = imu._raw
     n = 0
     while count:
@@ -74,4 +72,9 @@ def read(imu, buf, max_samples):
                 j += 1
             n += 1
             o += 2 * WORDS
+    # as lsm6ds._read_tagged: the reference for lost samples set once the read is done, and
+    # only by a read that found samples
+    imu._left = level // WORDS - n
+    if level:
+        imu._t_read = now
     return n

@@ -1,14 +1,15 @@
 """The LSM6DS driver's setup: arguments checked, the chip found, reset and configured, powered down.
 
-lsm6ds.LSM6DS's rarely-run half (its constructor, configure() and power_down() call these),
-in its own module loaded for each call and dropped again, so a walk holds only the reading
-code (lsm6ds.py). The functions take the driver and set its attributes (listed there).
+lsm6ds.LSM6DS's rarely-run half (its constructor, configure() and power_down() call these;
+restart() is the app's, after a bus error), in its own module loaded for each call and dropped
+again, so a walk holds only the reading code (lsm6ds.py). The functions take the driver and set
+its attributes (listed there).
 """
 
 from array import array
 from micropython import const
 
-from .lsm6ds import FIFO_MODE_BYPASS, WORD, sleep_ms
+from .lsm6ds import FIFO_MODE_BYPASS, WORD, sleep_ms, ticks_diff
 
 # Registers shared by the whole family (same address on every chip).
 _WHO_AM_I = const(0x0F)
@@ -34,6 +35,7 @@ _CTRL9_I3C_DISABLE = const(0x02)  # bit 1 (Adafruit's library writes bit 0 by mi
 _ADDRESSES = (0x6A, 0x6B)  # SA0 low / high
 _RETRIES = const(3)  # WHO_AM_I tries per address before giving up on it
 _RESET_POLLS = const(20)  # SW_RESET polls, 1 ms apart (the datasheets give about 50 us)
+_MAX_GAP_MS = const(3600000)  # a restart's lost samples counted over 1 h at most: ms * rate < 2**30
 
 # WHO_AM_I -> (short name, tagged FIFO, FIFO capacity in words, DIFF_FIFO high-bits mask,
 # has CTRL9_XL bit 1 to set). 3 kbyte = 512 words of 6 data bytes; 4 and 8 kbyte = 2048 and
@@ -207,6 +209,21 @@ def configure(imu, gyro_hz):
     else:
         imu._pattern.configure(imu)
     imu.flush()
+
+
+def restart(imu):
+    """The chip reset and started again as configure() does (the batching as it was); -> the
+    samples that cost: those the chip made after the last read that found any (read_fifo), which
+    the reset drops with its FIFO, or did not make while it had stopped, until its FIFO started
+    again (on the driver's clock), and those that read left unread. OSError as configure(): a
+    restart that fails leaves that reference alone, so the next one counts from the same read."""
+    t = imu._t_read
+    left = imu._left
+    configure(imu, None)
+    ms = ticks_diff(imu._t_read, t)  # flush() dates the FIFO's start
+    if ms > _MAX_GAP_MS:
+        ms = _MAX_GAP_MS
+    return left + (ms * imu.rate_hz // 1000 if ms > 0 else 0)
 
 
 def power_down(imu):

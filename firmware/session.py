@@ -8,8 +8,10 @@
     s.finish(reason, elapsed_ms)                         # end record; the caller closes the file
 
 Time is the IMU sample clock: sample 0 is the first sample read after start (the classifier's
-index), so every record is dated exactly; samples lost to a FIFO overrun are logged, not
-counted. service() and the button methods allocate nothing, so the main loop's steady state
+index), so every record is dated exactly; samples lost to a FIFO overrun, or while the app
+restarted the IMU after a bus error (app_transitions.imu_error), are logged, not counted: an
+overrun record at the first sample read after them (a reader adds them to the times from there
+on: walkstats). service() and the button methods allocate nothing, so the main loop's steady state
 can run with the heap locked (tests check it with micropython.heap_lock()). The per-walk
 objects (classifier, coach, buffers) are allocated by the constructor, at walk start.
 The log is a walklog.WalkWriter (or nulllog.NullLog when no log could be started): when it
@@ -44,7 +46,7 @@ class SessionBase:
         self.log = log
         self.buf = array("h", bytes(12 * BATCH))
         self.samples = 0  # samples read since the start (sample index of the next one)
-        self.lost = 0  # samples lost to FIFO overruns since the start
+        self.lost = 0  # samples lost to FIFO overruns and IMU restarts since the start
         self._overruns = imu.overruns
         self._lost_seen = imu.lost_samples
         self.log_full = log.status == walklog.STATUS_FULL  # the log has stopped (or never began)
@@ -121,7 +123,7 @@ class WalkSession(SessionBase):
                 self._steps()
                 self.coach.update(cl.samples, cl.last_contact)
                 self._coach_events()
-            self._overrun(cl.samples)
+            self._overrun(cl.samples - n)  # the samples it lost came before the n just read
             if n < BATCH:
                 break
         if not self._cal_logged and cl.calibrated:

@@ -83,6 +83,7 @@ def run(cfg):
         k += 1
         act = cfg["actions"].get(str(k), "")
         if act.startswith("gap:"):
+            out["actions"].append((k, "gap", s.now()))
             clk.advance(int(act[4:]) * 1000)
         clk.advance(cfg["step_ms"] * 1000)
         if cfg["lock"] and k > 3:
@@ -242,6 +243,10 @@ def test_a_late_fifo_read_logs_the_overrun_and_the_walk_goes_on(walk_file):
     # 4.2 s without a read, the FIFO holds 256 samples (LSM6DSOX): about 4.2 * 104 - 256 lost
     assert over[0][2] == host["lost_samples"] == host["lost"]
     assert abs(over[0][2] - (4.2 * RATE - 256)) <= 25
+    # dated where the samples were lost: right before the first one read after the gap (the
+    # FIFO kept its newest samples), so a reader puts every sample from there on that much
+    # later (the old record came after the first batch read, 32 samples late)
+    assert [sample for _, act, sample in host["actions"]] == [over[0][0]]
     assert log.complete and sum(1 for r in log.records if r[1] == "step") > 40
 
 

@@ -468,6 +468,62 @@ print(json.dumps(result(app, hw)))
     assert log.end_reason == "error" and log.complete
 
 
+LONG = {"version": 1, "name": "long", "segments": [{"direction": "forward", "time_s": 3600}]}
+
+
+def test_the_samples_an_imu_restart_cost_are_logged_as_lost_so_later_times_stay_right(vm):
+    # A bus error 5 s into the walk, and another one as the app restarts the chip, after its
+    # software reset: the chip samples nothing until, 5 services later, the app restarts it
+    # again, 1.2 s after the last read that found samples. The log's times count the samples
+    # read; the old app logged the errors but not the samples the restart cost, so every later
+    # record was dated 1.2 s early (log.end[0] alone is 12 s less the gap).
+    res = vm(GLITCH + """
+app.boot()
+app.on_button(B.SHORT)
+run_for(app, hw, 5)
+hw.bus.plan = [("r", None), ("w", 0x10)]
+run_for(app, hw, 0.2)
+at = app.session.now()
+run_for(app, hw, 6.8)
+app.on_button(B.LONG)
+print(json.dumps(result(app, hw, at=at, ms=hw.clock.us // 1000)))
+""", program=LONG)
+    log = log_of(res, "000001.rwl")
+    assert res["ms"] == 12000 and log.end_reason == "stopped"
+    lost = [r for r in log.records if r[1] == "overrun"]
+    # from the last read that found samples (5.0 s) to the restarted FIFO's start (6.2 s), on
+    # the driver's clock; dated at the first sample read after it (every sample before it
+    # came before the gap)
+    assert [(r[0], r[2]) for r in lost] == [(res["at"], 1200 * RATE // 1000)]
+    # the samples read and the samples lost make the walk's 12 s at 104 Hz, to a sample
+    assert abs(log.end[0] + lost[0][2] - 12 * RATE) <= 1
+
+
+def test_a_capture_counts_the_samples_an_imu_restart_cost_in_its_sample_indices(vm):
+    # A bus error 3 s into a capture: the app restarts the chip at once, and its FIFO's reset
+    # drops the 0.2 s of samples since the last read. The old capture went on numbering the
+    # samples from where it was: every later sample 0.2 s early, no gap in its indices.
+    res = vm(GLITCH + """
+app.boot()
+app.on_button(B.LONG)
+run_for(app, hw, 3)
+hw.bus.plan = [("r", None)]
+run_for(app, hw, 2)
+app.on_button(B.SHORT)
+print(json.dumps(result(app, hw)))
+""")
+    data = bytes.fromhex(res["files"]["000001.rwc"])
+    log = R.read(data)
+    assert log.complete and log.end_reason == "stopped"
+    assert [r[2] for r in log.records if r[1] == "error"] == [A.ERR_IMU]
+    lost = [r[2] for r in log.records if r[1] == "overrun"]
+    assert lost == [200 * RATE // 1000]
+    idx = [s[0] for s in R.iter_samples(data)]
+    jump = [i for i in range(1, len(idx)) if idx[i] != idx[i - 1] + 1]
+    assert len(jump) == 1 and idx[jump[0]] - idx[jump[0] - 1] == lost[0] + 1
+    assert abs(idx[-1] + 1 - 5 * RATE) <= 1  # the last sample's index: 5 s at 104 Hz
+
+
 def test_full_flash_walks_without_a_log(vm):
     res = vm("""
 app.boot()

@@ -233,6 +233,55 @@ def test_overrun_detected_and_lost_samples_estimated(lsm6ds, who):
     assert len(second) >= imu.fifo_samples - 1
 
 
+class DataFails:
+    """Wraps the chip's bus: reads of FIFO data (not of its status) fail with EIO while `failing`."""
+
+    def __init__(self, chip):
+        self.chip = chip
+        self.failing = False
+
+    def readfrom_mem_into(self, addr, reg, buf):
+        if self.failing and reg in (0x78, 0x3E):  # FIFO_DATA_OUT_TAG, pattern FIFO_DATA_OUT_L
+            raise OSError(5)
+        self.chip.readfrom_mem_into(addr, reg, buf)
+
+    def writeto_mem(self, addr, reg, buf):
+        self.chip.writeto_mem(addr, reg, buf)
+
+
+@pytest.mark.parametrize("who", CHIPS)
+def test_a_restart_counts_the_samples_it_cost_from_the_last_read_that_found_any(lsm6ds, who):
+    # The app restarts the chip after a bus error (app_transitions.imu_error) and logs what that
+    # cost. A read that fails once the FIFO's level is read (in its data transfer), and reads
+    # of a chip that stopped sampling (a power dip reset it) leave the reference alone: the
+    # restart counts from the last read that returned samples to its FIFO's start.
+    from retrowalk.firmware import lsm6ds_setup
+    clk = sim_lsm6ds.ManualClock()
+    chip = sim_lsm6ds.SimLSM6DS(sim_lsm6ds.ListSource(samples(4000)), clk, whoami=who)
+    bus = DataFails(chip)
+    imu = lsm6ds.LSM6DS(bus, clock_ms=lambda: clk.us // 1000)
+    clk.advance(1000000)
+    assert drain(imu) == samples(104)  # 1.0 s
+    clk.advance(200000)
+    bus.failing = True
+    with pytest.raises(OSError):
+        imu.read_fifo(array("h", bytes(2 * 6 * 64)), 64)  # 1.2 s: 20 samples waited
+    bus.failing = False
+    chip.reset()  # it samples nothing from here, its FIFO empty
+    for _ in range(5):
+        clk.advance(200000)
+        assert drain(imu) == []
+    assert lsm6ds_setup.restart(imu) == 1200 * 104 // 1000  # 2.2 s: 1.2 s of samples
+    clk.advance(500000)
+    assert drain(imu) == [sample(i) for i in range(124, 124 + 52)]  # the source goes on
+    # a restart right after a read that found samples costs the time between them
+    clk.advance(100000)
+    assert len(drain(imu)) == 10
+    clk.advance(50000)
+    assert lsm6ds_setup.restart(imu) == 50 * 104 // 1000
+    assert imu.overruns == 0 and imu.lost_samples == 0  # the driver's counts are its FIFO's
+
+
 def test_pattern_full_fifo_reads_as_zero_words_but_is_taken_as_full(lsm6ds):
     # 2048 words need 12 bits; DIFF_FIFO has 11: the driver must not read a full FIFO as empty.
     clk, chip, imu = make(lsm6ds, 0x6A)
