@@ -13,9 +13,9 @@ Hardware comes in as `hw` (built by main.py from the board file; tests pass fake
 
 Button: in idle a short press starts a walk (a capture if the program's mode is "capture"),
 a long press starts a raw capture. During a walk a short press pauses / resumes and a long
-press ends it; any press ends a capture. The program ending, the log filling the flash
-(the coaching goes on without a log) and standing still (auto-pause) come from the coach
-and the session (session.py).
+press ends it; any press ends a capture (the done buzz). The program ending, the log filling
+the flash (the coaching goes on without a log; a capture ends: the low-flash buzz, then the
+done buzz) and standing still (auto-pause) come from the coach and the session (session.py).
 
 Watchdog: armed when a walk or capture starts and fed by the main loop. It cannot be
 stopped on rp2/esp32 and keeps running through a soft reset, so a host on the REPL would be
@@ -198,8 +198,7 @@ class App:
         if "walk" not in self.heap and self.state == WALK and s.samples > 30 * self.rate_hz:
             self.heap["walk"] = _heap()
         if s.finished:  # a walk: the program is done or it idled out; a capture: the flash is full
-            from . import logformat
-            self.end(s.end_reason() if self.state == WALK else logformat.END_FLASH_FULL)
+            _transition("finished", self, s)
         else:
             self.play_cues()
 

@@ -1,9 +1,10 @@
 """The app's state changes: boot, a walk or capture started and ended, an IMU error handled.
 
 app.App's rarely-run half (its boot(), start_walk(), start_capture(), end() and the FIFO
-service's error path call these), in its own module loaded for each call and dropped again,
-so an idle board and a walk hold only the main loop's code (app.py). The functions take
-the App and change its state; the behaviour is the one app.py's docstring describes.
+service's paths for a session that finished and for an error call these), in its own module
+loaded for each call and dropped again, so an idle board and a walk hold only the main loop's
+code (app.py). The functions take the App and change its state; the behaviour is the one
+app.py's docstring describes.
 """
 
 import gc
@@ -161,6 +162,21 @@ def end(app, reason, cue):
     if app.hw.watchdog is not None:
         app.reset_pending = True
     gc.collect()
+
+
+def finished(app, s):
+    """App.tick's session that finished by itself, ended: a walk (its program done, or it idled
+    out) at once, the coach's done buzz waiting; a capture (its log filled the flash) once the
+    buzzes waiting and playing are over, its low-flash buzz the last of them, and then with the
+    done buzz a press ends a capture with: the walker knows it stopped and why, each buzz whole."""
+    from . import logformat
+    if app.state == WALK:
+        end(app, s.end_reason(), haptics.NONE)
+        return
+    app._play(s)
+    p = app.player
+    if p is None or not p.busy():
+        end(app, logformat.END_FLASH_FULL, haptics.DONE)
 
 
 def imu_error(app, s, e):

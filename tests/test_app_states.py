@@ -17,6 +17,7 @@ from test_walklog_flash import FLASHSIM
 
 from retrowalk.firmware import app as A
 from retrowalk.firmware import app_transitions as T
+from retrowalk.firmware import haptics as H
 from retrowalk.firmware import logreader as R
 from retrowalk.firmware import program as P
 
@@ -522,6 +523,112 @@ print(json.dumps(result(app, hw)))
     jump = [i for i in range(1, len(idx)) if idx[i] != idx[i - 1] + 1]
     assert len(jump) == 1 and idx[jump[0]] - idx[jump[0] - 1] == lost[0] + 1
     assert abs(idx[-1] + 1 - 5 * RATE) <= 1  # the last sample's index: 5 s at 104 Hz
+
+
+# The board's haptics.Player on a virtual millisecond clock, its asyncio tasks stepped by hand
+# (asyncio itself does not run beside the virtual board's time module in these scripts), and the
+# app's FIFO service every 200 ms of that clock, a press made at its start: the motor's every
+# on and off, timed.
+REAL_PLAYER = r"""
+now = [0]  # virtual ms
+
+class Sleep:
+    def __init__(self, ms):
+        self.end = now[0] + ms
+    def __iter__(self):
+        while now[0] < self.end:
+            yield None
+    __await__ = __iter__
+
+async def sleep_ms(ms):
+    await Sleep(ms)
+
+class Task:
+    def __init__(self, coro):
+        self.coro = coro
+        self.done = False
+    def cancel(self):  # the coroutine's finally runs (the player's turns the motor off)
+        if not self.done:
+            self.done = True
+            self.coro.close()
+
+class Tasks:  # what haptics takes from asyncio
+    def __init__(self):
+        self.all = []
+    def create_task(self, coro):
+        t = Task(coro)
+        self.all.append(t)
+        return t
+    def step(self):
+        for t in self.all[:]:
+            if not t.done:
+                try:
+                    t.coro.send(None)
+                except StopIteration:
+                    t.done = True
+        self.all = [t for t in self.all if not t.done]
+
+tasks = Tasks()
+H.asyncio = tasks
+felt = []  # (virtual ms, 1 on / 0 off)
+
+class TimedMotor:
+    def on(self):
+        felt.append((now[0], 1))
+    def off(self):
+        felt.append((now[0], 0))
+
+hw.motor = TimedMotor()
+app.player = H.Player(hw.motor, sleep_ms=sleep_ms)
+
+def run_live(press, until, limit_ms=120000):
+    app.on_button(press)
+    while now[0] < limit_ms:
+        for _ in range(3):
+            tasks.step()
+        now[0] += 1
+        if now[0] % 200 == 0:
+            if until():
+                return
+            hw.clock.advance(200000)
+            app.tick()
+
+def pulses():
+    # each time the motor was on (ms), in order; and whether it was left off
+    out = []
+    on = None
+    for t, v in felt:
+        if v and on is None:
+            on = t
+        elif not v and on is not None:
+            out.append(t - on)
+            on = None
+    return out, bool(felt) and felt[-1][1] == 0
+"""
+
+
+@pytest.mark.parametrize("budget", [6000, 1000])
+def test_a_capture_the_flash_ends_buzzes_low_flash_then_done_and_leaves_the_motor_off(vm, budget):
+    # A capture that fills the flash ends by itself (END_FLASH_FULL). The old app gave the
+    # low-flash buzz only, the one a walk gives as it goes on without a log: the walker could
+    # not tell that the capture had stopped. Its end now buzzes done, as a press's does, after
+    # the low-flash buzz, each played whole. 6000 bytes: the log fills 3 s in; 1000: no room
+    # for a log at all (the low-flash buzz comes first, then the start, then the end).
+    res = vm(REAL_PLAYER + """
+app.store().free_bytes = lambda: cfg["budget"]
+app.boot()
+run_live(B.LONG, lambda: app.state == A.IDLE and not app.player.busy())
+on, off = pulses()
+print(json.dumps({"on": on, "off": off, "files": files(app), "reset_pending": app.reset_pending}))
+""", budget=budget)
+    start, low, done = (list(H.PATTERNS[p][2][::2]) for p in (H.START, H.LOW_FLASH, H.DONE))
+    if budget == 6000:
+        assert res["on"] == start + low + done
+        assert log_of(res, "000001.rwc").end_reason == "flash_full"
+    else:
+        assert res["on"] == low + start + done
+        assert res["files"] == {}
+    assert res["off"] and res["reset_pending"]  # the motor left off; then the restart
 
 
 def test_full_flash_walks_without_a_log(vm):
