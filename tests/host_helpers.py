@@ -21,11 +21,12 @@ class _Keep(io.BytesIO):
 
 
 def walk_bytes(walk_no=1, start=(2025, 3, 3, 10, 0, 0), steps=(), segments=(), cues=(), pauses=(), end=None,
-               board_id=b"\x01\x02\x03\x04\x05\x06\x07\x08", program_name="test", program=None):
+               board_id=b"\x01\x02\x03\x04\x05\x06\x07\x08", program_name="test", program=None, overruns=()):
     """A walk log written by firmware/walklog.WalkWriter, as the board writes it.
 
     steps: (t, "forward"|"backward", conf); segments: (t, index, SEG kind name, planned, unit name);
-    cues: (t, pattern id); pauses: (t_pause, t_resume); end: (t, reason name) or None (cut short).
+    cues: (t, pattern id); pauses: (t_pause, t_resume); end: (t, reason name) or None (cut short);
+    overruns: (t, lost): `lost` samples the board did not read, right before sample t.
     program: the normalised program kept in the header (default: none readable, "{}").
     Records are written in time order (sample indices); at one sample a pause or resume comes
     before the cue it gives, as the board writes them.
@@ -45,6 +46,8 @@ def walk_bytes(walk_no=1, start=(2025, 3, 3, 10, 0, 0), steps=(), segments=(), c
     for a, b in pauses:
         events.append((a, 2, lambda a=a: w.pause(a)))
         events.append((b, 3, lambda b=b: w.resume(b)))
+    for t, lost in overruns:
+        events.append((t, 5, lambda t=t, lost=lost: w.overrun(t, lost)))
     for t, _, fn in sorted(events, key=lambda e: (e[0], e[1])):
         fn()
         w.poll(t)

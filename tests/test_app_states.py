@@ -10,6 +10,7 @@ import json
 import pytest
 
 
+from retrowalk import walkstats
 from retrowalk.vboard.board import BOARD_SIDE
 
 from board_helpers import FAKE_MOTOR, RATE, synth_counts, write_samples
@@ -498,6 +499,9 @@ print(json.dumps(result(app, hw, at=at, ms=hw.clock.us // 1000)))
     assert [(r[0], r[2]) for r in lost] == [(res["at"], 1200 * RATE // 1000)]
     # the samples read and the samples lost make the walk's 12 s at 104 Hz, to a sample
     assert abs(log.end[0] + lost[0][2] - 12 * RATE) <= 1
+    # and the host's measures are on that clock
+    m = walkstats.walk(log)
+    assert abs(m["duration_s"] - 12) <= 0.01 and m["lost_samples"] == lost[0][2]
 
 
 def test_a_capture_counts_the_samples_an_imu_restart_cost_in_its_sample_indices(vm):

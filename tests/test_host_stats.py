@@ -426,7 +426,8 @@ def test_a_count_of_one_is_said_in_the_singular(hist):
     lines, _ = report.week_report(report.walk_measures(hist))
     assert lines[1].startswith("  compared with week 2025-W10: -1 walk, "), lines[1]
     m = measures(simple_walk())
-    assert ("sensor", "1 sample lost (IMU FIFO overruns)") in report.notes(dict(m, lost_samples=1))
+    assert ("sensor", "1 sample lost (the IMU's FIFO overran, or the IMU was restarted)") in report.notes(
+        dict(m, lost_samples=1))
     assert report.adherence_words(dict(m, backward_interval_steps=1, backward_interval_steps_backward=1)) == \
         "1 of the 1 step in backward intervals went backward"
     hist.add("0102030405060708", "000010.rwl", b"x", walkstats.facts(R.read(b"x")))
@@ -606,3 +607,38 @@ def test_a_history_from_before_the_kept_measures_is_read_and_gets_them(tmp_path)
     assert got == [(1, (40, 20)), (2, (30, 30)), (3, cut), (4, None)]
     with History(db, create=False) as h:
         assert sorted(h.kept_measures(walkstats.code_id())) == [1, 2, 3, 4]
+
+
+def test_the_samples_a_walk_lost_put_its_later_records_that_much_later():
+    # A walk log dates its records by the samples the board read; an overrun record says how many
+    # it lost right before its sample: the IMU's FIFO overran, or the board restarted the IMU after
+    # a bus error (here 125 samples, 1.2 s, before sample 1050, 10 s in). The old measures took the times as they are:
+    # everything after the gap came 1.2 s early, the walk 1.2 s short.
+    prog = P.validate({"version": 1, "warmup": {"time_s": 15},
+                       "segments": [{"direction": "backward", "time_s": 60}]})
+    steps = [(52 * k, "forward", 90) for k in range(1, 30)] + [(52 * k, "backward", 90) for k in range(30, 41)]
+    data = walk_bytes(steps=steps, segments=[(0, 0, "warmup", 15, "s"), (1435, 1, "backward", 60, "s")],
+                      cues=[(0, 1), (1435, 2)], overruns=[(1050, 125)], end=(2184, "stopped"), program=prog)
+    log = R.read(data)
+    m = walkstats.walk(log, "2025-03-10T12:00:00")
+    assert m["lost_samples"] == 125
+    assert m["duration_s"] == round((2184 + 125) / 104, 2) and m["active_s"] == m["duration_s"]
+    assert m["paused_s"] == 0 and m["pause_spans"] == []  # the lost time is no pause
+    # the warm-up asked 15 s and got them on the walk's clock (the board's coach counted the
+    # samples it read: 1435 of them, 13.8 s); the step across the gap owns 0.5 + 1.2 s
+    assert [(iv["start_s"], iv["end_s"]) for iv in m["intervals"]] == [
+        (0.0, round((1435 + 125) / 104, 2)), (round((1435 + 125) / 104, 2), m["duration_s"])]
+    assert m["forward_s"] == round(28 * 0.5 + 1.7, 2)
+    assert ("sensor", "125 samples lost (the IMU's FIFO overran, or the IMU was restarted)") in report.notes(m)
+    # the timeline draws the steps and buzzes on the same clock
+    from matplotlib.collections import LineCollection, PathCollection
+    from retrowalk import plots
+    fig = plots.walk_figure(log, m, "a walk")
+    try:
+        found = fig.axes[0].collections
+        xs = sorted(seg[0][0] for c in found if isinstance(c, LineCollection) for seg in c.get_segments())
+        assert xs[19:21] == pytest.approx([1040 / 104 / 60, (1092 + 125) / 104 / 60])
+        cues = sorted(x for c in found if isinstance(c, PathCollection) for x, _ in c.get_offsets())
+        assert cues == pytest.approx([0, (1435 + 125) / 104 / 60])
+    finally:
+        fig.clf()

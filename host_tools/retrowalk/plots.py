@@ -120,7 +120,8 @@ def walk_figure(log, m, title=""):
     from matplotlib.patches import Patch
 
     rate = m["rate_hz"] or 1
-    steps = sorted((r[0] / rate, r[2]) for r in log.records if r[1] == "step")
+    recs, _ = walkstats.on_the_clock(log)  # the times m's measures are on
+    steps = sorted((r[0] / rate, r[2]) for r in recs if r[1] == "step")
     dur = max(m["duration_s"], 1.0)
     fig, (ax, ax2, ax3) = plt.subplots(3, 1, figsize=(11, 8.2), sharex=True,
                                        gridspec_kw={"height_ratios": [2.1, 1.5, 1.6], "hspace": 0.32})
@@ -142,7 +143,7 @@ def walk_figure(log, m, title=""):
         y = _ROW[direction]
         _vlines(ax, xs, y - 0.26, y + 0.26, color=colour, lw=0.7)
     cue_handles = []
-    cues = [(t / rate / 60.0, name) for t, name in walkstats.cue_names(log.records)]
+    cues = [(t / rate / 60.0, name) for t, name in walkstats.cue_names(recs)]
     for name, _ in report.cue_list(m):  # (m's cue_counts are these cues')
         xs = [t for t, n in cues if n == name]
         marker, colour = CUE_STYLE.get(name, ("o", "#555555"))

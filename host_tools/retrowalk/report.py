@@ -253,7 +253,7 @@ def notes(m):
     """[(label, text)]: what a reader of the walk should know beyond its measures (problems)."""
     out = []
     if m["lost_samples"]:
-        out.append(("sensor", "%d sample%s lost (IMU FIFO overruns)" % (
+        out.append(("sensor", "%d sample%s lost (the IMU's FIFO overran, or the IMU was restarted)" % (
             m["lost_samples"], "" if m["lost_samples"] == 1 else "s")))
     for e in m["errors"]:
         out.append(("error", shown(e)))

@@ -1,9 +1,13 @@
 """Walk measures from a decoded walk log (firmware/logreader.py), per walk and per week.
 
-Definitions (times in seconds; record times are IMU sample indices / rate_hz):
+Definitions (times in seconds; record times are IMU sample indices / rate_hz, on the walk's clock:
+the board dates a walk's records by the samples it read, and the samples it lost, each overrun
+record's, come before that record's sample, so every record from there on is that many samples
+later: on_the_clock):
 - duration_s: from the walk's first sample to its end record (or its last record if it has none).
-- active_s: the end record's active time (the writer's count: duration less the pauses), or
-  without an end record, duration_s less the time from each pause record to the next resume.
+- active_s: the end record's active time (the writer's count: duration less the pauses) and the
+  samples lost, or without an end record, duration_s less the time from each pause record to the
+  next resume.
 - paused_s: duration_s - active_s; pauses: the number of pause records; pause_spans: each
   pause as [from_s, to_s].
 - forward_s / backward_s: walking time by direction: each step owns the time until the next
@@ -44,6 +48,8 @@ Definitions (times in seconds; record times are IMU sample indices / rate_hz):
 - backward_goal_s: the backward walking time the walk's program asked for, from the program
   in the header (the board applies the week's progression before the walk, so this is that
   day's goal): its timed backward segments; None without a readable program or timed ones.
+- lost_samples: the samples the IMU lost (overrun records: its FIFO overran, or the board
+  restarted it after a bus error).
 - cues: the cue records; cue_counts: how many of each, by name (haptics.NAMES; see cue_names:
   a 'paused' cue given again in one pause is a REMINDER).
 """
@@ -53,6 +59,7 @@ import hashlib
 import json
 import sys
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -191,15 +198,34 @@ def code_id():
     return h.hexdigest()[:32]
 
 
+def on_the_clock(log):
+    """(records, end record or None) of a walk log, each dated on the walk's clock: the board dates
+    them by the samples it read, and an overrun record (t, lost) says that `lost` samples were
+    not read right before sample t (the IMU's FIFO overran, or the board restarted the IMU after
+    a bus error), so every record at t or later comes `lost` samples later. The log's own tuples
+    where nothing moves; a capture's (its sample indices count what it lost) as they are."""
+    gaps = sorted((r[0], r[2]) for r in log.records if r[1] == "overrun" and r[2] > 0)
+    if log.kind != "walk" or not gaps:
+        return log.records, log.end
+    at = [t for t, _ in gaps]
+    added = list(accumulate(lost for _, lost in gaps))
+
+    def later(r):
+        i = bisect_right(at, r[0])
+        return (r[0] + added[i - 1],) + r[1:] if i else r
+    return [later(r) for r in log.records], (None if log.end is None else later(log.end))
+
+
 def walk(log, pulled_at=None):
     """Measures of one decoded walk (dict of plain values, JSON-ready)."""
     hdr = log.header
     rate = hdr.get("rate_hz") or 0
     valid_rate = isinstance(rate, int) and 1 <= rate <= 10000
     per = 1.0 / rate if valid_rate else 0.0
-    recs = log.records
+    recs, end = on_the_clock(log)
+    lost = sum(r[2] for r in recs if r[1] == "overrun")
     steps = sorted((r[0], r[2], r[3]) for r in recs if r[1] == "step")
-    end_t = log.end[0] if log.end is not None else max((r[0] for r in recs), default=0)
+    end_t = end[0] if end is not None else max((r[0] for r in recs), default=0)
     duration = max(0.0, end_t * per)  # an end record dated before the start (untrusted log) lasted no time
 
     # pauses, paired in file order (a resume is dated at the first step after it, which the
@@ -214,8 +240,8 @@ def walk(log, pulled_at=None):
             open_at = None
     if open_at is not None:
         pauses.append((open_at * per, max(open_at, end_t) * per))
-    if log.end is not None and valid_rate:
-        active = min(max(log.end[4] * per, 0.0), duration)  # the board's own count
+    if end is not None and valid_rate:
+        active = min(max((end[4] + lost) * per, 0.0), duration)  # the board's own count, and what it lost
     else:
         active = max(0.0, duration - sum(b - a for a, b in pauses))
     paused = duration - active
@@ -235,7 +261,7 @@ def walk(log, pulled_at=None):
     segs = sorted((r for r in recs if r[1] == "segment"), key=lambda r: r[0])
     times = [s[0] for s in steps]
     plan = walkplan.expand(prog) if prog is not None else None
-    done_t = _done_at(log, segs, steps, times, moving, prog, plan, rate if valid_rate else None, end_t)
+    done_t = _done_at(log, recs, segs, steps, times, moving, prog, plan, rate if valid_rate else None, end_t)
     intervals = []
     hi = 0
     for i, r in enumerate(segs):
@@ -278,7 +304,7 @@ def walk(log, pulled_at=None):
         "program_done_s": None if done_t is None else round(done_t * per, 2), "after_program": after,
         "cues": sum(cues.values()), "cue_counts": cues,
         "errors": [r[3] for r in recs if r[1] == "error"],
-        "lost_samples": sum(r[2] for r in recs if r[1] == "overrun"),
+        "lost_samples": lost,
         "facing": facing(log),
         "complete": log.complete, "end_reason": log.end_reason, "warnings": list(log.warnings),
     }
@@ -294,14 +320,15 @@ def _span(times, segs, i, a, b, walk_end=False):
     return lo, max(lo, hi)
 
 
-def _done_at(log, segs, steps, times, counted, prog, plan, rate, end_t):
-    # The sample the program was done at (program_done_s), or None. steps: sorted (t, direction,
-    # confidence), times their t; counted[n]: steps[n] was not taken while paused; plan: prog's
-    # WalkPlan (None without a readable program).
+def _done_at(log, recs, segs, steps, times, counted, prog, plan, rate, end_t):
+    # The sample the program was done at (program_done_s), or None. recs: the log's records on
+    # the walk's clock (on_the_clock); steps: sorted (t, direction, confidence), times their t;
+    # counted[n]: steps[n] was not taken while paused; plan: prog's WalkPlan (None without a
+    # readable program).
     if log.end_reason != "finished" or not segs:
         return None
     last = segs[-1]
-    cue = [r[0] for r in log.records if r[1] == "cue" and r[2] == haptics.DONE and last[0] <= r[0] <= end_t]
+    cue = [r[0] for r in recs if r[1] == "cue" and r[2] == haptics.DONE and last[0] <= r[0] <= end_t]
     noticed = cue[0] if cue else max(last[0], end_t)
     target = _steps_asked(last, plan, rate) if last[5] in STEP_UNITS else None
     if target:
