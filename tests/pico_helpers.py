@@ -211,6 +211,10 @@ def reads(batches, period_ms=200):
     buf = array("h", bytes(12 * 32))
     if SAMPLES is None or len(SAMPLES) != 6 * 32 * batches:
         SAMPLES = array("h", bytes(12 * 32 * batches))
+    # (the garbage that leaves, bytes() as big as SAMPLES, made the reads from the sixth on 2 ms
+    # slower each, on the instant bus too, when reads() ran first: why was not found; the app
+    # allocates nothing while it walks)
+    gc.collect()
     us, ns = [], []
     total = 0
     for k in range(batches):
