@@ -59,8 +59,8 @@ import hashlib
 import json
 import sys
 from bisect import bisect_left, bisect_right
-from itertools import accumulate
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 
 from . import firmware
