@@ -10,9 +10,10 @@
 Time is the IMU sample clock: sample 0 is the first sample read after start (the classifier's
 index), so every record is dated exactly; samples lost to a FIFO overrun, or while the app
 restarted the IMU after a bus error (app_transitions.imu_error), are logged, not counted: an
-overrun record at the first sample read after them (a reader adds them to the times from there
-on: walkstats). service() and the button methods allocate nothing, so the main loop's steady state
-can run with the heap locked (tests check it with micropython.heap_lock()). The per-walk
+overrun record at the first sample read after them, written before the records of the samples
+read from there (a reader adds them to the times of those records: walkstats.on_the_clock).
+service() and the button methods allocate nothing, so the main loop's steady state can run
+with the heap locked (tests check it with micropython.heap_lock()). The per-walk
 objects (classifier, coach, buffers) are allocated by the constructor, at walk start.
 The log is a walklog.WalkWriter (or nulllog.NullLog when no log could be started): when it
 reports STATUS_FULL the log has ended itself; the coaching goes on and the LOW_FLASH cue
@@ -117,13 +118,15 @@ class WalkSession(SessionBase):
         cl = self.classifier
         while True:
             n = imu.read_fifo(buf, BATCH)
+            # the samples it lost came before the n just read: logged before their records, so
+            # a record at the gap's sample that comes before it in the log came before the gap
+            self._overrun(cl.samples)
             if n:
                 cl.feed_batch(buf, n)
                 self.samples += n
                 self._steps()
                 self.coach.update(cl.samples, cl.last_contact)
                 self._coach_events()
-            self._overrun(cl.samples - n)  # the samples it lost came before the n just read
             if n < BATCH:
                 break
         if not self._cal_logged and cl.calibrated:

@@ -87,7 +87,7 @@ class FrameWriter:
             self._finish(n + k)
 
     def overrun(self, t, lost):
-        """Log an IMU FIFO overrun noticed at sample t that lost `lost` samples."""
+        """Log `lost` samples never read, right before sample t (an IMU FIFO overrun or restart)."""
         if self._room(t):
             self._finish(put_varint(self._buf, self._begin(REC_OVERRUN, t), lost))
 

@@ -250,6 +250,22 @@ def test_a_late_fifo_read_logs_the_overrun_and_the_walk_goes_on(walk_file):
     assert log.complete and sum(1 for r in log.records if r[1] == "step") > 40
 
 
+def test_a_walks_overrun_record_comes_before_the_records_of_the_samples_read_after_it(walk_file):
+    # The warm-up's 20 s of samples read run out in the first batch read after a 4 s stall:
+    # its segment record and cue, dated after the gap, were written before the overrun record
+    # (the batch's records first). A reader tells a record at the gap's own sample that came
+    # before it (a press or a cue given before the stall) from one after it by file order
+    # (walkstats.on_the_clock), so every record after the gap must follow the overrun's.
+    path, counts, n = walk_file
+    host = cpython(walk_cfg(path, actions={"100": "gap:4000"}))
+    log = R.read(bytes.fromhex(host["log"]))
+    (i,) = [k for k, r in enumerate(log.records) if r[1] == "overrun"]
+    t = log.records[i][0]
+    seg = [r[0] for r in log.records if r[1] == "segment"][1]
+    assert t < seg < t + 32  # the warm-up ended in the first batch read after the gap
+    assert [r for r in log.records[:i] if r[0] > t] == []
+
+
 def test_imu_errors_propagate_to_the_caller(walk_file):
     path, counts, n = walk_file
     host = cpython(walk_cfg(path, fail_from=200, fails=2, services=80))
