@@ -642,3 +642,35 @@ def test_the_samples_a_walk_lost_put_its_later_records_that_much_later():
         assert cues == pytest.approx([0, (1435 + 125) / 104 / 60])
     finally:
         fig.clf()
+
+
+def test_a_restart_before_the_walks_first_sample_leaves_its_start_where_it_was():
+    # The chip sampled nothing after the walk's start (or its first read failed): the app
+    # restarted it and logged the samples that cost at sample 0, after the start's own records
+    # (the warm-up's segment and the start buzz, logged at 0 before any read). Those came before
+    # the gap; the steps after it come that much later. The warm-up then ran from 0, not 1.2 s.
+    prog = P.validate({"version": 1, "warmup": {"time_s": 15},
+                       "segments": [{"direction": "backward", "time_s": 60}]})
+    steps = [(52 * k, "forward", 90) for k in range(1, 30)] + [(52 * k, "backward", 90) for k in range(30, 41)]
+    data = walk_bytes(steps=steps, segments=[(0, 0, "warmup", 15, "s"), (1435, 1, "backward", 60, "s")],
+                      cues=[(0, 1), (1435, 2)], overruns=[(0, 125)], end=(2184, "stopped"), program=prog)
+    log = R.read(data)
+    assert [r[1] for r in log.records[:3]] == ["segment", "cue", "overrun"]  # as the board writes them
+    recs, _ = walkstats.on_the_clock(log)
+    assert [r[0] for r in recs[:3]] == [0, 0, 0] and recs[3] == (52 + 125, "step", "forward", 90)
+    m = walkstats.walk(log, "2025-03-10T12:00:00")
+    split = round((1435 + 125) / 104, 2)
+    assert [(iv["start_s"], iv["end_s"]) for iv in m["intervals"]] == [(0.0, split), (split, m["duration_s"])]
+    assert m["duration_s"] == round((2184 + 125) / 104, 2)
+
+
+def test_samples_lost_after_the_walks_end_are_no_active_time():
+    # An untrusted log: an overrun record dated after the end record. The end is where it was,
+    # and the active time (the board's count, and what it lost before the end) takes none of it.
+    steps = [(52 * k, "forward", 90) for k in range(1, 40)]
+    data = walk_bytes(steps=steps, pauses=[(1040, 1560)], overruns=[(500, 20), (2500, 400)],
+                      end=(2080, "stopped"))
+    m = measures(data)
+    assert m["lost_samples"] == 420
+    assert m["duration_s"] == round((2080 + 20) / 104, 2)
+    assert m["paused_s"] == round(520 / 104, 2) and m["active_s"] == round((2080 + 20 - 520) / 104, 2)

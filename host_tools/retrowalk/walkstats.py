@@ -2,11 +2,11 @@
 
 Definitions (times in seconds; record times are IMU sample indices / rate_hz, on the walk's clock:
 the board dates a walk's records by the samples it read, and the samples it lost, each overrun
-record's, come before that record's sample, so every record from there on is that many samples
-later: on_the_clock):
+record's, come before that record's sample, so every record from there on (in time and in the
+log) is that many samples later: on_the_clock):
 - duration_s: from the walk's first sample to its end record (or its last record if it has none).
 - active_s: the end record's active time (the writer's count: duration less the pauses) and the
-  samples lost, or without an end record, duration_s less the time from each pause record to the
+  samples lost before it, or without an end record, duration_s less the time from each pause record to the
   next resume.
 - paused_s: duration_s - active_s; pauses: the number of pause records; pause_spans: each
   pause as [from_s, to_s].
@@ -202,18 +202,26 @@ def on_the_clock(log):
     """(records, end record or None) of a walk log, each dated on the walk's clock: the board dates
     them by the samples it read, and an overrun record (t, lost) says that `lost` samples were
     not read right before sample t (the IMU's FIFO overran, or the board restarted the IMU after
-    a bus error), so every record at t or later comes `lost` samples later. The log's own tuples
-    where nothing moves; a capture's (its sample indices count what it lost) as they are."""
-    gaps = sorted((r[0], r[2]) for r in log.records if r[1] == "overrun" and r[2] > 0)
+    a bus error), so every record after t, or at t and after it in the log, comes `lost` samples
+    later (one at t before it came before the gap: a press, a cue, the start's records at 0; the
+    board logs the overrun before the records of the samples read after it). The log's own
+    tuples where nothing moves; a capture's (its sample indices count what it lost) as they are."""
+    recs = log.records
+    gaps = sorted((r[0], i, r[2]) for i, r in enumerate(recs) if r[1] == "overrun" and r[2] > 0)
     if log.kind != "walk" or not gaps:
-        return log.records, log.end
-    at = [t for t, _ in gaps]
-    added = list(accumulate(lost for _, lost in gaps))
+        return recs, log.end
+    at = [(t, i) for t, i, _ in gaps]
+    added = list(accumulate(lost for _, _, lost in gaps))
 
-    def later(r):
-        i = bisect_right(at, r[0])
-        return (r[0] + added[i - 1],) + r[1:] if i else r
-    return [later(r) for r in log.records], (None if log.end is None else later(log.end))
+    def later(r, i):  # r, the log's i-th record
+        k = bisect_left(at, (r[0], i))  # the gaps before it
+        return (r[0] + added[k - 1],) + r[1:] if k else r
+    out = [later(r, i) for i, r in enumerate(recs)]
+    end = log.end
+    if end is not None:
+        i = next((i for i, r in enumerate(recs) if r is end), len(recs))
+        end = out[i] if i < len(recs) else later(end, i)
+    return out, end
 
 
 def walk(log, pulled_at=None):
@@ -241,7 +249,8 @@ def walk(log, pulled_at=None):
     if open_at is not None:
         pauses.append((open_at * per, max(open_at, end_t) * per))
     if end is not None and valid_rate:
-        active = min(max((end[4] + lost) * per, 0.0), duration)  # the board's own count, and what it lost
+        # the board's own count, and what it lost before the end (the end's own shift)
+        active = min(max((end[4] + end[0] - log.end[0]) * per, 0.0), duration)
     else:
         active = max(0.0, duration - sum(b - a for a, b in pauses))
     paused = duration - active
