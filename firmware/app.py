@@ -15,7 +15,9 @@ Button: in idle a short press starts a walk (a capture if the program's mode is 
 a long press starts a raw capture. During a walk a short press pauses / resumes and a long
 press ends it; any press ends a capture (the done buzz). The program ending, the log filling
 the flash (the coaching goes on without a log; a capture ends: the low-flash buzz, then the
-done buzz) and standing still (auto-pause) come from the coach and the session (session.py).
+done buzz), the log failing on a filesystem error (the error buzz; a walk goes on without
+it, a capture ends, then the done buzz; at the end the error log names the file) and standing
+still (auto-pause) come from the coach and the session (session.py).
 
 Watchdog: armed when a walk or capture starts and fed by the main loop. It cannot be
 stopped on rp2/esp32 and keeps running through a soft reset, so a host on the REPL would be

@@ -151,6 +151,10 @@ def end(app, reason, cue):
         except OSError as e:
             _error("closing the log: %r" % (e,))
         _drop_store(app)
+        from .walklog import STATUS_FAILED  # held by a walk or capture already
+        if log.status == STATUS_FAILED:  # the error log is where its error buzz points the walker
+            _error("%s %s: writing its log failed (filesystem error) after %d bytes" % (
+                what, app.last_log or log.path, log.size))  # a capture stops, a walk goes on
     try:
         app.imu.power_down()
     except OSError:
@@ -166,9 +170,10 @@ def end(app, reason, cue):
 
 def finished(app, s):
     """App.tick's session that finished by itself, ended: a walk (its program done, or it idled
-    out) at once, the coach's done buzz waiting; a capture (its log filled the flash) once the
-    buzzes waiting and playing are over, its low-flash buzz the last of them, and then with the
-    done buzz a press ends a capture with: the walker knows it stopped and why, each buzz whole."""
+    out) at once, the coach's done buzz waiting; a capture (its log stopped: it filled the flash,
+    or the filesystem failed) once the buzzes waiting and playing are over, its low-flash or
+    error buzz the last of them, and then with the done buzz a press ends a capture with: the
+    walker knows it stopped and why, each buzz whole (end() puts a failure in the error log)."""
     from . import logformat
     if app.state == WALK:
         end(app, s.end_reason(), haptics.NONE)
@@ -176,7 +181,7 @@ def finished(app, s):
     app._play(s)
     p = app.player
     if p is None or not p.busy():
-        end(app, logformat.END_FLASH_FULL, haptics.DONE)
+        end(app, logformat.END_ERROR if s.log_failed else logformat.END_FLASH_FULL, haptics.DONE)
 
 
 def imu_error(app, s, e):

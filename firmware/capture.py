@@ -105,7 +105,7 @@ class CaptureWriter(FrameWriter):
 
 
 class CaptureSession(SessionBase):
-    """A raw capture: every IMU sample goes to the capture file."""
+    """A raw capture: every IMU sample goes to the capture file; it finishes when its log stops."""
 
     finished = False
 
@@ -131,7 +131,7 @@ class CaptureSession(SessionBase):
             if n < BATCH:
                 break
         self._check_log(log.poll())
-        if self.log_full:
+        if log.status:  # the flash is full or the filesystem failed: a capture is its log
             self.finished = True
 
     def error(self, code, text):

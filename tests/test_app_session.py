@@ -50,12 +50,25 @@ class Flaky:
         self.chip.writeto_mem(addr, reg, buf)
 
 
+class BrokenFile(RamFile):
+    # A file whose filesystem fails (OSError 5, EIO as littlefs raises it) from the write that
+    # would take it past `ok` bytes on: what was written before stays.
+    def __init__(self, size, ok):
+        RamFile.__init__(self, size)
+        self.ok = ok
+
+    def write(self, buf, k=None):
+        if self.n + (len(buf) if k is None else k) > self.ok:
+            raise OSError(5)
+        return RamFile.write(self, buf, k)
+
+
 def run(cfg):
     clk = ManualClock()
     chip = SimLSM6DS(SampleFile(open(cfg["samples"], "rb")), clk)
     bus = Flaky(chip, cfg.get("fail_from", 1 << 30), cfg.get("fails", 0))
     imu = LSM6DS(bus, clock_ms=lambda: clk.us // 1000)
-    f = RamFile(cfg.get("file_size", 65536))
+    f = BrokenFile(cfg.get("file_size", 65536), cfg["ok"]) if cfg.get("ok") else RamFile(cfg.get("file_size", 65536))
     out = {"cues": [], "errors": [], "allocs": 0, "actions": []}
     store = None
     if cfg.get("image"):
@@ -332,6 +345,31 @@ def test_capture_ends_itself_when_the_flash_fills(walk_file):
     assert host["log_full"] and log.end_reason == "flash_full"
     assert [c for _, _, c in host["cues"]] == [H.START, H.LOW_FLASH]
     assert host["services"] < 200  # it ended by itself
+
+
+def test_a_capture_whose_log_write_fails_ends_itself_and_keeps_what_was_written(mp_run, walk_file):
+    # A capture's log write fails on a filesystem error (EIO, not a full flash) 8 s in. The old
+    # capture gave the error buzz and ran on, recording nothing, until the next press: the
+    # walker took it for a capture still recording. It ends at the service that saw the error
+    # (the app then ends it: app_transitions.finished); the samples written before are kept.
+    path, counts, n = walk_file
+    cfg = {"kind": "capture", "samples": str(path), "services": 200, "step_ms": 200, "actions": {},
+           "lock": False, "ok": 8000}
+    host = cpython(cfg)
+    assert micropython(mp_run, cfg) == host
+    assert host["status"] == 2  # walklog.STATUS_FAILED
+    assert [c for _, _, c in host["cues"]] == [H.START, H.ERROR]
+    data = bytes.fromhex(host["log"])
+    assert len(data) <= 8000
+    log = R.read(data)
+    assert log.kind == "capture" and not log.complete  # cut short: no end record could be written
+    got = list(R.iter_samples(data))
+    assert len(got) > 5 * RATE and [g[0] for g in got] == list(range(len(got)))
+    for g in got:
+        assert list(g[1:]) == list(counts[6 * g[0]: 6 * g[0] + 6])
+    # it stopped at once: the samples read after the last one written are the frame that failed
+    # (64 samples) and what the service that saw it read (at most one FIFO batch, 32, more)
+    assert host["samples"] - len(got) <= 64 + 32
 
 
 def _own_walk(tmp_path, plan, seed):

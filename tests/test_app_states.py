@@ -635,6 +635,131 @@ print(json.dumps({"on": on, "off": off, "files": files(app), "reset_pending": ap
     assert res["off"] and res["reset_pending"]  # the motor left off; then the restart
 
 
+# The log store's next capture or walk on a filesystem that fails (OSError 5, EIO as littlefs
+# raises it) from the write that would take the file cfg["ok"] bytes past its header on; what
+# was written before stays in the file. BROKEN.heal() gives the store its own methods back.
+BROKEN_FS = r"""
+class BrokenFile:
+    def __init__(self, f, ok):
+        self.f = f
+        self.ok = ok
+        self.n = 0
+    def write(self, buf, k=None):
+        k = len(buf) if k is None else k
+        if self.n + k > self.ok:
+            raise OSError(5)
+        self.n += k
+        return self.f.write(memoryview(buf)[:k])
+    def flush(self):
+        self.f.flush()
+    def close(self):
+        self.f.close()
+
+class Broken:
+    def __init__(self, store, name):
+        self.store = store
+        self.name = name
+        self.new = getattr(store, name)
+        setattr(store, name, self)
+    def __call__(self, **header):
+        w = self.new(**header)
+        w._f = BrokenFile(w._f, cfg["ok"])
+        return w
+    def heal(self):
+        setattr(self.store, self.name, self.new)
+"""
+
+
+@pytest.mark.parametrize("press", ["long", "capture program"])
+def test_a_capture_whose_log_fails_stops_says_why_and_the_board_walks_again(vm, press):
+    # A capture's log write fails on a filesystem error (not a full flash) about 6 s in. The
+    # old capture gave the error buzz and ran on, recording nothing, until the next press: the
+    # walker, told nothing more, took it for a capture still recording. It now stops at once:
+    # the error buzz (what failed is in the error log), then the done buzz a press ends a
+    # capture with; the samples written before are kept as a capture cut short, and the next
+    # press (the filesystem well again) walks.
+    program = {"version": 1, "mode": "capture", "label": "x"} if press != "long" else None
+    res = vm(BROKEN_FS + """
+app.boot()
+broken = Broken(app.store(), "new_capture")
+app.on_button(B.SHORT if cfg["program_capture"] else B.LONG)
+run_for(app, hw, 15)
+during = A.STATE_NAMES[app.state]
+broken.heal()
+if cfg["program_capture"]:
+    app.prog.mode = "walk"
+    app.prog.plan = A.load_program(None).plan
+app.on_button(B.SHORT)
+run_for(app, hw, 3)
+app.on_button(B.LONG)
+print(json.dumps(result(app, hw, during=during)))
+""", program=program, program_capture=program is not None, ok=8000, watchdog=False)
+    assert res["during"] == "idle"
+    assert res["played"] == ["start", "error", "done", "start", "done"]
+    data = bytes.fromhex(res["files"]["000001.rwc"])
+    log = R.read(data)
+    assert log.kind == "capture" and not log.complete  # cut short: no end record could be written
+    got = [s[0] for s in R.iter_samples(data)]
+    assert len(got) > 5 * RATE and got == list(range(len(got)))
+    assert "capture 000001.rwc: writing its log failed (filesystem error)" in res["errors_log"]
+    walk = log_of(res, "000002.rwl")
+    assert walk.kind == "walk" and walk.complete and walk.end_reason == "stopped"
+    assert res["state"] == "idle" and res["last_log"] == "000002.rwl"
+
+
+def test_a_capture_whose_log_fails_buzzes_error_then_done_and_leaves_the_motor_off(vm):
+    # The buzzes played whole on the board's player, as a full flash's end: the error buzz the
+    # failure gave, then the done buzz; the motor left off and the board restarted (watchdog).
+    res = vm(REAL_PLAYER + BROKEN_FS + """
+app.boot()
+Broken(app.store(), "new_capture")
+run_live(B.LONG, lambda: app.state == A.IDLE and not app.player.busy())
+on, off = pulses()
+print(json.dumps({"on": on, "off": off, "files": files(app), "reset_pending": app.reset_pending,
+                  "now": now[0]}))
+""", ok=8000)
+    start, error, done = (list(H.PATTERNS[p][2][::2]) for p in (H.START, H.ERROR, H.DONE))
+    assert res["on"] == start + error + done
+    assert res["off"] and res["reset_pending"]
+    assert res["now"] < 20000  # it failed about 6 s in, and ended with its buzzes
+    assert not log_of(res, "000001.rwc").complete
+
+
+def test_a_capture_whose_log_cannot_start_on_a_filesystem_error_stops_at_once(vm):
+    # No log file at all (EIO as the store opens it): a walk would go on without one, but a
+    # capture is its log. The old one ran on, recording nothing, until the next press.
+    res = vm("""
+def broken(**header):
+    raise OSError(5)
+app.boot()
+app.store().new_capture = broken
+app.on_button(B.LONG)
+run_for(app, hw, 3)
+print(json.dumps(result(app, hw)))
+""")
+    assert res["state"] == "idle" and res["played"] == ["error", "start", "done"]
+    assert res["files"] == {} and res["reset_pending"]
+    assert "cannot start a log: OSError(5" in res["errors_log"]
+
+
+def test_a_walk_whose_log_fails_goes_on_and_its_end_says_what_failed_in_the_error_log(vm):
+    # A walk goes on without its log (the error buzz: the coaching still works); at its end the
+    # error log names what failed, as the error buzz tells the walker to look there.
+    res = vm(BROKEN_FS + """
+app.boot()
+Broken(app.store(), "new_walk")
+app.on_button(B.SHORT)
+run_for(app, hw, 15)
+during = A.STATE_NAMES[app.state]
+app.on_button(B.LONG)
+print(json.dumps(result(app, hw, during=during)))
+""", ok=20)
+    assert res["during"] == "walk" and res["played"][:2] == ["start", "error"]
+    assert res["played"][-1] == "done"
+    assert "walk 000001.rwl: writing its log failed (filesystem error)" in res["errors_log"]
+    assert not log_of(res, "000001.rwl").complete
+
+
 def test_full_flash_walks_without_a_log(vm):
     res = vm("""
 app.boot()
