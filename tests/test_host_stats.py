@@ -609,17 +609,22 @@ def test_a_history_from_before_the_kept_measures_is_read_and_gets_them(tmp_path)
         assert sorted(h.kept_measures(walkstats.code_id())) == [1, 2, 3, 4]
 
 
+def _walk_losing(lost, at):
+    """A walk log (a step every 0.5 s: 29 forward in a 15 s warm-up, 11 backward) whose board lost
+    `lost` samples right before sample `at` (an overrun record)."""
+    prog = P.validate({"version": 1, "warmup": {"time_s": 15},
+                       "segments": [{"direction": "backward", "time_s": 60}]})
+    steps = [(52 * k, "forward", 90) for k in range(1, 30)] + [(52 * k, "backward", 90) for k in range(30, 41)]
+    return R.read(walk_bytes(steps=steps, segments=[(0, 0, "warmup", 15, "s"), (1435, 1, "backward", 60, "s")],
+                             cues=[(0, 1), (1435, 2)], overruns=[(at, lost)], end=(2184, "stopped"), program=prog))
+
+
 def test_the_samples_a_walk_lost_put_its_later_records_that_much_later():
     # A walk log dates its records by the samples the board read; an overrun record says how many
     # it lost right before its sample: the IMU's FIFO overran, or the board restarted the IMU after
     # a bus error (here 125 samples, 1.2 s, before sample 1050, 10 s in). The old measures took the times as they are:
     # everything after the gap came 1.2 s early, the walk 1.2 s short.
-    prog = P.validate({"version": 1, "warmup": {"time_s": 15},
-                       "segments": [{"direction": "backward", "time_s": 60}]})
-    steps = [(52 * k, "forward", 90) for k in range(1, 30)] + [(52 * k, "backward", 90) for k in range(30, 41)]
-    data = walk_bytes(steps=steps, segments=[(0, 0, "warmup", 15, "s"), (1435, 1, "backward", 60, "s")],
-                      cues=[(0, 1), (1435, 2)], overruns=[(1050, 125)], end=(2184, "stopped"), program=prog)
-    log = R.read(data)
+    log = _walk_losing(125, at=1050)
     m = walkstats.walk(log, "2025-03-10T12:00:00")
     assert m["lost_samples"] == 125
     assert m["duration_s"] == round((2184 + 125) / 104, 2) and m["active_s"] == m["duration_s"]
@@ -649,12 +654,7 @@ def test_a_restart_before_the_walks_first_sample_leaves_its_start_where_it_was()
     # restarted it and logged the samples that cost at sample 0, after the start's own records
     # (the warm-up's segment and the start buzz, logged at 0 before any read). Those came before
     # the gap; the steps after it come that much later. The warm-up then ran from 0, not 1.2 s.
-    prog = P.validate({"version": 1, "warmup": {"time_s": 15},
-                       "segments": [{"direction": "backward", "time_s": 60}]})
-    steps = [(52 * k, "forward", 90) for k in range(1, 30)] + [(52 * k, "backward", 90) for k in range(30, 41)]
-    data = walk_bytes(steps=steps, segments=[(0, 0, "warmup", 15, "s"), (1435, 1, "backward", 60, "s")],
-                      cues=[(0, 1), (1435, 2)], overruns=[(0, 125)], end=(2184, "stopped"), program=prog)
-    log = R.read(data)
+    log = _walk_losing(125, at=0)
     assert [r[1] for r in log.records[:3]] == ["segment", "cue", "overrun"]  # as the board writes them
     recs, _ = walkstats.on_the_clock(log)
     assert [r[0] for r in recs[:3]] == [0, 0, 0] and recs[3] == (52 + 125, "step", "forward", 90)
