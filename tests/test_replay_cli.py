@@ -129,6 +129,7 @@ GOOD_ROWS = "".join("%.2f,0.1,0.2,9.8,0,0,0\n" % (i / 100) for i in range(50))
     ("\n \r\n\n", "empty file"),
     ("\n\nt,ax,ay,az,gx\n0,1,2,3,4\n", ":3: missing column(s) gy,gz"),
     ("t,ax,ay,az,gx,gy\n0,1,2,3,4,5\n", "missing column(s) gz"),
+    ("t,ax,ay,az,gx,gy,gz,ax\n" + GOOD_ROWS.replace("\n", ",0\n"), ":1: column ax named twice"),
     ("t,ax,ay,az,gx,gy,gz\n" + GOOD_ROWS + "0.50,0.1,abc,9.8,0,0,0\n", ":52: column ay: not a number"),
     ("t,ax,ay,az,gx,gy,gz\n" + GOOD_ROWS + "0.50,0.1,0.2,nan,0,0,0\n", ":52: column az: not a finite number"),
     ("t,ax,ay,az,gx,gy,gz\n" + GOOD_ROWS + "0.45,0.1,0.2,9.8,0,0,0\n", ":52: column t: time does not increase"),

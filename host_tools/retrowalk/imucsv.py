@@ -100,6 +100,10 @@ def load(path):
     if missing:
         raise RetrowalkError("%s:%d: missing column(s) %s (header must include %s)"
                              % (path, first[0], ",".join(missing), ",".join(COLUMNS)))
+    twice = [c for c in COLUMNS + ("label",) if header.count(c) > 1]
+    if twice:  # (which of the two holds the samples cannot be told)
+        raise RetrowalkError("%s:%d: column %s named twice in the header"
+                             % (path, first[0], " and ".join(twice)))
     idx = [header.index(c) for c in COLUMNS]
     li = header.index("label") if "label" in header else None
     data = [[] for _ in COLUMNS]
