@@ -94,6 +94,24 @@ def test_the_timeline_marks_a_reminder_apart_from_the_pause_it_is_in():
         fig.clf()
 
 
+@pytest.mark.parametrize("cues", [[(0, 1)], [(0, 1), (100, 2), (200, 3), (300, 4), (400, 5), (600, 5), (800, 1),
+                                              (900, 7), (1000, 8), (2000, 6)]])
+def test_the_timeline_s_legend_fits_in_the_figure_below_the_minutes(cues):
+    # every kind of buzz (their names are long: 'paused (standing still or a press)'), and one
+    # kind only: the legend lies inside the figure and under the bottom plot's x label
+    steps = [(52 * k, "forward", 90) for k in range(1, 40)]
+    log = R.read(walk_bytes(steps=steps, cues=cues, pauses=[(400, 800)], end=(2100, "stopped")))
+    fig = plots.walk_figure(log, walkstats.walk(log, "2025-03-10T12:00:00"), "a walk")
+    try:
+        renderer = fig.canvas.get_renderer()
+        box = fig.legends[0].get_window_extent(renderer)
+        assert len(fig.legends[0].get_texts()) == 6 + len(set(c for _, c in cues)) + (1 if len(cues) > 1 else 0)
+        assert 0 <= box.x0 and box.x1 <= fig.bbox.width and 0 <= box.y0
+        assert box.y1 <= fig.axes[2].get_tightbbox(renderer).y0
+    finally:
+        fig.clf()
+
+
 @pytest.mark.parametrize("kw", [{"wrong": [(1, 6)]}, {"stop_after": 1}])  # steps both ways; none backward
 def test_the_step_lines_are_drawn_as_matplotlibs_vlines_draws_them(kw, monkeypatch):
     # walk_figure draws its steps through plots._vlines (a plain array instead of vlines' masked

@@ -210,9 +210,26 @@ def walk_figure(log, m, title=""):
     if m["pause_spans"]:
         handles.append(Patch(facecolor="white", edgecolor=PAUSE_COLOUR, hatch="///",
                              label="paused: standing still or a press (%d)" % len(m["pause_spans"])))
-    fig.legend(handles=handles + cue_handles, loc="lower center", ncol=4, fontsize=9, frameon=False,
-               bbox_to_anchor=(0.54, 0.0))
+    _legend_below(fig, handles + cue_handles, ax3)
     return fig
+
+
+def _legend_below(fig, handles, bottom):
+    """The figure's legend under its `bottom` axes: in as many columns (4 at most) as fit in the
+    figure's width (the cue names are long), the axes raised where its rows need more room."""
+    renderer = fig.canvas.get_renderer()
+    for ncol in (4, 3, 2, 1):
+        legend = fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=9, frameon=False,
+                            bbox_to_anchor=(0.5, 0.005))
+        box = legend.get_window_extent(renderer)
+        if box.width <= 0.99 * fig.bbox.width or ncol == 1:
+            break
+        legend.remove()
+    # the x label and tick labels between the axes and the legend, in figure pixels
+    under = bottom.get_window_extent(renderer).y0 - bottom.get_tightbbox(renderer).y0
+    need = (box.y1 + under + 0.08 * fig.dpi) / fig.bbox.height
+    if need > fig.subplotpars.bottom:
+        fig.subplots_adjust(bottom=need)
 
 
 def _start(m):
