@@ -20,9 +20,11 @@ ERR_MOTOR = 2  # walk log error record: the haptic driver did not answer at powe
 
 def boot(app):
     """App.boot: the log store recovered, the IMU found (IMU_RETRIES tries) and powered down."""
-    sealed = app.store().boot()
-    if sealed:
-        _error("logs recovered at boot: %s" % " ".join(sealed))
+    done = app.store().boot()
+    from .logstore import TMP  # (loaded by store()) a temp file cut while written is no log
+    for name in done:
+        _error(("temp file removed at boot (cut while written): " if name.endswith(TMP)
+                else "log recovered at boot: ") + name)
     if app.prog.error:
         _error("program refused, default program used: %s" % app.prog.error)
     if _motor_error(app):

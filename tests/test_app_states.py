@@ -829,6 +829,18 @@ def test_a_walk_whose_motor_never_failed_logs_no_motor_error(vm):
     assert not [r for r in log_of(res, "000001.rwl").records if r[1] == "error"]
 
 
+def test_boot_tells_a_log_it_finished_from_a_temp_file_it_removed(vm):
+    # a power cut during a walk leaves its log NNNNNN.rwl.part, one while the next file number
+    # was written leaves seq.tmp: the first is a walk recovered, the second no log at all
+    res = vm("import os\nos.mkdir('/walks')\n"
+             "with open('/walks/000002.rwl.part', 'wb') as f:\n    f.write(b'RW')\n"
+             "with open('/walks/seq.tmp', 'wb') as f:\n    f.write(b'3')\n"
+             "app.boot()\nprint(json.dumps(result(app, hw)))\n")
+    lines = res["errors_log"].splitlines()
+    assert any(ln.endswith("log recovered at boot: 000002.rwl.part") for ln in lines)
+    assert any(ln.endswith("temp file removed at boot (cut while written): seq.tmp") for ln in lines)
+
+
 def test_refused_program_file_runs_the_default_and_says_so(vm):
     res = vm("app.boot()\napp.on_button(B.SHORT)\nrun_for(app, hw, 2)\napp.on_button(B.LONG)\n"
              "print(json.dumps(result(app, hw)))\n", program="{not json")

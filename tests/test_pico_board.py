@@ -79,7 +79,7 @@ def test_a_power_cut_mid_walk_loses_nothing_finished_and_the_next_boot_recovers_
     assert flash.read_file(img, "/walks/000001.rwl") == old
     sealed = flash.read_file(img, "/walks/000002.rwl")
     assert sealed == part and R.read(sealed).end_reason == "interrupted"  # kept as flushed, no end record
-    assert "logs recovered at boot: 000002.rwl.part" in flash.read_file(img, "/errors.log").decode()
+    assert "log recovered at boot: 000002.rwl.part" in flash.read_file(img, "/errors.log").decode()
 
 
 def _extremes():
