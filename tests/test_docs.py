@@ -66,3 +66,34 @@ def test_every_command_in_the_docs_exists():
 def test_the_readme_links_the_guides():
     readme = (ROOT / "README.md").read_text()
     assert "docs/boards.md" in readme and "docs/programs.md" in readme
+
+
+_COUNTS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+
+
+def test_the_readmes_buzzes_are_the_firmwares():
+    # "Buzzes: start (one long), ..., low flash (long and two quick), ...": every pattern, each
+    # with as many pulses as haptics.PATTERNS gives it
+    from retrowalk.firmware import haptics
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    listed = re.search(r"Buzzes: (.*?)\. ", readme).group(1)
+    shown = {}
+    for name, words in re.findall(r"(?:, )?([a-z ]+?) \(([^)]*)\)", listed):
+        parts = words.split(" and ")
+        shown[name.replace("switch to ", "switch_").replace(" ", "_")] = sum(
+            _COUNTS.get(p.split()[0], 1) for p in parts)
+    pulses = {name: (len(ms) + 1) // 2 for name, _, ms in haptics.PATTERNS[1:]}
+    assert shown == pulses
+
+
+def test_the_reminder_is_described_as_the_coach_gives_it():
+    from retrowalk import report, walkstats
+    from retrowalk.firmware import coach
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    programs = " ".join(DOC.read_text().split())
+    assert coach._REMIND_STEPS == 30 and coach._REMIND_S == 60  # as both pages say:
+    assert "at the 30th step in a row taken while paused" in readme and "at most once a minute" in readme
+    assert "the paused buzz again at the 30th in a row, at most once a minute" in programs
+    assert '"%s"' % report.CUE_WORDS[walkstats.REMINDER][0] in readme
