@@ -86,10 +86,7 @@ def _read_steps(path):
     lines = imucsv.rows(path)
     first = next(lines, None)
     header = [h.strip() for h in first[1]] if first else []
-    for name in ("t", "direction"):
-        if name not in header:
-            raise RetrowalkError("%s:1: no column %r (the header must name t and direction)" % (path, name))
-    it, idir = header.index("t"), header.index("direction")
+    it, idir = imucsv.columns(path, first[0] if first else 1, header, ("t", "direction"))
     steps = []
     for n, row in lines:
         if not "".join(row).strip():

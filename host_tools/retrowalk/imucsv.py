@@ -87,6 +87,20 @@ def number(path, line, column, cell):
     return v
 
 
+def columns(path, line, header, needed, optional=()):
+    """The index in `header` (a CSV's first line, its names stripped) of each name in `needed`;
+    RetrowalkError naming the file and line when one is missing or a needed or optional one is
+    named twice (which of the two holds the data cannot be told)."""
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise RetrowalkError("%s:%d: missing column(s) %s (header must include %s)"
+                             % (path, line, ",".join(missing), ",".join(needed)))
+    twice = [c for c in tuple(needed) + tuple(optional) if header.count(c) > 1]
+    if twice:
+        raise RetrowalkError("%s:%d: column %s named twice in the header" % (path, line, " and ".join(twice)))
+    return [header.index(c) for c in needed]
+
+
 def load(path):
     """Read and check a canonical CSV; raise RetrowalkError naming file, line and column."""
     it = rows(path)
@@ -96,15 +110,7 @@ def load(path):
     if first is None:
         raise RetrowalkError("%s: empty file (expected a header line %s)" % (path, ",".join(COLUMNS)))
     header = [h.strip() for h in first[1]]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise RetrowalkError("%s:%d: missing column(s) %s (header must include %s)"
-                             % (path, first[0], ",".join(missing), ",".join(COLUMNS)))
-    twice = [c for c in COLUMNS + ("label",) if header.count(c) > 1]
-    if twice:  # (which of the two holds the samples cannot be told)
-        raise RetrowalkError("%s:%d: column %s named twice in the header"
-                             % (path, first[0], " and ".join(twice)))
-    idx = [header.index(c) for c in COLUMNS]
+    idx = columns(path, first[0], header, COLUMNS, ("label",))
     li = header.index("label") if "label" in header else None
     data = [[] for _ in COLUMNS]
     labels = [] if li is not None else None
