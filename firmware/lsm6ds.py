@@ -321,7 +321,7 @@ class LSM6DS:
             st[6] += 1
             st[7] = 0
         self.dropped_words += st[6]
-        self._left = left * every // (every + 1) + self._carried
-        if level:  # a read of an empty FIFO (a chip that stopped sampling) leaves the time alone
+        if level:  # a read of an empty FIFO (a chip that stopped sampling) leaves the reference
+            self._left = left * every // (every + 1) + self._carried
             self._t_read = now
         return st[0]

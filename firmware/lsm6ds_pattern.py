@@ -72,9 +72,9 @@ def read(imu, buf, max_samples):
                 j += 1
             n += 1
             o += 2 * WORDS
-    # as lsm6ds._read_tagged: the reference for lost samples set once the read is done, and
-    # only by a read that found samples
-    imu._left = level // WORDS - n
+    # as lsm6ds._read_tagged: the reference for lost samples (what this read left unread, and
+    # when) set once the read is done, and only by a read that found samples
     if level:
+        imu._left = level // WORDS - n
         imu._t_read = now
     return n
