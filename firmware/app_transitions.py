@@ -27,8 +27,9 @@ def boot(app):
                 else "log recovered at boot: ") + name)
     if app.prog.error:
         _error("program refused, default program used: %s" % app.prog.error)
-    if _motor_error(app):
-        _error(_motor_error(app))
+    why = _motor_error(app)
+    if why:
+        _error(why)
     last = None
     for _ in range(IMU_RETRIES):
         try:
@@ -57,8 +58,9 @@ def start_walk(app):
     s = session.WalkSession(app.imu, log, app.prog.plan, app.rate_hz, app.hw.forward)
     if app.prog.error:
         s.error(ERR_PROGRAM, app.prog.error)
-    if _motor_error(app):
-        s.error(ERR_MOTOR, _motor_error(app))
+    why = _motor_error(app)
+    if why:
+        s.error(ERR_MOTOR, why)
     _begin(app, s, WALK)
 
 
