@@ -118,6 +118,31 @@ class RamFile:
         pass
 '''
 
+# MicroPython source (runs on both interpreters): BrokenFile(f, ok) wraps any file (a RamFile or
+# a real one) to model a filesystem failing with OSError(5), EIO as littlefs raises it, from the
+# write that would take it past `ok` bytes written through it; what was written before stays.
+# write(buf, k) passes k on (MicroPython's stream write(buf, len), RamFile's): no slice object.
+BROKENFILE = r'''
+class BrokenFile:
+    def __init__(self, f, ok):
+        self.f = f
+        self.ok = ok
+        self.n = 0  # bytes written through it
+
+    def write(self, buf, k=None):
+        n = len(buf) if k is None else k
+        if self.n + n > self.ok:
+            raise OSError(5)
+        self.n += n
+        return self.f.write(buf) if k is None else self.f.write(buf, k)
+
+    def flush(self):
+        self.f.flush()
+
+    def close(self):
+        self.f.close()
+'''
+
 
 def synth_counts(plan, seed=1, mount="front"):
     """(array('h') interleaved counts, n) of a synthetic walk at RATE."""

@@ -13,7 +13,7 @@ import pytest
 from retrowalk import replay, report, walkstats
 from retrowalk.vboard.board import BOARD_SIDE
 
-from board_helpers import RAMFILE, RATE, board_steps, synth_counts, write_samples
+from board_helpers import BROKENFILE, RAMFILE, RATE, board_steps, synth_counts, write_samples
 
 from retrowalk.firmware import logreader as R
 from retrowalk.firmware import haptics as H
@@ -22,7 +22,7 @@ from retrowalk.firmware import program as P
 # Runs unchanged on both interpreters. run(cfg) drives one session with a manual clock:
 # every `step_ms` the clock advances and service() runs (heap locked if cfg["lock"]);
 # cfg["actions"] = {service number: "pause" | "resume" | "stop" | "gap:<ms>"}.
-SCRIPT = RAMFILE + r'''
+SCRIPT = RAMFILE + BROKENFILE + r'''
 import json, micropython
 from array import array
 from firmware.lsm6ds import LSM6DS
@@ -50,25 +50,13 @@ class Flaky:
         self.chip.writeto_mem(addr, reg, buf)
 
 
-class BrokenFile(RamFile):
-    # A file whose filesystem fails (OSError 5, EIO as littlefs raises it) from the write that
-    # would take it past `ok` bytes on: what was written before stays.
-    def __init__(self, size, ok):
-        RamFile.__init__(self, size)
-        self.ok = ok
-
-    def write(self, buf, k=None):
-        if self.n + (len(buf) if k is None else k) > self.ok:
-            raise OSError(5)
-        return RamFile.write(self, buf, k)
-
-
 def run(cfg):
     clk = ManualClock()
     chip = SimLSM6DS(SampleFile(open(cfg["samples"], "rb")), clk)
     bus = Flaky(chip, cfg.get("fail_from", 1 << 30), cfg.get("fails", 0))
     imu = LSM6DS(bus, clock_ms=lambda: clk.us // 1000)
-    f = BrokenFile(cfg.get("file_size", 65536), cfg["ok"]) if cfg.get("ok") else RamFile(cfg.get("file_size", 65536))
+    ram = RamFile(cfg.get("file_size", 65536))
+    f = BrokenFile(ram, cfg["ok"]) if cfg.get("ok") else ram
     out = {"cues": [], "errors": [], "allocs": 0, "actions": []}
     store = None
     if cfg.get("image"):
@@ -138,7 +126,7 @@ def run(cfg):
             data = g.read()
         out["log"] = "".join("%02x" % b for b in data)
     else:
-        out["log"] = "".join("%02x" % f.data[i] for i in range(f.n))
+        out["log"] = "".join("%02x" % ram.data[i] for i in range(ram.n))
     return out
 '''
 

@@ -13,7 +13,7 @@ import pytest
 from retrowalk import walkstats
 from retrowalk.vboard.board import BOARD_SIDE
 
-from board_helpers import FAKE_MOTOR, RATE, synth_counts, write_samples
+from board_helpers import BROKENFILE, FAKE_MOTOR, RATE, synth_counts, write_samples
 from test_walklog_flash import FLASHSIM
 
 from retrowalk.firmware import app as A
@@ -638,23 +638,7 @@ print(json.dumps({"on": on, "off": off, "files": files(app), "reset_pending": ap
 # The log store's next capture or walk on a filesystem that fails (OSError 5, EIO as littlefs
 # raises it) from the write that would take the file cfg["ok"] bytes past its header on; what
 # was written before stays in the file. BROKEN.heal() gives the store its own methods back.
-BROKEN_FS = r"""
-class BrokenFile:
-    def __init__(self, f, ok):
-        self.f = f
-        self.ok = ok
-        self.n = 0
-    def write(self, buf, k=None):
-        k = len(buf) if k is None else k
-        if self.n + k > self.ok:
-            raise OSError(5)
-        self.n += k
-        return self.f.write(memoryview(buf)[:k])
-    def flush(self):
-        self.f.flush()
-    def close(self):
-        self.f.close()
-
+BROKEN_FS = BROKENFILE + r"""
 class Broken:
     def __init__(self, store, name):
         self.store = store
