@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from retrowalk import cli, htmlreport, plots, report, walkstats
+from retrowalk import cli, htmlreport, plots, report, walkstats, words
 from retrowalk.history import History
 
 from host_helpers import program_walk, walk_bytes
@@ -308,6 +308,12 @@ def test_every_week_of_a_history_of_one_week_says_one_week():
     _, data = report.all_report([({"id": 1}, m)])
     _, text = _parse(htmlreport.all_page(data["weeks"], data["totals"]))
     assert "Walks 1 in 1 week " in text
+
+
+def test_plural_adds_an_s_to_every_count_but_one_and_minus_one():
+    assert [words.plural(n, "walk") for n in (0, 1, 2)] == ["0 walks", "1 walk", "2 walks"]
+    # the week report's change from the week before: signed, and -1 is one walk fewer
+    assert [words.plural(n, "walk", "%+d") for n in (-2, -1, 0, 1)] == ["-2 walks", "-1 walk", "+0 walks", "+1 walk"]
 
 
 def test_program_names_are_escaped(tmp_path):

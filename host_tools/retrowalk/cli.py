@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import RetrowalkError
+from .words import plural
 
 
 def do_replay(args):
@@ -102,9 +103,8 @@ def _pull(args, kinds=("walk", "capture")):
 
 def _pull_lines(res):
     kinds = [k for _, _, k in res.stored]
-    lines = ["pulled %d walk%s and %d capture%s from board %s%s" % (
-        kinds.count("walk"), "" if kinds.count("walk") == 1 else "s", kinds.count("capture"),
-        "" if kinds.count("capture") == 1 else "s", res.uid,
+    lines = ["pulled %s and %s from board %s%s" % (
+        plural(kinds.count("walk"), "walk"), plural(kinds.count("capture"), "capture"), res.uid,
         "; %d already in the history" % len(res.known) if res.known else "")]
     if kinds.count("unreadable"):
         lines.append("%d unreadable file(s) kept as they came" % kinds.count("unreadable"))
@@ -251,7 +251,7 @@ def do_export(args):
     with _history(args) as hist:  # (the JSON is written a walk at a time, while the history is open)
         text = exporter.walks_csv(hist) if args.csv else exporter.walks_json_text(hist)
         if exporter.write_text(args.output, text) is None:
-            for piece in [text] if args.csv else text:
+            for piece in exporter.pieces(text):
                 sys.stdout.write(piece)
             return
     print(args.output)

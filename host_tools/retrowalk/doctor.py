@@ -13,6 +13,7 @@ from . import boardstatus, flasher
 from .boardstatus import Check
 from .errors import RetrowalkError
 from .firmware import boardcfg
+from .words import plural
 
 STEPS = ("port", "connect", "micropython", "mpy arch", "firmware", "board file", "imu", "clock", "flash", "program")
 
@@ -85,7 +86,7 @@ def lines(found):
     out = ["%-7s  %-11s  %s%s" % (tag[c.ok], c.name, c.found, (" -> " + c.hint) if c.hint else "") for c in found]
     bad = sum(1 for c in found if c.ok is False)
     out.append("all %d checks passed: ready to walk" % len(found) if not bad else
-               "%d problem%s: fix the first one and run retrowalk doctor again" % (bad, "" if bad == 1 else "s"))
+               plural(bad, "problem") + ": fix the first one and run retrowalk doctor again")
     return out
 
 

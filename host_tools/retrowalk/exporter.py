@@ -9,6 +9,7 @@ from . import imucsv, outfile, report
 from .firmware import logreader
 from .errors import RetrowalkError
 from .untrusted import shown
+from .words import plural
 
 CSV_FIELDS = ("id", "board", "walk_no", "start", "day", "program", "duration_s", "active_s", "paused_s", "pauses",
               "steps_forward", "steps_backward", "forward_s", "backward_s", "backward_goal_s", "cadence_spm", "adherence",
@@ -74,13 +75,18 @@ def walks_json_text(hist):
     yield "[]\n" if first else "\n]\n"
 
 
+def pieces(text):
+    """The str pieces of text: a str (one piece) or an iterable of str pieces (itself)."""
+    return [text] if isinstance(text, str) else text
+
+
 def write_text(path, text):
     """Write text (a str, or an iterable of str pieces) to `path` ('-' = return it for stdout); -> path or None."""
     if path in (None, "-"):
         return None
     with outfile.replacing(path) as name:
         with open(name, "w", encoding="utf-8") as f:  # (not the locale's: cp1252 on Windows)
-            for piece in [text] if isinstance(text, str) else text:
+            for piece in pieces(text):
                 f.write(piece)
     return path
 
@@ -135,8 +141,8 @@ def write_capture_csv(data, path_stem):
     if not paths:
         n = sum(len(p) for p in parts)
         raise RetrowalkError("the capture holds no samples" if not n else
-                             "the capture holds %d sample%s and no 2 in a row: a CSV needs at least 2"
-                             % (n, "" if n == 1 else "s"))
+                             "the capture holds %s and no 2 in a row: a CSV needs at least 2"
+                             % plural(n, "sample"))
     return paths
 
 

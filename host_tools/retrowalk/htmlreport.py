@@ -13,6 +13,7 @@ from html import escape
 from . import __version__, plots, report, walkstats
 from .errors import RetrowalkError
 from .untrusted import shown
+from .words import plural
 
 STYLE = """
 :root { color-scheme: light; }
@@ -147,8 +148,8 @@ def _walk_body(row, m, log):
     goal = m["backward_goal_s"]
     out.append('<div class="cards">')
     out.append(_card("Walking time", report.clock(m["active_s"]),
-                     "%s in all; %d pause%s (%s)" % (report.clock(m["duration_s"]), m["pauses"],
-                                                    "" if m["pauses"] == 1 else "s", report.clock(m["paused_s"]))))
+                     "%s in all; %s (%s)" % (report.clock(m["duration_s"]), plural(m["pauses"], "pause"),
+                                             report.clock(m["paused_s"]))))
     out.append(_card("Backward", _minutes(m["backward_s"]),
                      "the program asked for %s" % _minutes(goal) if goal is not None else "the program set no time"))
     out.append(_card("Steps", "%d" % (m["steps_forward"] + m["steps_backward"]),
@@ -233,7 +234,7 @@ def week_page(weeks, key, walks):
     prev = weeks[i - 1] if i else None
     head = week_title(w)
     body = ["<h1>%s</h1>" % _e(head),
-            '<p class="sub">%d walk%s in the week</p>' % (w["walks"], "" if w["walks"] == 1 else "s"),
+            '<p class="sub">%s in the week</p>' % plural(w["walks"], "walk"),
             _week_cards(w, prev)]
     shown = weeks[max(0, i - 7):i + 1]
     uri = _png_uri(lambda f: plots.weekly_progress(shown, f, dpi=110))
@@ -261,7 +262,7 @@ def all_page(weeks, totals):
     head = "Every week: %s to %s" % (report.short_day(weeks[0]["monday"]), report.short_day(weeks[-1]["sunday"]))
     body = ["<h1>%s</h1>" % _e(head),
             '<div class="cards">',
-            _card("Walks", "%d" % totals["walks"], "in %d week%s" % (len(weeks), "" if len(weeks) == 1 else "s")),
+            _card("Walks", "%d" % totals["walks"], "in " + plural(len(weeks), "week")),
             _card("Walking time", "%.1f min" % totals["active_min"]),
             _card("Backward", "%.1f min" % totals["backward_min"]),
             _card("Steps", "%d" % (totals["steps_forward"] + totals["steps_backward"]),

@@ -6,6 +6,7 @@ from array import array
 
 from . import textfile
 from .errors import RetrowalkError
+from .words import plural
 
 COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz")
 G = 9.80665  # m/s² per g
@@ -119,8 +120,8 @@ def load(path):
         if _blank(row):
             continue
         if len(row) < len(header):
-            raise RetrowalkError("%s:%d: %d cell%s, header has %d" % (
-                path, line, len(row), "" if len(row) == 1 else "s", len(header)))
+            raise RetrowalkError("%s:%d: %s, header has %d" % (
+                path, line, plural(len(row), "cell"), len(header)))
         for k, (name, i, lim) in enumerate(zip(COLUMNS, idx, _LIMITS)):
             v = number(path, line, name, row[i].strip())
             if lim and abs(v) > lim[0]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import outfile, report, walkstats
 from .errors import RetrowalkError
+from .words import plural
 
 FORWARD_COLOUR = "#1f6fb4"
 BACKWARD_COLOUR = "#f07f0e"
@@ -319,7 +320,7 @@ def weekly_figure(weeks):
     top2 = max([w["active_min"] for w in weeks] + [1.0])
     for i, w in enumerate(weeks):
         if w["walks"] and labelled:
-            ax2.text(i, w["active_min"] + top2 * 0.03, "%d walk%s" % (w["walks"], "" if w["walks"] == 1 else "s"),
+            ax2.text(i, w["active_min"] + top2 * 0.03, plural(w["walks"], "walk"),
                      ha="center", va="bottom", fontsize=9)
     ax2.set_ylim(0, top2 * 1.35)
     ax2.set_ylabel("minutes")

@@ -16,6 +16,7 @@ from . import textfile
 from .errors import RetrowalkError
 from .firmware import program as P
 from .link import BoardError
+from .words import plural
 
 BOARD_PATH = P.PROGRAM_FILE  # "/program.json": where the firmware reads its program
 
@@ -264,7 +265,7 @@ def describe(prog, today=None):
         t = today or datetime.now().date()
         n = P.periods_since_start(prog, (t.year, t.month, t.day))
         eff = P.apply_progression(prog, (t.year, t.month, t.day))
-        lines.append("today (%s, after %d step%s of growth):" % (t.isoformat(), n, "" if n == 1 else "s"))
+        lines.append("today (%s, after %s of growth):" % (t.isoformat(), plural(n, "step")))
         # the walk's lines (warm-up, the repeated segments, cool-down), not the name, which
         # may begin like them ("1 min backward in a 10-min walk")
         walk = P.describe(dict(eff, name=""))

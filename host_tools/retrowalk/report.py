@@ -6,6 +6,7 @@ from . import walkstats
 from .firmware import coach, haptics, logreader
 from .errors import RetrowalkError
 from .untrusted import shown
+from .words import plural
 
 # The cues (haptics.NAMES) in plain words, with the buzz each one is (as README "Wearing it").
 CUE_WORDS = {"start": ("start or resume", "one long buzz"),  # a resume press gives the start buzz
@@ -127,7 +128,7 @@ def amount(value, unit, asked=False):
             return "%g s" % value
         return clock(int(value)) if value >= 120 else "%d s" % int(value)
     if unit == "steps":
-        return "%d step%s" % (value, "" if value == 1 else "s")
+        return plural(value, "step")
     if unit == "m":
         return "%g m" % round(value, 1)
     return "%s %s" % (value, unit)
@@ -152,9 +153,9 @@ def walks_table(items):
         "id", "start", "board", "time", "fwd", "bwd", "bwdmin", "adh", "state")]
     for row, m in items:  # (a start with "?": the board's clock was unset, the pull's date stands in)
         if m is None:
-            lines.append("%4d  %-17s  %-6s  unreadable log (%d byte%s)" % (
-                row["id"], row["pulled_at"].replace("T", " ")[:16] + "?", row["board_uid"][:6], row["size"],
-                "" if row["size"] == 1 else "s"))
+            lines.append("%4d  %-17s  %-6s  unreadable log (%s)" % (
+                row["id"], row["pulled_at"].replace("T", " ")[:16] + "?", row["board_uid"][:6],
+                plural(row["size"], "byte")))
             continue
         start = (m["start"] or row["pulled_at"]).replace("T", " ")[:16] + ("" if m["start"] else "?")
         state = "done" if m["complete"] and m["end_reason"] == "finished" else str(m["end_reason"])
@@ -173,9 +174,8 @@ def walk_report(row, m):
     lines = ["Walk #%d, %s, board %s (its walk %s)%s" % (
         row["id"], _when(m, row), row["board_uid"][:12], m["walk_no"],
         (", program \"%s\"" % shown(m["program"])) if m["program"] else "")]
-    lines.append("  time       %s walking (%s in all, %d pause%s, %s paused)" % (
-        clock(m["active_s"]), clock(m["duration_s"]), m["pauses"], "" if m["pauses"] == 1 else "s",
-        clock(m["paused_s"])))
+    lines.append("  time       %s walking (%s in all, %s, %s paused)" % (
+        clock(m["active_s"]), clock(m["duration_s"]), plural(m["pauses"], "pause"), clock(m["paused_s"])))
     lines.append("  steps      %d forward, %d backward; cadence %s steps/min" % (
         m["steps_forward"], m["steps_backward"], m["cadence_spm"] if m["cadence_spm"] is not None else "-"))
     lines.append("  backward   %.1f min walked backward%s; adherence %s%s" % (
@@ -202,8 +202,8 @@ def walk_report(row, m):
 def adherence_words(m):
     """'193 of the 204 steps in backward intervals went backward'."""
     n = m["backward_interval_steps"]
-    return "%d of the %d step%s in backward intervals went backward" % (
-        m["backward_interval_steps_backward"], n, "" if n == 1 else "s")
+    return "%d of the %s in backward intervals went backward" % (
+        m["backward_interval_steps_backward"], plural(n, "step"))
 
 
 def cue_list(m):
@@ -244,7 +244,7 @@ def after_cells(after):
     """The INTERVAL_COLUMNS of what came after the program (walkstats after_program) as texts."""
     n = after["steps"]
     return ("", "after", "program done", "%s walking" % clock(after["walking_s"]),
-            "%d step%s, %d backward" % (n, "" if n == 1 else "s", after["steps_backward"]) if n else "no steps",
+            "%s, %d backward" % (plural(n, "step"), after["steps_backward"]) if n else "no steps",
             "-" if after["cadence_spm"] is None else "%.0f" % after["cadence_spm"],
             "%s-%s" % (clock(after["start_s"]), clock(after["end_s"])))
 
@@ -253,8 +253,8 @@ def notes(m):
     """[(label, text)]: what a reader of the walk should know beyond its measures (problems)."""
     out = []
     if m["lost_samples"]:
-        out.append(("sensor", "%d sample%s lost (the IMU's FIFO overran, or the IMU was restarted)" % (
-            m["lost_samples"], "" if m["lost_samples"] == 1 else "s")))
+        out.append(("sensor", "%s lost (the IMU's FIFO overran, or the IMU was restarted)"
+                    % plural(m["lost_samples"], "sample")))
     for e in m["errors"]:
         out.append(("error", shown(e)))
     if m["warnings"]:
@@ -313,14 +313,14 @@ def week_report(items, today=None):
     prev = weeks[i - 1] if i else None
     mine = [(row, m) for row, m in items if m is not None and m["day"]
             and walkstats.week_of(m["day"]).isoformat() == key]
-    lines = ["Week %s (%s to %s): %d walk%s, %.1f min walking, %.1f min backward%s, adherence %s" % (
-        w["week"], w["monday"], w["sunday"], w["walks"], "" if w["walks"] == 1 else "s", w["active_min"],
+    lines = ["Week %s (%s to %s): %s, %.1f min walking, %.1f min backward%s, adherence %s" % (
+        w["week"], w["monday"], w["sunday"], plural(w["walks"], "walk"), w["active_min"],
         w["backward_min"], "" if w["backward_goal_min"] is None else " (goal %.1f)" % w["backward_goal_min"],
         pct(w["adherence"]))]
     if prev is not None:
         more = w["walks"] - prev["walks"]
-        lines.append("  compared with week %s: %+d walk%s, %+.1f min walking, %+.1f min backward" % (
-            prev["week"], more, "" if abs(more) == 1 else "s", w["active_min"] - prev["active_min"],
+        lines.append("  compared with week %s: %s, %+.1f min walking, %+.1f min backward" % (
+            prev["week"], plural(more, "walk", "%+d"), w["active_min"] - prev["active_min"],
             w["backward_min"] - prev["backward_min"]))
     lines.append("")
     lines += walks_table(mine)
@@ -339,8 +339,8 @@ def all_report(items):
               "steps_backward": sum(m["steps_backward"] for m in walks)}
     lines = weeks_table(weeks)
     lines.append("")
-    lines.append("all: %d walk%s, %.1f min walking, %.1f min backward, %d steps forward, %d backward" % (
-        totals["walks"], "" if totals["walks"] == 1 else "s", totals["active_min"], totals["backward_min"], totals["steps_forward"],
-        totals["steps_backward"]))
+    lines.append("all: %s, %.1f min walking, %.1f min backward, %d steps forward, %d backward" % (
+        plural(totals["walks"], "walk"), totals["active_min"], totals["backward_min"],
+        totals["steps_forward"], totals["steps_backward"]))
     return lines, {"weeks": weeks, "totals": totals}
 
