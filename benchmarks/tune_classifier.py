@@ -14,8 +14,9 @@ pooled F1* and the worst subject's F1*, minus half the count error; for directio
 pooled and the worst balanced accuracy (time-reversed L5, L5 forward + reversed sessions: the
 direction after a stop, virtual-belt sessions and takes); minus 0.01 per step counted while
 standing (1 point of F1).
-Conditions: the recordings as they are, 0.7x and 1.3x speed, 0.5x softer, 2x firmer; one mounting (the method
-does not see the mounting); `retrowalk evaluate` then checks every condition and mounting.
+Conditions: the recordings as they are, 0.7x and 1.3x speed, 0.5x softer, 2x firmer, 0.7x speed
+and 0.5x softer together; one mounting (the method does not see the mounting); `retrowalk
+evaluate` then checks every condition and mounting.
 """
 
 import argparse
@@ -28,7 +29,7 @@ import time
 from retrowalk import evaluate as ev
 from retrowalk.firmware import stepclassifier as SC
 
-CONDITIONS = ("as recorded", "speed 0.7x", "speed 1.3x", "softer 0.5x", "firmer 2x")
+CONDITIONS = ("as recorded", "speed 0.7x", "speed 1.3x", "softer 0.5x", "firmer 2x", "slow and soft")
 # constant: values to try (the current value comes first)
 SPACE = {
     "_PROM_CMS2": (50, 70), "_PEAK_CMS2": (15, 45), "_PROM_GATE_CMS2": (20, 40), "_PEAK_GATE_CMS2": (-20, 15),
@@ -39,7 +40,8 @@ SPACE = {
     "_END_GAP": (40, 64), "_CUE_SHIFT": (0, 2), "_CAL_MIN": (3, 6), "_CAL_STEPS": (8, 16),
     "_TURN_MRAD": (600, 900), "_TURN_STRIDE_MRAD": (400, 600), "_AGREE": (6, 10),
     "_LAST": (20, 28), "_TYPICAL": (2, 4), "_STRIDE": (300, 1200), "_LEG": (2000, 3000),
-    "_SLOW_MAX": (30,), "_AGREE_SLOW": (11, 14), "_TWIST_MRAD": (5, 35), "_WEAK_FIRST": (3, 6),
+    "_SLOW_MAX": (30,), "_AGREE_SLOW": (11, 14), "_GATE_LONG": (5, 7, 99), "_AGREE_LONG": (7, 9),
+    "_TWIST_MRAD": (5, 35), "_WEAK_FIRST": (3, 6),
 }
 DIRECTION_SETS = (ev.L5_REV, ev.L5_SESSION, ev.BELT_SESSION, ev.BELT_TAKES)
 STEP_SETS = (ev.L5_FWD, ev.L5_REV, ev.BELT_SESSION, ev.BELT_TAKES)

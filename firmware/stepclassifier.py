@@ -22,7 +22,8 @@ How it works (integer maths only; nothing allocates per sample):
   smoothed, peaks once per step just after the foot contact. A peak that stands out from the
   troughs on both sides is a step candidate; walking starts when three strong candidates come
   at a regular step rhythm (or four softer ones at a walking cadence: a soft walker, whose
-  cues must agree more closely, and slower, down to 46 steps/min, more closely still) and their
+  cues must agree more closely, and slower, down to 46 steps/min, more closely still; or six
+  soft ones at a walking rhythm, less closely: a slow, soft walker's cues wander) and their
   direction cues agree (a walk travels one way, in the sensor frame even while it turns;
   standing, swaying or swinging the arms goes nowhere), or when a slow step's second, weaker
   hump lies between strong candidates that come at a step rhythm, travel one way and twist
@@ -103,6 +104,8 @@ _AGREE = const(8)  # ... whose cues travel one way: their unit vectors add up to
 _AGREE_SOFT = const(10)  # (soft ones to 10/16: a swaying body's soft bobs keep a rhythm too) ...
 _SLOW_MAX = const(34)  # a slow walker's soft steps up to _MAX_INT apart (1.31 s: 46 steps/min) ...
 _AGREE_SLOW = const(13)  # ... must travel one way more clearly: their unit vectors add up to 13/16
+_GATE_LONG = const(6)  # or six soft ones at a walking rhythm (11..34 bins apart) whose cues add up
+_AGREE_LONG = const(8)  # to half their number (a slow, soft walker's cues wander more than four show)
 _TWIST_BINS = const(20)  # a candidate's twist: the pelvis's turn over the 20 bins after its contact
 _SHIFT = const(27)  # a bout's first peak sooner than 27/32 of the next interval is a weight shift
 _WEAK_FIRST = const(4)  # ... and so is a soft one standing out under a quarter as much as the next
@@ -734,8 +737,13 @@ class StepClassifier:
             T = (b[j] - b[j - 2]) >> 1  # the gate's rhythm: the new bout's interval
             if not self._travel(j, n, agree) and not self._half_step(T):
                 # the cues point anywhere: no walk, unless the rhythm is a slow step's two humps
-                # (their cues, half a step long, alternate; the bout's first steps find the lock)
-                return
+                # (their cues, half a step long, alternate; the bout's first steps find the lock),
+                # or six candidates keep the rhythm and travel one way (a slow, soft walker's cues
+                # wander from step to step, but six of them still add up to half their number)
+                if not (j + 1 >= _GATE_LONG and self._regular(j, _GATE_LONG, _SOFT_MIN, _SLOW_MAX, False)
+                        and self._travel(j, _GATE_LONG, _AGREE_LONG)):
+                    return
+                n = _GATE_LONG
             # credit the chain: the gate's candidates and earlier ones that link at step rhythm
             s = j - n + 1
             while s > 0 and _MIN_INT <= b[s] - b[s - 1] <= _MAX_INT:
@@ -864,7 +872,7 @@ class StepClassifier:
         k = _CAND + j - n + 1
         x = y = z = 0
         while k <= _CAND + j:
-            x += self._cqx[k]  # |q| = 4096, n <= 4: each sum stays within 2**14
+            x += self._cqx[k]  # |q| = 4096, n <= 6: each sum stays within 2**15, _one_way's < 2**30
             y += self._cqy[k]
             z += self._cqz[k]
             k += 1

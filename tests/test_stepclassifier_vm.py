@@ -75,6 +75,19 @@ def test_parity_on_the_shared_data(shared_data):
     assert steps > 5000
 
 
+def test_parity_where_the_long_gate_opens(shared_data):
+    # a slow, soft walker (real L5 3-2 at 0.7x speed and half the motion) that only the six-step
+    # gate starts (test_stepclassifier_unit): its walk is found alike on both runtimes
+    from retrowalk import augment
+
+    tr = evaluate.load_trial(str(shared_data / "real-l5-forward" / "3-2.csv"), "-z")
+    _, counts, n = evaluate.counts_of(augment.soften(augment.speed(tr, 0.7), 0.5))
+    a = replay.classify_cpython(counts, n, 104, "auto")
+    b = replay.classify_micropython(counts, n, 104, "auto")
+    assert len(a.steps) >= 20
+    assert a.steps == b.steps and a.forward_q12 == b.forward_q12
+
+
 ZERO_ALLOC = """
 import micropython
 from array import array

@@ -148,11 +148,17 @@ def compose(name, trials, overlap_s=0.25):
 
 
 # ---- running and matching ----------------------------------------------------------------------
-def run(trial, mount, rate_hz=104):
-    """Detected steps [(t, direction name, confidence)] for the trial."""
+def counts_of(trial, rate_hz=104):
+    """(recording, int16 counts, samples) of the trial as the board's IMU gives it at rate_hz."""
     cols = {c: [s[i] for s in trial.data] for i, c in enumerate(imucsv.COLUMNS[1:])}
     rec = imucsv.Recording(trial.name, trial.t, cols, trial.labels)
     counts, n = imucsv.to_counts(rec, rate_hz)
+    return rec, counts, n
+
+
+def run(trial, mount, rate_hz=104):
+    """Detected steps [(t, direction name, confidence)] for the trial."""
+    rec, counts, n = counts_of(trial, rate_hz)
     res = replay.classify_cpython(replay.as_walk_fifo(counts, n, rate_hz), n, rate_hz, mount)
     # in the recording's own clock, as its annotations are (trial.t starts at 0)
     return [(imucsv.sample_time(rec, rate_hz, s), replay.DIRECTIONS[d], c) for s, d, c in res.steps]
@@ -361,6 +367,8 @@ CONDITIONS = {
     "cadence 70-130": Condition(take=_to_cadence),
     "softer 0.5x": Condition(take=lambda tr, rnd: augment.soften(tr, 0.5)),
     "firmer 2x": Condition(take=lambda tr, rnd: augment.soften(tr, 2.0)),
+    # an older walker's slow, soft steps: 0.7x speed (0.49x the acceleration) and half that again
+    "slow and soft": Condition(take=lambda tr, rnd: augment.soften(augment.speed(tr, 0.7), 0.5)),
     "noise + bias": Condition(wear=augment.noise_bias),
     "random mounting": Condition(wear=lambda tr, rnd: augment.rotate(tr, augment.random_mounting(rnd))),
     "52 Hz": Condition(rate=lambda rnd: 52),
