@@ -23,7 +23,8 @@ How it works (integer maths only; nothing allocates per sample):
   troughs on both sides is a step candidate; walking starts when three strong candidates come
   at a regular step rhythm (or four softer ones at a walking cadence: a soft walker, whose
   cues must agree more closely, and slower, down to 46 steps/min, more closely still; or six
-  soft ones at a walking rhythm, less closely: a slow, soft walker's cues wander) and their
+  soft ones at a walking rhythm, less closely: a slow, soft walker's cues wander; a walker
+  whose earlier steps were soft starts again from softer candidates, as inside a bout) and their
   direction cues agree (a walk travels one way, in the sensor frame even while it turns;
   standing, swaying or swinging the arms goes nowhere), or when a slow step's second, weaker
   hump lies between strong candidates that come at a step rhythm, travel one way and twist
@@ -124,7 +125,8 @@ _CAL_STEPS = const(12)  # ... and the steps that refine it (auto mounting)
 
 # ---- thresholds in physical units, converted to counts at construction ----------------------
 # (a peak's prominence and its height above gravity, vertical acceleration, cm/s²)
-_PROM_GATE_CMS2 = const(30)  # a candidate for the start gate rises 0.3 m/s² ...
+_PROM_GATE_CMS2 = const(30)  # a candidate for the start gate rises 0.3 m/s² (after a soft walker's
+# steps, as a bout does, a third of its typical step if less: a stop does not make it firmer) ...
 _PEAK_GATE_CMS2 = const(0)  # ... to above gravity;
 _PROM_CMS2 = const(60)  # a strong one (the 3-step gate) 0.6 m/s² (and a closing step's thud, see _thud) ...
 _PEAK_CMS2 = const(30)  # ... to +0.3 m/s²;
@@ -496,7 +498,7 @@ class StepClassifier:
                 return
             # the rhythm broke (a pause, or shuffling after stopping): a new bout must pass the gate
             self._end_bout()
-        if h >= self._prom_gate and p >= self._peak_gate:
+        if h >= self._walker_bar(self._prom_gate) and p >= self._peak_gate:
             self._height = h
             self._gate(c, h >= self._prom and p >= self._peak_min)
 

@@ -191,6 +191,40 @@ def test_a_soft_uneven_walker_needs_the_typical_step_bar(sc, monkeypatch):
     assert len(events) <= len(contacts) - 5
 
 
+def _after(sc, first, then):
+    """Events of walk `then` (segments, amp) fed after walk `first` (the same), and fed alone; and
+    the contacts of `then`."""
+    from array import array
+
+    def walk(segments, amp):
+        return gs.build([("still", 3)] + segments + [("still", 4)], step_hz=1.6, amp=amp)
+
+    c1, n1, _ = walk(*first)
+    c2, n2, contacts = walk(*then)
+    both = gs.run(array("h", c1) + c2, n1 + n2)
+    return [e for e in both if e[0] >= n1], gs.run(c2, n2), contacts
+
+
+def test_the_start_gate_follows_a_soft_walker_across_a_stop(sc):
+    # a soft walker (swings at 0.1) stops, then walks on softer still (0.06, tired or slowed: the
+    # trunk's bounce rises about 0.25 m/s², under the start gate's 0.3): after the first walk the
+    # gate asks a third of the walker's typical step, as a bout does, and counts the second
+    # walk; fed alone it counts nothing
+    after, alone, contacts = _after(sc, ([("forward", 15)], 0.1), ([("forward", 15)], 0.06))
+    assert len(after) >= len(contacts) - 2 and all(d == FWD for _, d, _ in after)
+    assert alone == []
+    # after a firmer walk (0.2) the bar is the start gate's own: the same second walk counts none
+    after, _, _ = _after(sc, ([("forward", 15)], 0.2), ([("forward", 15)], 0.06))
+    assert after == []
+
+
+@pytest.mark.parametrize("kind", ["shift", "sway", "still"])
+def test_standing_after_a_soft_walk_is_no_walk(sc, kind):
+    # the lower bar after a soft walk still asks the candidates to travel one way
+    after, _, _ = _after(sc, ([("forward", 15)], 0.1), ([(kind, 20)], 0.06))
+    assert after == []
+
+
 # slow, soft walkers: too soft for the strong gate, too slow for the soft one (24 bins); bins:
 # their step interval, which the slow gate must reach to count them; seconds: the walk's length
 # (it ends half a step after a contact, so the last peak is whole)
