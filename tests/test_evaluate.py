@@ -146,7 +146,7 @@ def test_benchmark_on_an_empty_folder_is_a_clear_error(tmp_path, capsys):
     ("t,foot,direction\n1.0,L,forward\nabc,R,forward\n", ":3: column t: not a number (got 'abc')"),
     ("t,foot,direction\n1.0,L,forward\n2.0,R\n", ":3: 2 fields, too few to reach column 'direction'"),
     ("t,foot,direction\n1.0,L,forward\nnan,R,forward\n", ":3: column t: not a finite number (got 'nan')"),
-    ("t,foot,dir\n1.0,L,forward\n", ":1: missing column(s) direction"),
+    ("t,foot,dir\n1.0,L,forward\n", ":1: missing column direction"),
     ("t,foot,direction,t\n1.0,L,forward,2.0\n", ":1: column t named twice"),
     (b"t,foot,direction\n1.0,L,\xff\n", ":2: not UTF-8 text (byte 0xff)"),
 ])

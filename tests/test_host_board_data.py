@@ -49,6 +49,11 @@ def test_one_walk_waiting_is_said_in_the_singular():
     # "waiting      1 walks, 1 captures"
     assert "waiting      1 walk, 1 capture" in boardstatus.status_lines({"walks": "1", "captures": "1"}, [])
     assert "waiting      2 walks, 0 captures" in boardstatus.status_lines({"walks": "2", "captures": "0"}, [])
+    assert "waiting      ? walks, ? captures" in boardstatus.status_lines({}, [])
+    # "errors       1 line(s) in ..."
+    where = " in /errors.log and /errors.old on the board"
+    assert "errors       1 line" + where in boardstatus.status_lines({"errors": "1"}, [])
+    assert "errors       12 lines" + where in boardstatus.status_lines({"errors": "12"}, [])
 
 
 def test_a_manifest_nested_too_deeply_is_no_manifest():

@@ -96,5 +96,5 @@ def test_start_with_a_board_runs_status_pull_and_report(tmp_path, capsys):
         vb.close()
     out = capsys.readouterr().out
     assert code == 0
-    assert "firmware" in out and "pulled 2 walk(s)" in out
+    assert "firmware" in out and "pulled 2 walks, 0 captures" in out
     assert "Week 2025-W10" in out and "2 walks" in out

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from retrowalk import pull
+from retrowalk import cli, pull
 from retrowalk.firmware import logreader
 from retrowalk.errors import RetrowalkError
 from retrowalk.history import History
@@ -111,6 +111,7 @@ def test_damaged_and_garbage_logs_import_and_the_others_too(fresh, tmp_path):
     assert kinds == {"000001.rwl": "walk", "000002.rwl": "walk", "000003.rwl": "unreadable"}
     assert any(w.startswith("000002.rwl") and "damaged" in w for w in res.warnings)
     assert any(w.startswith("000003.rwl") for w in res.warnings)
+    assert "1 unreadable file kept as they came" in cli._pull_lines(res)
     with History(db) as h:
         rows = {r["file_name"]: r for r in h.logs()}
         assert rows["000002.rwl"]["warnings"]

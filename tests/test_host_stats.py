@@ -422,12 +422,14 @@ def test_reports(hist):
 
 
 def test_a_count_of_one_is_said_in_the_singular(hist):
-    # "-1 walks", "1 samples lost", "1 of the 1 steps", "unreadable log (1 bytes)"
+    # "-1 walks", "1 samples lost", "1 problems in the file", "1 of the 1 steps", "unreadable log (1 bytes)"
     lines, _ = report.week_report(report.walk_measures(hist))
     assert lines[1].startswith("  compared with week 2025-W10: -1 walk, "), lines[1]
     m = measures(simple_walk())
     assert ("sensor", "1 sample lost (the IMU's FIFO overran, or the IMU was restarted)") in report.notes(
         dict(m, lost_samples=1))
+    one, two = (dict(report.notes(dict(m, warnings=w)))["damaged"] for w in (["a"], ["a", "b"]))
+    assert one.startswith("1 problem in the file; ") and two.startswith("2 problems in the file; ")
     assert report.adherence_words(dict(m, backward_interval_steps=1, backward_interval_steps_backward=1)) == \
         "1 of the 1 step in backward intervals went backward"
     hist.add("0102030405060708", "000010.rwl", b"x", walkstats.facts(R.read(b"x")))

@@ -6,6 +6,7 @@ from datetime import datetime
 from . import flasher
 from .firmware import boardcfg
 from .link import LINE_MAX, BoardError, is_count, parse_line
+from .words import plural
 
 CLOCK_TOLERANCE_S = 120  # a board clock further off than this is reported
 LOW_FLASH_BYTES = 64 * 1024  # less free log space than this is reported
@@ -194,7 +195,7 @@ def status_lines(info, found):
              "program      %s" % (info.get("program") or "?")]
     errors = info.get("errors", "")
     if is_count(errors) and int(errors):  # a note, not a problem: the log keeps old errors too
-        lines.append("errors       %s line(s) in /errors.log and /errors.old on the board" % errors)
+        lines.append("errors       %s in /errors.log and /errors.old on the board" % plural(int(errors), "line"))
     if found:
         lines += ["problem      %s%s" % (p, (" -> " + h) if h else "") for p, h in found]
     else:

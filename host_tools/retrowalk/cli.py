@@ -107,7 +107,7 @@ def _pull_lines(res):
         plural(kinds.count("walk"), "walk"), plural(kinds.count("capture"), "capture"), res.uid,
         "; %d already in the history" % len(res.known) if res.known else "")]
     if kinds.count("unreadable"):
-        lines.append("%d unreadable file(s) kept as they came" % kinds.count("unreadable"))
+        lines.append("%s kept as they came" % plural(kinds.count("unreadable"), "unreadable file"))
     for name, why in res.skipped:
         lines.append("left on the board: %s: %s" % (name, why))
     for w in res.warnings:

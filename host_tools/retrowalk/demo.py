@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import flasher, pull, report, synthwalk, walkstats
 from .errors import RetrowalkError
+from .words import plural
 
 DEMO_SPEED = 25.0  # simulated seconds per real second
 MAX_SPEED = 200  # fastest the virtual board keeps up with on a shared PC
@@ -261,8 +262,8 @@ def start(port=None, db=None, say=print):
             link.set_rtc()
             say("")
             kinds = [k for _, _, k in res.stored]
-            say("pulled %d walk(s), %d capture(s) into %s" % (kinds.count("walk"), kinds.count("capture"),
-                                                            describe_path(hist.path)))
+            say("pulled %s, %s into %s" % (plural(kinds.count("walk"), "walk"),
+                                           plural(kinds.count("capture"), "capture"), describe_path(hist.path)))
             for name, why in res.skipped:
                 say("left on the board: %s: %s" % (name, why))
             for w in res.warnings:

@@ -94,8 +94,8 @@ def columns(path, line, header, needed, optional=()):
     named twice (which of the two holds the data cannot be told)."""
     missing = [c for c in needed if c not in header]
     if missing:
-        raise RetrowalkError("%s:%d: missing column(s) %s (header must include %s)"
-                             % (path, line, ",".join(missing), ",".join(needed)))
+        raise RetrowalkError("%s:%d: missing column%s %s (header must include %s)"
+                             % (path, line, "" if len(missing) == 1 else "s", ",".join(missing), ",".join(needed)))
     twice = [c for c in tuple(needed) + tuple(optional) if header.count(c) > 1]
     if twice:
         raise RetrowalkError("%s:%d: column %s named twice in the header" % (path, line, " and ".join(twice)))

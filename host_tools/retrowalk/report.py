@@ -258,8 +258,8 @@ def notes(m):
     for e in m["errors"]:
         out.append(("error", shown(e)))
     if m["warnings"]:
-        out.append(("damaged", "%d problem(s) in the file; every good record was kept. First: %s" % (
-            len(m["warnings"]), m["warnings"][0])))
+        out.append(("damaged", "%s in the file; every good record was kept. First: %s" % (
+            plural(len(m["warnings"]), "problem"), m["warnings"][0])))
     if m.get("facing") == "not learned":
         out.append(("facing", "the clip never learned which way it faces, so every step counted as forward:"
                     " give its forward axis in the board file (\"mount\": \"+x\" ...) or start each walk"
