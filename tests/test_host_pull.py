@@ -111,7 +111,7 @@ def test_damaged_and_garbage_logs_import_and_the_others_too(fresh, tmp_path):
     assert kinds == {"000001.rwl": "walk", "000002.rwl": "walk", "000003.rwl": "unreadable"}
     assert any(w.startswith("000002.rwl") and "damaged" in w for w in res.warnings)
     assert any(w.startswith("000003.rwl") for w in res.warnings)
-    assert "1 unreadable file kept as they came" in cli._pull_lines(res)
+    assert "1 unreadable file kept as it came" in cli._pull_lines(res)
     with History(db) as h:
         rows = {r["file_name"]: r for r in h.logs()}
         assert rows["000002.rwl"]["warnings"]

@@ -106,8 +106,9 @@ def _pull_lines(res):
     lines = ["pulled %s and %s from board %s%s" % (
         plural(kinds.count("walk"), "walk"), plural(kinds.count("capture"), "capture"), res.uid,
         "; %d already in the history" % len(res.known) if res.known else "")]
-    if kinds.count("unreadable"):
-        lines.append("%s kept as they came" % plural(kinds.count("unreadable"), "unreadable file"))
+    bad = kinds.count("unreadable")
+    if bad:
+        lines.append("%s kept as %s came" % (plural(bad, "unreadable file"), "it" if bad == 1 else "they"))
     for name, why in res.skipped:
         lines.append("left on the board: %s: %s" % (name, why))
     for w in res.warnings:
