@@ -150,6 +150,21 @@ def test_zero_heap_allocation_per_sample(mp_run, tmp_path, forward, per_sample):
     assert int(parts[5]) > 100
 
 
+def test_zero_heap_allocation_where_the_long_gate_opens(mp_run, shared_data, tmp_path):
+    # the slow, soft walk above: both its bouts start at the six-step gate, 17 and 33 s in, and
+    # the second after a stop, against the soft walker's own bar; every batch heap-locked
+    from retrowalk import augment
+
+    tr = evaluate.load_trial(str(shared_data / "real-l5-forward" / "3-2.csv"), "-z")
+    _, counts, n = evaluate.counts_of(augment.soften(augment.speed(tr, 0.7), 0.5))
+    path = tmp_path / "walk.bin"
+    path.write_bytes(counts[:6 * n].tobytes())
+    out = mp_run(ZERO_ALLOC.format(rate=104, forward=None, path=str(path), warm=0, per_sample=False))
+    parts = out.split()
+    assert parts[:2] == ["calibrated", "True"]
+    assert int(parts[3]) == len(replay.classify_cpython(counts, n, 104, "auto").steps)
+
+
 def test_heap_lock_really_catches_allocation(mp_run):
     # guards the test above: an allocating call under heap_lock() must fail
     out = mp_run("import micropython\nmicropython.heap_lock()\ntry:\n  x = [1, 2]\n  r = 'no'\nexcept MemoryError:\n  r = 'yes'\nmicropython.heap_unlock()\nprint(r)")
