@@ -7,7 +7,8 @@ Besides the recordings as they are, the benchmark derives:
 - time-reversed real L5 trials as stand-ins for backward walking (a(t) -> a(T-t),
   w(t) -> -w(T-t)), reported apart from the real backward data,
 - every one of these again under each condition of CONDITIONS (augment.py: speed, cadence,
-  softer and firmer steps, noise and bias, random mountings, 52 and 26 Hz, all of them mixed).
+  softer and firmer steps, noise and bias, random mountings, 52 and 26 Hz, all of them mixed,
+  slow and soft together).
 Figures are kept per subject (the folds: real L5 subjects 1..14, virtual-belt Male1 and Female1)
 so that the worst subject shows: the classifier is judged on people it has never seen.
 """
