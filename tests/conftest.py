@@ -32,6 +32,16 @@ def shared_data():
 
 
 @pytest.fixture(scope="session")
+def slow_soft_walk(shared_data):
+    """Real L5 trial 3-2 under `retrowalk evaluate`'s "slow and soft" condition (0.7x speed, half
+    the motion: a quarter of the trunk's acceleration, an older walker's steps)."""
+    from retrowalk import evaluate
+
+    tr = evaluate.load_trial(str(shared_data / "real-l5-forward" / "3-2.csv"), "-z")  # Xsens at L5: +z backward
+    return evaluate.CONDITIONS["slow and soft"].take(tr, None)
+
+
+@pytest.fixture(scope="session")
 def mp_run():
     """Run a code string in the real MicroPython VM with the firmware on its path."""
     micropython_vm.executable()  # a missing VM is an install error, not a skip

@@ -265,22 +265,14 @@ def test_slow_soft_weight_shifting_is_no_walk(sc, monkeypatch, hz, amp, bins, se
     assert len(events) > 15
 
 
-def _slowed_softened(name, speed, motion):
-    from retrowalk import augment
-    from retrowalk import evaluate as ev
-
-    tr = ev.load_trial(name, "-z")  # Xsens at L5: +z backward
-    return augment.soften(augment.speed(tr, speed), motion)
-
-
-def test_a_slow_soft_walker_whose_cues_wander_is_counted(sc, shared_data, monkeypatch):
+def test_a_slow_soft_walker_whose_cues_wander_is_counted(sc, slow_soft_walk, monkeypatch):
     # Real L5 subject 3 slowed to 0.7x and half as strong (a quarter of the trunk's acceleration:
     # an older walker's slow, soft steps at about 75 steps/min): four candidates' cues add up to
     # only 0.55-0.6 of their number, short of the soft gate's 10/16 and the slow one's 13/16, so
     # without the long gate not one of its 39 annotated contacts is found
     from retrowalk import evaluate as ev
 
-    tr = _slowed_softened(str(shared_data / "real-l5-forward" / "3-2.csv"), 0.7, 0.5)
+    tr = slow_soft_walk
     got = ev.run(tr, "auto")
     assert len(tr.steps) == 39
     assert len(ev.match(got, tr.steps)) >= 20 and len(got) <= len(ev.match(got, tr.steps)) + 1

@@ -75,13 +75,10 @@ def test_parity_on_the_shared_data(shared_data):
     assert steps > 5000
 
 
-def test_parity_where_the_long_gate_opens(shared_data):
+def test_parity_where_the_long_gate_opens(slow_soft_walk):
     # a slow, soft walker (real L5 3-2 at 0.7x speed and half the motion) that only the six-step
     # gate starts (test_stepclassifier_unit): its walk is found alike on both runtimes
-    from retrowalk import augment
-
-    tr = evaluate.load_trial(str(shared_data / "real-l5-forward" / "3-2.csv"), "-z")
-    _, counts, n = evaluate.counts_of(augment.soften(augment.speed(tr, 0.7), 0.5))
+    _, counts, n = evaluate.counts_of(slow_soft_walk)
     a = replay.classify_cpython(counts, n, 104, "auto")
     b = replay.classify_micropython(counts, n, 104, "auto")
     assert len(a.steps) >= 20
@@ -150,13 +147,10 @@ def test_zero_heap_allocation_per_sample(mp_run, tmp_path, forward, per_sample):
     assert int(parts[5]) > 100
 
 
-def test_zero_heap_allocation_where_the_long_gate_opens(mp_run, shared_data, tmp_path):
+def test_zero_heap_allocation_where_the_long_gate_opens(mp_run, slow_soft_walk, tmp_path):
     # the slow, soft walk above: both its bouts start at the six-step gate, 17 and 33 s in, and
     # the second after a stop, against the soft walker's own bar; every batch heap-locked
-    from retrowalk import augment
-
-    tr = evaluate.load_trial(str(shared_data / "real-l5-forward" / "3-2.csv"), "-z")
-    _, counts, n = evaluate.counts_of(augment.soften(augment.speed(tr, 0.7), 0.5))
+    _, counts, n = evaluate.counts_of(slow_soft_walk)
     path = tmp_path / "walk.bin"
     path.write_bytes(counts[:6 * n].tobytes())
     out = mp_run(ZERO_ALLOC.format(rate=104, forward=None, path=str(path), warm=0, per_sample=False))
