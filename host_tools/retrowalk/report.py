@@ -28,10 +28,6 @@ def walk_logs(hist, kinds=("walk",), ids=None):
     return _measured_logs(hist, kinds, ids, logs=True)
 
 
-def _rows(hist, kinds, ids=None):
-    return [row for row in hist.logs(ids=ids) if kinds is None or row["kind"] in kinds]
-
-
 def walk_measures(hist, kind="walk", ids=None):
     """[(row, measures)] for the history's walks (oldest first); measures None for unreadable logs."""
     return _measured(hist, None if kind is None else (kind,), ids)
@@ -55,7 +51,9 @@ def _measured_logs(hist, kinds, ids=None, logs=False):
     code = walkstats.code_id()
     kept = hist.kept_measures(code)
     new = []
-    for row in _rows(hist, kinds, ids):
+    for row in hist.logs(ids=ids):
+        if kinds is not None and row["kind"] not in kinds:
+            continue
         sha, m = kept.pop(row["id"], (None, None))
         log = logreader.read(hist.data(row["id"])) if logs or sha != row["sha256"] else None
         if sha != row["sha256"]:

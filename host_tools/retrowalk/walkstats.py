@@ -6,8 +6,8 @@ record's, come before that record's sample, so every record from there on (in ti
 log) is that many samples later: on_the_clock):
 - duration_s: from the walk's first sample to its end record (or its last record if it has none).
 - active_s: the end record's active time (the writer's count: duration less the pauses) and the
-  samples lost before it, or without an end record, duration_s less the time from each pause record to the
-  next resume.
+  samples lost before it, or without an end record, duration_s less the time from each pause
+  record to the next resume.
 - paused_s: duration_s - active_s; pauses: the number of pause records; pause_spans: each
   pause as [from_s, to_s].
 - forward_s / backward_s: walking time by direction: each step owns the time until the next
