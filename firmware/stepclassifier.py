@@ -14,6 +14,8 @@
     c.last_contact                  sample index of the newest accepted step's contact, known
                                     ~0.65 s after it (its direction is called two steps later);
                                     -1 before the first
+    c.mount_ignored                 True once the configured axis was found pointing up or down
+                                    while walking: the facing is then learned, as with None
 
 How it works (integer maths only; nothing allocates per sample):
 - Samples are averaged into 26 Hz bins (1, 2 or 4 samples per bin), so every time constant
@@ -54,9 +56,12 @@ How it works (integer maths only; nothing allocates per sample):
   over the stance leg like an inverted pendulum, slowest at the top, so speed and height
   trade off in a fixed phase whichever way the walker faces, and walking backward reverses
   the travel. The facing direction is learned from the first forward steps (the warm-up) or
-  taken from the configured axis; each step's cue is that component's part along the facing
-  as a share of the horizontal and vertical swings, so a step whose swing barely travels (a
-  stumble, a shuffle, noise) weighs little however its direction happens to line up.
+  taken from the configured axis (unless that axis points within 30 degrees of up or down for
+  2.5 s of walking: a clip worn otherwise than its board file says, whose forward lies across
+  gravity, so the facing is learned from there on, and mount_ignored says so); each step's
+  cue is that component's part along the facing as a share of the horizontal and vertical
+  swings, so a step whose swing barely travels (a stumble, a shuffle, noise) weighs little
+  however its direction happens to line up.
 - Each step's call waits for the next two steps: the direction switches only when three steps
   in a row disagree with the current one, and the call lands on the first of them, so a switch
   is recognised at its first or second step while single odd steps never flip it; or when two
@@ -141,6 +146,9 @@ _TWIST_MRAD = const(10)  # strong candidates with weak ones between twist altern
 _SWITCH = const(300)  # a step disagrees when its cue is below -300/4096 (x4096, see _cue)
 _STRIDE = const(600)  # or two strides in a row disagree: each one's two cues sum below -600 ...
 _LEG = const(2500)  # ... and the same leg's cue is below -2500 in both (one leg shows the way)
+
+_VERTICAL = const(3547)  # a configured axis within 30 degrees of up: its part of the up vector
+_VERTICAL_UPS = const(8)  # ... over 8 up-vector updates in a row while walking (2.5 s) is ignored
 
 _Q = const(12)  # unit vectors are scaled by 2**12
 _ONE = const(4096)
@@ -302,6 +310,8 @@ class StepClassifier:
         self._calx = self._caly = self._calz = 0
         self._ncal = 0
         self.forward_q12 = array("h", (0, 0, 0))
+        self.mount_ignored = False
+        self._vertical = 0  # up-vector updates in a row, walking, with the configured axis vertical
         if forward is None:
             self._fixed = -1
             self._fsign = 1
@@ -418,9 +428,23 @@ class StepClassifier:
             self._fixed_facing()
 
     def _fixed_facing(self):
-        """Facing direction from the configured sensor axis, made horizontal."""
+        """Facing direction from the configured sensor axis, made horizontal; an axis that points
+        up or down while walking is given up for a learned facing."""
         i = self._fixed
         u = self._ux if i == 0 else (self._uy if i == 1 else self._uz)
+        if u > _VERTICAL or u < -_VERTICAL:
+            # (counted only while walking: bending over to tie a shoe tips the clip for a while)
+            if self.walking:
+                self._vertical += 1
+            if self._vertical >= _VERTICAL_UPS:
+                self._fixed = -1  # learn it from the walk's forward steps, as with no axis given
+                self._set_facing(0, 0, 0)  # (forward_q12 zero: unknown until learned)
+                self.calibrated = False
+                self.mount_ignored = True
+                self._dir = FORWARD
+                return
+        else:
+            self._vertical = 0
         fx = (_ONE if i == 0 else 0) - ((u * self._ux) >> _Q)
         fy = (_ONE if i == 1 else 0) - ((u * self._uy) >> _Q)
         fz = (_ONE if i == 2 else 0) - ((u * self._uz) >> _Q)

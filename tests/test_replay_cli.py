@@ -90,26 +90,33 @@ def test_summary_says_whether_the_facing_was_learned(tmp_path, capsys, segments,
 
 
 @pytest.mark.parametrize("mount, warned", [("+z", True), ("-z", True), ("+x", False), ("-x", False)])
-def test_a_mount_axis_along_gravity_is_named_in_the_summary(tmp_path, capsys, mount, warned):
+def test_a_mount_axis_along_gravity_is_given_up_and_named_in_the_summary(tmp_path, capsys, mount, warned):
     # The test walk's z axis is the vertical (gravity, +1 g at rest). Forward lies across it,
-    # so a walker's direction cannot be read along z: the classifier made the steps' calls of
-    # whatever horizontal axis it was left with (all backward for +z on such a walk), silently.
+    # so a walker's direction cannot be read along z. The classifier gives such an axis up after
+    # 2.5 s of walking and learns the facing from the walk's forward steps, as a board does.
     f = tmp_path / "walk.csv"
-    _write_walk(f, [("still", 2), ("forward", 10), ("still", 2)])
+    _write_walk(f, [("still", 2), ("forward", 20), ("still", 2)])
     code, out, _ = _replay(capsys, f, "--mount", mount)
-    summary = json.loads(out.splitlines()[-1])["summary"]
-    assert code == 0 and summary["steps"] > 0
+    lines = [json.loads(x) for x in out.splitlines()]
+    summary = lines[-1]["summary"]
+    assert code == 0 and summary["steps"] > 20
     if warned:
-        assert summary["warning"].startswith("--mount %s points up or down in this recording (0 degrees" % mount)
+        assert summary["warning"].startswith("--mount %s pointed up or down while walking" % mount)
+        assert summary["facing"] == "learned"
+        # once learned, the rest of the walk is called the way it went
+        assert all(s["direction"] == "forward" for s in lines[-11:-1])
     else:
-        assert "warning" not in summary
+        assert "warning" not in summary and summary["facing"] == "configured"
+        # the walk goes along +x: kept as given, -x calls every step backward
+        assert summary["forward"] == (summary["steps"] if mount == "+x" else 0)
 
 
-def test_micropython_engine_prints_the_same(tmp_path, capsys):
+@pytest.mark.parametrize("mount", ["+x", "+z"])  # +z: the vertical, given up for a learned facing
+def test_micropython_engine_prints_the_same(tmp_path, capsys, mount):
     f = tmp_path / "walk.csv"
     _write_walk(f, [("still", 2), ("forward", 12), ("backward", 8), ("still", 2)])
-    a = _replay(capsys, f, "--mount", "+x")
-    b = _replay(capsys, f, "--mount", "+x", "--engine", "micropython")
+    a = _replay(capsys, f, "--mount", mount)
+    b = _replay(capsys, f, "--mount", mount, "--engine", "micropython")
     assert a[0] == b[0] == 0
     assert a[1].replace('"engine": "cpython"', "") == b[1].replace('"engine": "micropython"', "")
 

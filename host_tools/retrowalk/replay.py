@@ -5,7 +5,6 @@ at the board's rate, the gyro held between the readings its IMU batches (session
 """
 
 import json
-import math
 import os
 from array import array
 import sys
@@ -13,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 from . import imucsv, micropython_vm
-from .mountings import axis_vector
 from .errors import RetrowalkError
 from .firmware import stepclassifier
 from .firmware.session import GYRO_HZ
@@ -25,12 +23,14 @@ _RUNNER = Path(__file__).resolve().parent / "micropython_scripts" / "replay.py"
 
 
 class Result:
-    """Classifier output: steps as (sample index, direction code, confidence %) and the mounting."""
+    """Classifier output: steps as (sample index, direction code, confidence %) and the mounting
+    (mount_ignored: the given axis pointed up or down while walking, so the facing was learned)."""
 
-    def __init__(self, steps, samples, forward_q12):
+    def __init__(self, steps, samples, forward_q12, mount_ignored=False):
         self.steps = steps
         self.samples = samples
         self.forward_q12 = forward_q12
+        self.mount_ignored = mount_ignored
 
 
 def _check_mount(mount):
@@ -68,7 +68,7 @@ def classify_cpython(counts, n, rate_hz=104, mount="auto", batch=_BATCH):
         drain(c, steps)
     c.flush()
     drain(c, steps)
-    return Result(steps, c.samples, tuple(c.forward_q12))
+    return Result(steps, c.samples, tuple(c.forward_q12), c.mount_ignored)
 
 
 def classify_micropython(counts, n, rate_hz=104, mount="auto"):
@@ -95,7 +95,7 @@ def classify_micropython(counts, n, rate_hz=104, mount="auto"):
         if not parts:
             continue
         if parts[0] == "end":
-            return Result(steps, int(parts[1]), tuple(int(x) for x in parts[2:5]))
+            return Result(steps, int(parts[1]), tuple(int(x) for x in parts[2:5]), parts[5] == "1")
         steps.append(tuple(int(x) for x in parts))
     raise AssertionError("unreachable")
 
@@ -139,30 +139,16 @@ def summary(rec, result, rate_hz, mount, engine):
         "facing": facing(result, mount),
         "engine": engine,
     }
-    if out["facing"] == "not learned" and steps:
+    if result.mount_ignored:
+        out["warning"] = MOUNT_VERTICAL % mount
+    elif out["facing"] == "not learned" and steps:
         out["warning"] = NO_FACING
-    tilt = _from_vertical(rec, mount)
-    if tilt is not None and tilt < 30:
-        out["warning"] = MOUNT_VERTICAL % (mount, tilt)
     return out
 
 
-MOUNT_VERTICAL = ("--mount %s points up or down in this recording (%.0f degrees from gravity), and the walker's"
-                  " forward lies across gravity, so these calls say nothing: give the axis that points where the"
-                  " walker faces, or auto")
-
-
-def _from_vertical(rec, mount):
-    # Degrees between a given mount axis and the line of gravity (the recording's mean
-    # acceleration: walking averages out), or None for auto or a recording with no gravity in it.
-    if mount == "auto":
-        return None
-    g = [sum(rec.cols[c]) / len(rec.cols[c]) for c in ("ax", "ay", "az")]
-    norm = math.sqrt(sum(x * x for x in g))
-    if norm < 1.0:  # (m/s²: not a recording at rest or walking)
-        return None
-    along = abs(sum(u * x for u, x in zip(axis_vector(mount), g))) / norm
-    return math.degrees(math.acos(min(1.0, along)))
+MOUNT_VERTICAL = ("--mount %s pointed up or down while walking (within 30 degrees of gravity), and the walker's"
+                  " forward lies across gravity, so the classifier learned the facing from the walk instead, as a"
+                  " board does: give the axis that points where the walker faces, or auto")
 
 
 NO_FACING = ("the facing was never learned, so every step was called forward: give the forward axis"
@@ -171,8 +157,8 @@ NO_FACING = ("the facing was never learned, so every step was called forward: gi
 
 
 def facing(result, mount):
-    """'configured' (a mount axis given), 'learned' (from the forward steps) or 'not learned'."""
-    if mount != "auto":
+    """'configured' (a mount axis given and kept), 'learned' (from the forward steps) or 'not learned'."""
+    if mount != "auto" and not result.mount_ignored:
         return "configured"
     return "learned" if any(result.forward_q12) else "not learned"
 
