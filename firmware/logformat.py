@@ -53,7 +53,9 @@ REC_OVERRUN = const(7)  # t, lost samples (varint): the IMU's FIFO overran, or t
 # restarted, and that many samples were never read, right before sample t. A walk's times count
 # the samples read (its records after this one from t on are that much later: walkstats adds
 # them; one at t before it came before the gap); a capture's sample indices count them.
-REC_CALIBRATION = const(8)  # t, forward unit vector x4096 (3 x int16 LE), sensor frame
+REC_CALIBRATION = const(8)  # t, forward unit vector x4096 (3 x int16 LE), sensor frame; the zero
+# vector: the mounting the header configured was given up (its axis pointed up or down while
+# walking), and the facing is learned from there on (another calibration record once it is)
 REC_END = const(9)  # t, steps fwd, steps bwd, active samples (varints), reason (u8), elapsed ms
 REC_NO_FACING = const(10)  # t, steps (varint): the walk ended with the facing never learned
 

@@ -129,6 +129,12 @@ class WalkSession(SessionBase):
                 self._coach_events()
             if n < BATCH:
                 break
+        if self._cal_logged and not cl.calibrated:
+            # only a configured mounting was calibrated at the start: the classifier gave it up
+            # (its axis pointed up or down while walking) and learns the facing now; logged as a
+            # calibration to the zero vector (logformat)
+            self._cal_logged = False
+            self.log.calibration(cl.samples, cl.forward_q12)
         if not self._cal_logged and cl.calibrated:
             self._cal_logged = True
             self.log.calibration(cl.samples, cl.forward_q12)

@@ -294,7 +294,8 @@ class WalkWriter(FrameWriter):
             self._finish(n + 1)
 
     def calibration(self, t, q12):
-        """Log the mounting learned at sample t: forward unit vector x4096, sensor frame."""
+        """Log the mounting learned at sample t: forward unit vector x4096, sensor frame (zero: the
+        configured one was given up, see logformat.REC_CALIBRATION)."""
         if self._room(t):
             n = self._begin(REC_CALIBRATION, t)
             buf = self._buf

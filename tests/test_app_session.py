@@ -451,8 +451,33 @@ def test_a_walk_that_knew_its_facing_logs_no_such_record(tmp_path, mount, facing
     host = cpython(walk_cfg(path, program=json.dumps(prog), services=100, **kw))
     log = R.read(bytes.fromhex(host["log"]))
     assert not [r for r in log.records if r[1] == "no_facing"]
-    assert walkstats.walk(log)["facing"] == facing
+    assert walkstats.walk(log)["facing"] == facing and not walkstats.walk(log)["mount_ignored"]
+    assert len([r for r in log.records if r[1] == "calibration"]) == (mount is None)
     assert not any(label == "facing" for label, _ in report.notes(walkstats.walk(log)))
+
+
+def test_a_board_file_axis_that_points_up_is_given_up_for_a_learned_facing(mp_run, tmp_path):
+    # The board file says "+z" points forward, but the synthetic walker's z is up: no walk can
+    # be read along it. After 2.5 s of walking the classifier gives the axis up and learns the
+    # facing from the forward steps, as with "auto"; the log says so, then logs the calibration
+    # (whose record a configured mounting never has), and the report tells the walker what to set.
+    path = _own_walk(tmp_path, [("still", 1.0), ("forward", 25.0), ("still", 3.0)], seed=9)
+    prog = json.dumps(P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]}))
+    cfg = walk_cfg(path, program=prog, services=160, mount="+z", mount_vector=[0, 0, 4096])
+    host = cpython(cfg)
+    board = micropython(mp_run, dict(cfg, lock=True))
+    assert board["allocs"] == 0 and board["log"] == host["log"]
+    log = R.read(bytes.fromhex(host["log"]))
+    # the axis given up: a calibration to the zero vector (logformat), then the learned one
+    (given_up, zero), (learned, facing) = [(r[0], r[2]) for r in log.records if r[1] == "calibration"]
+    assert zero == [0, 0, 0] and facing[0] > 4000 and given_up < learned  # the walker's forward: +x
+    first = min(r[0] for r in log.records if r[1] == "step")
+    assert first + 2.5 * RATE <= given_up < first + 6 * RATE  # 2.5 s of walking, found late by 8 bins
+    later = [r[2] for r in log.records if r[1] == "step" and r[0] > learned + 3 * RATE]
+    assert len(later) > 10 and set(later) == {"forward"}
+    m = walkstats.walk(log)
+    assert m["facing"] == "learned" and m["mount_ignored"]
+    assert any(label == "facing" and "pointed up or down" in text for label, text in report.notes(m))
 
 
 # ---- the program's end: the board ends the walk at the FIFO read that gives the DONE cue ----

@@ -676,3 +676,28 @@ def test_samples_lost_after_the_walks_end_are_no_active_time():
     assert m["lost_samples"] == 420
     assert m["duration_s"] == round((2080 + 20) / 104, 2)
     assert m["paused_s"] == round(520 / 104, 2) and m["active_s"] == round((2080 + 20 - 520) / 104, 2)
+
+
+@pytest.mark.parametrize("mount, records, facing, ignored", [
+    ("+x", [], "configured", False),
+    ("+x", [(300, [0, 0, 0]), (900, [4096, 0, 0])], "learned", True),
+    ("+x", [(300, [0, 0, 0])], "not learned", True),  # given up, then too few steps to learn
+    (None, [(300, [0, 0, 0])], None, False),  # no axis to give up: no board writes this
+])
+def test_a_board_file_axis_given_up_is_read_from_a_zero_calibration(mount, records, facing, ignored):
+    # logformat: a calibration to the zero vector says the board gave up the configured axis
+    # (it pointed up or down while walking); a later one is the facing it learned instead
+    f = io.BytesIO()
+    w = W.WalkWriter(f, 104, program=b"{}", mount=[4096, 0, 0] if mount else None)
+    for t, q in records:
+        w.calibration(t, q)
+    for t in range(52, 1300, 52):
+        w.step(t, False, 90)
+    if facing == "not learned":
+        w.no_facing(1300, 24)
+    w.end(1300, 1, 12500)
+    m = measures(f.getvalue())
+    assert (m["facing"], m["mount_ignored"]) == (facing, ignored)
+    notes = [text for label, text in report.notes(m) if label == "facing"]
+    assert any("pointed up or down" in t for t in notes) == ignored
+    assert any("never learned" in t for t in notes) == (facing == "not learned")

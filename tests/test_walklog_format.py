@@ -76,6 +76,7 @@ def scripted_walk(flush_after=()):
         (lambda: w.segment(2700, 2, F.SEG_COOLDOWN, 150, F.UNIT_METRES),
          (2700, "segment", 2, "cooldown", 150, "m")),
         (lambda: w.step(2760, False, 91), (2760, "step", "forward", 91)),
+        (lambda: w.no_facing(2780, 8), (2780, "no_facing", 8)),
     ]
     for i, (call, rec) in enumerate(calls):
         call()

@@ -314,7 +314,7 @@ def walk(log, pulled_at=None):
         "cues": sum(cues.values()), "cue_counts": cues,
         "errors": [r[3] for r in recs if r[1] == "error"],
         "lost_samples": lost,
-        "facing": facing(log),
+        "facing": facing(log), "mount_ignored": mount_ignored(log),
         "complete": log.complete, "end_reason": log.end_reason, "warnings": list(log.warnings),
     }
 
@@ -364,15 +364,21 @@ def _steps_asked(rec, plan, rate):
     return coach.Coach(plan, rate).plan_target[plan.row[i]]
 
 
+def mount_ignored(log):
+    """Whether the board gave up the board file's mount axis (it pointed up or down while
+    walking): a calibration record of the zero vector (logformat.REC_CALIBRATION)."""
+    return bool(log.header.get("mount")) and any(r[1] == "calibration" and not any(r[2]) for r in log.records)
+
+
 def facing(log):
     """How the clip knew which way it faced: 'configured' (the board file's mount), 'learned' (at
-    the warm-up), 'not learned' (the board logged that it never learned it), or None (unknown)."""
-    kinds = {r[1] for r in log.records}
-    if log.header.get("mount"):
+    the warm-up; also after the board gave up a configured axis that pointed up or down), 'not
+    learned' (the board logged that it never learned it), or None (unknown)."""
+    if log.header.get("mount") and not mount_ignored(log):
         return "configured"
-    if "calibration" in kinds:
+    if any(r[1] == "calibration" and any(r[2]) for r in log.records):
         return "learned"
-    return "not learned" if "no_facing" in kinds else None
+    return "not learned" if any(r[1] == "no_facing" for r in log.records) else None
 
 
 def _planned(rec, plan):
