@@ -128,7 +128,7 @@ def test_an_update_cut_short_is_reported_and_the_next_flash_finishes_it(tmp_path
         else:
             assert list(found) == ["firmware"], found
             assert "did not finish" in found["firmware"].found
-        res = flasher.flash(port=vb.port, say=lambda s: None, firmware_dir=fdir)
+        flasher.flash(port=vb.port, say=lambda s: None, firmware_dir=fdir)
         assert problems(vb.port) == {}
         on_board = files_on(vb.port)
         assert not [n for n in on_board if n.endswith(".tmp")], on_board

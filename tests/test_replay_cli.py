@@ -1,7 +1,6 @@
 """`retrowalk replay`: JSON Lines out, and one clear error line (file, line, column) for bad input."""
 
 import json
-import math
 import subprocess
 import sys
 
