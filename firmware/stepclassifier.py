@@ -15,7 +15,8 @@
                                     ~0.65 s after it (its direction is called two steps later);
                                     -1 before the first
     c.mount_ignored                 True once the configured axis was found pointing up or down
-                                    while walking: the facing is then learned, as with None
+                                    while walking: the facing is then learned from the steps
+                                    after that, as with None from the first
 
 How it works (integer maths only; nothing allocates per sample):
 - Samples are averaged into 26 Hz bins (1, 2 or 4 samples per bin), so every time constant
@@ -58,7 +59,8 @@ How it works (integer maths only; nothing allocates per sample):
   the travel. The facing direction is learned from the first forward steps (the warm-up) or
   taken from the configured axis (unless that axis points within 30 degrees of up or down for
   2.5 s of walking: a clip worn otherwise than its board file says, whose forward lies across
-  gravity, so the facing is learned from there on, and mount_ignored says so); each step's
+  gravity; the facing is then learned from the steps after that, taken as forward, and
+  mount_ignored says so); each step's
   cue is that component's part along the facing as a share of the horizontal and vertical
   swings, so a step whose swing barely travels (a stumble, a shuffle, noise) weighs little
   however its direction happens to line up.
@@ -442,6 +444,8 @@ class StepClassifier:
                 self.calibrated = False
                 self.mount_ignored = True
                 self._dir = FORWARD
+                # the cues still waiting for a call were the dropped facing's: no evidence
+                self._ps[0] = self._ps[1] = self._ps[_WAIT] = self._rs = 0
                 return
         else:
             self._vertical = 0

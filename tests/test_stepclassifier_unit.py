@@ -535,6 +535,25 @@ def test_an_axis_is_given_up_within_30_degrees_of_vertical(sc, from_down, kept):
     assert len(got) == len(contacts) and all(d == FWD for _, d, _ in got[-20:])
 
 
+def test_a_given_up_axis_leaves_no_call_of_its_own_behind(sc):
+    # -x given on a clip pitched so that -x points 20 degrees from up: its horizontal remainder
+    # points backward, so the walk is called backward until the axis is given up. From then on
+    # the steps waiting for their call hold cues of the dropped facing; they must not switch
+    # the restarted direction back: every step called after the give-up is forward.
+    a = math.radians(70)
+    pitched = ((math.cos(a), 0.0, -math.sin(a)), (0.0, 1.0, 0.0), (math.sin(a), 0.0, math.cos(a)))
+    counts, n, contacts = gs.build([("still", 2), ("forward", 20), ("still", 2)], m=pitched)
+    c = sc.StepClassifier(forward="-x")
+    before, after = [], []
+    for i in range(0, n, 32):
+        c.feed_batch(counts[6 * i:6 * min(n, i + 32)], min(32, n - i))
+        replay.drain(c, after if c.mount_ignored else before)
+    c.flush()
+    replay.drain(c, after)
+    assert c.mount_ignored and before and all(d == BWD for _, d, _ in before)  # the dropped axis's calls
+    assert len(before) + len(after) == len(contacts) and all(d == FWD for _, d, _ in after)
+
+
 def test_a_clip_tipped_up_while_standing_keeps_its_configured_axis(sc):
     # bent over for 10 s (tying a shoe: the clip's forward +x points down), swaying, then upright
     # and walking: only time spent walking counts against the axis, so it is kept
