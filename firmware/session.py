@@ -94,7 +94,9 @@ class WalkSession(SessionBase):
         self.classifier = StepClassifier(rate_hz, imu.accel_ug_per_lsb, imu.gyro_udps_per_lsb, forward)
         self.coach = Coach(plan, rate_hz)
         self.plan = plan
-        self._cal_logged = forward is not None  # a configured mounting is in the log header
+        # the facing the log holds: 1 the configured mounting (in the log header), 0 none yet (auto,
+        # or the configured one given up: a calibration to the zero vector), 2 a learned one
+        self._cal_logged = 1 if forward is not None else 0
         self.finished = False  # the program is done, or stop() was called, or the walk idled out
         self.steps = 0
 
@@ -129,16 +131,20 @@ class WalkSession(SessionBase):
                 self._coach_events()
             if n < BATCH:
                 break
-        if self._cal_logged and not cl.calibrated:
-            # only a configured mounting was calibrated at the start: the classifier gave it up
-            # (its axis pointed up or down while walking) and learns the facing now; logged as a
-            # calibration to the zero vector (logformat)
-            self._cal_logged = False
-            self.log.calibration(cl.samples, cl.forward_q12)
-        if not self._cal_logged and cl.calibrated:
-            self._cal_logged = True
-            self.log.calibration(cl.samples, cl.forward_q12)
+        self._facing()
         self._check_log(self.log.poll(cl.samples))
+
+    def _facing(self):
+        # Log what the classifier now knows of the clip's facing (see _cal_logged): the
+        # configured axis given up (it pointed up or down while walking), then the one learned,
+        # both at once if they came in one FIFO read.
+        cl = self.classifier
+        if self._cal_logged == 1 and cl.mount_ignored:
+            self._cal_logged = 0
+            self.log.calibration(cl.samples, b"\0\0\0")  # the zero vector (logformat)
+        if self._cal_logged == 0 and cl.calibrated:
+            self._cal_logged = 2
+            self.log.calibration(cl.samples, cl.forward_q12)
 
     def _steps(self):
         cl = self.classifier
@@ -210,6 +216,7 @@ class WalkSession(SessionBase):
             k = cl.pop()
             self.log.step(cl.ev_sample[k], cl.ev_dir[k] == BACKWARD, cl.ev_conf[k])
             self.steps += 1
+        self._facing()  # (the flush's bins may give the axis up or teach the facing too)
         if self.steps and not cl.calibrated:
             self.log.no_facing(cl.samples, self.steps)
         return self.log.end(cl.samples, reason, elapsed_ms)

@@ -119,6 +119,7 @@ def run(cfg):
     if cfg["kind"] != "capture":
         out["fed"] = s.classifier.samples
         out["steps"] = s.steps
+        out["mount_ignored"] = s.classifier.mount_ignored
     if store is not None:
         name = store.close(log)
         out["flushes"] = log.flushes
@@ -478,6 +479,29 @@ def test_a_board_file_axis_that_points_up_is_given_up_for_a_learned_facing(mp_ru
     m = walkstats.walk(log)
     assert m["facing"] == "learned" and m["mount_ignored"]
     assert any(label == "facing" and "pointed up or down" in text for label, text in report.notes(m))
+
+
+def test_an_axis_given_up_as_the_walk_ends_is_logged_too(tmp_path):
+    # The walk stopped with the button 1.2-4 s into walking: the classifier may give the axis
+    # up (and even learn the facing) in the flush that calls its last steps, after the last
+    # FIFO read. Whenever it gave the axis up, the log says so, and the host reads the facing
+    # the log holds.
+    path = _own_walk(tmp_path, [("still", 1.0), ("forward", 25.0), ("still", 3.0)], seed=9)
+    prog = json.dumps(P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]}))
+    in_flush = 0
+    for k in range(20, 36):
+        host = cpython(walk_cfg(path, program=prog, services=k, mount="+z", mount_vector=[0, 0, 4096]))
+        log = R.read(bytes.fromhex(host["log"]))
+        cals = [(r[0], r[2]) for r in log.records if r[1] == "calibration"]
+        zero = [t for t, q in cals if q == [0, 0, 0]]
+        learned = [q for _, q in cals if q != [0, 0, 0]]
+        assert len(zero) == host["mount_ignored"] and len(learned) <= 1, (k, cals)
+        in_flush += bool(zero) and zero[0] == log.end[0]
+        m = walkstats.walk(log)
+        assert m["mount_ignored"] == host["mount_ignored"]
+        want = "configured" if not zero else ("learned" if learned else "not learned")
+        assert m["facing"] == want, (k, cals)
+    assert in_flush  # the range holds a walk whose axis was given up in the flush
 
 
 # ---- the program's end: the board ends the walk at the FIFO read that gives the DONE cue ----

@@ -699,5 +699,7 @@ def test_a_board_file_axis_given_up_is_read_from_a_zero_calibration(mount, recor
     m = measures(f.getvalue())
     assert (m["facing"], m["mount_ignored"]) == (facing, ignored)
     notes = [text for label, text in report.notes(m) if label == "facing"]
+    assert len(notes) == (facing == "not learned" or ignored)  # one note, saying what happened
     assert any("pointed up or down" in t for t in notes) == ignored
-    assert any("never learned" in t for t in notes) == (facing == "not learned")
+    assert any("learned which way it faces from the forward steps" in t for t in notes) == (ignored and facing == "learned")
+    assert any("too short" in t or "never learned" in t for t in notes) == (facing == "not learned")

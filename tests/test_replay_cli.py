@@ -110,6 +110,17 @@ def test_a_mount_axis_along_gravity_is_given_up_and_named_in_the_summary(tmp_pat
         assert summary["forward"] == (summary["steps"] if mount == "+x" else 0)
 
 
+def test_an_axis_given_up_too_late_to_learn_the_facing_says_so(tmp_path, capsys):
+    # 3 s of walking along the vertical +z: given up after 2.5 s of it, too few steps left to learn
+    f = tmp_path / "walk.csv"
+    _write_walk(f, [("still", 2), ("forward", 3), ("still", 2)])
+    code, out, _ = _replay(capsys, f, "--mount", "+z")
+    summary = json.loads(out.splitlines()[-1])["summary"]
+    assert code == 0 and summary["steps"] > 0 and summary["facing"] == "not learned"
+    assert summary["warning"].startswith("--mount +z pointed up or down while walking")
+    assert "too few steps after that to learn the facing" in summary["warning"]
+
+
 @pytest.mark.parametrize("mount", ["+x", "+z"])  # +z: the vertical, given up for a learned facing
 def test_micropython_engine_prints_the_same(tmp_path, capsys, mount):
     f = tmp_path / "walk.csv"

@@ -140,15 +140,18 @@ def summary(rec, result, rate_hz, mount, engine):
         "engine": engine,
     }
     if result.mount_ignored:
-        out["warning"] = MOUNT_VERTICAL % mount
+        out["warning"] = MOUNT_VERTICAL % (mount, "learned the facing from the forward steps after that"
+                                           if out["facing"] == "learned" else
+                                           "found too few steps after that to learn the facing from, so the rest"
+                                           " was called forward")
     elif out["facing"] == "not learned" and steps:
         out["warning"] = NO_FACING
     return out
 
 
 MOUNT_VERTICAL = ("--mount %s pointed up or down while walking (within 30 degrees of gravity), and the walker's"
-                  " forward lies across gravity, so the classifier learned the facing from the walk instead, as a"
-                  " board does: give the axis that points where the walker faces, or auto")
+                  " forward lies across gravity, so the classifier gave it up, as a board does, and %s: give the"
+                  " axis that points where the walker faces, or auto")
 
 
 NO_FACING = ("the facing was never learned, so every step was called forward: give the forward axis"

@@ -259,10 +259,13 @@ def notes(m):
         out.append(("damaged", "%s in the file; every good record was kept. First: %s" % (
             plural(len(m["warnings"]), "problem"), m["warnings"][0])))
     if m.get("mount_ignored"):
-        out.append(("facing", "the board file's mount axis pointed up or down while walking, so the clip"
-                    " learned which way it faces from the walk instead: set \"mount\" to the axis that"
-                    " points where the walker faces, or to \"auto\""))
-    if m.get("facing") == "not learned":
+        out.append(("facing", "the board file's mount axis pointed up or down while walking, so the clip gave it"
+                    " up %s: set \"mount\" to the axis that points where the walker faces, or to \"auto\"" % (
+                        "and learned which way it faces from the forward steps after that"
+                        if m.get("facing") == "learned" else
+                        "but the walk was too short after that to learn which way it faces, so the rest of its"
+                        " steps counted as forward")))
+    elif m.get("facing") == "not learned":
         out.append(("facing", "the clip never learned which way it faces, so every step counted as forward:"
                     " give its forward axis in the board file (\"mount\": \"+x\" ...) or start each walk"
                     " with a dozen steps forward"))
