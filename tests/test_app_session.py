@@ -504,6 +504,22 @@ def test_an_axis_given_up_as_the_walk_ends_is_logged_too(tmp_path):
     assert in_flush  # the range holds a walk whose axis was given up in the flush
 
 
+def test_an_axis_given_up_and_a_facing_learned_in_one_fifo_read_are_both_logged(tmp_path):
+    # The main loop stalls 1.8 s (the FIFO holds it: no overrun) just as the axis is given up:
+    # the read after it holds both the give-up and the four steps that teach the facing. The
+    # log has both records, at that read, in that order.
+    path = _own_walk(tmp_path, [("still", 1.0), ("forward", 25.0), ("still", 3.0)], seed=9)
+    prog = json.dumps(P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]}))
+    host = cpython(walk_cfg(path, program=prog, services=80, mount="+z", mount_vector=[0, 0, 4096],
+                            actions={"30": "gap:1800"}))
+    log = R.read(bytes.fromhex(host["log"]))
+    assert not [r for r in log.records if r[1] == "overrun"]
+    (t0, zero), (t1, learned) = [(r[0], r[2]) for r in log.records if r[1] == "calibration"]
+    assert t0 == t1 and zero == [0, 0, 0] and learned[0] > 4000
+    m = walkstats.walk(log)
+    assert m["mount_ignored"] and m["facing"] == "learned"
+
+
 # ---- the program's end: the board ends the walk at the FIFO read that gives the DONE cue ----
 
 def _last_program_walk(tmp_path, seg, plan, **kw):
