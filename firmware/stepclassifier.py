@@ -60,10 +60,9 @@ How it works (integer maths only; nothing allocates per sample):
   taken from the configured axis (unless that axis points within 30 degrees of up or down for
   2.5 s of walking: a clip worn otherwise than its board file says, whose forward lies across
   gravity; the facing is then learned from the steps after that, taken as forward, and
-  mount_ignored says so); each step's
-  cue is that component's part along the facing as a share of the horizontal and vertical
-  swings, so a step whose swing barely travels (a stumble, a shuffle, noise) weighs little
-  however its direction happens to line up.
+  mount_ignored says so); each step's cue is that component's part along the facing as a
+  share of the horizontal and vertical swings, so a step whose swing barely travels (a
+  stumble, a shuffle, noise) weighs little however its direction happens to line up.
 - Each step's call waits for the next two steps: the direction switches only when three steps
   in a row disagree with the current one, and the call lands on the first of them, so a switch
   is recognised at its first or second step while single odd steps never flip it; or when two
