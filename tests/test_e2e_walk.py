@@ -165,3 +165,33 @@ def test_heap_kept_by_the_application(walked):
     print("application heap on the unix port: idle %d B, walking %d B" % (idle_heap, walk_heap))
     assert 0 < idle_heap <= HEAP_GOAL
     assert idle_heap < walk_heap
+
+
+def test_a_board_file_axis_that_points_up_is_given_up_and_the_report_says_so(images, tmp_path):
+    # The whole chain on the virtual board: the board file says "+z" points forward, but the
+    # synthetic walker's z is up. The app passes the axis to the walk; the classifier gives it
+    # up while walking and learns the facing; the log says both; the host's report tells the
+    # walker what to set.
+    import json
+    from retrowalk import paths, report, walkstats
+    board_json = json.loads((paths.boards_dir() / "virtual.json").read_text())
+    board_json["mount"] = "+z"
+    counts, _ = synth_counts([("still", 1.5), ("forward", 25), ("still", 4)], seed=2)
+    img = images.install(tmp_path, board_json=board_json,
+                         program={"version": 1, "segments": [{"direction": "forward", "time_s": 20}]})
+    write_samples(tmp_path / "walk.bin", counts)
+    with VirtualBoard(tmp_path, board="virtual", imu=tmp_path / "walk.bin", speed=SPEED,
+                      button=[(PRESS_MS, "press")]) as vb:
+        vb.set_button([])
+        assert wait_for(lambda: ("hard_reset", 2) in vb.events, timeout=90), vb.console()[-2000:]
+        vb.cut_power()
+        log = R.read(flash.read_file(img, "/walks/000001.rwl"))
+    assert log.complete and log.end_reason == "finished"
+    assert log.header["mount"] == [0, 0, 4096]
+    cals = [r[2] for r in log.records if r[1] == "calibration"]
+    assert cals[0] == [0, 0, 0] and len(cals) == 2 and cals[1][0] > 4000  # given up, then +x learned
+    steps = [r[2] for r in log.records if r[1] == "step"]
+    assert len(steps) > 30 and steps[-10:] == ["forward"] * 10
+    m = walkstats.walk(log)
+    assert m["mount_ignored"] and m["facing"] == "learned"
+    assert any(label == "facing" and "pointed up or down" in text for label, text in report.notes(m))
