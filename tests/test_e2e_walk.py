@@ -1,15 +1,18 @@
-"""End to end on the virtual board: the unchanged main.py walks a synthetic interval walk.
+"""End to end on the virtual board: the unchanged main.py walks a synthetic interval walk (and,
+with a board file whose mount axis points up, a walk that gives the axis up).
 
 The walk log the board writes is decoded by the host's reader and compared with the host-side
 replay of the same samples; the motor trace is compared with the program's schedule; the
 heap the application keeps is measured in the running board.
 """
 
+import json
 import re
 
 import pytest
 
 
+from retrowalk import paths, report, walkstats
 from retrowalk.vboard import VirtualBoard, flash
 
 from board_helpers import (RATE, alignments, board_steps, decode_cues, fifo_reads, fifo_start, host_steps, images,  # noqa: F401
@@ -172,8 +175,6 @@ def test_a_board_file_axis_that_points_up_is_given_up_and_the_report_says_so(ima
     # synthetic walker's z is up. The app passes the axis to the walk; the classifier gives it
     # up while walking and learns the facing; the log says both; the host's report tells the
     # walker what to set.
-    import json
-    from retrowalk import paths, report, walkstats
     board_json = json.loads((paths.boards_dir() / "virtual.json").read_text())
     board_json["mount"] = "+z"
     counts, _ = synth_counts([("still", 1.5), ("forward", 25), ("still", 4)], seed=2)
