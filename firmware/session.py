@@ -37,6 +37,10 @@ BATCH = const(32)  # samples per FIFO burst (384 bytes of buffer)
 # A capture batches it with every sample (raw data for new training sets).
 GYRO_HZ = const(26)
 _CUES = const(8)  # cues waiting for the player
+# The facing a walk's log holds (WalkSession._cal_logged)
+_FACING_NONE = const(0)  # none yet: auto, or the configured one given up (a calibration to zero)
+_FACING_CONFIGURED = const(1)  # the board file's mounting, in the log header
+_FACING_LEARNED = const(2)  # a calibration record with the facing learned
 
 
 class SessionBase:
@@ -94,9 +98,7 @@ class WalkSession(SessionBase):
         self.classifier = StepClassifier(rate_hz, imu.accel_ug_per_lsb, imu.gyro_udps_per_lsb, forward)
         self.coach = Coach(plan, rate_hz)
         self.plan = plan
-        # the facing the log holds: 1 the configured mounting (in the log header), 0 none yet (auto,
-        # or the configured one given up: a calibration to the zero vector), 2 a learned one
-        self._cal_logged = 1 if forward is not None else 0
+        self._cal_logged = _FACING_NONE if forward is None else _FACING_CONFIGURED
         self.finished = False  # the program is done, or stop() was called, or the walk idled out
         self.steps = 0
 
@@ -139,11 +141,11 @@ class WalkSession(SessionBase):
         # configured axis given up (it pointed up or down while walking), then the one learned,
         # both at once if they came in one FIFO read.
         cl = self.classifier
-        if self._cal_logged == 1 and cl.mount_ignored:
-            self._cal_logged = 0
+        if self._cal_logged == _FACING_CONFIGURED and cl.mount_ignored:
+            self._cal_logged = _FACING_NONE
             self.log.calibration(cl.samples, b"\0\0\0")  # the zero vector (logformat)
-        if self._cal_logged == 0 and cl.calibrated:
-            self._cal_logged = 2
+        if self._cal_logged == _FACING_NONE and cl.calibrated:
+            self._cal_logged = _FACING_LEARNED
             self.log.calibration(cl.samples, cl.forward_q12)
 
     def _steps(self):
