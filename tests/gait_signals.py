@@ -29,6 +29,12 @@ def rot_x(deg):
     return ((1.0, 0.0, 0.0), (0.0, c, s), (0.0, -s, c))
 
 
+def rot_y(deg):
+    """Body-to-sensor matrix for a clip pitched deg about the left axis: at 90 its x points down."""
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+    return ((c, 0.0, -s), (0.0, 1.0, 0.0), (s, 0.0, c))
+
+
 IDENTITY = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
 
 

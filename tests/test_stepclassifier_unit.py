@@ -1,7 +1,5 @@
 """Step classifier on CPython, fed small signals the tests build (tests/gait_signals.py)."""
 
-import math
-
 import pytest
 
 import gait_signals as gs
@@ -515,24 +513,21 @@ def test_a_configured_axis_that_points_up_or_down_is_given_up_for_a_learned_one(
     counts, n, contacts = gs.build([("still", 2), ("forward", 20), ("still", 2)])
     c = sc.StepClassifier(forward=axis)
     assert c.calibrated and not c.mount_ignored
-    got = _feed(c, counts, n)
-    assert c.mount_ignored and c.calibrated
-    fx, fy, fz = (v / 4096 for v in c.forward_q12)
+    res = replay.classify_cpython(counts, n, 104, axis)
+    assert res.mount_ignored and any(res.forward_q12)  # (zero until a facing is learned)
+    fx, fy, fz = (v / 4096 for v in res.forward_q12)
     assert fx > 0.95  # body forward is the model's +x
-    assert len(got) == len(contacts) and all(d == FWD for _, d, _ in got[-20:])
+    assert len(res.steps) == len(contacts) and all(d == FWD for _, d, _ in res.steps[-20:])
 
 
 @pytest.mark.parametrize("from_down, kept", [(40, True), (20, False)])
 def test_an_axis_is_given_up_within_30_degrees_of_vertical(sc, from_down, kept):
     # a clip pitched so that its forward axis +x points from_down degrees from straight down:
     # at 40 the axis still shows the way (its horizontal part is forward), at 20 it is given up
-    a = math.radians(90 - from_down)
-    pitched = ((math.cos(a), 0.0, -math.sin(a)), (0.0, 1.0, 0.0), (math.sin(a), 0.0, math.cos(a)))
-    counts, n, contacts = gs.build([("still", 2), ("forward", 20), ("still", 2)], m=pitched)
-    c = sc.StepClassifier(forward="+x")
-    got = _feed(c, counts, n)
-    assert c.mount_ignored is not kept
-    assert len(got) == len(contacts) and all(d == FWD for _, d, _ in got[-20:])
+    counts, n, contacts = gs.build([("still", 2), ("forward", 20), ("still", 2)], m=gs.rot_y(90 - from_down))
+    res = replay.classify_cpython(counts, n, 104, "+x")
+    assert res.mount_ignored is not kept
+    assert len(res.steps) == len(contacts) and all(d == FWD for _, d, _ in res.steps[-20:])
 
 
 def test_a_given_up_axis_leaves_no_call_of_its_own_behind(sc):
@@ -540,9 +535,7 @@ def test_a_given_up_axis_leaves_no_call_of_its_own_behind(sc):
     # points backward, so the walk is called backward until the axis is given up. From then on
     # the steps waiting for their call hold cues of the dropped facing; they must not switch
     # the restarted direction back: every step called after the give-up is forward.
-    a = math.radians(70)
-    pitched = ((math.cos(a), 0.0, -math.sin(a)), (0.0, 1.0, 0.0), (math.sin(a), 0.0, math.cos(a)))
-    counts, n, contacts = gs.build([("still", 2), ("forward", 20), ("still", 2)], m=pitched)
+    counts, n, contacts = gs.build([("still", 2), ("forward", 20), ("still", 2)], m=gs.rot_y(70))
     c = sc.StepClassifier(forward="-x")
     before, after = [], []
     for i in range(0, n, 32):
@@ -557,24 +550,11 @@ def test_a_given_up_axis_leaves_no_call_of_its_own_behind(sc):
 def test_a_clip_tipped_up_while_standing_keeps_its_configured_axis(sc):
     # bent over for 10 s (tying a shoe: the clip's forward +x points down), swaying, then upright
     # and walking: only time spent walking counts against the axis, so it is kept
-    bent = ((0.0, 0.0, -1.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0))  # body up is the sensor's -x
-    a, na, _ = gs.build([("sway", 10)], m=bent, seed=2)
+    a, na, _ = gs.build([("sway", 10)], m=gs.rot_y(90), seed=2)  # body up is the sensor's -x
     b, nb, contacts = gs.build([("still", 2), ("forward", 20), ("still", 2)])
-    c = sc.StepClassifier(forward="+x")
-    got = _feed(c, a + b, na + nb)
-    assert not c.mount_ignored and c.forward_q12[0] > 4050
-    assert len(got) == len(contacts) and all(d == FWD for _, d, _ in got)
-
-
-def _feed(c, counts, n, batch=32):
-    # FIFO-sized batches, the events drained after each (the ring holds 16)
-    got = []
-    for i in range(0, n, batch):
-        c.feed_batch(counts[6 * i:6 * min(n, i + batch)], min(batch, n - i))
-        replay.drain(c, got)
-    c.flush()
-    replay.drain(c, got)
-    return got
+    res = replay.classify_cpython(a + b, na + nb, 104, "+x")
+    assert not res.mount_ignored and res.forward_q12[0] > 4050
+    assert len(res.steps) == len(contacts) and all(d == FWD for _, d, _ in res.steps)
 
 
 def test_unpopped_events_are_counted_as_dropped(sc):

@@ -26,7 +26,7 @@ class Result:
     """Classifier output: steps as (sample index, direction code, confidence %) and the mounting
     (mount_ignored: the given axis pointed up or down while walking, so the facing was learned)."""
 
-    def __init__(self, steps, samples, forward_q12, mount_ignored=False):
+    def __init__(self, steps, samples, forward_q12, mount_ignored):
         self.steps = steps
         self.samples = samples
         self.forward_q12 = forward_q12
