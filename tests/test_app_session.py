@@ -457,14 +457,20 @@ def test_a_walk_that_knew_its_facing_logs_no_such_record(tmp_path, mount, facing
     assert not any(label == "facing" for label, _ in report.notes(walkstats.walk(log)))
 
 
+def _z_mounted(tmp_path, **kw):
+    """walk_cfg of a 25 s forward walk whose board file says "+z", the synthetic walker's up,
+    points forward."""
+    path = _own_walk(tmp_path, [("still", 1.0), ("forward", 25.0), ("still", 3.0)], seed=9)
+    prog = json.dumps(P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]}))
+    return walk_cfg(path, program=prog, mount="+z", mount_vector=[0, 0, 4096], **kw)
+
+
 def test_a_board_file_axis_that_points_up_is_given_up_for_a_learned_facing(mp_run, tmp_path):
     # The board file says "+z" points forward, but the synthetic walker's z is up: no walk can
     # be read along it. After 2.5 s of walking the classifier gives the axis up and learns the
     # facing from the forward steps, as with "auto"; the log says so, then logs the calibration
     # (whose record a configured mounting never has), and the report tells the walker what to set.
-    path = _own_walk(tmp_path, [("still", 1.0), ("forward", 25.0), ("still", 3.0)], seed=9)
-    prog = json.dumps(P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]}))
-    cfg = walk_cfg(path, program=prog, services=160, mount="+z", mount_vector=[0, 0, 4096])
+    cfg = _z_mounted(tmp_path, services=160)
     host = cpython(cfg)
     board = micropython(mp_run, dict(cfg, lock=True))
     assert board["allocs"] == 0 and board["log"] == host["log"]
@@ -486,11 +492,10 @@ def test_an_axis_given_up_as_the_walk_ends_is_logged_too(tmp_path):
     # up (and even learn the facing) in the flush that calls its last steps, after the last
     # FIFO read. Whenever it gave the axis up, the log says so, and the host reads the facing
     # the log holds.
-    path = _own_walk(tmp_path, [("still", 1.0), ("forward", 25.0), ("still", 3.0)], seed=9)
-    prog = json.dumps(P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]}))
+    cfg = _z_mounted(tmp_path)
     in_flush = 0
     for k in range(20, 36):
-        host = cpython(walk_cfg(path, program=prog, services=k, mount="+z", mount_vector=[0, 0, 4096]))
+        host = cpython(dict(cfg, services=k))
         log = R.read(bytes.fromhex(host["log"]))
         cals = [(r[0], r[2]) for r in log.records if r[1] == "calibration"]
         zero = [t for t, q in cals if q == [0, 0, 0]]
@@ -508,10 +513,7 @@ def test_an_axis_given_up_and_a_facing_learned_in_one_fifo_read_are_both_logged(
     # The main loop stalls 1.8 s (the FIFO holds it: no overrun) just as the axis is given up:
     # the read after it holds both the give-up and the four steps that teach the facing. The
     # log has both records, at that read, in that order.
-    path = _own_walk(tmp_path, [("still", 1.0), ("forward", 25.0), ("still", 3.0)], seed=9)
-    prog = json.dumps(P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}]}))
-    host = cpython(walk_cfg(path, program=prog, services=80, mount="+z", mount_vector=[0, 0, 4096],
-                            actions={"30": "gap:1800"}))
+    host = cpython(_z_mounted(tmp_path, services=80, actions={"30": "gap:1800"}))
     log = R.read(bytes.fromhex(host["log"]))
     assert not [r for r in log.records if r[1] == "overrun"]
     (t0, zero), (t1, learned) = [(r[0], r[2]) for r in log.records if r[1] == "calibration"]
