@@ -144,6 +144,17 @@ def test_a_missing_port_is_named_with_a_next_step(monkeypatch):
     assert "/dev/ttyACM3 (MicroPython Board in FS mode)" in e.value.hint and "--port" in e.value.hint
 
 
+def test_a_port_url_pyserial_cannot_open_is_one_clear_error(monkeypatch):
+    # pyserial raises ValueError for a URL scheme it has no handler for: no retry can help
+    waits = []
+    monkeypatch.setattr(link.time, "sleep", waits.append)  # each retry waits first
+    with pytest.raises(RetrowalkError) as e:
+        Link("foo://bar", tries=3).open()
+    assert str(e.value) == "cannot use port foo://bar: invalid URL, protocol 'foo' not known"
+    assert "--port" in e.value.hint
+    assert waits == []
+
+
 def test_a_port_in_use_says_so(vb):
     with Link(vb.port):
         with pytest.raises(RetrowalkError) as e:

@@ -145,6 +145,11 @@ class _TooMuch(Exception):
         self.limit = limit
 
 
+class _BadPort(RetrowalkError):
+    # A port name no retry can open (pyserial knows no handler for its URL).
+    pass
+
+
 class _Late(Exception):
     # A transport call cut off in time: str() says what the board did ("stopped answering").
     pass
@@ -199,12 +204,17 @@ class Link:
             self._drop()
             try:
                 with contextlib.redirect_stdout(io.StringIO()):  # mpremote prints what it got on failure
-                    self._t = ts.SerialTransport(self.port, baudrate=BAUD, wait=0, exclusive=True,
-                                                 timeout=PORT_TIMEOUT_S)
+                    try:
+                        self._t = ts.SerialTransport(self.port, baudrate=BAUD, wait=0, exclusive=True,
+                                                     timeout=PORT_TIMEOUT_S)
+                    except ValueError as e:  # pyserial's word for a port URL it has no handler for
+                        raise _BadPort("cannot use port %s: %s" % (self.port, e),
+                                             hint="name a serial port (/dev/ttyACM0, COM3), or leave out "
+                                                  "--port to find the board") from None
                     self._enter_raw_repl()
                 self.run(BOARDLIB.read_text())
                 return self
-            except BoardError:
+            except (BoardError, _BadPort):
                 self._drop()
                 raise
             except (_Late, ts.TransportError, OSError, RetrowalkError) as e:
