@@ -261,7 +261,7 @@ def test_hostile_listing_cannot_escape_or_crash(fresh, tmp_path):
         "L %d %s 000001.rwl" % (len(real), digest),
         "L %d %s 000001.rwl" % (len(real), digest),  # twice
     ]
-    code = "def rw_logs():\n" + "".join(" print(%r)\n" % ln for ln in lies)
+    code = "def rw_logs(most):\n" + "".join(" print(%r)\n" % ln for ln in lies)
     before = set(os.listdir(tmp_path))
     res = hostile_pull(fresh.port, tmp_path / "h.sqlite", code)
     assert [n for n, _, _ in res.stored] == ["000001.rwl"]
@@ -277,7 +277,7 @@ def test_board_sending_more_than_it_listed_is_refused(fresh, tmp_path):
     put_logs(fresh.port, {"000001.rwl": real, "000002.rwl": other})
     # The listing says 000001.rwl has 100 bytes, then the board streams 2 MB for it.
     code = ("_rw_logs = rw_logs\n"
-            "def rw_logs():\n"
+            "def rw_logs(most):\n"
             " print('L 100 sha256:%s 000001.rwl')\n"
             " print('L %d sha256:%s 000002.rwl')\n"
             "_read = rw_log_read\n"
@@ -296,14 +296,14 @@ def test_board_sending_more_than_it_listed_is_refused(fresh, tmp_path):
 def test_board_with_wrong_hash_keeps_its_log(fresh, tmp_path):
     real = simple_walk(1)
     put_logs(fresh.port, {"000001.rwl": real})
-    code = "def rw_logs():\n print('L %d sha256:%s 000001.rwl')\n" % (len(real), "0" * 64)
+    code = "def rw_logs(most):\n print('L %d sha256:%s 000001.rwl')\n" % (len(real), "0" * 64)
     res = hostile_pull(fresh.port, tmp_path / "h.sqlite", code)
     assert res.stored == [] and res.skipped[0][0] == "000001.rwl" and "hash" in res.skipped[0][1]
     assert set(board_logs(fresh.port)) == {"000001.rwl"}
 
 
 def test_silent_board_times_out(fresh, tmp_path):
-    code = "def rw_logs():\n import time\n time.sleep(60)\n"
+    code = "def rw_logs(most):\n import time\n time.sleep(60)\n"
     t0 = time.monotonic()
     with pytest.raises(RetrowalkError, match="stopped answering"):
         hostile_pull(fresh.port, tmp_path / "h.sqlite", code, idle_timeout=1.0)

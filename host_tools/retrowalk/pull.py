@@ -3,8 +3,9 @@
 For each log the board lists (name, size, hash computed on the board by logstore.Store.hash):
 copy it, check it against that hash, and unless the history already holds it (same board
 id and sha256 of the bytes), decode it and store it in one committed transaction; then
-delete it from the board. A pull cut at any moment (cable, kill) leaves each log on the board, in the history,
-or both; the next pull finishes the job.
+delete it from the board. A log the board cannot read (its listing says why) or delete is
+left on it, with the reason, and the others are pulled. A pull cut at any moment (cable,
+kill) leaves each log on the board, in the history, or both; the next pull finishes the job.
 
 The board is untrusted: names must match the log store's pattern (NNNNNN.rwl / .rwc, never a
 path), sizes are bounded, a board that sends more or other bytes than it listed is refused
@@ -19,12 +20,15 @@ from . import walkstats
 from .firmware import logreader
 from .errors import RetrowalkError
 from .link import BoardError, LinkLost, hash_matches, is_count
+from .untrusted import shown
 
 NAME_RE = re.compile(r"\A[0-9]{6}\.rw[lc]\Z")
 HASH_RE = re.compile(r"\A(sha256:[0-9a-f]{64}|crc32:[0-9a-f]{8})\Z")
 UID_RE = re.compile(r"\A[0-9a-f]{2,64}\Z")
 MAX_LOG_BYTES = 16 * 1024 * 1024  # larger than any board's flash we support: refuse beyond
-MAX_LISTED = 5000  # log entries read from one board's list
+MAX_LISTED = 5000  # log entries read from one board's list (it is asked for one more, to tell "more")
+LISTED_LINE_MAX = 120  # bytes of one listing line: "L <15 digits> sha256:<64 hex> NNNNNN.rwl\r\n" is 102
+REASON_MAX = 80  # characters of a board's reason kept (it sends at most 60)
 KINDS = {".rwl": "walk", ".rwc": "capture"}
 
 
@@ -56,38 +60,49 @@ def board_uid(info):
     return uid
 
 
-def parse_listing(text, warnings):
-    """[(name, size, hash)] from rw_logs lines `L <size> <hash> <name>`; bad entries become warnings."""
+def parse_listing(text, warnings, failed=None):
+    """[(name, size, hash)] from rw_logs lines `L <size> <hash> <name>`; bad entries become warnings.
+
+    Lines `X <name> <error>` (a log the board could not read) go to list `failed` as (name,
+    reason), or are ignored with a warning without one. At most MAX_LISTED entries of both
+    kinds are taken; one more is warned about: the rest waits for the next pull.
+    """
     out = []
     seen = set()
     for line in text.split("\n"):
         if not line.strip():
             continue
-        parts = line.split(" ", 3)
-        if len(parts) != 4 or parts[0] != "L":
+        parts = line.split(" ", 3) if line.startswith("L ") else line.split(" ", 2)
+        if parts[0] == "X" and len(parts) == 3 and failed is not None:
+            name, reason = parts[1], parts[2]
+        elif parts[0] == "L" and len(parts) == 4:
+            _, size, digest, name = parts
+        else:
             warnings.append("ignored a line the board sent: %r" % line[:60])
             continue
-        _, size, digest, name = parts
         if not NAME_RE.match(name):
             warnings.append("ignored a board file with an unsafe name: %r" % name[:60])
             continue
-        if not is_count(size, 15) or not HASH_RE.match(digest):
+        if parts[0] == "L" and (not is_count(size, 15) or not HASH_RE.match(digest)):
             warnings.append("%s: ignored, the board listed it with a bad size or hash" % name)
             continue
         if name in seen:
             warnings.append("%s: listed twice by the board, taken once" % name)
             continue
-        seen.add(name)
-        out.append((name, int(size), digest))
-        if len(out) >= MAX_LISTED:
-            warnings.append("the board lists more than %d logs: the rest waits for the next pull" % MAX_LISTED)
+        if len(seen) >= MAX_LISTED:
+            warnings.append("the board holds more than %d logs: the rest waits for the next pull" % MAX_LISTED)
             break
+        seen.add(name)
+        if parts[0] == "L":
+            out.append((name, int(size), digest))
+        else:
+            failed.append((name, "the board could not read it (%s)" % shown(reason.strip()[:REASON_MAX])))
     return out
 
 
 def _list(link):
     try:
-        return link.call("rw_logs", limit=MAX_LISTED * 120)
+        return link.call("rw_logs", MAX_LISTED + 1, limit=(MAX_LISTED + 1) * LISTED_LINE_MAX)
     except BoardError as e:
         if "logstore" in str(e) or "ImportError" in str(e):
             raise RetrowalkError("the board has no retrowalk firmware (%s)" % e,
@@ -103,7 +118,9 @@ def pull(link, hist, kinds=("walk", "capture"), delete=True, progress=None):
     info = link.probe()
     res = PullResult(board_uid(info))
     hist.see_board(res.uid, info)
-    entries = [e for e in parse_listing(_list(link), res.warnings) if KINDS[e[0][-4:]] in kinds]
+    failed = []
+    entries = [e for e in parse_listing(_list(link), res.warnings, failed) if KINDS[e[0][-4:]] in kinds]
+    res.skipped.extend(f for f in failed if KINDS[f[0][-4:]] in kinds)
     total = sum(e[1] for e in entries if e[1] <= MAX_LOG_BYTES)
     done = 0
     for name, size, digest in entries:
@@ -169,6 +186,22 @@ def _fetch(link, name, size, digest, progress, base, total):
 
 
 def _delete(link, name, res, delete):
-    if delete:
-        link.call("rw_log_delete", name, limit=256)
+    # Deleted only on the board's "D <name>"; any other answer leaves it on the board (its
+    # copy is stored: the next pull finds it already in the history and deletes it again).
+    if not delete:
+        return
+    why = "in the history, but the board did not delete it"
+    try:
+        text = link.call("rw_log_delete", name, limit=256) or ""
+    except BoardError as e:
+        res.skipped.append((name, "%s: %s" % (why, e)))
+        return
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    if lines == ["D " + name]:
         res.deleted.append(name)
+        return
+    if len(lines) == 1 and lines[0].startswith("X %s " % name):
+        why += " (%s)" % shown(lines[0][len(name) + 3:][:REASON_MAX])
+    else:
+        why += " (it answered %s)" % ("%r" % shown(text.strip()[:60]) if text.strip() else "nothing")
+    res.skipped.append((name, why))

@@ -178,13 +178,18 @@ def rw_ls(path):
         print(kind, size, name)
 
 
-def rw_logs():
-    """Finish logs cut short, then one line per finished log: L <size> <hash> <name>."""
+def rw_logs(most):
+    """Finish logs cut short, then one line per finished log, the first `most` of them:
+    L <size> <hash> <name>, or X <name> <error> for one it cannot read (that error's first
+    60 characters, e.g. "[Errno 21] EISDIR" for a folder named like a log)."""
     from firmware import logstore
     s = logstore.Store()
     s.boot()
-    for name, size in s.list():
-        print("L", size, s.hash(name), name)
+    for name, size in s.list()[:most]:
+        try:
+            print("L", size, s.hash(name), name)
+        except OSError as e:
+            print("X", name, str(e)[:60])
 
 
 def rw_log_read(name):
@@ -194,10 +199,13 @@ def rw_log_read(name):
 
 
 def rw_log_delete(name):
-    """Delete a finished log (the host stored it); print D <name>."""
+    """Delete a finished log (the host stored it): D <name> once it is gone, or was already
+    (ENOENT: a pull cut after the delete), else X <name> <error> (its first 60 characters)."""
     from firmware import logstore
     try:
         logstore.Store().delete(name)
-    except OSError:
-        pass  # already gone (a pull cut after the delete)
+    except OSError as e:
+        if not e.args or e.args[0] != 2:  # ENOENT
+            print("X", name, str(e)[:60])
+            return
     print("D", name)
