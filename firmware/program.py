@@ -56,6 +56,7 @@ PAUSE_RANGE_S = (1, 60)
 MAX_WRONG_STEPS = 50
 MAX_EVERY_DAYS = 60
 MAX_FILE_BYTES = 8192    # a program file larger than this is refused on the board
+CLOCK_VALID_FROM = 2022  # a board date before this year is a clock never set (no progression)
 
 DEFAULT_STRIDE_M = {"forward": 0.70, "backward": 0.45}
 DEFAULT_PAUSE_AFTER_S = 4
@@ -240,6 +241,7 @@ def _progression(value, segments, repeat):
         add = _number(add, path + ".backward_add", 0, MAX_TIME_S)
         if add:  # (a backward_max alone grows nothing: the normalised program holds one, 0)
             _fail(path + ".backward_add", "the program has no backward segment to grow")
+        _number(value.get("backward_max", 0), path + ".backward_max", 0, MAX_TIME_S)  # (checked all the same)
         cap = 0
     out["backward_add"] = add
     out["backward_max"] = cap
@@ -328,8 +330,9 @@ def periods_since_start(program, today):
             or not (1 <= today[1] <= 12 and 1 <= today[2] <= 31)):
         _fail("today", "must be a date (year, month, day)", today)
     days = day_number(today[0], today[1], today[2]) - day_number(*parse_date(prog["start_date"]))
-    # Before the start date (or a board clock never set, e.g. 2000-01-01) the program is as written.
-    return days // prog["every_days"] if days > 0 else 0
+    # Before the start date, or on a board clock never set (a year before 2022: the rp2 port
+    # starts at 2021-01-01, others at 2000-01-01), the program is as written.
+    return days // prog["every_days"] if days > 0 and today[0] >= CLOCK_VALID_FROM else 0
 
 
 def apply_progression(program, today):

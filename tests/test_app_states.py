@@ -825,6 +825,46 @@ def test_boot_tells_a_log_it_finished_from_a_temp_file_it_removed(vm):
     assert any(ln.endswith("temp file removed at boot (cut while written): seq.tmp") for ln in lines)
 
 
+GROWING = {"version": 1, "name": "grows", "warmup": {"time_s": 60},
+           "segments": [{"direction": "backward", "time_s": 60}],
+           "progression": {"start_date": "2025-03-03", "every_days": 7, "backward_add": 15,
+                           "backward_max": 300}}
+
+
+def test_a_board_left_on_into_another_week_walks_that_weeks_progression(vm):
+    # A board without a watchdog stays on between walks. The program file, loaded on the
+    # board's own clock on Sunday 2025-03-09 (6 days in: period 0, backward 60 s), is loaded
+    # again for a walk on Monday 2025-03-10 (7 days: one period, 60 + 15 = 75 s).
+    res = vm("""
+A._localtime = lambda: (2025, 3, 9, 18, 0, 0, 6, 68)
+app.prog = A.load_program(cfg["program"])
+app.boot()
+for day in (9, 10):
+    A._localtime = lambda: (2025, 3, day, 18, 0, 0, 0, 0)
+    app.on_button(B.SHORT)
+    run_for(app, hw, 2)
+    app.on_button(B.LONG)
+print(json.dumps(result(app, hw)))
+""", program=GROWING, watchdog=False)
+    assert res["prog_error"] is None
+    asked = [json.loads(log_of(res, name).header["program"])["segments"][0]["time_s"]
+             for name in ("000001.rwl", "000002.rwl")]
+    assert asked == [60, 75]
+
+
+def test_a_program_given_its_day_is_not_loaded_again(vm):
+    # make() loads the program for 2025-03-03 (a given day, as a host might): kept as it is
+    res = vm("""
+A._localtime = lambda: (2025, 3, 20, 18, 0, 0, 0, 0)
+app.boot()
+app.on_button(B.SHORT)
+run_for(app, hw, 2)
+app.on_button(B.LONG)
+print(json.dumps(result(app, hw)))
+""", program=GROWING, watchdog=False)
+    assert json.loads(log_of(res, "000001.rwl").header["program"])["segments"][0]["time_s"] == 60
+
+
 def test_refused_program_file_runs_the_default_and_says_so(vm):
     res = vm("app.boot()\napp.on_button(B.SHORT)\nrun_for(app, hw, 2)\napp.on_button(B.LONG)\n"
              "print(json.dumps(result(app, hw)))\n", program="{not json")

@@ -141,6 +141,10 @@ BAD = [
     (with_([(("segments",), [{"direction": "forward", "time_s": 60}]),
             (("progression",), {"start_date": "2025-03-03", "backward_add": 15, "backward_max": 90})]),
      "progression.backward_add: the program has no backward segment to grow"),
+    # a cap with nothing to cap is still checked: a mistyped value never passes silently
+    (with_([(("segments",), [{"direction": "forward", "time_s": 60}]),
+            (("progression",), {"start_date": "2025-03-03", "backward_max": "lots"})]),
+     "progression.backward_max: must be a number from 0 to 7200, got 'lots'"),
     (with_([(("progression",), {"start_date": "2025-03-03", "repeat_add": 1})]), "progression.repeat_max: missing"),
     (with_([(("progression",), {"start_date": "2025-03-03", "repeat_add": 1, "repeat_max": 3})]),
      "progression.repeat_max: must be a whole number from 4 to 100, got 3"),
@@ -267,6 +271,16 @@ def test_one_in_ten_grows_fifteen_seconds_a_week_up_to_five_minutes(today, expec
     assert prog["progression"] is None
     assert prog["warmup"]["time_s"] == 240 and prog["cooldown"]["time_s"] == 300  # forward parts unchanged
     assert P.validate(prog) == prog
+
+
+def test_a_board_clock_never_set_applies_no_progression():
+    # The rp2 port starts its clock at 2021-01-01, after a start date of 2020: a year before 2022
+    # is a clock never set, and the program runs as written (2020-09-07 to 2022-01-03 is 483
+    # days, 69 weeks: capped at 300 s once the clock is right)
+    prog = P.preset("one-in-ten", "2020-09-07")
+    assert back_s(P.apply_progression(prog, (2021, 1, 1))) == [60]
+    assert back_s(P.apply_progression(prog, (2021, 12, 31))) == [60]
+    assert back_s(P.apply_progression(prog, (2022, 1, 3))) == [300]
 
 
 def test_progression_across_february_in_a_leap_year():
