@@ -212,3 +212,25 @@ def test_the_board_lists_at_most_one_more_than_taken(fresh, tmp_path, monkeypatc
     while board_logs(fresh.port):  # the rest comes with the next pulls
         pull_with(fresh.port, db)
     assert stored_names(db) == sorted(data)
+
+
+# -- the clock set after a pull -------------------------------------------------------------------
+def test_a_clock_that_cannot_be_set_after_the_pull_leaves_its_result_standing(fresh, tmp_path, capsys,
+                                                                             monkeypatch):
+    # The cable pulled just as the pull sets the board's clock: the walks were stored and
+    # deleted, and the pull's result says so, with the clock's failure as a warning
+    from retrowalk import link as L
+
+    def set_rtc(self, when=None):
+        raise L.LinkLost("the board on %s lost contact (EIO)" % self.port)
+
+    put_logs(fresh.port, logs(1, 2))
+    monkeypatch.setattr(L.Link, "set_rtc", set_rtc)
+    db = tmp_path / "h.sqlite"
+    code = cli.main(["pull", "--port", fresh.port, "--db", str(db), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert sorted(s["file"] for s in out["stored"]) == ["000001.rwl", "000002.rwl"]
+    assert out["deleted"] == ["000001.rwl", "000002.rwl"]
+    assert out["warnings"] == ["the board's clock was not set: the board on %s lost contact (EIO)" % fresh.port]
+    assert stored_names(db) == ["000001.rwl", "000002.rwl"] and board_logs(fresh.port) == {}

@@ -97,7 +97,7 @@ def _pull(args, kinds=("walk", "capture")):
     with _board(args.port) as link, _history(args, create=True) as hist:  # no history made for no board
         with Bar("pulling") as bar:
             res = pull.pull(link, hist, kinds=kinds, delete=not args.keep, progress=bar)
-        link.set_rtc()  # boards without a clock battery lose it: every pull sets it again
+        pull.set_clock(link, res)
     return res
 
 

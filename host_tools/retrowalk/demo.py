@@ -259,7 +259,7 @@ def start(port=None, db=None, say=print):
                                  hint="retrowalk flash --board NAME installs it; retrowalk doctor checks each step")
         with History(db) as hist:
             res = pull.pull(link, hist)
-            link.set_rtc()
+            pull.set_clock(link, res)
             say("")
             kinds = [k for _, _, k in res.stored]
             say("pulled %s, %s into %s" % (plural(kinds.count("walk"), "walk"),

@@ -205,3 +205,12 @@ def _delete(link, name, res, delete):
     else:
         why += " (it answered %s)" % ("%r" % shown(text.strip()[:60]) if text.strip() else "nothing")
     res.skipped.append((name, why))
+
+
+def set_clock(link, res):
+    """Set the board's clock after pull `res` (a board without a clock battery loses it: every
+    pull sets it again); a failure is a warning in `res`, whose walks are stored all the same."""
+    try:
+        link.set_rtc()
+    except RetrowalkError as e:
+        res.warnings.append("the board's clock was not set: %s" % e)
