@@ -81,6 +81,7 @@ class FakeLink:
                              for n, d in sorted(self.logs.items()))
         assert fn == "rw_log_delete"
         self.deleted.append(args[0])
+        return "D %s\n" % args[0]  # boardlib's answer for a log removed
 
     def read_file(self, name, limit=None, helper=None, progress=None):
         return self.logs[name]
@@ -96,6 +97,7 @@ def test_pull_and_reports_go_on_past_unusable_programs(monkeypatch, tmp_path, ca
     with History(db) as hist:
         res = pull.pull(link, hist)
     assert sorted(n for n, _, _ in res.stored) == sorted(logs) and sorted(link.deleted) == sorted(logs)
+    assert sorted(res.deleted) == sorted(logs) and res.skipped == []
     for argv in (["walks"], ["report"], ["report", "1"], ["report", "2"], ["report", "--week"],
                  ["report", "2", "--html", "-o", str(tmp_path / "w.html")], ["export", "--csv"], ["export", "--json"],
                  ["plot", "1", "-o", str(tmp_path / "w1.png")], ["plot", "2", "-o", str(tmp_path / "w2.png")]):
