@@ -703,3 +703,160 @@ def test_a_board_file_axis_given_up_is_read_from_a_zero_calibration(mount, recor
     assert any("pointed up or down" in t for t in notes) == ignored
     assert any("learned which way it faces from the forward steps" in t for t in notes) == (ignored and facing == "learned")
     assert any("too short" in t or "never learned" in t for t in notes) == (facing == "not learned")
+
+
+def _sum_over_every_pause(spans, a, b):
+    # the reference: what the measures summed before, every pause for every interval (n x p)
+    return sum(max(0.0, min(b, y) - max(a, x)) for x, y in spans)
+
+
+def _union_in(spans, a, b):
+    # another reference, for spans that overlap (only a crafted log's do): the length of their
+    # union inside [a, b], from the sorted end points: each piece between two neighbouring
+    # points counts once when any span covers it
+    points = sorted({a, b} | {v for s in spans for v in s if a < v < b})
+    return sum(q - p for p, q in zip(points, points[1:]) if any(x <= p and q <= y for x, y in spans))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_pause_time_of_a_span_is_the_sum_over_every_pause_to_the_last_bit(seed):
+    # Pauses as a board logs them: in time order, none overlapping (some of no time: a resume
+    # dated before its pause; some touching the next), on the walk's clock (samples / 104 Hz);
+    # spans asked for as the intervals and what came after the program are, and any others.
+    import random
+    rnd = random.Random(seed)
+    per = 1.0 / 104
+    t, samples = 0, []
+    for _ in range(rnd.randrange(0, 40)):
+        t += rnd.choice([0, 0, 1, 3, 52, rnd.randrange(1, 5000)])
+        length = rnd.choice([0, 1, 7, rnd.randrange(1, 3000)])
+        samples.append((t, t + length))
+        t += length
+    spans = [(x * per, y * per) for x, y in samples]
+    cuts = sorted(rnd.randrange(0, t + 200) for _ in range(rnd.randrange(1, 30)))
+    queries = list(zip(cuts, cuts[1:])) + [(rnd.randrange(-50, t + 100), rnd.randrange(-50, t + 100))
+                                           for _ in range(30)] + [(x, y) for x, y in samples]
+    paused = walkstats._PauseTime(spans)
+    for qa, qb in queries:
+        a, b = qa * per, qb * per
+        assert paused.within(a, b) == _sum_over_every_pause(spans, a, b)  # ==: the same float
+    assert paused.total() == sum(y - x for x, y in spans)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pauses_that_overlap_count_their_time_once(seed):
+    # A crafted log may pair pauses that overlap (or come out of time order): no time is paused
+    # twice, so an interval's paused time never exceeds its length. Spans in whole samples keep
+    # the two references exact.
+    import random
+    rnd = random.Random(seed)
+    spans = []
+    for _ in range(rnd.randrange(0, 30)):
+        x = rnd.randrange(0, 500)
+        spans.append((float(x), float(x + rnd.randrange(0, 120))))
+    paused = walkstats._PauseTime(spans)
+    for _ in range(40):
+        a, b = sorted((float(rnd.randrange(-20, 700)), float(rnd.randrange(-20, 700))))
+        assert paused.within(a, b) == _union_in(spans, a, b) <= b - a
+        assert paused.within(b, a) == 0.0  # a span that ends before it starts holds nothing
+    assert paused.total() == _union_in(spans, -1.0, 1000.0)
+
+
+def test_many_segments_and_pauses_are_measured_in_a_sweep_not_one_pass_per_interval(monkeypatch):
+    # A small crafted log (as a hostile board could send to `retrowalk pull`, which measures
+    # every new log): 4000 segments 4 samples apart, each with a pause of one sample at its
+    # start (pause at 4i, resume at 4i + 1), no end record. Every interval was measured against
+    # every pause: 16 million span comparisons, 5 s. The work is now the spans the intervals
+    # meet: each interval [4i, 4i + 4) meets its own pause only.
+    made = []
+
+    class Counted(walkstats._PauseTime):
+        def __init__(self, spans):
+            super().__init__(spans)
+            made.append(self)
+
+    monkeypatch.setattr(walkstats, "_PauseTime", Counted)
+    n = 4000
+    data = walk_bytes(segments=[(4 * i, i % 100, "forward", 60, "s") for i in range(n)],
+                      pauses=[(4 * i, 4 * i + 1) for i in range(n)])
+    m = measures(data)
+    assert len(m["intervals"]) == n and m["pauses"] == n
+    assert sum(p.visited for p in made) <= 2 * n  # (n per interval before: n x n)
+    # by hand, at 104 Hz: each interval holds its pause of 1 sample, 0.0096 s -> 0.01 (the last,
+    # from 4(n-1) to the walk's last record, the resume at 4(n-1) + 1, too); the walk lasts
+    # 4(n-1) + 1 = 15997 samples, 153.817 s, of which n = 4000 samples are paused, 38.462 s,
+    # and 11997 active, 115.356 s
+    assert {iv["paused_s"] for iv in m["intervals"]} == {0.01}
+    assert (m["duration_s"], m["active_s"], m["paused_s"]) == (153.82, 115.36, 38.46)
+
+
+def test_a_walk_without_backward_steps_nor_pauses_has_float_times():
+    # sum() of no steps was the int 0: "backward_s": 0 in the JSON and 0 in the CSV where every
+    # other time is a float (0.0); an interval's paused time without any pause too.
+    data = walk_bytes(steps=[(52 * k, "forward", 90) for k in range(1, 21)], segments=[(0, 0, "warmup", 60, "s")],
+                      end=(52 * 21, "stopped"))
+    m = measures(data)
+    assert m["steps_backward"] == 0 and m["pauses"] == 0
+    times = [m[k] for k in ("duration_s", "active_s", "paused_s", "forward_s", "backward_s")]
+    times += [m["intervals"][0][k] for k in ("start_s", "end_s", "paused_s", "asked_way_s", "backward_s")]
+    assert all(type(v) is float for v in times), times
+    assert '"backward_s": 0.0' in json.dumps(m) and '"paused_s": 0.0' in json.dumps(m)
+    none = measures(walk_bytes(end=(520, "stopped")))  # no step at all
+    assert type(none["forward_s"]) is float and type(none["backward_s"]) is float
+
+
+def test_a_walk_without_backward_steps_has_0_0_in_its_csv(tmp_path):
+    data = walk_bytes(steps=[(52 * k, "forward", 90) for k in range(1, 21)], end=(52 * 21, "stopped"))
+    with History(tmp_path / "h.sqlite") as h:
+        h.see_board("0102030405060708", {})
+        h.add("0102030405060708", "000001.rwl", data, walkstats.facts(R.read(data)))
+        row = next(csv.DictReader(io.StringIO(exporter.walks_csv(h))))
+    # 20 steps 0.5 s apart, each owning 0.5 s (the last the median gap): 10 s forward, none backward
+    assert (row["forward_s"], row["backward_s"], row["paused_s"]) == ("10.0", "0.0", "0.0")
+
+
+def test_a_week_report_has_the_same_keys_whatever_the_history_holds(hist):
+    # {"week": null, "walks": []} without walks, where a week with walks also has "previous";
+    # and the week's walks had no "board", which a single walk's JSON has
+    keys = {"week", "previous", "walks"}
+    _, data = report.week_report([])
+    assert set(data) == keys and data["week"] is None and data["previous"] is None and data["walks"] == []
+    from datetime import date
+    items = report.walk_measures(hist)
+    _, data = report.week_report(items, today=date(2025, 4, 2))  # a week without walks
+    assert set(data) == keys and data["week"] is None and data["previous"] is None and data["walks"] == []
+    _, data = report.week_report(items, today=date(2025, 3, 3))  # the first week: nothing before it
+    assert set(data) == keys and data["previous"] is None
+    assert [(w["id"], w["board"]) for w in data["walks"]] == [(1, "0102030405060708"), (2, "0102030405060708")]
+    _, data = report.week_report(items)
+    assert set(data) == keys and data["previous"]["week"] == "2025-W10"
+    assert [(w["id"], w["board"]) for w in data["walks"]] == [(3, "0102030405060708")]
+
+
+# A pause from 10 s (sample 1040) to the resume at sample 3000, and the IMU lost 1040 samples
+# (10 s) right before sample 2000, inside the pause: 19 steps before it (52 ... 988), 20 after
+# the resume (3000 ... 3988), the end at 4040 (or none: cut short). On the walk's clock
+# everything after the gap is 1040 samples later: the resume at 4040, the steps 4040 ... 5028,
+# the end at 5080. The pause span is [1040, 4040]: 3000 samples, 28.846 s, the lost 10 s in it.
+# With an end record: 5080 samples, 48.85 s, of which the board counted 4040 - (3000 - 1040) =
+# 2080 samples read while not paused, 20.0 s active, and the paused time is the span, 28.85 s
+# (the lost 10 s were counted active before: 30.0, and 18.85 s paused, less than the span).
+# Cut short: the walk ends at its last step, 5028 samples, 48.35 s, active 5028 - 3000 = 2028,
+# 19.5 s; paused 28.85 s.
+# With also 52 samples lost before sample 500 (not paused: active): every later record 52 more,
+# the pause span [1092, 4092] still 3000 samples; with an end record 5132 samples, 49.35 s,
+# active 2080 + 52 = 2132, 20.5 s; cut short at the last step, 5080, 48.85 s, active 2080, 20.0 s.
+@pytest.mark.parametrize("overruns, end, duration, active", [
+    ([(2000, 1040)], (4040, "stopped"), 48.85, 20.0),
+    ([(2000, 1040)], None, 48.35, 19.5),
+    ([(500, 52), (2000, 1040)], (4040, "stopped"), 49.35, 20.5),
+    ([(500, 52), (2000, 1040)], None, 48.85, 20.0),
+])
+def test_samples_lost_during_a_pause_are_paused_time_with_an_end_record_or_without(overruns, end, duration, active):
+    steps = [(52 * k, "forward", 90) for k in range(1, 20)] + [(3000 + 52 * k, "forward", 90) for k in range(20)]
+    m = measures(walk_bytes(steps=steps, segments=[(0, 0, "warmup", 60, "s")], cues=[(0, 1)], pauses=[(1040, 3000)],
+                            overruns=overruns, end=end))
+    assert m["complete"] is (end is not None)
+    assert (m["duration_s"], m["active_s"], m["paused_s"]) == (duration, active, 28.85)
+    (a, b), = m["pause_spans"]
+    assert round(b - a, 2) == m["paused_s"] == m["intervals"][0]["paused_s"]  # the span, the walk and its interval

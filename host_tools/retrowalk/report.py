@@ -304,15 +304,18 @@ def weeks_table(weeks):
 
 
 def week_report(items, today=None):
-    """(lines, data) for the week of the latest walk (or `today`), compared with the week before."""
+    """(lines, data) for the week of the latest walk (or `today`), compared with the week before.
+    data has the same keys whatever the history holds: week and previous (None where there is
+    none), and walks (each a walk's measures with its id and board, as a single walk's JSON)."""
     walks = [m for _, m in items if m is not None]
     weeks = walkstats.weeks(walks)
     if not weeks:
-        return ["(no walks yet: retrowalk pull brings them from the board)"], {"week": None, "walks": []}
+        return ["(no walks yet: retrowalk pull brings them from the board)"], {"week": None, "previous": None,
+                                                                                "walks": []}
     key = walkstats.week_of(today.isoformat()).isoformat() if today else weeks[-1]["monday"]
     this = [w for w in weeks if w["monday"] == key]
     if not this:
-        return ["no walks in the week of %s" % key], {"week": None, "walks": []}
+        return ["no walks in the week of %s" % key], {"week": None, "previous": None, "walks": []}
     w = this[0]
     i = weeks.index(w)
     prev = weeks[i - 1] if i else None
@@ -329,7 +332,7 @@ def week_report(items, today=None):
             w["backward_min"] - prev["backward_min"]))
     lines.append("")
     lines += walks_table(mine)
-    return lines, {"week": w, "previous": prev, "walks": [dict(m, id=row["id"]) for row, m in mine]}
+    return lines, {"week": w, "previous": prev, "walks": [dict(m, id=row["id"], board=row["board_uid"]) for row, m in mine]}
 
 
 def all_report(items):

@@ -6,8 +6,9 @@ record's, come before that record's sample, so every record from there on (in ti
 log) is that many samples later: on_the_clock):
 - duration_s: from the walk's first sample to its end record (or its last record if it has none).
 - active_s: the end record's active time (the writer's count: duration less the pauses) and the
-  samples lost before it, or without an end record, duration_s less the time from each pause
-  record to the next resume.
+  samples lost before it while the walk was not paused (those lost inside a pause are paused time:
+  that pause's span holds them), or without an end record, duration_s less the time from each
+  pause record to the next resume (on the walk's clock: with the samples lost inside it).
 - paused_s: duration_s - active_s; pauses: the number of pause records; pause_spans: each
   pause as [from_s, to_s].
 - forward_s / backward_s: walking time by direction: each step owns the time until the next
@@ -136,8 +137,39 @@ def _share(part, whole):
     return min(max(round(part / whole, 3), 0.001 if part else 0.0), 0.999 if part < whole else 1.0)
 
 
-def _overlap(spans, a, b):
-    return sum(max(0.0, min(b, y) - max(a, x)) for x, y in spans)
+class _PauseTime:
+    """The time (s) pause spans [from_s, to_s] take of any span [a, b]: the spans sorted, and merged
+    where they overlap (a board's pauses never do; a crafted log's are counted once: no time is
+    paused twice), each query a bisection and a sweep over the spans it meets. A walk's n
+    intervals over its p pauses cost O((n + p) log p), where a sum over every pause for every
+    interval cost n x p (a small crafted log of many segments and pauses stalled a pull).
+    On spans that do not overlap, in time order (every board's), within() adds the same non-zero
+    terms in the same order as that sum did, so its float is the same to the last bit.
+    visited: how many spans the queries met (a test's measure of the work)."""
+
+    def __init__(self, spans):
+        merged = []
+        for a, b in sorted(spans):
+            if merged and a < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        self._from = [a for a, _ in merged]
+        self._to = [b for _, b in merged]  # non-decreasing: the merged spans do not overlap
+        self.visited = 0
+
+    def total(self):
+        """All the paused time."""
+        return sum((b - a for a, b in zip(self._from, self._to)), 0.0)
+
+    def within(self, a, b):
+        """The paused time in [a, b] (0.0 when b <= a)."""
+        if not b > a:
+            return 0.0
+        lo = bisect_right(self._to, a)  # the first span that ends after a
+        hi = max(lo, bisect_left(self._from, b))  # and the spans from there that start before b
+        self.visited += hi - lo
+        return sum((max(0.0, min(b, self._to[k]) - max(a, self._from[k])) for k in range(lo, hi)), 0.0)
 
 
 def _outside(spans, times):
@@ -207,8 +239,8 @@ def on_the_clock(log):
     board logs the overrun before the records of the samples read after it). The log's own
     tuples where nothing moves; a capture's (its sample indices count what it lost) as they are."""
     recs = log.records
-    gaps = sorted((r[0], i, r[2]) for i, r in enumerate(recs) if r[1] == "overrun" and r[2] > 0)
-    if log.kind != "walk" or not gaps:
+    gaps = _gaps(log)
+    if not gaps:
         return recs, log.end
     at = [(t, i) for t, i, _ in gaps]
     added = list(accumulate(lost for _, _, lost in gaps))
@@ -222,6 +254,32 @@ def on_the_clock(log):
         i = next((i for i, r in enumerate(recs) if r is end), len(recs))
         end = out[i] if i < len(recs) else later(end, i)
     return out, end
+
+
+def _gaps(log):
+    """(t, i, lost) of each overrun record of a walk log that lost samples (t its sample, i its
+    place in the log), in the order on_the_clock applies them; [] for a capture (its sample
+    indices count what it lost)."""
+    if log.kind != "walk":
+        return []
+    return sorted((r[0], i, r[2]) for i, r in enumerate(log.records) if r[1] == "overrun" and r[2] > 0)
+
+
+def _lost_before_end(log):
+    """[from, to) in samples on the walk's clock (on_the_clock) of each gap in the samples a walk
+    log's board read before its end record: the gap of an overrun record (t, lost) before sample t
+    is from t, later by the gaps before it, to `lost` samples after that."""
+    recs, end = log.records, log.end
+    if end is None:
+        return []
+    at = (end[0], next((i for i, r in enumerate(recs) if r is end), len(recs)))
+    out, added = [], 0
+    for t, i, lost in _gaps(log):
+        if (t, i) >= at:
+            break
+        out.append((t + added, t + added + lost))
+        added += lost
+    return out
 
 
 def walk(log, pulled_at=None):
@@ -248,19 +306,23 @@ def walk(log, pulled_at=None):
             open_at = None
     if open_at is not None:
         pauses.append((open_at * per, max(open_at, end_t) * per))
+    paused_in = _PauseTime(pauses)
     if end is not None and valid_rate:
-        # the board's own count, and what it lost before the end (the end's own shift)
-        active = min(max((end[4] + end[0] - log.end[0]) * per, 0.0), duration)
+        # the board's own count (the samples it read, less those read while paused), and what it
+        # lost before the end (the end's own shift) while not paused: samples lost inside a pause
+        # are that pause's time (its span, on the walk's clock, holds them), as without an end record
+        lost_paused = sum((paused_in.within(a * per, b * per) for a, b in _lost_before_end(log)), 0.0)
+        active = min(max((end[4] + end[0] - log.end[0]) * per - lost_paused, 0.0), duration)
     else:
-        active = max(0.0, duration - sum(b - a for a, b in pauses))
+        active = max(0.0, duration - paused_in.total())
     paused = duration - active
 
     # time walked by direction
     gaps = [(steps[i + 1][0] - steps[i][0]) * per for i in range(len(steps) - 1)]
     typical = sorted(gaps)[len(gaps) // 2] if gaps else 0.0
     owned = [min(g, STEP_GAP_MAX_S) for g in gaps] + ([min(typical, STEP_GAP_MAX_S)] if steps else [])
-    back_s = sum(o for o, s in zip(owned, steps) if s[1] == "backward")
-    fwd_s = sum(o for o, s in zip(owned, steps) if s[1] != "backward")
+    back_s = sum((o for o, s in zip(owned, steps) if s[1] == "backward"), 0.0)  # a float without steps too
+    fwd_s = sum((o for o, s in zip(owned, steps) if s[1] != "backward"), 0.0)
     n_back = sum(1 for s in steps if s[1] == "backward")
     n_fwd = len(steps) - n_back
     moving = _outside(pauses, [s[0] * per for s in steps])
@@ -278,13 +340,13 @@ def walk(log, pulled_at=None):
         b = segs[i + 1][0] if i + 1 < len(segs) else (end_t if done_t is None else done_t)
         lo, hi = _span(times, segs, i, a, b, walk_end=i + 1 == len(segs) and done_t is None)
         mine = [n for n in range(lo, hi) if moving[n]]
-        intervals.append(_interval(r, a, b, prog, [steps[n] for n in mine], [owned[n] for n in mine], per, pauses,
-                                   _planned(r, plan)))
+        intervals.append(_interval(r, a, b, prog, [steps[n] for n in mine], [owned[n] for n in mine], per,
+                                   paused_in, _planned(r, plan)))
     after = None
     if done_t is not None:
         mine = [n for n in range(hi, len(steps)) if moving[n]]
         a, b = done_t * per, max(done_t, end_t) * per
-        paused_after, walking, pace = _pace(len(mine), a, b, pauses)
+        paused_after, walking, pace = _pace(len(mine), a, b, paused_in)
         after = {"start_s": round(a, 2), "end_s": round(b, 2), "paused_s": round(paused_after, 2),
                  "walking_s": round(walking, 2), "steps": len(mine),
                  "steps_backward": sum(1 for n in mine if steps[n][1] == "backward"), "cadence_spm": pace}
@@ -395,7 +457,7 @@ def _planned(rec, plan):
     return a // 1000 if a % 1000 == 0 else a / 1000.0  # ms or mm, as the program gave it
 
 
-def _interval(rec, a, b, prog, steps, owned, per, pauses, planned):
+def _interval(rec, a, b, prog, steps, owned, per, paused_in, planned):
     # One interval's measures: rec is its segment record, [a, b) its samples, steps/owned
     # the steps inside it and the walking time each one owns; planned what it asked for.
     want = _asked(rec[3], prog)
@@ -403,7 +465,7 @@ def _interval(rec, a, b, prog, steps, owned, per, pauses, planned):
     right = sum(1 for s in steps if s[1] == want)
     right_s = sum((o for o, s in zip(owned, steps) if s[1] == want), 0.0)
     back_s = sum((o for o, s in zip(owned, steps) if s[1] == "backward"), 0.0)
-    paused, _, pace = _pace(len(steps), a * per, b * per, pauses)
+    paused, _, pace = _pace(len(steps), a * per, b * per, paused_in)
     if unit == "s":
         done = round(right_s, 1)
     elif unit == "steps":
@@ -419,10 +481,10 @@ def _interval(rec, a, b, prog, steps, owned, per, pauses, planned):
             "cadence_spm": pace, "adherence": _share(right, len(steps))}
 
 
-def _pace(n, a, b, pauses):
+def _pace(n, a, b, paused_in):
     # (paused s, walking s, steps/min or None) of n steps from a to b seconds: the walking time
-    # is the span less the pauses in it.
-    paused = _overlap(pauses, a, b)
+    # is the span less the pauses in it (paused_in: the walk's _PauseTime).
+    paused = paused_in.within(a, b)
     walking = max(0.0, b - a - paused)
     return paused, walking, round(n / (walking / 60.0), 1) if n and walking > 0 else None
 
