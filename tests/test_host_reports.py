@@ -165,6 +165,34 @@ def test_the_weekly_legends_name_a_goal_only_when_a_week_has_one(db):
             fig.clf()
 
 
+def test_all_walking_per_week_draws_the_minutes_walked_each_way_and_the_label_over_the_bar():
+    # Week 10: one walk of 10 min active whose walker walked on backward while paused with the
+    # button for 12 min (steps taken while paused count towards the backward minutes, by design,
+    # but not towards the active time) and 3 min forward: the bars drew forward as 10 - 12 -> 0
+    # min and put "1 walk" at 10 min, inside the 12-min bar. Week 11: one walk of 20 min active,
+    # 5 min backward, 9 min forward and 6 min standing still (below the auto-pause): forward was
+    # drawn as 20 - 5 = 15 min.
+    def one(day, active_min, backward_min, forward_min):
+        return {"day": day, "active_s": 60.0 * active_min, "backward_s": 60.0 * backward_min,
+                "forward_s": 60.0 * forward_min, "steps_forward": 100, "steps_backward": 100,
+                "backward_interval_steps": 100, "backward_interval_steps_backward": 90, "cadence_spm": 100.0,
+                "backward_goal_s": None}
+    weeks = walkstats.weeks([one("2025-03-04", 10, 12, 3), one("2025-03-11", 20, 5, 9)])
+    fig = plots.weekly_figure(weeks)
+    try:
+        ax = fig.axes[2]
+        assert ax.get_title(loc="left") == "All walking per week"
+        bars = [(round(p.get_y(), 6), round(p.get_height(), 6)) for p in ax.patches]
+        # backward from 0, then forward on top of it: 12 + 3 = 15 and 5 + 9 = 14 min
+        assert bars == [(0, 12), (0, 5), (12, 3), (5, 9)]
+        # each label just over its bar's top: the tallest is 15 min, 3 % of that is 0.45 min
+        labels = [(t.get_text(), t.get_position()[1]) for t in ax.texts]
+        assert labels == [("1 walk", pytest.approx(15.45)), ("1 walk", pytest.approx(14.45))]
+        assert ax.get_ylim()[1] > 15.45
+    finally:
+        fig.clf()
+
+
 def _two_years(goal_min):
     # 104 weeks of walks, one to three a week; goal_min(week) the program's goal for a walk
     walks = []

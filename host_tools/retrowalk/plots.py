@@ -314,13 +314,18 @@ def weekly_figure(weeks):
                                label="walked backward, mean of the week's walks")] + ([goal_handle] if gpw else []),
                loc="upper left", fontsize=9, frameon=False, ncol=2)
 
-    fwd = [max(0.0, w["active_min"] - w["backward_min"]) for w in weeks]
+    # the minutes walked each way as measured (walkstats: each step owns the time to the next
+    # one, at most STEP_GAP_MAX_S): not the active time less the backward minutes, which counted
+    # standing still below the auto-pause as forward walking, and lost the forward part whenever
+    # steps taken while paused (counted in backward_min, not in active_min) outweighed it
+    fwd = [w["forward_min"] for w in weeks]
     ax2.bar(x, back, width=0.6, color=BACKWARD_COLOUR)
     ax2.bar(x, fwd, width=0.6, bottom=back, color=FORWARD_COLOUR)
-    top2 = max([w["active_min"] for w in weeks] + [1.0])
+    tops = [b + f for b, f in zip(back, fwd)]  # each bar's real top
+    top2 = max(tops + [1.0])
     for i, w in enumerate(weeks):
         if w["walks"] and labelled:
-            ax2.text(i, w["active_min"] + top2 * 0.03, plural(w["walks"], "walk"),
+            ax2.text(i, tops[i] + top2 * 0.03, plural(w["walks"], "walk"),
                      ha="center", va="bottom", fontsize=9)
     ax2.set_ylim(0, top2 * 1.35)
     ax2.set_ylabel("minutes")
