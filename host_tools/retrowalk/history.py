@@ -60,6 +60,16 @@ CREATE TABLE IF NOT EXISTS measures (
 );
 """
 
+_TABLES = ("meta", "boards", "logs", "measures")  # retrowalk's own tables
+# The rollback of a hot journal opens the file read-write (tests: "ro", as for a file this user
+# may not write, which SQLite opens read-only whatever it is asked).
+_ROLLBACK_MODE = "rw"
+
+
+def _statements(script):
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
 # Columns of a log row other than data, in listing order.
 COLUMNS = ("id", "board_uid", "sha256", "file_name", "kind", "walk_no", "started", "pulled_at", "size",
            "complete", "end_reason", "steps_forward", "steps_backward", "duration_s", "warnings")
@@ -78,8 +88,34 @@ def default_path():
     return Path(platformdirs.user_data_dir("retrowalk", appauthor=False)) / "history.sqlite"
 
 
+def _error_name(e, path):
+    """SQLite's name for error `e` ("SQLITE_READONLY_ROLLBACK" ...); worked out from the files
+    where Python (before 3.11) does not give it."""
+    name = getattr(e, "sqlite_errorname", None)
+    if name is None and str(e) == "attempt to write a readonly database":
+        if os.path.exists(str(path) + "-journal"):
+            name = "SQLITE_READONLY_ROLLBACK"
+        elif not os.path.exists(str(path)):
+            name = "SQLITE_READONLY_DBMOVED"
+    return name
+
+
+def _interrupted(path, e):
+    """The RetrowalkError for a hot journal this process may not roll back."""
+    return RetrowalkError("%s: a write to it was interrupted (a pull killed, or the laptop stopped) and rolling "
+                          "it back needs write access to the file and its folder (%s)" % (path, e),
+                          hint="run the command as a user who may write there (retrowalk pull does it too); "
+                               "keep %s-journal: it holds what the rollback needs" % path.name)
+
+
 def _failure(path, e, what="damaged or not a retrowalk history"):
     """The RetrowalkError for a database error `e` on the history at `path`."""
+    name = _error_name(e, path)
+    if name == "SQLITE_READONLY_ROLLBACK":
+        return _interrupted(path, e)
+    if name == "SQLITE_READONLY_DBMOVED":
+        return RetrowalkError("%s: the history file was removed or moved while in use (%s)" % (path, e),
+                              hint="nothing was deleted from the board; pull again")
     if isinstance(e, sqlite3.OperationalError) and str(e) == "database is locked":
         return RetrowalkError("%s: in use by another retrowalk (database is locked)" % path,
                               hint="wait until it is done, then try again")
@@ -145,10 +181,18 @@ class History:
     """An open history database: `with History(path) as h: ...`.
 
     create=False (the commands that only read it): the file must exist already; it is opened
-    read-only, so a mistyped --db creates no folder and no file.
+    read-only, so a mistyped --db creates no folder and no file (a write a killed pull left half
+    done is rolled back first, through a read-write connection). create=True (a pull): a new or
+    empty database becomes a history; any other database than a history of this format is
+    refused before anything is written to it.
     """
 
     def __init__(self, path=None, create=True):
+        if path is not None and str(path) == "":  # an unset shell variable, quoted, as -o '' is
+            if os.environ.get("RETROWALK_DB") == "":
+                raise RetrowalkError("$RETROWALK_DB is set but empty (or --db ''): an empty file name",
+                                     hint="name the history file in it, or unset it for the default")
+            raise RetrowalkError("--db '': an empty file name", hint="name the history file, or leave --db out")
         self.path = Path(path).expanduser() if path else default_path()  # ("~/..." from $RETROWALK_DB too)
         if self.path.is_dir():
             raise RetrowalkError("%s: a folder, not a walk history file" % describe_path(self.path),
@@ -160,57 +204,147 @@ class History:
                                       "in its last lines; name another file with --db" if path is None else
                                       "check the --db path; retrowalk pull makes a new history there")
         self._made = create and not self.path.exists()  # a new history: not left behind half made or empty
+        self._boards = set()  # the boards this History recorded (see _unused)
         self.readonly = not create
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.db = sqlite3.connect(str(self.path), timeout=30)
+                self.db.row_factory = sqlite3.Row
             else:
-                self.db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
+                self.db = self._connect("ro")
         except (OSError, sqlite3.Error) as e:
             raise RetrowalkError("%s: cannot open the walk history: %s" % (self.path, e),
                                  hint="check the --db path, or name another file with --db") from None
-        self.db.row_factory = sqlite3.Row
         try:
             if create:
                 self.db.execute("PRAGMA synchronous=FULL")
                 self.db.execute("PRAGMA foreign_keys=ON")
-                with self.db:
-                    self.db.executescript(_SCHEMA + _MEASURES)
-                    if self._schema() is None:
-                        self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            have = self._schema()
-            if have != str(SCHEMA_VERSION):
-                raise RetrowalkError("%s: history format %s, this retrowalk reads %d" % (
-                    self.path, have, SCHEMA_VERSION), hint="update retrowalk")
+                self._set_up()
+            else:
+                self._check_read_only()
+        except RetrowalkError:
+            self.close(drop_new=True)
+            raise
         except (sqlite3.Error, ValueError) as e:
             self.close(drop_new=True)
             raise _failure(self.path, e) from None
+
+    def _connect(self, mode, timeout=30):
+        db = sqlite3.connect(self.path.resolve().as_uri() + "?mode=" + mode, uri=True, timeout=timeout)
+        db.row_factory = sqlite3.Row
+        return db
+
+    def _other_format(self, have):
+        return RetrowalkError("%s: history format %s, this retrowalk reads %d" % (self.path, have, SCHEMA_VERSION),
+                              hint="update retrowalk")
+
+    def _set_up(self):
+        """Make retrowalk's tables in a new (empty) database, or check those of a history:
+        another program's database, or a history of another format, is refused before anything
+        is written to it. A history that has them all is only read (a file this user may not
+        write opens as before: its first write says so)."""
+        if self._state() == "ready":
+            return
+        self.db.execute("BEGIN IMMEDIATE")  # (two first pulls at once: one makes it, the other finds it made)
+        try:
+            state = self._state()
+            for statement in _statements(_SCHEMA + _MEASURES):  # (older: a history without a measures table)
+                self.db.execute(statement)
+            if state == "new":
+                self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+
+    def _state(self):
+        """"ready" (a history with all its tables), "older" (one without some), "new" (an empty
+        database, or one of retrowalk's tables only, empty: made by an older retrowalk killed
+        before it wrote the format); RetrowalkError for any other database."""
+        names = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                 if not r[0].startswith("sqlite_")}
+        have = self._schema() if "meta" in names else None
+        if have is None:
+            foreign = sorted(names - set(_TABLES))
+            if foreign or any(self.db.execute("SELECT 1 FROM %s LIMIT 1" % t).fetchone() for t in names):
+                raise RetrowalkError("%s: not a retrowalk history: an SQLite database with other contents "
+                                     "(tables: %s)" % (self.path, ", ".join(foreign or sorted(names))),
+                                     hint="name another file with --db; a new file makes a new history")
+            return "new"
+        if have != str(SCHEMA_VERSION):
+            raise self._other_format(have)
+        return "ready" if names >= set(_TABLES) else "older"
+
+    def _check_read_only(self):
+        """Check the format of a history opened read-only, first rolling back a write a killed
+        pull left half done (a hot journal, which a read-only connection cannot roll back)."""
+        try:
+            have = self._schema()
+        except sqlite3.OperationalError as e:
+            if _error_name(e, self.path) != "SQLITE_READONLY_ROLLBACK":
+                raise
+            self.db.close()
+            self._roll_back()
+            self.db = self._connect("ro")
+            have = self._schema()
+        if have != str(SCHEMA_VERSION):
+            raise self._other_format(have)
+
+    def _roll_back(self):
+        """Let SQLite roll back a hot journal: a read through a connection that may write."""
+        try:
+            db = self._connect(_ROLLBACK_MODE)
+            try:
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error as e:
+            if isinstance(e, sqlite3.OperationalError) and str(e) == "database is locked":
+                raise _failure(self.path, e) from None
+            raise _interrupted(self.path, e) from None
 
     def _schema(self):
         row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         return None if row is None else row[0]
 
     def close(self, drop_new=False):
-        """Close; drop_new: a history this History made is removed again (with its journal)."""
-        self.db.close()
-        if self._made and drop_new:
-            for leftover in (self.path, Path(str(self.path) + "-journal")):
-                try:
-                    leftover.unlink()
-                except OSError:
-                    pass
+        """Close; drop_new: a history this History made is removed again (with its journal),
+        unless another retrowalk has written to it meanwhile (see _unused)."""
+        try:
+            if self._made and drop_new and self._unused():
+                for leftover in (self.path, Path(str(self.path) + "-journal")):
+                    try:
+                        leftover.unlink()  # (under the lock _unused took: no other retrowalk writes now)
+                    except OSError:
+                        pass
+        finally:
+            self.db.close()
+
+    def _unused(self):
+        """Whether the history this History made holds nothing another retrowalk wrote (two first
+        pulls at once share it): no log, no board but those recorded here. True leaves the
+        database locked until close; another retrowalk that opened it and writes later is
+        refused by SQLite (the file is gone) before it deletes anything from its board."""
+        try:
+            self.db.rollback()
+            self.db.execute("PRAGMA busy_timeout=1000")
+            self.db.execute("BEGIN EXCLUSIVE")
+            names = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "logs" in names and self.db.execute("SELECT 1 FROM logs LIMIT 1").fetchone() is not None:
+                return False
+            return "boards" not in names or {r[0] for r in self.db.execute("SELECT uid FROM boards")} <= self._boards
+        except sqlite3.Error as e:
+            # locked: in use by another; else a file that takes no writes or is no database (a
+            # failed first open), which no one else can have used
+            return not (isinstance(e, sqlite3.OperationalError) and str(e) == "database is locked")
 
     def __enter__(self):
         return self
 
     def __exit__(self, exc_type, *exc):
         """Close; a history made for a command that failed before it stored a log is removed again."""
-        try:
-            empty = exc_type is not None and self._made and self.db.execute("SELECT 1 FROM logs").fetchone() is None
-        except sqlite3.Error:
-            empty = False
-        self.close(drop_new=empty)
+        self.close(drop_new=exc_type is not None)
 
     # -- writing -----------------------------------------------------------------------------
     @_writes
@@ -221,34 +355,53 @@ class History:
             self.db.execute("INSERT INTO boards (uid, first_seen, last_seen, info) VALUES (?, ?, ?, ?) "
                             "ON CONFLICT(uid) DO UPDATE SET last_seen=excluded.last_seen, info=excluded.info",
                             (uid, now, now, json.dumps(info, sort_keys=True)))
+        self._boards.add(uid)
+
+    def _copy(self, uid, sha):
+        """(id, sound) of this board's row with this hash, or None; sound: its bytes still hash to it."""
+        row = self.db.execute("SELECT id, data FROM logs WHERE board_uid=? AND sha256=?", (uid, sha)).fetchone()
+        if row is None:
+            return None
+        data = row["data"]
+        return row["id"], isinstance(data, bytes) and hashlib.sha256(data).hexdigest() == sha
 
     @_reads
     def stored_id(self, uid, sha256):
-        """The id of this board's log with this hash ("<hex>" or "sha256:<hex>"), None when it is not stored."""
-        sha256 = sha256.split(":", 1)[-1]
-        row = self.db.execute("SELECT id FROM logs WHERE board_uid=? AND sha256=?", (uid, sha256)).fetchone()
-        return None if row is None else row[0]
+        """The id of this board's log with this hash ("<hex>" or "sha256:<hex>"), None when it is not
+        stored: also when the row's bytes no longer hash to it (damaged; add() repairs it)."""
+        copy = self._copy(uid, sha256.split(":", 1)[-1].lower())
+        return copy[0] if copy is not None and copy[1] else None
 
     @_writes
     def add(self, uid, file_name, data, facts):
-        """Store one log in its own committed transaction; -> (id, True) or (id of the copy, False).
+        """Store one log in its own committed transaction; -> (id, True) when this stored its bytes,
+        (id of the copy, False) when the history holds them already.
 
+        A row of this log whose bytes no longer hash to its sha256 (damaged) is repaired: its data
+        and facts written again under its id, its kept measures dropped (worked out again).
         facts: kind, walk_no, started, complete, end_reason, steps_forward, steps_backward,
         duration_s, warnings (list), from the decoded log.
         """
+        data = bytes(data)
         sha = hashlib.sha256(data).hexdigest()
+        values = (file_name, facts.get("kind"), facts.get("walk_no"), facts.get("started"), len(data),
+                  1 if facts.get("complete") else 0, facts.get("end_reason"), facts.get("steps_forward"),
+                  facts.get("steps_backward"), facts.get("duration_s"), json.dumps(facts.get("warnings", [])),
+                  sqlite3.Binary(data))
         with self.db:
             cur = self.db.execute(
-                "INSERT OR IGNORE INTO logs (board_uid, sha256, file_name, kind, walk_no, started, pulled_at, size,"
+                "INSERT OR IGNORE INTO logs (board_uid, sha256, pulled_at, file_name, kind, walk_no, started, size,"
                 " complete, end_reason, steps_forward, steps_backward, duration_s, warnings, data)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (uid, sha, file_name, facts.get("kind"), facts.get("walk_no"), facts.get("started"), now_iso(),
-                 len(data), 1 if facts.get("complete") else 0, facts.get("end_reason"), facts.get("steps_forward"),
-                 facts.get("steps_backward"), facts.get("duration_s"), json.dumps(facts.get("warnings", [])),
-                 sqlite3.Binary(data)))
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (uid, sha, now_iso()) + values)
             new = cur.rowcount == 1
-        row = self.db.execute("SELECT id FROM logs WHERE board_uid=? AND sha256=?", (uid, sha)).fetchone()
-        return row[0], new
+            log_id, sound = (cur.lastrowid, True) if new else self._copy(uid, sha)
+            if not sound:
+                self.db.execute("UPDATE logs SET file_name=?, kind=?, walk_no=?, started=?, size=?, complete=?,"
+                                " end_reason=?, steps_forward=?, steps_backward=?, duration_s=?, warnings=?, data=?"
+                                " WHERE id=?", values + (log_id,))
+                self.db.execute("DELETE FROM measures WHERE log_id=?", (log_id,))
+                new = True
+        return log_id, new
 
     # -- reading -----------------------------------------------------------------------------
     @_reads
