@@ -171,6 +171,22 @@ def test_export_csv_keeps_a_spreadsheet_from_taking_a_program_name_for_a_formula
     assert [r["program"] for r in csv.DictReader(io.StringIO(out))] == ["'" + name]
 
 
+@pytest.mark.parametrize("label, cell", [("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+                                         ("@SUM(A1)\nx", "'@SUM(A1)\\nx"), ("stairs", "stairs")])
+def test_capture_csv_keeps_a_spreadsheet_from_taking_a_label_for_a_formula(tmp_path, capsys, label, cell):
+    # the capture's label, a board's text, goes into every row of its CSV as export's program does
+    from host_helpers import capture_bytes
+
+    db = str(tmp_path / "h.sqlite")
+    with History(db) as h:
+        h.see_board("00ff", {})
+        h.add("00ff", "000001.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 5, 1, label=label), {"kind": "capture"})
+    code, out, err = run(capsys, "capture", "pull", "--all", "-o", str(tmp_path / "out"), "--db", db)
+    assert (code, err) == (0, ""), err
+    rows = list(csv.DictReader(open(tmp_path / "out" / "capture-1-00ff-000001.csv", encoding="utf-8")))
+    assert len(rows) == 5 and {r["label"] for r in rows} == {cell}
+
+
 # -- claimed durations ---------------------------------------------------------------------------
 def test_end_record_before_the_start_lasts_no_time(monkeypatch):
     m = measures(raw_program_walk(monkeypatch, b"{}", steps=[(100, "forward")], end_t=-5))

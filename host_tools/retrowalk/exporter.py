@@ -124,7 +124,7 @@ def write_capture_csv(data, path_stem):
     if fs_g not in ACCEL_FS_G or fs_dps not in GYRO_FS_DPS:
         raise RetrowalkError("capture header names full scales %r g / %r dps, not LSM6DS ones" % (fs_g, fs_dps))
     ka, kg = fs_g / _BASE_ACCEL_G, fs_dps / _BASE_GYRO_DPS
-    label = h.get("label") or ""
+    label = _cell(h.get("label") or "")  # a board's text, and a spreadsheet may open the file
     paths = []
     usable = [p for p in parts if len(p) >= 2]  # a canonical CSV needs two samples
     for i, part in enumerate(usable):
