@@ -22,13 +22,13 @@ faster than real time and every event carries the exact sample it happened at.
 Walking time: the time between two steps counts up to GRACE_MS (and from start()/resume()
 to the first step likewise), so standing still eats at most that much of a timed segment;
 after `pause_after_s` without steps the coach reports an auto-pause (cue PAUSED, none before
-the walk's first step; declared SEEN_MS later, when any step taken before it would have been seen, and dated when it began),
+the walk's first step is called; declared SEEN_MS later, when any step taken before it would have been seen, and dated when it began),
 and the next step taken after it resumes it. Steps taken before a button pause still count;
 steps taken during it count for nothing, also those called after the resume.
 A walker who walks on, the button pause forgotten, is reminded (_EV_REMIND, cue PAUSED again,
 dated at the step that gives it): at the 30th step in a row taken during the pause (a stop of
-pause_after_s, the auto-pause's standing still, starts the count again, so a café stop stays
-quiet), then again at each further 30 in a row, at most once a minute. An auto-pause needs none:
+pause_after_s, judged as the auto-pause judges it, SEEN_MS later, starts the count again, so a
+café stop stays quiet), then again at each further 30 in a row, at most once a minute. An auto-pause needs none:
 its next step resumes it.
 Steps and distance count only steps in the segment's direction; distance segments become a
 step count (distance / stride, rounded up, in mm) when the coach is built.
@@ -278,7 +278,9 @@ class Coach:
             if self._right_run >= REARM_STEPS:
                 self._armed = True
             if self.seg_kind != UNIT_SECONDS and self.seg_steps >= self.seg_target:
-                self._next(sample, self.credit)
+                # walking time may already run to a later step seen (_last): the next
+                # segment starts at this one's walking time, less that (one grace at most)
+                self._next(sample, self.credit - min(self._last - sample, self._grace))
             return
         self._right_run = 0
         if sample < self._settle_end:
@@ -301,8 +303,10 @@ class Coach:
             self._quiet = seen
         if not self.user_paused:
             self._advance(now, seen)
-        elif now - self._quiet >= self._pause_after:
-            self._walked = 0  # standing still while paused: the steps in a row start again
+        elif now - self._quiet >= self._pause_due:
+            # standing still while paused: the steps in a row start again (judged as the
+            # auto-pause is: the next step is seen up to SEEN_MS after its contact)
+            self._walked = 0
         if self._settle_end == _CUE_DUE:  # the new segment's cue is given now
             self._settle_end = now + self._settle
         end = self._quiet + self._idle_end
@@ -324,10 +328,11 @@ class Coach:
             self.paused = True
             self.pauses += 1
             self._paused_at = self._last + self._pause_after
-            # Before the walk's first step (no walking time yet) the pause is logged without a
-            # cue: the walker is getting ready, or already walking while the classifier's start
-            # gate still holds the first 3-4 steps
-            self._emit(EV_PAUSE, self._paused_at, 0, haptics.PAUSED if self.credit else haptics.NONE)
+            # Before the walk's first step (none called yet; a button pause before it counts
+            # walking time too) the pause is logged without a cue: the walker is getting ready,
+            # or already walking while the classifier's start gate still holds the first 3-4 steps
+            self._emit(EV_PAUSE, self._paused_at, 0,
+                       haptics.PAUSED if self.steps_fwd + self.steps_back else haptics.NONE)
 
     def pause(self, sample):
         """Button: pause the walk at `sample`; steps do not resume it (cue PAUSED)."""

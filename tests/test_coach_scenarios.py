@@ -127,6 +127,23 @@ def test_steps_seen_before_they_are_called_end_timed_segments_within_one_batch()
             assert 0 <= p - sample < 21, (sample, p)
 
 
+
+def test_a_timed_segment_after_a_step_segment_starts_at_its_last_step_with_steps_seen_late():
+    # 20 steps forward, then 10 s (1040 samples) backward. A step every 55 samples from 55: the
+    # 20th (the segment's end) at 1100, walked on without a stop (every gap 55 < the 2 s grace),
+    # so the backward segment has 1040 samples of walking time at 1100 + 1040 = 2140.
+    # On the board's timing (called 220 samples after the contact, seen 68 after, batches of
+    # 26) the step at 1100 is called at the update of 1326 (1100 + 220 = 1320), when walking
+    # time already runs to the step seen at 1210 (1210 + 68 = 1278 <= 1326): starting the timed
+    # segment with that walking time ended it 110 samples late, at 2250.
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "steps": 20},
+                                                  {"direction": "backward", "time_s": 10}]})
+    steps = stream(55, 55, 4000, [(1100, F), (10 ** 9, B)])
+    want = [("segment", 1100, "switch_backward"), ("done", 2140, "done")]
+    for kw in ({}, {"delay": 220}, {"delay": 220, "seen_delay": 68}, {"delay": 220, "seen_delay": 88, "batch": 21}):
+        c, ev = run(prog, RATE, steps, 4000, **kw)
+        assert switches(ev) == want, kw
+
 def test_one_in_ten_after_three_weeks_walks_105_s_backward():
     prog = P.apply_progression(P.preset("one-in-ten", "2025-03-03"), (2025, 3, 24))  # 21 days
     # 240 s forward -> 24960; +105 s backward -> 35880; +300 s forward -> 67080.
@@ -255,6 +272,18 @@ def test_standing_before_the_first_step_pauses_without_a_buzz():
     assert pauses[2:] == [("pause", last + 416, 0, "paused"), ("resume", 3000, 0, "none"),
                           ("pause", 3275 + 416, 0, "paused")]
 
+
+
+def test_a_press_before_the_first_step_does_not_make_the_auto_pause_buzz():
+    # Start at 0, pause at 100 and resume at 200 (a press too many), the walker getting ready;
+    # the first steps come from 1500, called 3 steps (165 samples) late. The auto-pause begins
+    # 4 s (416 samples) after the resume, at 616, declared at 720: no step has been called,
+    # so no buzz (the pause's 100 samples of walking time from start() are not a step).
+    steps = stream(1500, 55, 3000, [(10 ** 9, F)])
+    c, ev = run(P.preset("one-one"), RATE, steps, 3000, delay=165, buttons=[(100, "pause"), (200, "resume")])
+    assert [e for e in ev if e[0] in ("pause", "resume")] == [
+        ("pause", 100, 1, "paused"), ("resume", 200, 1, "start"),
+        ("pause", 616, 0, "none"), ("resume", 1500, 0, "none")]
 
 def test_a_step_called_after_the_auto_pause_it_came_before_does_not_resume_it():
     # The board's classifier sees a step 0.85 s after its contact (88 samples: update's `seen`)
@@ -396,6 +425,26 @@ def test_reminders_come_at_most_once_a_minute_and_each_after_30_steps_in_a_row()
     assert [e[1] for e in reminders(ev) if e[0] == "remind"] == [6630, 15595, 21865]
 
 
+
+def test_reminders_come_with_a_short_pause_after_and_for_a_slow_walker():
+    # The next step is seen 68-88 samples after its contact, so while walking on the newest
+    # step seen is up to a step + 88 + a batch old: more than pause_after_s 1 (104 samples) at
+    # 113 steps/min (55 + 68 + 21 = 144), and more than 2 s (208) at 50 steps/min
+    # (125 + 88 + 21 = 234). A stop is judged as the auto-pause judges it, SEEN_MS (104) later.
+    # 113 steps/min from 30, paused at 5000: the first step in the pause 5035, its 30th
+    # 5035 + 29 x 55 = 6630, then the first steps a minute on: 12870 -> 12900, 19140 -> 19170.
+    steps = stream(30, 55, 20000, [(10 ** 9, F)])
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}], "pause_after_s": 1})
+    c, ev = run(prog, RATE, steps, 20000, batch=21, delay=220, seen_delay=68, buttons=[(5000, "pause")])
+    assert [e[1] for e in reminders(ev) if e[0] == "remind"] == [6630, 12900, 19170]
+    # 50 steps/min (125 samples a step) from 30, pause_after_s 2, called 2 steps + 88 late and
+    # seen 88 after: the first step in the pause 5030, its 30th 5030 + 29 x 125 = 8655, then
+    # 14895 -> 14905.
+    steps = stream(30, 125, 16000, [(10 ** 9, F)])
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 600}], "pause_after_s": 2})
+    c, ev = run(prog, RATE, steps, 16000, batch=21, delay=338, seen_delay=88, buttons=[(5000, "pause")])
+    assert [e[1] for e in reminders(ev) if e[0] == "remind"] == [8655, 14905]
+
 def test_no_reminder_after_the_resume_and_the_count_starts_again_at_the_next_pause():
     # Paused at 5000 (reminder at 6630: 25 steps counted after it), resumed at 8000 while
     # walking (the steps at 7920 and 7975, taken while paused and called after the resume,
@@ -420,7 +469,6 @@ def test_an_auto_pause_needs_no_reminder_but_a_press_while_standing_does():
     assert reminders(ev) == [("pause", 5946, 0, "paused"), ("resume", 8000, 0, "none"),
                              ("pause", 10561, 0, "paused"), ("pause", 12000, 1, "paused"),
                              ("remind", 16595, 0, "paused")]
-
 
 def test_stop_ends_the_walk():
     steps = stream(30, 55, 8000, [(10 ** 9, F)])
@@ -556,6 +604,10 @@ print(ev[-2:], c.idle_ended, c.active(70000))
 walked = stream(30, 55, 12000, [(10 ** 9, 1)]) + stream(14000, 55, 30000, [(10 ** 9, 1)])
 c, ev = run(p, 104, walked, 30000, batch=21, delay=110, seen_delay=68, buttons=[(5000, "pause"), (25000, "resume")])
 print([e for e in ev if e[0] in ("pause", "resume", "remind")], c.active(30000))
+tt = program.validate({"version": 1, "segments": [{"direction": "forward", "steps": 20},
+                                                  {"direction": "backward", "time_s": 10}]})
+c, ev = run(tt, 104, stream(55, 55, 4000, [(1100, 1), (10 ** 9, 2)]), 4000, delay=220, seen_delay=68)
+print(ev, c.active(4000))
 '''
 
 
@@ -571,6 +623,9 @@ def test_same_cues_on_cpython_and_in_the_micropython_vm(mp_run, capsys):
     # test_reminders_come_at_most_once_a_minute_and_each_after_30_steps_in_a_row), none after the resume
     assert ("[('pause', 5000, 1, 'paused'), ('remind', 6630, 0, 'paused'), ('remind', 15595, 0, 'paused'), "
             "('remind', 21865, 0, 'paused'), ('resume', 25000, 1, 'start')]") in vm
+    # a timed segment after a step segment ends 1040 samples after its last step (1100), as in
+    # test_a_timed_segment_after_a_step_segment_starts_at_its_last_step_with_steps_seen_late
+    assert "('done', 2140, 0, 'done')" in vm
 
 
 HEAP = r'''
