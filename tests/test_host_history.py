@@ -244,7 +244,8 @@ def test_a_history_of_an_older_retrowalk_gets_its_measures_table(tmp_path):
 
 
 # -- 4. an empty --db ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("argv", [["walks"], ["export", "--csv"], ["report", "--week"]])
+@pytest.mark.parametrize("argv", [["walks"], ["export", "--csv"], ["report", "--week"],
+                                  ["pull", "--port", "/dev/retrowalk-no-such-port"]])  # (before the board)
 def test_an_empty_db_is_refused_as_an_empty_o_is(argv, tmp_path, capsys, monkeypatch):
     # `--db "$DB"` with DB unset used the default history (a pull: made one there)
     default = tmp_path / "default" / "history.sqlite"
@@ -260,6 +261,17 @@ def test_an_empty_db_is_refused_as_an_empty_o_is(argv, tmp_path, capsys, monkeyp
     code, out, err = run(capsys, *argv, "--db", "")
     assert code == 2 and "--db '': an empty file name" in err and "000001" not in out
     assert default.read_bytes() == before
+
+
+def test_an_empty_retrowalk_db_is_as_unset(tmp_path, capsys, monkeypatch):
+    # `export RETROWALK_DB=` leaves the default history, as an unset variable does
+    default = tmp_path / "default" / "history.sqlite"
+    default.parent.mkdir()
+    one_walk_history(default)
+    monkeypatch.setenv("RETROWALK_DB", "")
+    monkeypatch.setattr(history, "default_path", lambda: default)
+    code, out, err = run(capsys, "walks")
+    assert (code, err) == (0, "") and "2025-03-03 10:00   ab" in out
 
 
 @pytest.mark.parametrize("create", [True, False])

@@ -330,7 +330,7 @@ def _add_port(p):
 
 
 def _add_db(p):
-    p.add_argument("--db", default=os.environ.get("RETROWALK_DB"),
+    p.add_argument("--db", default=os.environ.get("RETROWALK_DB") or None,  # (set but empty: as unset)
                    help="history file (default: $RETROWALK_DB, else history.sqlite in your data directory)")
 
 
@@ -539,6 +539,8 @@ def main(argv=None):
             what = "folder" if args.command == "capture" else "file"
             raise RetrowalkError("-o '': an empty %s name" % what, hint="name the %s to write to%s" % (
                 what, "" if args.command == "program" else ", or leave -o out"))  # (program preset: to the board)
+        if getattr(args, "db", None) == "":  # (before a pull looks for the board)
+            raise RetrowalkError("--db '': an empty file name", hint="name the history file, or leave --db out")
         code = args.func(args) or 0
         sys.stdout.flush()  # (a full disk under a redirected output fails here, not at exit)
         return code

@@ -189,9 +189,6 @@ class History:
 
     def __init__(self, path=None, create=True):
         if path is not None and str(path) == "":  # an unset shell variable, quoted, as -o '' is
-            if os.environ.get("RETROWALK_DB") == "":
-                raise RetrowalkError("$RETROWALK_DB is set but empty (or --db ''): an empty file name",
-                                     hint="name the history file in it, or unset it for the default")
             raise RetrowalkError("--db '': an empty file name", hint="name the history file, or leave --db out")
         self.path = Path(path).expanduser() if path else default_path()  # ("~/..." from $RETROWALK_DB too)
         if self.path.is_dir():
