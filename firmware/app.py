@@ -109,8 +109,6 @@ def _localtime():
 class Program:
     """What the app keeps of the program file: its walk plan and its JSON for the log (see progload)."""
 
-    loaded = None  # (file, (y, m, d)): the day the board's clock gave for its progression; None: a given day
-
     def __init__(self, json_bytes, name, mode, label, plan, error):
         self.json = json_bytes  # the normalised program, with today's progression applied (log header)
         self.name = name
@@ -123,20 +121,15 @@ class Program:
 def load_program(path=None, today=None):
     """The Program from the board's program file (progload.load); the modules that did the
     work are dropped afterwards (~20 KB of RAM on the unix port)."""
-    own = today is None  # the board's own day: a walk on another day loads the program again
-    if own:
-        today = _today()
+    if today is None:
+        t = _localtime()
+        today = t[:3] if t else (2000, 1, 1)
     out = call("progload", "load", Program, path, today)
     forget(("program", "walkplan"))  # which progload imported (the plan needs no code of theirs)
     gc.collect()
-    if own:
-        out.loaded = (path, today)
+    if path is None:  # the board's own file: loaded again for a walk on another day (app_transitions)
+        out.today = today
     return out
-
-
-def _today():
-    t = _localtime()
-    return tuple(t[:3]) if t else (2000, 1, 1)
 
 
 class App:

@@ -11,7 +11,7 @@ import gc
 
 from . import call, forget, haptics
 from .app import (IDLE, WALK, CAPTURE, IMU_RETRIES, RETRY_MS, ERR_IMU, ERR_PROGRAM, VERSION,
-                  _error, _localtime, _today, load_program)
+                  _error, _localtime, load_program)
 from .button import ticks_ms, ticks_diff, sleep_ms
 
 ERR_MOTOR = 2  # walk log error record: the haptic driver did not answer at power-up (no buzzes),
@@ -49,9 +49,10 @@ def boot(app):
 def start_walk(app):
     """App.start_walk: start a coached walk now (the IMU restarts: its next sample is sample 0).
     A board left on since another day loads its program again: the progression is today's."""
-    at = app.prog.loaded
-    if at and at[1] != _today():
-        app.prog = load_program(at[0])
+    t = _localtime()
+    day = getattr(app.prog, "today", None)  # load_program's, for the board's own program file
+    if day and t and tuple(t[:3]) != tuple(day):
+        app.prog = load_program()
     if app.prog.mode == "capture":
         return start_capture(app)
     from . import session

@@ -40,6 +40,8 @@ forward steps.
 
 import json
 
+from micropython import const
+
 VERSION = 1
 
 # Sane ranges (inclusive) for every number a program holds.
@@ -56,7 +58,7 @@ PAUSE_RANGE_S = (1, 60)
 MAX_WRONG_STEPS = 50
 MAX_EVERY_DAYS = 60
 MAX_FILE_BYTES = 8192    # a program file larger than this is refused on the board
-CLOCK_VALID_FROM = 2022  # a board date before this year is a clock never set (no progression)
+_CLOCK_VALID_FROM = const(2022)  # a board date before this year is a clock never set (no progression)
 
 DEFAULT_STRIDE_M = {"forward": 0.70, "backward": 0.45}
 DEFAULT_PAUSE_AFTER_S = 4
@@ -332,7 +334,7 @@ def periods_since_start(program, today):
     days = day_number(today[0], today[1], today[2]) - day_number(*parse_date(prog["start_date"]))
     # Before the start date, or on a board clock never set (a year before 2022: the rp2 port
     # starts at 2021-01-01, others at 2000-01-01), the program is as written.
-    return days // prog["every_days"] if days > 0 and today[0] >= CLOCK_VALID_FROM else 0
+    return days // prog["every_days"] if days > 0 and today[0] >= _CLOCK_VALID_FROM else 0
 
 
 def apply_progression(program, today):

@@ -836,8 +836,10 @@ def test_a_board_left_on_into_another_week_walks_that_weeks_progression(vm):
     # board's own clock on Sunday 2025-03-09 (6 days in: period 0, backward 60 s), is loaded
     # again for a walk on Monday 2025-03-10 (7 days: one period, 60 + 15 = 75 s).
     res = vm("""
+with open(%r, "w") as f:  # the board's own program file (the VM's / is the board's flash)
+    f.write(open(cfg["program"]).read())
 A._localtime = lambda: (2025, 3, 9, 18, 0, 0, 6, 68)
-app.prog = A.load_program(cfg["program"])
+app.prog = A.load_program()
 app.boot()
 for day in (9, 10):
     A._localtime = lambda: (2025, 3, day, 18, 0, 0, 0, 0)
@@ -845,7 +847,7 @@ for day in (9, 10):
     run_for(app, hw, 2)
     app.on_button(B.LONG)
 print(json.dumps(result(app, hw)))
-""", program=GROWING, watchdog=False)
+""" % P.PROGRAM_FILE, program=GROWING, watchdog=False)
     assert res["prog_error"] is None
     asked = [json.loads(log_of(res, name).header["program"])["segments"][0]["time_s"]
              for name in ("000001.rwl", "000002.rwl")]
@@ -853,7 +855,7 @@ print(json.dumps(result(app, hw)))
 
 
 def test_a_program_given_its_day_is_not_loaded_again(vm):
-    # make() loads the program for 2025-03-03 (a given day, as a host might): kept as it is
+    # make() loads the program file it names for 2025-03-03 (a given day): kept as it is
     res = vm("""
 A._localtime = lambda: (2025, 3, 20, 18, 0, 0, 0, 0)
 app.boot()

@@ -69,7 +69,7 @@ from .firmware import coach, haptics, logformat, program, walkplan
 
 STEP_GAP_MAX_S = 2.0
 STEP_UNITS = ("steps", "m")  # segments the board ends on a step (the one that completes them)
-CLOCK_VALID_FROM = program.CLOCK_VALID_FROM  # a start year before this: the board's clock was never set
+CLOCK_VALID_FROM = program._CLOCK_VALID_FROM  # a start year before this: the board's clock was never set
 MAX_FILL_WEEKS = 260  # empty weeks are listed between walked weeks up to this span
 WEEK_KEYS = ("walks", "active_min", "backward_min", "forward_min", "steps_forward", "steps_backward")
 
