@@ -70,6 +70,15 @@ def test_step_times_keep_to_the_files_clock_when_it_is_near_the_board_rate(tmp_p
     assert abs(summary["cadence_spm"] - true_cadence) < 0.5
 
 
+def test_a_recording_with_no_walk_has_no_cadence(tmp_path, capsys):
+    # null, as a walk report's with fewer than two steps, not 0 steps a minute
+    f = tmp_path / "still.csv"
+    _write_walk(f, [("still", 8)])
+    code, out, _ = _replay(capsys, f)
+    summary = json.loads(out.splitlines()[-1])["summary"]
+    assert code == 0 and summary["steps"] == 0 and summary["cadence_spm"] is None
+
+
 @pytest.mark.parametrize("segments, mount, facing", [
     ([("still", 2), ("forward", 1.2), ("still", 3)], "auto", "not learned"),  # 3 steps: no warm-up
     ([("still", 2), ("forward", 10), ("still", 2)], "auto", "learned"),

@@ -132,7 +132,7 @@ def summary(rec, result, rate_hz, mount, engine):
         "forward": fwd,
         "backward": len(steps) - fwd,
         "duration_s": round(duration, 2),
-        "cadence_spm": round(60.0 * (len(steps) - 1) / walk_s, 1) if walk_s > 0 else 0.0,
+        "cadence_spm": round(60.0 * (len(steps) - 1) / walk_s, 1) if walk_s > 0 else None,  # (as a report's)
         "rate_hz": rate_hz,
         "mount": mount,
         "forward_axis": [round(x / 4096, 3) for x in result.forward_q12],
