@@ -145,6 +145,14 @@ def put_logs(port, logs):
             link.write_file("/walks/" + name, data)
 
 
+def clear_logs(port):
+    """Empty the board's /walks (the log store; folders in it removed too), making it if absent."""
+    with Link(port) as link:
+        link.run("import os\ntry:\n os.mkdir('/walks')\nexcept OSError:\n pass\n"
+                 "for e in os.ilistdir('/walks'):\n"
+                 " (os.rmdir if e[1] & 0x4000 else os.remove)('/walks/' + e[0])")
+
+
 def board_logs(port):
     """{name: size} of the board's /walks directory."""
     with Link(port) as link:

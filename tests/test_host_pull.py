@@ -16,7 +16,7 @@ from retrowalk.errors import RetrowalkError
 from retrowalk.history import History
 from retrowalk.link import Link
 
-from host_helpers import board_logs, put_logs, simple_walk, start_board, walk_bytes
+from host_helpers import board_logs, clear_logs, put_logs, simple_walk, start_board, walk_bytes
 
 UID = bytes.fromhex("a1b2c3d4e5f60708")
 
@@ -31,9 +31,7 @@ def vb(tmp_path_factory):
 @pytest.fixture
 def fresh(vb):
     """The board with an empty log store."""
-    with Link(vb.port) as link:
-        link.run("import os\ntry:\n os.mkdir('/walks')\nexcept OSError:\n pass\n"
-                 "for n in os.listdir('/walks'):\n os.remove('/walks/' + n)")
+    clear_logs(vb.port)
     return vb
 
 

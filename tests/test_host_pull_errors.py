@@ -10,7 +10,7 @@ from retrowalk import cli, pull
 from retrowalk.history import History
 from retrowalk.link import Link
 
-from host_helpers import board_logs, put_logs, simple_walk, start_board
+from host_helpers import board_logs, clear_logs, put_logs, simple_walk, start_board
 
 UID = bytes.fromhex("0badc0de00000001")
 
@@ -24,11 +24,8 @@ def vb(tmp_path_factory):
 
 @pytest.fixture
 def fresh(vb):
-    """The board with an empty log store (folders in it removed too)."""
-    with Link(vb.port) as link:
-        link.run("import os\ntry:\n os.mkdir('/walks')\nexcept OSError:\n pass\n"
-                 "for e in os.ilistdir('/walks'):\n"
-                 " (os.rmdir if e[1] & 0x4000 else os.remove)('/walks/' + e[0])")
+    """The board with an empty log store."""
+    clear_logs(vb.port)
     return vb
 
 
