@@ -10,23 +10,8 @@ from retrowalk import cli, pull
 from retrowalk.history import History
 from retrowalk.link import Link
 
-from host_helpers import board_logs, clear_logs, put_logs, simple_walk, start_board
-
-UID = bytes.fromhex("0badc0de00000001")
-
-
-@pytest.fixture(scope="module")
-def vb(tmp_path_factory):
-    board = start_board(tmp_path_factory.mktemp("pullerrboard"), uid=UID)
-    yield board
-    board.close()
-
-
-@pytest.fixture
-def fresh(vb):
-    """The board with an empty log store."""
-    clear_logs(vb.port)
-    return vb
+from host_helpers import board_logs, put_logs, simple_walk
+from test_host_pull import fresh, vb  # noqa: F401 (the pull tests' board fixtures: a board of this module's own)
 
 
 def logs(*numbers):
