@@ -89,7 +89,7 @@ class _Ctx:
         v = d.get(key, default)
         if v is _MISSING:
             _fail(self.at(_join(path, key)), "missing (one of %s)" % ", ".join(str(o) for o in options))
-        if v not in options:
+        if v not in options or type(v) is not type(options[0]):  # (104.0 == 104: a float rate breaks the driver)
             _fail(self.at(_join(path, key)), "must be one of %s" % ", ".join(str(o) for o in options), v)
         return v
 

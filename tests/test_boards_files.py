@@ -101,6 +101,8 @@ BROKEN = [
     ("led.pin", 4, "board.json: led.pin: pin 4 is already i2c.sda"),
     ("imu.address", 0x50, "board.json: imu.address: must be a whole number from 106 to 107, got 80"),
     ("imu.rate_hz", 100, "imu.rate_hz: must be one of 26, 52, 104"),
+    # 104.0 == 104, but the driver's register maths needs an int: the board failed at every boot
+    ("imu.rate_hz", 104.0, "board.json: imu.rate_hz: must be one of 26, 52, 104, got 104.0"),
     ("i2c.freq", "fast", "i2c.freq: must be a whole number"),
     ("i2c.scl", KeyError, "board.json: i2c.scl: missing"),
     ("motr", {}, "board.json: motr: unknown key"),
@@ -170,3 +172,10 @@ def test_same_result_in_the_micropython_vm(mp_run, tmp_path):
     bad.write_text(json.dumps(_mutate(raw("pico_lsm6dsox.json"), "motor.pin", -3)))
     got = mp_run("from firmware import boardcfg\ntry:\n    boardcfg.load(%r)\nexcept ValueError as e:\n    print(e)" % str(bad))
     assert got.strip() == "board.json: motor.pin: must be a GPIO number or a pin name, got -3"
+
+
+def test_a_float_rate_is_refused_on_the_board_too(mp_run, tmp_path):
+    bad = tmp_path / "board.json"
+    bad.write_text(json.dumps(_mutate(raw("pico_lsm6dsox.json"), "imu.rate_hz", 104.0)))
+    got = mp_run("from firmware import boardcfg\ntry:\n    boardcfg.load(%r)\nexcept ValueError as e:\n    print(e)" % str(bad))
+    assert got.strip() == "board.json: imu.rate_hz: must be one of 26, 52, 104, got 104.0"
