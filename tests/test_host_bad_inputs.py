@@ -113,13 +113,34 @@ class FakeLink:
     def __init__(self, data):
         self.data = data
 
+    def hashes(self, names):
+        return {n: (len(self.data), "sha256:-") for n in names}
+
     def read_file(self, path, limit):
+        assert len(self.data) <= limit
         return self.data
 
 
 def test_a_board_program_nested_too_deeply_is_reported_as_broken():
     prog, note = programs.on_board(FakeLink(DEEP.encode()))
     assert prog == P.default_program() and "broken (nested too deeply)" in note
+
+
+def test_a_board_program_with_a_byte_order_mark_is_run_as_the_board_runs_it():
+    # the board's program.load_file skips a BOM (an editor on Windows saved the file)
+    prog = {"version": 1, "name": "Mine", "segments": [{"direction": "forward", "time_s": 60}]}
+    got, note = programs.on_board(FakeLink(b"\xef\xbb\xbf" + json.dumps(prog).encode()))
+    assert got == P.validate(prog) and note is None
+
+
+def test_a_board_program_larger_than_the_board_reads_runs_the_default():
+    # the board refuses a file over MAX_FILE_BYTES, however valid: so does the host, without reading it
+    prog = {"version": 1, "name": "Mine", "segments": [{"direction": "forward", "time_s": 60}]}
+    data = json.dumps(prog).encode() + b" " * P.MAX_FILE_BYTES
+    got, note = programs.on_board(FakeLink(data))
+    assert got == P.default_program()
+    assert note == ("the board's program file is larger than %d bytes (%d): it runs the default program"
+                    % (P.MAX_FILE_BYTES, len(data)))
 
 
 def test_a_board_program_with_a_lone_surrogate_is_a_clear_error():

@@ -15,7 +15,6 @@ from pathlib import Path
 from . import textfile
 from .errors import RetrowalkError
 from .firmware import program as P
-from .link import BoardError
 from .words import plural
 
 BOARD_PATH = P.PROGRAM_FILE  # "/program.json": where the firmware reads its program
@@ -276,17 +275,19 @@ def describe(prog, today=None):
 def on_board(link):
     """(normalised program, note) the board runs: its program file's, or the default program
     with a note saying why (no file, or a file the firmware refuses)."""
-    try:
-        data = link.read_file(BOARD_PATH, limit=P.MAX_FILE_BYTES)
-    except BoardError as e:
-        if "ENOENT" not in str(e) and "Errno 2" not in str(e):
-            raise
+    there = link.hashes([BOARD_PATH]).get(BOARD_PATH)  # (size, hash), None when absent
+    if there is None:
         if not link.probe().get("fw"):  # a board with MicroPython alone runs nothing at all
             raise RetrowalkError("the board on %s has no retrowalk firmware: it runs no program" % link.port,
-                                 hint="retrowalk flash --board NAME --program FILE installs both") from None
+                                 hint="retrowalk flash --board NAME --program FILE installs both")
         return P.default_program(), "the board has no program file: it runs the default program"
+    if there[0] > P.MAX_FILE_BYTES:  # as the board's program.load_file refuses it
+        return P.default_program(), ("the board's program file is larger than %d bytes (%d): it runs the "
+                                     "default program" % (P.MAX_FILE_BYTES, there[0]))
+    data = link.read_file(BOARD_PATH, limit=P.MAX_FILE_BYTES)
     try:
-        prog = P.validate(_parse(data.decode("utf-8")))
+        text = data.decode("utf-8")
+        prog = P.validate(_parse(text[1:] if text[:1] == "\ufeff" else text))  # (a BOM, as the board reads it)
     except (ValueError, UnicodeDecodeError) as e:
         return P.default_program(), "the board's program file is broken (%s): it runs the default program" % e
     field = _bad_text(prog)
