@@ -135,7 +135,7 @@ class CaptureSession(SessionBase):
             self.finished = True
 
     def error(self, code, text):
-        self.log.error(self.samples, code, text)
+        self.log.error(self.log.samples_written, code, text)  # (a capture's clock counts lost samples)
 
     def finish(self, reason, elapsed_ms):
         return self.log.end(None, reason, elapsed_ms)

@@ -250,7 +250,18 @@ def _text(b):
     try:
         return b.decode("utf-8")
     except (UnicodeError, ValueError):
-        return "".join([chr(c) if 32 <= c < 127 else "?" for c in b])
+        pass
+    # a text cut at its byte limit (an error record's 40) may end inside a character: from the
+    # last lead byte (0b11xxxxxx) within the last 3 bytes, that character's part is dropped
+    cut = 1
+    while cut <= 3 and cut <= len(b):
+        if b[len(b) - cut] >= 0xC0:
+            try:
+                return b[:len(b) - cut].decode("utf-8")
+            except (UnicodeError, ValueError):
+                break
+        cut += 1
+    return "".join([chr(c) if 32 <= c < 127 else "?" for c in b])
 
 
 def _name(table, code):

@@ -529,6 +529,27 @@ print(json.dumps(result(app, hw)))
     assert abs(idx[-1] + 1 - 5 * RATE) <= 1  # the last sample's index: 5 s at 104 Hz
 
 
+def test_a_capture_dates_an_error_after_a_loss_on_its_own_sample_clock(vm):
+    # Two bus errors, 3 s and 4 s into a capture: each restart loses the samples since the last
+    # read, logged as an overrun dated where the next sample's index starts. Each error comes
+    # at that same moment; the second was dated by the samples read, the first loss left out.
+    res = vm(GLITCH + """
+app.boot()
+app.on_button(B.LONG)
+run_for(app, hw, 3)
+hw.bus.plan = [("r", None)]
+run_for(app, hw, 1)
+hw.bus.plan = [("r", None)]
+run_for(app, hw, 1)
+app.on_button(B.SHORT)
+print(json.dumps(result(app, hw)))
+""")
+    log = R.read(bytes.fromhex(res["files"]["000001.rwc"]))
+    errors = [r[0] for r in log.records if r[1] == "error"]
+    losses = [r[0] for r in log.records if r[1] == "overrun"]
+    assert len(errors) == 2 and errors == losses
+
+
 # The board's haptics.Player on a virtual millisecond clock, its asyncio tasks stepped by hand
 # (asyncio itself does not run beside the virtual board's time module in these scripts), and the
 # app's FIFO service every 200 ms of that clock, a press made at its start: the motor's every

@@ -116,6 +116,22 @@ def test_round_trip_all_record_types():
     assert d["records"][-1]["reason"] == "stopped"
 
 
+@pytest.mark.parametrize("text, kept", [
+    ("x" + "\u00e9" * 30, "x" + "\u00e9" * 19),  # 41 bytes: the 40th is half an e-acute, dropped
+    ("R\u00fcckw\u00e4rts " + "a" * 27 + "\u00fcx", "R\u00fcckw\u00e4rts " + "a" * 27),  # 12 + 27 bytes, then half a u-umlaut
+    ("ab" + "\u20ac" * 13, "ab" + "\u20ac" * 12),  # the 13th euro sign's first 2 of its 3 bytes
+])
+def test_an_error_text_cut_inside_a_character_keeps_the_characters_before_it(text, kept):
+    # the writer cuts an error's text at ERROR_TEXT_MAX bytes, which may fall inside a character:
+    # the reader drops that character's part, not every letter beyond ASCII
+    f = Recorder()
+    w = W.WalkWriter(f, 104, flush_seconds=10**6, **HEADER)
+    w.error(10, 2, text)
+    w.end(20)
+    assert len(kept.encode()) <= F.ERROR_TEXT_MAX < len(text.encode())
+    assert [r for r in R.read(f.getvalue()).records if r[1] == "error"] == [(10, "error", 2, kept)]
+
+
 def test_file_layout_matches_the_documented_bytes():
     f = Recorder()
     w = W.WalkWriter(f, 52, mount=(-4096, 0, 1), flush_seconds=10**6)
