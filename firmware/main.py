@@ -97,27 +97,22 @@ def _buzz(motor, pid, wdt):
 
 def _wait(hw):
     # Error state: LED blinking fast, the watchdog fed; a button press restarts the board.
-    # Ctrl-C (KeyboardInterrupt) leaves for the REPL.
+    # Ctrl-C (KeyboardInterrupt) goes to main(), which restarts a board whose watchdog runs.
     from .button import SHORT, LONG
 
     k = 0
-    try:
-        while True:
-            if hw.led is not None:
-                if k % 4 < 2:
-                    hw.led.on()
-                else:
-                    hw.led.off()
-            if hw.watchdog is not None:
-                hw.watchdog.feed()
-            if hw.button.poll() in (SHORT, LONG):
-                hw.reset()
-            time.sleep_ms(50)
-            k += 1
-    except KeyboardInterrupt:
+    while True:
+        if hw.led is not None:
+            if k % 4 < 2:
+                hw.led.on()
+            else:
+                hw.led.off()
         if hw.watchdog is not None:
+            hw.watchdog.feed()
+        if hw.button.poll() in (SHORT, LONG):
             hw.reset()
-        raise
+        time.sleep_ms(50)
+        k += 1
 
 
 def _failed(hw, e):
@@ -156,30 +151,31 @@ def main():
     global APP
     hw = None
     try:
-        hw = _hardware()
-        safe = call("safemode", "held_at_boot", hw.button)
-        if safe:
-            if hw.led is not None:
-                hw.led.on()
-            print("retrowalk: safe mode (button held at power-up): the app does not run")
-            return
-        from . import app
+        try:
+            hw = _hardware()
+            safe = call("safemode", "held_at_boot", hw.button)
+            if safe:
+                if hw.led is not None:
+                    hw.led.on()
+                print("retrowalk: safe mode (button held at power-up): the app does not run")
+                return
+            from . import app
 
-        prog = app.load_program()
-        APP = app.App(hw, prog)
-        APP.boot()
-        # The button's first reading only sets its state (a button down then is no press):
-        # take it before asking for a press, or one made at once (before the app's loop
-        # starts polling) is lost
-        hw.button.poll()
-        print("retrowalk %s on %s: press the button to walk" % (app.VERSION, hw.name))
-        APP.run()
+            prog = app.load_program()
+            APP = app.App(hw, prog)
+            APP.boot()
+            # The button's first reading only sets its state (a button down then is no press):
+            # take it before asking for a press, or one made at once (before the app's loop
+            # starts polling) is lost
+            hw.button.poll()
+            print("retrowalk %s on %s: press the button to walk" % (app.VERSION, hw.name))
+            APP.run()
+        except Exception as e:
+            _failed(hw, e)  # (a Ctrl-C during its error buzz is taken below, as one before it is)
     except KeyboardInterrupt:
         print("retrowalk: stopped (Ctrl-C)")
         if hw is not None and hw.watchdog is not None:
             hw.reset()  # the watchdog cannot be stopped: restart into idle, where none runs
-    except Exception as e:
-        _failed(hw, e)
     finally:
         if hw is not None:
             hw.motor.off()

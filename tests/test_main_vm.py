@@ -73,3 +73,36 @@ def test_the_error_buzz_feeds_a_running_watchdog(mp_run):
     # the pattern itself unchanged: off first (main._failed), then on, off, on, off, on, and
     # off at the end (the buzz's finally)
     assert out["motor"] == [0] + [1, 0] * 3
+
+
+# The same error, and a Ctrl-C (a host connecting) during the error buzz: with the walk's
+# watchdog running, main resets the board into idle at once, as for a Ctrl-C at any other time.
+# Before, the Ctrl-C left main() for the REPL with the watchdog running, which reset the board
+# under the host a few seconds later.
+CTRL_C_IN_BUZZ = FAILED.split("hw = HW()")[0] + r'''
+class CtrlC(Clock):
+    def sleep_ms(self, ms):
+        Clock.sleep_ms(self, ms)
+        if self.now >= 500:  # half a second into the ERROR pattern's first pulse
+            raise KeyboardInterrupt
+
+main.time = CtrlC()
+hw = HW()
+main._hardware = lambda: hw
+def boom(*args):
+    raise RuntimeError("a bug")
+main.call = boom  # the first thing main() does with the hardware fails
+try:
+    main.main()
+    out = "returned"
+except Reset:
+    out = "reset"
+except KeyboardInterrupt:
+    out = "left for the REPL"
+print(json.dumps({"out": out, "motor": hw.motor.calls[-1:]}))
+'''
+
+
+def test_a_ctrl_c_during_the_error_buzz_resets_a_board_whose_watchdog_runs(mp_run):
+    out = json.loads(mp_run(CTRL_C_IN_BUZZ).strip().splitlines()[-1])
+    assert out == {"out": "reset", "motor": [0]}
