@@ -109,6 +109,10 @@ def validate(data, src="board.json"):
     name = data.get("name")
     if not isinstance(name, str) or not 0 < len(name) <= 60:
         _fail(c.at("name"), "must be a text of 1 to 60 characters", name)
+    try:
+        name.encode()  # (CPython's json gives a lone surrogate for "\ud800", which no output can show)
+    except UnicodeError:
+        _fail(c.at("name"), "must be valid text (it holds a lone surrogate)", name)
     out["name"] = name
     out["port"] = c.choice(data, "", "port", PORTS)
     out["mpy_arch"] = c.choice(data, "", "mpy_arch", MPY_ARCHS)

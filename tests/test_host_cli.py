@@ -39,8 +39,14 @@ def db(tmp_path):
     (["plot", "--weeks", "--db", "{db}"], "no walks in the history"),
     (["program", "show", "{missing}"], "cannot read"),
     (["program", "preset", "nosuch", "-o", "{out}"], "unknown preset 'nosuch' (presets: block, five-one, "),
-    (["program", "preset", "five-one", "--start", "2025-13-01", "-o", "{out}"], "--start"),
+    (["program", "preset", "one-in-ten", "--start", "2025-13-01", "-o", "{out}"], "--start: is not a calendar date"),
     (["program", "preset", "one-in-ten", "-o", "{out}"], "give the first day with --start YYYY-MM-DD"),
+    # -o or --start with no preset printed the list and wrote nothing; --start on one that does
+    # not grow was dropped without a word
+    (["program", "preset", "-o", "{out}"], "program preset -o: which preset? (name one: block, five-one"),
+    (["program", "preset", "--start", "2025-03-03"], "program preset --start: which preset?"),
+    (["program", "preset", "five-one", "--start", "2025-03-03", "-o", "{out}"],
+     "preset five-one does not grow: it has no start date (leave out --start"),
     (["export"], "--csv --json is required"),
     (["report", "--week", "--all"], "not allowed"),
     (["report", "--html", "--json"], "not allowed"),
@@ -396,9 +402,9 @@ def test_a_timed_part_of_a_few_seconds_is_shown_with_a_check_line(capsys, tmp_pa
     checks = [ln for ln in out.splitlines() if ln.startswith("check:")]
     assert code == 0 and checks == ["check: segments[1] lasts 5 s (time_s counts seconds: 5 min is 300)"]
     # the presets, and ten seconds or more, raise no doubt
-    for name in ("one-in-ten", "five-one"):
+    for name, start in (("one-in-ten", ["--start", "2025-03-03"]), ("five-one", [])):
         f = str(tmp_path / (name + ".json"))
-        assert run(capsys, "program", "preset", name, "--start", "2025-03-03", "-o", f)[0] == 0
+        assert run(capsys, "program", "preset", name, *start, "-o", f)[0] == 0
         code, out, _ = run(capsys, "program", "show", f)
         assert code == 0 and "forward" in out and "check:" not in out
 

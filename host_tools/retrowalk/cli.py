@@ -168,6 +168,9 @@ def do_program(args):
         print("\n".join(shown(ln) for ln in programs.describe(prog)))  # (its name may come from the board)
         return
     if args.action == "preset" and not args.name:
+        if args.output is not None or args.start is not None:
+            raise RetrowalkError("program preset %s: which preset?" % ("-o" if args.output is not None else "--start"),
+                                 hint="name one: %s" % ", ".join(sorted(programs.P.PRESETS)))
         print("\n".join(programs.preset_lines()))
         return
     prog = programs.load(args.file) if args.action == "set" else programs.preset(args.name, args.start)

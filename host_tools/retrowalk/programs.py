@@ -222,6 +222,9 @@ def preset(name, start=None):
     if start is None and entry[2]:
         raise RetrowalkError("preset %s grows week by week from its start date" % name,
                              hint="give the first day with --start YYYY-MM-DD")
+    if start is not None and not entry[2]:
+        raise RetrowalkError("preset %s does not grow: it has no start date" % name,
+                             hint="leave out --start, or pick a growing preset (`retrowalk program preset` lists them)")
     try:
         if start is not None:
             P.parse_date(start, "--start")
