@@ -89,6 +89,38 @@ def test_a_first_flash_cut_before_main_py_is_not_ready_to_walk(tmp_path, monkeyp
         assert app_started(vb, n)
 
 
+@pytest.mark.parametrize("cut_at", ["firmware/lsm6ds_setup.mpy", flasher.BOARD_FILE])
+def test_a_first_flash_cut_short_is_reported_and_finished_without_board(tmp_path, monkeypatch, capsys, cut_at):
+    # A first flash (nothing of retrowalk on the board yet) cut as it starts a module half-way
+    # through the firmware, or as it starts the board file: doctor and status must say that
+    # a flash did not finish (not "none installed", whose hint asks for --board again), and
+    # `retrowalk flash` with no --board finishes it, the board file the first one was given.
+    with VirtualBoard(tmp_path / "b", board="virtual", rtc_battery=True) as vb:
+        cut = Cut(monkeypatch, vb, opening(cut_at))
+        with pytest.raises(LinkLost):
+            flasher.flash(port=vb.port, board="virtual", say=lambda s: None)
+        assert not cut.armed
+        vb.power_on()
+        on_board = files_on(vb.port)
+        assert flasher.FLASHING in on_board and "firmware/version.mpy" not in on_board, on_board
+        found = problems(vb.port)
+        assert sorted(found) == ["clock", "firmware"], found
+        assert found["firmware"].found == "none installed, but the last retrowalk flash did not finish"
+        assert found["firmware"].hint.startswith("run retrowalk flash again")
+        assert cli.main(["status", "--port", vb.port]) == 1
+        out = capsys.readouterr().out
+        assert "firmware: none installed, but the last retrowalk flash did not finish" in out
+        assert "error:" not in out, out
+        assert cli.main(["flash", "--port", vb.port]) == 0, capsys.readouterr().err
+        assert problems(vb.port) == {}
+        with Link(vb.port) as link:
+            assert link.read_file(flasher.BOARD_FILE, limit=1 << 16) == (paths.boards_dir() / "virtual.json").read_bytes()
+        assert flasher.FLASHING not in files_on(vb.port)
+        n = len(vb.console())
+        vb.reset()
+        assert app_started(vb, n)
+
+
 def changed_firmware(tmp_path):
     """A rebuilt firmware of the same version: two modules changed, one new."""
     fdir = tmp_path / "firmware"

