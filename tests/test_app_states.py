@@ -504,20 +504,21 @@ print(json.dumps(result(app, hw, at=at, ms=hw.clock.us // 1000)))
     assert abs(m["duration_s"] - 12) <= 0.01 and m["lost_samples"] == lost[0][2]
 
 
+def _capture_with_bus_errors(vm, *at_s):
+    """The log (bytes) of a 5 s capture with a bus error at each of `at_s` whole seconds."""
+    body, t = "app.boot()\napp.on_button(B.LONG)\n", 0
+    for s in at_s:
+        body += "run_for(app, hw, %d)\nhw.bus.plan = [('r', None)]\n" % (s - t)
+        t = s
+    body += "run_for(app, hw, %d)\napp.on_button(B.SHORT)\nprint(json.dumps(result(app, hw)))\n" % (5 - t)
+    return bytes.fromhex(vm(GLITCH + body)["files"]["000001.rwc"])
+
+
 def test_a_capture_counts_the_samples_an_imu_restart_cost_in_its_sample_indices(vm):
     # A bus error 3 s into a capture: the app restarts the chip at once, and its FIFO's reset
     # drops the 0.2 s of samples since the last read. The old capture went on numbering the
     # samples from where it was: every later sample 0.2 s early, no gap in its indices.
-    res = vm(GLITCH + """
-app.boot()
-app.on_button(B.LONG)
-run_for(app, hw, 3)
-hw.bus.plan = [("r", None)]
-run_for(app, hw, 2)
-app.on_button(B.SHORT)
-print(json.dumps(result(app, hw)))
-""")
-    data = bytes.fromhex(res["files"]["000001.rwc"])
+    data = _capture_with_bus_errors(vm, 3)
     log = R.read(data)
     assert log.complete and log.end_reason == "stopped"
     assert [r[2] for r in log.records if r[1] == "error"] == [A.ERR_IMU]
@@ -533,18 +534,7 @@ def test_a_capture_dates_an_error_after_a_loss_on_its_own_sample_clock(vm):
     # Two bus errors, 3 s and 4 s into a capture: each restart loses the samples since the last
     # read, logged as an overrun dated where the next sample's index starts. Each error comes
     # at that same moment; the second was dated by the samples read, the first loss left out.
-    res = vm(GLITCH + """
-app.boot()
-app.on_button(B.LONG)
-run_for(app, hw, 3)
-hw.bus.plan = [("r", None)]
-run_for(app, hw, 1)
-hw.bus.plan = [("r", None)]
-run_for(app, hw, 1)
-app.on_button(B.SHORT)
-print(json.dumps(result(app, hw)))
-""")
-    log = R.read(bytes.fromhex(res["files"]["000001.rwc"]))
+    log = R.read(_capture_with_bus_errors(vm, 3, 4))
     errors = [r[0] for r in log.records if r[1] == "error"]
     losses = [r[0] for r in log.records if r[1] == "overrun"]
     assert len(errors) == 2 and errors == losses
