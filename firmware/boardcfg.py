@@ -145,6 +145,9 @@ def validate(data, src="board.json"):
             if k in m:
                 _fail(c.at("motor." + k), "not used by a DRV2605 motor (it is on the I2C bus)")
         motor["address"] = c.int_(m, "motor", "address", 0x08, 0x77, 0x5A)
+        if motor["address"] == out["imu"]["address"]:  # (one I2C bus: the IMU would answer for it)
+            _fail(c.at("motor.address"), "is the IMU's address (imu.address) on the same I2C bus",
+                  motor["address"])
         motor["actuator"] = c.choice(m, "motor", "actuator", ("erm", "lra"), "erm")
     else:
         for k in ("address", "actuator"):

@@ -142,6 +142,17 @@ def test_motor_kinds_need_their_own_fields():
         B.validate(dict(base, motor={"kind": "pwm", "pin": 15, "active_level": 0}))
 
 
+def test_a_drv2605_at_the_imus_address_is_refused():
+    # both sit on the board's one I2C bus: the IMU would answer for the motor driver, and the
+    # board walked without buzzes ("not a DRV2605") instead of the file being refused
+    base = raw("pico_lsm6dsox.json")
+    imu = B.validate(base)["imu"]["address"]
+    with pytest.raises(ValueError) as e:
+        B.validate(dict(base, motor={"kind": "drv2605", "address": imu}))
+    assert str(e.value) == "board.json: motor.address: is the IMU's address (imu.address) on the same I2C bus, got %d" % imu
+    assert B.validate(dict(base, motor={"kind": "drv2605", "address": imu ^ 1}))["motor"]["address"] == imu ^ 1
+
+
 def test_soft_i2c_needs_no_bus_id():
     base = raw("pico_lsm6dsox.json")
     cfg = B.validate(dict(base, i2c={"soft": True, "sda": 4, "scl": 5}))
