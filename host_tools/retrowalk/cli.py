@@ -542,8 +542,9 @@ def main(argv=None):
             what = "folder" if args.command == "capture" else "file"
             raise RetrowalkError("-o '': an empty %s name" % what, hint="name the %s to write to%s" % (
                 what, "" if args.command == "program" else ", or leave -o out"))  # (program preset: to the board)
-        if getattr(args, "db", None) == "":  # (before a pull looks for the board)
-            raise RetrowalkError("--db '': an empty file name", hint="name the history file, or leave --db out")
+        if hasattr(args, "db"):  # (before a pull looks for the board)
+            from .history import check_name
+            check_name(args.db)
         code = args.func(args) or 0
         sys.stdout.flush()  # (a full disk under a redirected output fails here, not at exit)
         return code

@@ -108,6 +108,17 @@ def _interrupted(path, e):
                                "keep %s-journal: it holds what the rollback needs" % path.name)
 
 
+def _locked(e):
+    """Whether database error `e` is another connection holding the history."""
+    return isinstance(e, sqlite3.OperationalError) and str(e) == "database is locked"
+
+
+def check_name(path):
+    """RetrowalkError for an empty history name (`--db "$DB"` with DB unset, as -o '' is)."""
+    if path is not None and str(path) == "":
+        raise RetrowalkError("--db '': an empty file name", hint="name the history file, or leave --db out")
+
+
 def _failure(path, e, what="damaged or not a retrowalk history"):
     """The RetrowalkError for a database error `e` on the history at `path`."""
     name = _error_name(e, path)
@@ -116,7 +127,7 @@ def _failure(path, e, what="damaged or not a retrowalk history"):
     if name == "SQLITE_READONLY_DBMOVED":
         return RetrowalkError("%s: the history file was removed or moved while in use (%s)" % (path, e),
                               hint="nothing was deleted from the board; pull again")
-    if isinstance(e, sqlite3.OperationalError) and str(e) == "database is locked":
+    if _locked(e):
         return RetrowalkError("%s: in use by another retrowalk (database is locked)" % path,
                               hint="wait until it is done, then try again")
     if isinstance(e, sqlite3.OperationalError) and "disk is full" in str(e):
@@ -188,8 +199,7 @@ class History:
     """
 
     def __init__(self, path=None, create=True):
-        if path is not None and str(path) == "":  # an unset shell variable, quoted, as -o '' is
-            raise RetrowalkError("--db '': an empty file name", hint="name the history file, or leave --db out")
+        check_name(path)
         self.path = Path(path).expanduser() if path else default_path()  # ("~/..." from $RETROWALK_DB too)
         if self.path.is_dir():
             raise RetrowalkError("%s: a folder, not a walk history file" % describe_path(self.path),
@@ -297,7 +307,7 @@ class History:
             finally:
                 db.close()
         except sqlite3.Error as e:
-            if isinstance(e, sqlite3.OperationalError) and str(e) == "database is locked":
+            if _locked(e):
                 raise _failure(self.path, e) from None
             raise _interrupted(self.path, e) from None
 
@@ -334,7 +344,7 @@ class History:
         except sqlite3.Error as e:
             # locked: in use by another; else a file that takes no writes or is no database (a
             # failed first open), which no one else can have used
-            return not (isinstance(e, sqlite3.OperationalError) and str(e) == "database is locked")
+            return not _locked(e)
 
     def __enter__(self):
         return self
