@@ -59,6 +59,18 @@ MICROPYTHON_MIN = flasher.MICROPYTHON_MIN
 MPY_MAJOR = flasher.MPY_VERSION[0]
 
 
+# The parts of the firmware's status report (boardinfo.status()) that can fail ("error:<message>"):
+# key, what `status` calls it, the next step when the firmware is whole (the first two are
+# checks of their own).
+_PULL_SAYS = "retrowalk pull says more; docs/boards.md: when something fails"
+REPORTED = (("board", "board file", "retrowalk flash --board NAME writes a valid /board.json"),
+            ("imu", "imu", "check the sensor's wiring (boards/README.md) and imu.address in the board file"),
+            ("walks", "walks waiting", _PULL_SAYS),
+            ("captures", "captures waiting", _PULL_SAYS),
+            ("program", "program", "retrowalk program show says more"),
+            ("errors", "error log", "read it with mpremote: docs/boards.md, when something fails"))
+
+
 class Check(namedtuple("Check", "name ok found hint")):
     """One step checked: name, ok (True/False, None: not checked), what was found, the next step."""
 
@@ -128,9 +140,7 @@ def checks(info, board_cfg=None, now=None):
         for name in ("board file", "imu"):
             out.append(Check(name, None, "not checked without the firmware", None))
     else:  # boardinfo reports "error:<message>" for a part that failed
-        for name, key, hint in (
-                ("board file", "board", "retrowalk flash --board NAME writes a valid /board.json"),
-                ("imu", "imu", "check the sensor's wiring (boards/README.md) and imu.address in the board file")):
+        for key, name, hint in REPORTED[:2]:  # the board file and the imu
             v = info.get(key, "")
             bad = _failed(v) if v else "not reported"
             out.append(Check(name, not bad, bad or v, hint if bad else None))
@@ -145,8 +155,7 @@ def checks(info, board_cfg=None, now=None):
     free = info.get("flash_free", "")
     walks = info.get("walks", "")
     if firmware_ok and _failed(walks):
-        out.append(Check("flash", False, "its walks cannot be listed (%s)" % _failed(walks),
-                         "retrowalk pull says more; docs/boards.md: when something fails"))
+        out.append(Check("flash", False, "its walks cannot be listed (%s)" % _failed(walks), _PULL_SAYS))
     elif not is_count(free):
         out.append(Check("flash", False, "free space unknown (%r)" % free[:20], "is the board's filesystem mounted?"))
     elif int(free) < LOW_FLASH_BYTES:
@@ -165,16 +174,6 @@ def checks(info, board_cfg=None, now=None):
     else:
         out.append(Check("program", None, "not checked without the firmware", None))
     return out
-
-
-# The parts of the firmware's status report (boardinfo.status()) that can fail ("error:<message>"):
-# key, what `status` calls it, the next step when the firmware is whole.
-REPORTED = (("board", "board file", "retrowalk flash --board NAME writes a valid /board.json"),
-            ("imu", "imu", "check the sensor's wiring (boards/README.md) and imu.address in the board file"),
-            ("walks", "walks waiting", "retrowalk pull says more; docs/boards.md: when something fails"),
-            ("captures", "captures waiting", "retrowalk pull says more; docs/boards.md: when something fails"),
-            ("program", "program", "retrowalk program show says more"),
-            ("errors", "error log", "read it with mpremote: docs/boards.md, when something fails"))
 
 
 def problems(info, board_cfg=None, now=None):
