@@ -209,8 +209,8 @@ class Link:
                                                      timeout=PORT_TIMEOUT_S)
                     except ValueError as e:  # pyserial's word for a port URL it has no handler for
                         raise _BadPort("cannot use port %s: %s" % (self.port, e),
-                                             hint="name a serial port (/dev/ttyACM0, COM3), or leave out "
-                                                  "--port to find the board") from None
+                                       hint="name a serial port (/dev/ttyACM0, COM3), or leave out "
+                                            "--port to find the board") from None
                     self._enter_raw_repl()
                 self.run(BOARDLIB.read_text())
                 return self

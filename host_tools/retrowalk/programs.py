@@ -289,8 +289,7 @@ def on_board(link):
                                      "default program" % (P.MAX_FILE_BYTES, there[0]))
     data = link.read_file(BOARD_PATH, limit=P.MAX_FILE_BYTES)
     try:
-        text = data.decode("utf-8")
-        prog = P.validate(_parse(text[1:] if text[:1] == "\ufeff" else text))  # (a BOM, as the board reads it)
+        prog = P.validate(_parse(data.decode("utf-8-sig")))  # (a BOM dropped, as the board drops it)
     except (ValueError, UnicodeDecodeError) as e:
         return P.default_program(), "the board's program file is broken (%s): it runs the default program" % e
     field = _bad_text(prog)
