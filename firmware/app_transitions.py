@@ -51,7 +51,7 @@ def start_walk(app):
     A board left on since another day loads its program again: the progression is today's."""
     t = _localtime()
     day = getattr(app.prog, "today", None)  # load_program's, for the board's own program file
-    if day and t and tuple(t[:3]) != tuple(day):
+    if day and t and t[:3] != day:
         app.prog = load_program()
     if app.prog.mode == "capture":
         return start_capture(app)
