@@ -789,6 +789,7 @@ class StepClassifier:
         their cues and credit them."""
         self.walking = True
         self._interval = T
+        self._doubled = False  # a half-step lock is the bout's own: found over its first steps
         self._nbout = 0
         # a new bout is called from its own cues, not from the direction before the pause
         k = s

@@ -609,6 +609,20 @@ def test_slow_steps_with_two_humps_count_once(sc):
     assert bwd_ok >= len(contacts) - n_fwd - 2
 
 
+@pytest.mark.parametrize("stop_s", [3, 8])
+def test_a_half_step_lock_ends_with_its_bout(sc, stop_s):
+    # the same slow walker twice, standing between: the second bout finds the lock again from
+    # its own steps, and counts each contact once, as the first does (a lock kept from the bout
+    # before would stop it looking, and count both humps of every step)
+    events, contacts = _run(sc, [("still", 3), ("forward", 25), ("still", stop_s), ("forward", 25),
+                                 ("still", 3)], step_hz=1.0, hump2=0.6)
+    split = (3 + 25 + stop_s / 2) * 104
+    for bout in (0, 1):
+        n_true = sum(1 for c, _ in contacts if (c >= split) == bout)
+        n_steps = sum(1 for s, _, _ in events if (s >= split) == bout)
+        assert n_true <= n_steps <= n_true + 3, (bout, n_true, n_steps)
+
+
 def test_slow_two_hump_walk_needs_the_half_step_check(sc, monkeypatch):
     # the same walk with the check switched off locks on half a step: about twice the steps
     monkeypatch.setattr(sc, "_HALF_STEPS", 0)
