@@ -9,7 +9,8 @@ Queueing policy: a cue of strictly higher priority cuts the one playing (the cut
 replayed: it was already partly felt); otherwise cues wait in a 4-deep queue and play in order,
 each followed by a quiet gap so cues in a row stay apart. A cue already playing or queued is
 not queued twice. When the queue is full the lowest-priority cue gives way (the newest of
-them, or the new cue itself if none is lower); every cue lost is counted in `dropped`.
+them, or the new cue itself if none is lower), counted in `dropped`. A motor fault (an OSError,
+counted in `errors`) ends the cue playing and empties the queue: a cue felt late would mislead.
 """
 
 from micropython import const
@@ -231,6 +232,9 @@ class Player:
                 await sleep(self._gap)  # quiet gap; a cue queued meanwhile plays next
         except OSError:
             self.errors += 1            # a motor fault must not stop the walk
+            # Cues waiting behind the fault are dropped: nothing else would start them (a later
+            # play() of one takes it as queued), and felt late they would mislead.
+            self._count = 0
         finally:
             try:
                 motor.off()
