@@ -282,6 +282,46 @@ def test_a_restart_counts_the_samples_it_cost_from_the_last_read_that_found_any(
     assert imu.overruns == 0 and imu.lost_samples == 0  # the driver's counts are its FIFO's
 
 
+class FailsOnce:
+    """Wraps the chip's bus: the `at`-th FIFO data read (tagged) from when it is set fails with EIO."""
+
+    def __init__(self, chip):
+        self.chip = chip
+        self.at = 0
+
+    def readfrom_mem_into(self, addr, reg, buf):
+        if reg == 0x78 and self.at:
+            self.at -= 1
+            if not self.at:
+                raise OSError(5)
+        self.chip.readfrom_mem_into(addr, reg, buf)
+
+    def writeto_mem(self, addr, reg, buf):
+        self.chip.writeto_mem(addr, reg, buf)
+
+
+@pytest.mark.parametrize("who", TAGGED)
+def test_a_read_that_raised_while_its_sample_waited_for_its_gyro_word(lsm6ds, who):
+    # Accel words first: the failing read decoded A0 (no gyro reading yet: it waits for G0)
+    # and failed fetching G0. That read's sample is lost with it; the FIFO still starts at G0,
+    # so the next read's first sample is sample 1, whole, and nothing is dropped. (The "waits
+    # for its gyro" mark used to outlive the raise: the next read counted -1 samples, wrote
+    # sample 1 at buf[-6] (on the board: ~786 KB past buf) and returned sample 2 as its first.)
+    clk = sim_lsm6ds.ManualClock()
+    chip = sim_lsm6ds.SimLSM6DS(sim_lsm6ds.ListSource(samples(4000)), clk, whoami=who)
+    chip.accel_first = True
+    bus = FailsOnce(chip)
+    imu = lsm6ds.LSM6DS(bus, clock_ms=lambda: clk.us // 1000)
+    clk.advance(100000)
+    buf = array("h", bytes(2 * 6))
+    bus.at = 2  # A0 is read, the transfer after it fails
+    with pytest.raises(OSError):
+        imu.read_fifo(buf, 1)
+    assert imu.read_fifo(buf, 1) == 1 and tuple(buf) == sample(1)
+    assert drain(imu) == [sample(i) for i in range(2, due(clk.us, 104))]
+    assert imu.dropped_words == 0
+
+
 @pytest.mark.parametrize("who", CHIPS)
 def test_a_restart_counts_what_the_last_read_that_found_samples_left_unread(lsm6ds, who):
     # The reference for a restart's count is one read's: its time and the samples it left in

@@ -121,6 +121,45 @@ print(json.dumps({"allocs": allocs, "got": got, "overruns": imu.overruns,
     assert res["got"] > 1000 and res["overruns"] >= 1 and res["dropped"] >= 1  # paths exercised
 
 
+def test_vm_read_after_a_read_that_raised_writes_only_its_buffer(mp_run):
+    # A read that fails while its newest sample waits for its slot's gyro word (accel words
+    # first): the next read must write its 1-sample buffer and nothing else. Its mark used to
+    # outlive the raise: the count went to -1, read back by viper as 65535, and the sample was
+    # written at buf[6 * 65535], ~786 KB on (the guard here; on the board, anything).
+    out = mp_run(MP_PRELUDE + """
+class FailsOnce:
+    def __init__(self, chip):
+        self.chip = chip
+        self.at = 0
+    def readfrom_mem_into(self, addr, reg, buf):
+        if reg == 0x78 and self.at:
+            self.at -= 1
+            if not self.at:
+                raise OSError(5)
+        self.chip.readfrom_mem_into(addr, reg, buf)
+    def writeto_mem(self, addr, reg, buf):
+        self.chip.writeto_mem(addr, reg, buf)
+
+clk = ManualClock()
+sim = SimLSM6DS(Ramp(200), clk, whoami=0x6C)
+sim.accel_first = True
+bus = FailsOnce(sim)
+imu = LSM6DS(bus, clock_ms=lambda: clk.us // 1000)
+big = array("h", bytes(2 * 6 * 65540))  # the buffer is its first 6 values, the rest a guard
+buf = memoryview(big)[:6]
+clk.advance(100000)
+bus.at = 2
+try:
+    imu.read_fifo(buf, 1)
+except OSError:
+    pass
+n = imu.read_fifo(buf, 1)
+print(json.dumps({"n": n, "buf": list(buf), "outside": [i for i in range(6, len(big)) if big[i]]}))
+""", path=[SIM_DIR], heapsize="4M")
+    res = json.loads(out.strip().splitlines()[-1])
+    assert res == {"n": 1, "buf": list(sample(1)), "outside": []}
+
+
 def test_vm_errors_name_addresses_and_values(mp_run):
     res = run(mp_run, """
 out = {}
