@@ -296,7 +296,9 @@ class LSM6DS:
             _decode(self._carry, 1, buf, st)
         if ovr:  # words were overwritten: the gyro reading held is older than what follows
             st[5] = _NO_SLOT
-            st[7] = 0
+            # 1 -> 0; a 2 stays: the carried sample's own gyro word went in the overrun, so the
+            # next word (no slot matches _NO_SLOT) or the end of this call drops it
+            st[7] &= 2
         r = self._raw
         left = level
         while left and st[0] < max_samples:

@@ -414,6 +414,36 @@ def test_tagged_carry_then_overrun_keeps_samples_whole(lsm6ds, late_samples):
     assert imu.dropped_words <= 4  # accel words before that first gyro word (its own may be one)
 
 
+def whole(got, every):
+    """True if each decoded sample holds the gyro reading batched at or before it (the gyro
+    batched every `every` samples from sample 0): none older."""
+    return all(t[:3] == sample(t[0])[:3] and t[3:] == sample(t[0] - t[0] % every)[3:] for t in got)
+
+
+@pytest.mark.parametrize("accel_first", [False, True])
+@pytest.mark.parametrize("late_samples", range(620, 624))  # every TAG_CNT phase
+def test_a_sample_carried_into_two_overruns_keeps_no_stale_gyro(lsm6ds, accel_first, late_samples):
+    # Reads of one sample leave the next accel word carried; when two reads in a row see an
+    # overrun, the word carried between them (the first after the first cut) lost its slot's
+    # gyro word in the second cut: it is dropped, not given the reading held from before
+    # the first (it got sample 0's, seconds older).
+    clk, chip, imu = make(lsm6ds, 0x6C)
+    chip.accel_first = accel_first
+    imu.configure(gyro_hz=26)
+    buf = array("h", bytes(2 * 6 * 8))
+    got = []
+    for ms, max_samples in ((300, 1), (late_samples * 1000 // 104, 1), (6000, 8)):
+        clk.advance(ms * 1000)
+        n = imu.read_fifo(buf, max_samples)
+        got.append([tuple(buf[6 * i:6 * i + 6]) for i in range(n)])
+    assert imu.overruns == 2
+    assert len(got[2]) >= 7 and whole(got[0] + got[1] + got[2], 4)
+    # the sample carried into the third read may be kept (with a reading it had before the
+    # cut); the rest are consecutive, from after the second cut
+    rest = got[2][1:]
+    assert rest[-1][0] - rest[0][0] == len(rest) - 1 and rest[0][0] > 6000 * 104 // 1000
+
+
 @pytest.mark.parametrize("accel_first", [False, True])
 @pytest.mark.parametrize("rate,gyro_hz", [(104, 26), (104, 52), (52, 26), (26, 26), (104, 104)])
 @pytest.mark.parametrize("who", TAGGED)
