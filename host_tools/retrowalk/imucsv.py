@@ -21,6 +21,13 @@ _MAX_JITTER = 0.25  # a sample interval may differ from the median by this fract
 MAX_ACCEL = 4 * 16 * G  # m/s²
 MAX_GYRO = 4 * 2000 * math.pi / 180  # rad/s
 _LIMITS = [None] + [(MAX_ACCEL, "m/s²")] * 3 + [(MAX_GYRO, "rad/s")] * 3  # per COLUMNS entry
+# A gyro column in deg/s reads 57x too much. In ../shared/data such a column passes the board's
+# ±500 dps (8.73 rad/s) in 32 % or more of the rows of every walking take (the standing ones, with
+# sway, arm swings, looking round: 0-33 %); in rad/s, as recorded, no file there passes it in
+# more than 0.17 % of its rows (one-sample jolts). Over 2 % of rows past full scale is refused: 12x
+# the real files' worst, 16x under a deg/s walk's least. (A standing file in deg/s may pass.)
+GYRO_FULL_SCALE = 500 * math.pi / 180  # rad/s
+_MAX_SHARE_PAST_FULL_SCALE = 0.02
 
 
 class Recording:
@@ -170,6 +177,13 @@ def _check_units(path, cols):
     if not 4.0 < med < 20.0:
         raise RetrowalkError("%s: columns ax,ay,az: median |a| is %.3g m/s², expected about 9.81 (gravity included)"
                              % (path, med))
+    past = {c: sum(1 for v in cols[c] if abs(v) > GYRO_FULL_SCALE) / n for c in ("gx", "gy", "gz")}
+    deg = [c for c in ("gx", "gy", "gz") if past[c] > _MAX_SHARE_PAST_FULL_SCALE]
+    if deg:
+        raise RetrowalkError("%s: column%s %s: %.0f %% of rows beyond ±%.2f rad/s (the board's ±500 dps), which"
+                             " looks like deg/s, not rad/s" % (path, "s" if len(deg) > 1 else "", ",".join(deg),
+                                                               100 * max(past[c] for c in deg), GYRO_FULL_SCALE),
+                             hint="multiply the angular rates by π/180 = 0.0174533")
 
 
 def _resample(t, v, t0, dt_out, n_out):
