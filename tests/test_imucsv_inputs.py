@@ -62,3 +62,25 @@ def test_no_real_recording_looks_like_deg_per_s_and_each_in_deg_per_s_walking_is
     with pytest.raises(RetrowalkError) as e:
         imucsv.load(str(out))
     assert "looks like deg/s" in str(e.value) and "0.0174533" in e.value.hint
+
+
+def test_a_stray_quote_in_a_long_recording_names_the_line_of_its_row(tmp_path, capsys, monkeypatch):
+    # the quote opens a cell that runs over the next 6000 lines (~260 KB) until csv's field limit
+    # (128 Ki characters) stops it: the line to look at is the one with the quote
+    body = _walk_rows(6000, lambda i: 0.5).splitlines(keepends=True)
+    f = tmp_path / "quote.csv"
+    f.write_text(HEADER + "".join(body[:10]) + '"' + "".join(body[10:]))
+    code, out, err = _replay(capsys, monkeypatch, f)
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert err.startswith("retrowalk: %s:12: malformed CSV: " % f) and "unclosed quote" in err
+
+
+def test_a_stray_quote_in_a_long_annotation_file_names_the_line_of_its_row(tmp_path):
+    from retrowalk import evaluate
+
+    rows = ["%.3f,%s,forward\n" % (0.55 * k, "LR"[k % 2]) for k in range(8000)]  # twice: ~250 KB after line 5
+    f = tmp_path / "walk.steps.csv"
+    f.write_text("t,foot,direction\n" + "".join(rows[:3]) + '0.999,"L,forward\n' + "".join(rows[3:]) * 2)
+    with pytest.raises(RetrowalkError) as e:
+        evaluate._read_steps(str(f))
+    assert str(e.value).startswith("%s:5: malformed CSV: " % f) and "unclosed quote" in str(e.value)

@@ -51,7 +51,8 @@ def _cell_error(path, line, column, value, why):
 def rows(path):
     """(line number where the row begins, cells) of each row of CSV file `path` (UTF-8; a
     byte-order mark, as a spreadsheet may write one, is no part of the first cell);
-    RetrowalkError naming the file when it cannot be opened or is no text CSV."""
+    RetrowalkError naming the file (and the line where the bad row began) when it cannot be
+    opened or is no text CSV."""
     try:
         f = open(path, newline="", encoding="utf-8-sig")
     except OSError as e:
@@ -66,7 +67,13 @@ def rows(path):
         except UnicodeDecodeError:
             _fail_not_utf8(path)  # (raises)
         except csv.Error as e:
-            raise RetrowalkError("%s: malformed CSV: %s" % (path, e)) from None
+            if "field limit" in str(e):
+                # A stray quote opens a cell that runs on over the following lines until csv
+                # gives up at its field limit: the line to show is the row's first, not the last read.
+                raise RetrowalkError("%s:%d: malformed CSV: the row beginning here runs on past %d characters: an"
+                                     " unclosed quote (\") is the likely cause" % (path, line, csv.field_size_limit()),
+                                     hint="close or remove the quote") from None
+            raise RetrowalkError("%s:%d: malformed CSV: %s" % (path, line, e)) from None
 
 
 def _fail_not_utf8(path):
