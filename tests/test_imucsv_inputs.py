@@ -84,3 +84,21 @@ def test_a_stray_quote_in_a_long_annotation_file_names_the_line_of_its_row(tmp_p
     with pytest.raises(RetrowalkError) as e:
         evaluate._read_steps(str(f))
     assert str(e.value).startswith("%s:5: malformed CSV: " % f) and "unclosed quote" in str(e.value)
+
+
+@pytest.mark.parametrize("cell, value", [("1e-3", 0.001), ("-0.5", -0.5), (".5", 0.5), ("5.", 5.0), ("+2", 2.0),
+                                         ("1.5E+2", 150.0), ("-.25e1", -2.5), ("007", 7.0)])
+def test_numbers_as_csv_exporters_write_them_are_read(cell, value):
+    assert imucsv.number("f.csv", 2, "ax", cell) == value
+
+
+@pytest.mark.parametrize("cell", ["0_5", "9_81", "1_0e1", "\uff19.\uff18\uff11", "\u0669", "1e", "e5", ".", "--1", "0x10"])
+def test_a_number_float_reads_but_no_spreadsheet_would_names_line_and_column(tmp_path, capsys, monkeypatch, cell):
+    # Python's float() reads '0_5' as 5.0, '1_0e1' as 100.0 and full-width or Arabic-Indic digits
+    body = _walk_rows(50, lambda i: 0.5).splitlines(keepends=True)
+    body[20] = body[20].replace(",9.81,", ",%s," % cell, 1)
+    f = tmp_path / "loose.csv"
+    f.write_text(HEADER + "".join(body), encoding="utf-8")
+    code, out, err = _replay(capsys, monkeypatch, f)
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert err.startswith("retrowalk: %s:22: column az: not a " % f) and "number" in err and repr(cell) in err

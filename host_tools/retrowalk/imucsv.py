@@ -2,6 +2,7 @@
 
 import csv
 import math
+import re
 from array import array
 
 from . import textfile
@@ -28,6 +29,9 @@ _LIMITS = [None] + [(MAX_ACCEL, "m/s²")] * 3 + [(MAX_GYRO, "rad/s")] * 3  # per
 # the real files' worst, 16x under a deg/s walk's least. (A standing file in deg/s may pass.)
 GYRO_FULL_SCALE = 500 * math.pi / 180  # rad/s
 _MAX_SHARE_PAST_FULL_SCALE = 0.02
+# A number as CSV exporters write them ("-0.5", ".5", "5.", "1e-3"); float() also reads "0_5"
+# (as 5), "1_0e1" (as 100) and non-ASCII digits, which no spreadsheet takes for a number.
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 class Recording:
@@ -92,13 +96,17 @@ def _csv_line(raw, i):
 
 
 def number(path, line, column, cell):
-    """Cell text `cell` as a finite float; RetrowalkError naming file, line and column."""
+    """Cell text `cell`, a plain ASCII decimal number, as a finite float; RetrowalkError naming
+    file, line and column."""
     try:
         v = float(cell)
     except ValueError:
         raise _cell_error(path, line, column, cell, "not a number") from None
-    if not math.isfinite(v):
+    if not math.isfinite(v):  # (nan, inf, 1e400)
         raise _cell_error(path, line, column, cell, "not a finite number")
+    if not _NUMBER.fullmatch(cell):
+        raise _cell_error(path, line, column, cell, "not a plain decimal number (digits 0-9, an optional sign, point"
+                          " and exponent)")
     return v
 
 
