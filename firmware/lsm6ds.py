@@ -232,13 +232,13 @@ class LSM6DS:
         first; the gyro values are the newest gyro reading batched at or before the sample
         (tagged chips: samples before the first one since the FIFO was emptied are dropped,
         as are words of a kind not batched here; both counted in `dropped_words`). A
-        return of max_samples means more may be waiting. Overruns: when the FIFO's overrun
-        flag is seen, `overruns` grows by one and `lost_samples` by an estimate: samples
-        produced since the last call that found words in the FIFO and returned (elapsed ms x
-        rate_hz / 1000) plus those it left unread, minus those present now; at least 1. It
-        assumes the chip and the clock (time.ticks_ms or clock_ms) agree. A call that raises
-        leaves that reference as it was: a restart counts the samples it cost from there
-        (lsm6ds_setup.restart).
+        return of max_samples means more may be waiting, one below it that no more were
+        there. Overruns: when the FIFO's overrun flag is seen, `overruns` grows by one and
+        `lost_samples` by an estimate: samples produced since the last call that found words
+        in the FIFO and returned (elapsed ms x rate_hz / 1000) plus those it left unread,
+        minus those present now; at least 1. It assumes the chip and the clock (time.ticks_ms
+        or clock_ms) agree. A call that raises leaves that reference as it was: a restart
+        counts the samples it cost from there (lsm6ds_setup.restart).
         """
         if self._tagged:
             return self._read_tagged(buf, max_samples)
@@ -301,27 +301,30 @@ class LSM6DS:
             st[7] &= 2
         r = self._raw
         left = level
-        while left and st[0] < max_samples:
+        while left:
             # Each accel word is one sample, so max_samples - st[0] words cannot overfill buf.
             words = max_samples - st[0]
             if words > left:
                 words = left
+            if not words:
+                # buf is full and words wait. While its newest sample's slot's gyro reading may
+                # still follow (the chip wrote that slot's accel word first) or the sample
+                # waits for one, the next word settles it: that gyro reading, a word that
+                # drops the sample (room again: read on), or an accel word, kept for the next
+                # call. So a return below max_samples means the FIFO held no more.
+                if st[5] == _NO_SLOT and st[7] != 2:
+                    break
+                words = 1
             # Many words in one transfer: with IF_INC the address wraps from 0x7E back to
             # 0x78 (ST's stm32duino LSM6DSOX driver reads N x 7 bytes from 0x78 the same way).
             words = self._burst(_FIFO_DATA_OUT_TAG, words)
             left -= words
-            _decode(r, words, buf, st)
-        if left:
-            # buf is full and words wait: the next one may be the gyro reading of the newest
-            # sample's slot (when the chip wrote that slot's accel word first); an accel word
-            # is kept for the next call.
-            self._burst(_FIFO_DATA_OUT_TAG, 1)
-            left -= 1
-            if not _decode(r, 1, buf, st):
+            if not _decode(r, words, buf, st):  # only one word, an accel one, with buf full
                 c = self._carry
                 for i in range(WORD):
                     c[i] = r[i]
                 self._carried = 1
+                break
         if st[7] == 2:  # the FIFO's first sample, its slot's gyro reading not there: none comes
             st[0] -= 1
             st[6] += 1

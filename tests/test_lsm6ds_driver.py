@@ -445,6 +445,23 @@ def test_a_sample_carried_into_two_overruns_keeps_no_stale_gyro(lsm6ds, accel_fi
 
 
 @pytest.mark.parametrize("accel_first", [False, True])
+@pytest.mark.parametrize("late_ms", range(6000, 6040, 10))  # every TAG_CNT phase
+def test_reads_of_one_sample_after_an_overrun_drain_the_fifo(lsm6ds, accel_first, late_ms):
+    # A read returns max_samples while words wait: reads of one sample, stopped by the first
+    # one that returns 0, take every sample the overrun left (one used to return 0 at once:
+    # its sample dropped for want of its gyro word, the next one not looked at).
+    clk, chip, imu = make(lsm6ds, 0x6C)
+    chip.accel_first = accel_first
+    imu.configure(gyro_hz=26)
+    clk.advance(late_ms * 1000)
+    got = drain(imu, 1)
+    assert imu.overruns == 1 and chip.fifo_level == 0
+    first = got[0][0]
+    assert got == [held(samples(due(clk.us, 104)), 4)[i] for i in range(first, due(clk.us, 104))]
+    assert len(got) >= imu.fifo_samples - 4
+
+
+@pytest.mark.parametrize("accel_first", [False, True])
 @pytest.mark.parametrize("rate,gyro_hz", [(104, 26), (104, 52), (52, 26), (26, 26), (104, 104)])
 @pytest.mark.parametrize("who", TAGGED)
 def test_gyro_batched_below_the_sample_rate_is_held(lsm6ds, who, rate, gyro_hz, accel_first):
