@@ -163,6 +163,53 @@ def test_a_malformed_annotation_file_is_one_clear_error(tmp_path, capsys, text, 
     assert err.count("\n") == 1 and str(steps) + where in err
 
 
+@pytest.mark.parametrize("text, where", [
+    # two neighbouring rows swapped: the order-keeping matcher scored the same detections lower
+    ("t,foot,direction\n1.0,L,forward\n2.0,R,forward\n1.5,L,forward\n", ":4: column t: time goes back"),
+    # a row pasted twice: its contact counted twice, the second copy "missed"
+    ("t,foot,direction\n1.0,L,forward\n1.5,R,forward\n1.5,R,forward\n",
+     ":4: columns t,foot: the same contact as line 3"),
+    ("t,direction\n1.0,forward\n1.0,forward\n", ":3: column t: the same contact as line 2"),
+    # 'Forward' is no direction the score knows: the contact dropped out of it
+    ("t,foot,direction\n1.0,L,forward\n1.5,R,Forward\n", ":3: column direction: no such direction (got 'Forward')"),
+    ("t,foot,direction\n1.0,L,forwards\n", ":2: column direction: no such direction (got 'forwards')"),
+    ("t,foot,direction,foot\n1.0,L,forward,R\n", ":1: column foot named twice"),
+])
+def test_an_annotation_file_that_would_change_the_figures_silently_is_refused(tmp_path, capsys, text, where):
+    d = tmp_path / "virtual-belt"
+    d.mkdir()
+    w = synthwalk.generate([("still", 1), ("forward", 5)], seed=1)
+    synthwalk.write_csv(d / "Synth_B01_Walk.csv", w)
+    steps = d / "Synth_B01_Walk.steps.csv"
+    steps.write_text(text)
+    assert cli.main(["evaluate", str(tmp_path), "--conditions", "as recorded"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(steps) + where in err, err
+
+
+def test_both_feet_at_one_time_and_every_direction_the_data_uses_are_read(tmp_path):
+    p = tmp_path / "x.steps.csv"
+    p.write_text("t,foot,direction\n1.0,L,forward\n1.0,R,backward\n1.5,L,turn\n2.0,R,other\n2.5,L,still\n")
+    assert ev._read_steps(str(p)) == [(1.0, "forward"), (1.0, "backward"), (1.5, "turn"), (2.0, "other"),
+                                      (2.5, "still")]
+
+
+def test_annotations_outside_the_recording_are_dropped_at_either_end(tmp_path):
+    # the recording's t starts at 10 s; contacts before 10 s or after its last row were taken
+    # while the trunk sensor was off: none can be detected, at either end
+    w = synthwalk.generate([("still", 2), ("forward", 6)], seed=2)
+    rec = tmp_path / "w.csv"
+    synthwalk.write_csv(rec, w)
+    lines = rec.read_text().splitlines()
+    shifted = [lines[0]] + ["%.4f,%s" % (float(r.split(",", 1)[0]) + 10, r.split(",", 1)[1]) for r in lines[1:]]
+    rec.write_text("\n".join(shifted) + "\n")
+    end = float(shifted[-1].split(",")[0])
+    (tmp_path / "w.steps.csv").write_text("t,foot,direction\n9.6,L,forward\n11.0,R,forward\n%.4f,L,forward\n"
+                                          % (end + 0.3))
+    trial = ev.load_trial(str(tmp_path / "w.csv"), "+x")
+    assert [(round(t, 6), d) for t, d, _ in trial.steps] == [(1.0, "forward")]
+
+
 def test_an_annotation_row_with_a_trailing_comma_is_read(tmp_path):
     p = tmp_path / "x.steps.csv"
     p.write_text("t,foot,direction\r\n1.5,L,forward,\r\n\r\n2.25,R,backward\r\n")

@@ -29,6 +29,9 @@ from .mountings import MOUNTINGS
 
 TOLERANCE_S = 0.5  # a detected step matches an annotated contact within ±0.5 s
 KNOWN = ("forward", "backward", "turn")  # annotated directions that count as steps to find
+# every direction an annotation may give: KNOWN, and the labels the data gives contacts that are
+# no step to find (`other`: side steps, a box put down; `still`: a shuffle before a crouch)
+DIRECTIONS = KNOWN + ("still", "other")
 # An annotated contact "shows at the trunk" when |a| varies by at least 0.2 m/s² rms over the
 # ±0.5 s in which a detection may match it. Standing, the real L5 sensor reads 0.03 m/s² (median
 # of its still spans); walking contacts read 1-3 m/s². Annotated contacts cluster on both sides
@@ -82,20 +85,40 @@ def trunk_motion(trial, t):
 
 
 def _read_steps(path):
-    """[(t s, direction)] of an annotation file (header with t and direction, e.g. t,foot,direction);
-    RetrowalkError naming the file, line and column of anything malformed."""
+    """[(t s, direction)] of an annotation file (header with t and direction, e.g. t,foot,direction),
+    in time order; RetrowalkError naming the file, line and column of anything malformed, a row
+    out of time order, the same contact twice (same t and foot) or a direction not in DIRECTIONS
+    (each would change the figures without a word: the matching keeps to time order)."""
     lines = imucsv.rows(path)
     first = next(lines, None)
     header = [h.strip() for h in first[1]] if first else []
-    it, idir = imucsv.columns(path, first[0] if first else 1, header, ("t", "direction"))
+    it, idir = imucsv.columns(path, first[0] if first else 1, header, ("t", "direction"), ("foot",))
+    ifoot = header.index("foot") if "foot" in header else None
     steps = []
+    seen = {}  # foot -> line, of the rows at the last t
     for n, row in lines:
         if not "".join(row).strip():
             continue
         if len(row) <= max(it, idir):  # (more cells than the header names are no harm)
             raise RetrowalkError("%s:%d: %d fields, too few to reach column %r" % (
                 path, n, len(row), header[max(it, idir)]))
-        steps.append((imucsv.number(path, n, "t", row[it].strip()), row[idir].strip()))
+        t = imucsv.number(path, n, "t", row[it].strip())
+        d = row[idir].strip()
+        if d not in DIRECTIONS:
+            raise RetrowalkError("%s:%d: column direction: no such direction (got %r)" % (path, n, d),
+                                 hint="use one of %s, lower case" % ", ".join(DIRECTIONS))
+        foot = row[ifoot].strip() if ifoot is not None and ifoot < len(row) else ""
+        if steps and t < steps[-1][0]:
+            raise RetrowalkError("%s:%d: column t: time goes back (%g after %g)" % (path, n, t, steps[-1][0]),
+                                 hint="sort the contacts by time")
+        if not steps or t != steps[-1][0]:
+            seen = {}
+        if foot in seen:
+            raise RetrowalkError("%s:%d: column%s: the same contact as line %d (t %g%s)"
+                                 % (path, n, "s t,foot" if ifoot is not None else " t", seen[foot], t,
+                                    ", foot " + foot if foot else ""), hint="remove the repeated row")
+        seen[foot] = n
+        steps.append((t, d))
     return steps
 
 
@@ -108,8 +131,10 @@ def load_trial(path, forward_axis):
     steps = _read_steps(sp) if os.path.exists(sp) else []
     labels = rec.labels or ["other"] * len(data)
     t0 = rec.t[0]
-    # annotations past the end of the recording (foot sensors ran longer) cannot be detected
-    steps = [(t, d) for t, d in steps if t <= rec.t[-1]]
+    # annotations outside the recording (the foot sensors started earlier or ran longer: 34 rows
+    # past the end in the real L5 data) cannot be detected: dropped at either end, as counting
+    # one as missed would blame the classifier for a time the trunk sensor was not recording
+    steps = [(t, d) for t, d in steps if t0 <= t <= rec.t[-1]]
     return Trial(os.path.basename(path)[:-4], [x - t0 for x in rec.t], data, labels,
                  [(t - t0, d) for t, d in steps], forward_axis)
 
