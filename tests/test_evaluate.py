@@ -222,6 +222,17 @@ def test_an_annotation_file_with_a_byte_order_mark_is_read(tmp_path):
     assert ev._read_steps(str(p)) == [(1.5, "forward")]
 
 
+@pytest.mark.parametrize("names", ["", " ", "as recorded,,52 Hz"])
+def test_an_empty_condition_name_is_an_error_not_every_condition(tmp_path, capsys, names):
+    d = tmp_path / "virtual-belt"
+    d.mkdir()
+    synthwalk.write_csv(d / "Synth_B01_Walk.csv", synthwalk.generate([("still", 1), ("forward", 4)], seed=1))
+    assert cli.main(["evaluate", str(tmp_path), "--conditions", names]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == "retrowalk: --conditions %r: an empty condition name (choose from %s)\n" % (
+        names, ", ".join(ev.CONDITIONS))
+
+
 def test_json_output_is_strict_json(tmp_path, capsys):
     # a forward-only take has no backward steps: its backward recall is no number, and strict
     # JSON (jq, JavaScript) has no NaN; it is null

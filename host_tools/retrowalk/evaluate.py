@@ -780,12 +780,12 @@ def _json_row(row):
 def main(args):
     """CLI handler for `retrowalk evaluate DIR...`."""
     conds = list(CONDITIONS)
-    if args.conditions:
+    if args.conditions is not None:  # (an empty one names no condition: it is not "all of them")
         names = [c.strip() for c in args.conditions.split(",")]
         bad = [c for c in names if c not in CONDITIONS]
         if bad:
-            raise RetrowalkError("--conditions %s: no such condition (choose from %s)"
-                                 % (bad[0], ", ".join(CONDITIONS)))
+            what = "%s: no such condition" % bad[0] if bad[0] else "%r: an empty condition name" % args.conditions
+            raise RetrowalkError("--conditions %s (choose from %s)" % (what, ", ".join(CONDITIONS)))
         conds = names
     progress = _Progress(sys.stderr) if sys.stderr.isatty() or args.progress else None
     rows = benchmark(args.data, args.rate, conditions=conds, only=args.only, progress=progress,
