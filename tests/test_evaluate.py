@@ -233,6 +233,26 @@ def test_an_empty_condition_name_is_an_error_not_every_condition(tmp_path, capsy
         names, ", ".join(ev.CONDITIONS))
 
 
+def test_the_workers_leave_ctrl_c_to_the_parent(tmp_path, monkeypatch):
+    # Ctrl-C reaches every process of the terminal's group: a worker that took it printed a
+    # "Process ForkPoolWorker-N:" traceback before the parent's one "retrowalk: interrupted"
+    import signal
+
+    d = tmp_path / "virtual-belt"
+    d.mkdir()
+    synthwalk.write_csv(d / "Synth_B01_Walk.csv", synthwalk.generate([("still", 1), ("forward", 4)], seed=1))
+
+    def ctrl_c_in_the_worker(self, unit):  # (the forked workers run this: it says how they take Ctrl-C)
+        how = "ignored" if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else "taken"
+        return [((ev.BELT_TAKES, unit[1], how, "axis"), "s", ev.Score())]
+
+    monkeypatch.setattr(ev.Bench, "run_unit", ctrl_c_in_the_worker)
+    parent = signal.getsignal(signal.SIGINT)
+    rows = ev.benchmark(str(tmp_path), conditions=["as recorded", "52 Hz"], jobs=2)
+    assert {k[2] for k in rows} == {"ignored"}
+    assert signal.getsignal(signal.SIGINT) is parent  # the parent still takes it
+
+
 def test_json_output_is_strict_json(tmp_path, capsys):
     # a forward-only take has no backward steps: its backward recall is no number, and strict
     # JSON (jq, JavaScript) has no NaN; it is null

@@ -19,6 +19,7 @@ import math
 import os
 import random
 import re
+import signal
 import sys
 import time
 import zlib
@@ -574,6 +575,12 @@ def _run_unit(unit):
     return _BENCH.run_unit(unit)
 
 
+def _ignore_ctrl_c():
+    # Ctrl-C at a terminal reaches the whole process group: the parent stops the pool and says
+    # "interrupted"; a worker that took it too printed a traceback of its own first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def benchmark(paths, rate_hz=104, conditions=None, only=None, progress=None, jobs=1, keep=None):
     """Every cell of the accuracy table: {(data set, condition, mounting, mode): {fold: Score}}.
 
@@ -600,10 +607,12 @@ def benchmark(paths, rate_hz=104, conditions=None, only=None, progress=None, job
         import multiprocessing
 
         _BENCH = bench
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for k, (unit, res) in enumerate(zip(units, pool.imap(_run_unit, units))):
-                collect(res, k, unit)
-        _BENCH = None
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_ctrl_c) as pool:
+                for k, (unit, res) in enumerate(zip(units, pool.imap(_run_unit, units))):
+                    collect(res, k, unit)
+        finally:
+            _BENCH = None
     else:
         for k, unit in enumerate(units):
             collect(bench.run_unit(unit), k, unit)
