@@ -92,7 +92,8 @@ def test_numbers_as_csv_exporters_write_them_are_read(cell, value):
     assert imucsv.number("f.csv", 2, "ax", cell) == value
 
 
-@pytest.mark.parametrize("cell", ["0_5", "9_81", "1_0e1", "\uff19.\uff18\uff11", "\u0669", "1e", "e5", ".", "--1", "0x10"])
+@pytest.mark.parametrize("cell", ["0_5", "9_81", "1_0e1", "\uff19.\uff18\uff11", "\u0669", "1e", "e5", ".", "--1",
+                                  "0x10"])
 def test_a_number_float_reads_but_no_spreadsheet_would_names_line_and_column(tmp_path, capsys, monkeypatch, cell):
     # Python's float() reads '0_5' as 5.0, '1_0e1' as 100.0 and full-width or Arabic-Indic digits
     body = _walk_rows(50, lambda i: 0.5).splitlines(keepends=True)
