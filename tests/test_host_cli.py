@@ -464,6 +464,69 @@ def test_an_output_that_takes_nothing_is_one_error_line(capsys, monkeypatch, db,
     assert code == 2 and err == "retrowalk: cannot write the output: No space left on device\n"
 
 
+class _GoneReader:
+    """A standard output piped into a reader that has exited."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("out", [_FullDisk, _GoneReader])
+def test_an_error_under_json_with_an_output_that_takes_nothing_is_one_error_line(capsys, monkeypatch, tmp_path, out):
+    # the JSON copy of the error could not be written: the error itself was lost in a traceback, status 1
+    missing = str(tmp_path / "missing.sqlite")
+    monkeypatch.setattr(sys, "stdout", out())
+    code = cli.main(["walks", "--json", "--db", missing])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith("retrowalk: %s: no walk history there yet (" % missing), err
+
+
+def _stdout_gone(how):
+    """Standard output for a child process, as `how` leaves it: a full disk, a pipe whose reader
+    has exited, or closed."""
+    if how == "full":
+        return {"stdout": open("/dev/full", "wb")}
+    if how == "pipe":
+        r, w = os.pipe()
+        os.close(r)
+        return {"stdout": w}
+    return {"preexec_fn": lambda: os.close(1)}
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, a file every write to fails")
+@pytest.mark.parametrize("how", ["full", "pipe", "closed"])
+@pytest.mark.parametrize("argv, text", [(["walks", "--json", "--db", "{missing}"], "{missing}: no walk history"),
+                                        (["walks", "--db", "{missing}"], "{missing}: no walk history"),
+                                        (["walks", "--db", "{db}"], None),
+                                        (["walks", "--json", "--db", "{db}"], None)])
+def test_a_standard_output_that_cannot_be_written_is_one_error_line_in_a_real_process(tmp_path, db, how, argv, text):
+    _one_walk(db)
+    names = {"missing": str(tmp_path / "missing.sqlite"), "db": db}
+    argv = [a.format(**names) for a in argv]
+    if how == "closed":  # told before anything is done (a file opened would take the free descriptor 1)
+        text = "cannot write the output: standard output is closed"
+    elif text is None:  # the command went well; only its output has nowhere to go
+        text = {"full": "cannot write the output: No space left on device"}.get(how)
+    kw = _stdout_gone(how)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "retrowalk"] + argv, stderr=subprocess.PIPE, text=True,
+                              timeout=60, **kw)
+    finally:
+        if how == "full":
+            kw["stdout"].close()
+        elif how == "pipe":
+            os.close(kw["stdout"])
+    if text is None:  # a reader that stopped reading wants no more: as `head` after its lines
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    else:
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert proc.stderr.startswith("retrowalk: " + text.format(**names)), proc.stderr
+
+
 def test_another_commands_option_is_named_as_such(capsys):
     code, out, err = run(capsys, "replay", "x.csv", "--json")
     assert code == 2 and "this command has no --json" in err and "did you mean" not in err

@@ -538,6 +538,9 @@ def main(argv=None):
     stdout = sys.stdout
     sys.stdout = _Output(stdout)
     try:
+        if stdout is None:  # (file descriptor 1 closed: Python has no sys.stdout; a file opened now would take it)
+            raise _OutputError("cannot write the output: standard output is closed",
+                               hint="send it to a file, or to /dev/null, instead of closing it")
         if getattr(args, "output", None) == "":  # an unset shell variable, quoted
             what = "folder" if args.command == "capture" else "file"
             raise RetrowalkError("-o '': an empty %s name" % what, hint="name the %s to write to%s" % (
@@ -554,7 +557,11 @@ def main(argv=None):
         return 2
     except RetrowalkError as e:
         if getattr(args, "json", False):  # scripts reading the JSON get the error there too
-            _print_json({"error": str(e), "hint": e.hint})
+            try:
+                _print_json({"error": str(e), "hint": e.hint})
+                sys.stdout.flush()
+            except (_OutputError, BrokenPipeError):  # (no one reads it there: the line on stderr still tells it)
+                stdout = open(os.devnull, "w")  # nothing more can go there, at exit either
         print(e.line(), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
