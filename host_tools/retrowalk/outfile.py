@@ -13,28 +13,51 @@ from .errors import RetrowalkError
 def replacing(path):
     """The name to write file `path` under: `path`.part, renamed to `path` once whole and removed on
     any failure, so a full disk leaves neither the old file cut nor a shorter new one that reads as
-    good; `path` itself when it is there as no regular file, which cannot be replaced (/dev/null, a
-    FIFO, a symbolic link such as /dev/stdout, which may lead to the file standard output goes to).
-    An OSError is a RetrowalkError naming `path`."""
+    good. A symbolic link stays: the file it leads to is replaced so (or made, if there is none).
+    `path` itself when it is there as no regular file, which cannot be replaced (/dev/null, a FIFO;
+    a link to one, or through /proc such as /dev/stdout, which leads to the file standard output
+    goes to). An OSError is a RetrowalkError naming `path`."""
     path = str(path)
+    target = path  # the file replaced
+    name = None
     try:
-        mode = os.lstat(path).st_mode
-    except OSError:
-        mode = None  # a new file
-    in_place = mode is not None and not stat.S_ISREG(mode)
-    name = path if in_place else path + ".part"
-    try:
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            mode = None  # a new file
+        if mode is not None and stat.S_ISLNK(mode):
+            target = _link_target(path)
+            try:
+                mode = None if target is None else os.stat(target).st_mode
+            except FileNotFoundError:
+                mode = None  # a link to no file yet: the file is made where it leads
+        in_place = target is None or (mode is not None and not stat.S_ISREG(mode))
+        name = path if in_place else target + ".part"
         yield name
         if not in_place:
             if mode is not None:
-                shutil.copymode(path, name)  # (a report kept private stays so)
-            os.replace(name, path)
+                shutil.copymode(target, name)  # (a report kept private stays so)
+            os.replace(name, target)
     except OSError as e:
-        raise RetrowalkError("%s: cannot write: %s" % (path, e.strerror or e), hint=_next_step(path, e)) from None
+        raise RetrowalkError("%s: cannot write: %s" % (path, e.strerror or e),
+                             hint=_next_step(target or path, e)) from None
     finally:
-        if not in_place and os.path.lexists(name):
+        if name is not None and not in_place and os.path.lexists(name):
             with contextlib.suppress(OSError):
                 os.unlink(name)
+
+
+def _link_target(path):
+    """The file symbolic link `path` leads to, a link at a time; None when the way goes through
+    /proc (/dev/stdout, /dev/fd/N: a file open in this process, under no name to replace)."""
+    for _ in range(40):  # (as the kernel follows at most 40 links)
+        path = os.path.join(os.path.realpath(os.path.dirname(path) or "."), os.path.basename(path))
+        if path.startswith("/proc/"):
+            return None
+        if not os.path.islink(path):
+            return path
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
 
 
 def _next_step(path, e):
