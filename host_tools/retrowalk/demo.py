@@ -49,16 +49,42 @@ MARK = ".retrowalk-demo"  # in a folder the demo made: it may delete and remake 
 
 def claim(base, default=False):
     """Make `base` the demo's folder: new, empty, marked by an earlier demo, or (default) the
-    demo's own in the cache; else RetrowalkError, as the demo deletes a history there."""
+    demo's own in the cache; else RetrowalkError, as the demo deletes a history there (and
+    while another demo runs there)."""
+    hold(base, default).close()
+
+
+def hold(base, default=False):
+    """claim() `base`, and hold it: -> its mark file, open and locked against another demo
+    until it is closed (or this process ends, however it ends)."""
     try:
         base.mkdir(parents=True, exist_ok=True)
         if not default and not (base / MARK).exists() and any(base.iterdir()):
             raise RetrowalkError("%s: holds files the demo did not make (the demo replaces the history "
                                  "and board there)" % base, hint="name a new or empty folder with --dir")
-        (base / MARK).touch()
+        mark = open(base / MARK, "a")
     except OSError as e:
         raise RetrowalkError("%s: cannot use it as the demo's folder: %s" % (base, e.strerror or e),
                              hint="name a folder with --dir") from None
+    try:
+        _lock(mark, base)
+    except BaseException:
+        mark.close()
+        raise
+    return mark
+
+
+def _lock(mark, base):
+    # A second demo in the folder would delete the board and history the first one's virtual
+    # board is using. flock: released when the file is closed or the process ends (Ctrl-C, kill).
+    import fcntl
+    try:
+        fcntl.flock(mark, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise RetrowalkError("another demo is running in %s" % base,
+                             hint="wait for it to end, or give this one another folder with --dir") from None
+    except OSError:
+        pass  # a file system without locks: one demo at a time is then up to the user
 
 
 def demo_dir(workdir=None):
@@ -84,18 +110,18 @@ def run(workdir=None, speed=None, say=print):
 
     speed = check_speed(DEMO_SPEED if speed is None else speed)
     base = demo_dir(workdir)
-    claim(base, default=not workdir)
-    for p in (base / "walk.png", base / "weeks.png"):
-        if p.exists():
-            p.unlink()
-    db_path, walk_id = walk_example(base, speed, say)
-    with History(db_path) as hist:
-        row, m, log = report.one_walk(hist, walk_id)
-    say("")
-    for line in report.walk_report(row, m):
-        say(line)
-    walk_png = plots.walk_timeline(log, m, base / "walk.png", title="Demo walk (virtual board)")
-    weeks_png = plots.weekly_progress(walkstats.weeks([m]), base / "weeks.png")
+    with hold(base, default=not workdir):  # (held to the end: the plots are the demo's too)
+        for p in (base / "walk.png", base / "weeks.png"):
+            if p.exists():
+                p.unlink()
+        db_path, walk_id = _walk_example(base, speed, say)
+        with History(db_path) as hist:
+            row, m, log = report.one_walk(hist, walk_id)
+        say("")
+        for line in report.walk_report(row, m):
+            say(line)
+        walk_png = plots.walk_timeline(log, m, base / "walk.png", title="Demo walk (virtual board)")
+        weeks_png = plots.weekly_progress(walkstats.weeks([m]), base / "weeks.png")
     say("")
     say("plots: %s" % walk_png)
     say("       %s" % weeks_png)
@@ -118,6 +144,12 @@ def walk_example(base, speed, say=print, program=None, plan=None):
 
     The board's clock is the repeatable one: the walk's steps and figures are the same on every
     run, at any speed and however busy the host (tests/test_demo_repeatable.py)."""
+    with hold(base):
+        return _walk_example(base, speed, say, program, plan)
+
+
+def _walk_example(base, speed, say=print, program=None, plan=None):
+    # walk_example in a folder this demo holds
     from .history import History
     from .link import Link
     from .vboard import VirtualBoard
@@ -125,7 +157,6 @@ def walk_example(base, speed, say=print, program=None, plan=None):
     program = PROGRAM if program is None else program
     board_dir = base / "board"
     db_path = base / "history.sqlite"
-    claim(base)
     try:
         shutil.rmtree(board_dir, ignore_errors=True)
         if db_path.exists():

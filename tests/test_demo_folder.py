@@ -1,0 +1,110 @@
+"""The demo's folder: one demo at a time in it, and nothing in it deleted before the demo's
+options are known to be good (these tests stop the demo before its virtual board starts)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from retrowalk import cli, demo, link
+from retrowalk.errors import RetrowalkError
+
+# Holds an exclusive flock on the file argv[1] until its stdin closes: another process's demo.
+HOLD = ("import fcntl, sys\n"
+        "f = open(sys.argv[1], 'a')\n"
+        "fcntl.flock(f, fcntl.LOCK_EX)\n"
+        "print('held', flush=True)\n"
+        "sys.stdin.read()\n")
+
+
+def run(capsys, *argv):
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as e:  # argparse usage errors
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def earlier_demo(work):
+    """A folder as an earlier demo leaves it (its mark, board, history, plots, example walk)."""
+    (work / "board").mkdir(parents=True)
+    (work / demo.MARK).touch()
+    files = {"board/imu.bin": b"imu", "board/flash.img": b"flash", "history.sqlite": b"walks",
+             "walk.png": b"png", "weeks.png": b"png2", "example-walk.csv": b"t,ax\n"}
+    for name, data in files.items():
+        (work / name).write_bytes(data)
+
+
+def snapshot(work):
+    """{relative path: (bytes, mtime in ns)} of every file under `work`."""
+    return {str(p.relative_to(work)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(work.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def no_walk(monkeypatch):
+    """The demo stops with an error where it would make its example walk (after it has cleared
+    the folder, before its virtual board starts)."""
+    def stop(*a, **kw):
+        raise RetrowalkError("stopped by the test")
+    monkeypatch.setattr(demo, "example_walk", stop)
+
+
+def hold(path):
+    """A process holding the lock on `path` (the caller ends it by closing its stdin)."""
+    p = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "held\n"
+    return p
+
+
+def release(p):
+    p.stdin.close()
+    p.wait(timeout=30)
+    p.stdout.close()
+
+
+def test_a_second_demo_in_the_same_folder_is_refused_and_touches_nothing(capsys, tmp_path, monkeypatch,
+                                                                         no_walk):
+    # two demos in one folder: the second deleted the first's board and history while the
+    # first's virtual board used them (the first then reported wrong figures or failed)
+    work = tmp_path / "demo"
+    earlier_demo(work)
+    before = snapshot(work)
+    other = hold(work / demo.MARK)  # a demo running there
+    try:
+        code, out, err = run(capsys, "demo", "--dir", str(work))
+    finally:
+        release(other)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("retrowalk: another demo is running in %s (wait for it" % work) and "--dir" in err
+    assert snapshot(work) == before
+    # once it has ended, the folder is the demo's again (here it stops at the example walk)
+    code, out, err = run(capsys, "demo", "--dir", str(work))
+    assert code == 2 and "stopped by the test" in err
+
+
+def test_plain_retrowalk_waits_for_the_demo_in_the_cache_folder(capsys, tmp_path, monkeypatch, no_walk):
+    # plain `retrowalk` with no board runs the demo in the default folder, as `retrowalk demo` does
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(link, "list_ports", lambda: [])
+    work = tmp_path / "cache" / "retrowalk" / "demo"
+    earlier_demo(work)
+    before = snapshot(work)
+    other = hold(work / demo.MARK)
+    try:
+        code, out, err = run(capsys)
+        code2, out2, err2 = run(capsys, "demo")
+    finally:
+        release(other)
+    assert code == code2 == 2 and err == err2 and err.count("\n") == 1
+    assert "another demo is running in %s" % work in err
+    assert snapshot(work) == before
+
+
+def test_a_demo_that_fails_leaves_its_folder_to_the_next(capsys, tmp_path, no_walk):
+    work = tmp_path / "demo"
+    for _ in range(2):  # (the first run's lock is gone with it)
+        code, out, err = run(capsys, "demo", "--dir", str(work))
+        assert code == 2 and "stopped by the test" in err
