@@ -108,3 +108,17 @@ def test_a_demo_that_fails_leaves_its_folder_to_the_next(capsys, tmp_path, no_wa
     for _ in range(2):  # (the first run's lock is gone with it)
         code, out, err = run(capsys, "demo", "--dir", str(work))
         assert code == 2 and "stopped by the test" in err
+
+
+@pytest.mark.parametrize("argv", [(), ("start",), ("demo",)])
+def test_a_cache_folder_the_demo_cannot_use_names_the_option_that_picks_another(capsys, tmp_path, monkeypatch,
+                                                                                argv):
+    # the hint said "name a folder with --dir", which plain `retrowalk` and `start` do not take
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(afile))  # (no folder can be made under a file)
+    monkeypatch.setattr(link, "list_ports", lambda: [])
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("retrowalk: %s: cannot use it as the demo's folder: " % (afile / "retrowalk" / "demo"))
+    assert err.endswith(" (name another folder with: retrowalk demo --dir DIR)\n")

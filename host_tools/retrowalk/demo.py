@@ -45,6 +45,7 @@ PLAN = [("still", 1), ("forward", 60), ("backward", 40), ("forward", 60),
 
 
 MARK = ".retrowalk-demo"  # in a folder the demo made: it may delete and remake what it holds
+OTHER_FOLDER = "retrowalk demo --dir DIR"  # (plain `retrowalk` and `start` run the demo too, with no --dir)
 
 
 def claim(base, default=False):
@@ -65,7 +66,7 @@ def hold(base, default=False):
         mark = open(base / MARK, "a")
     except OSError as e:
         raise RetrowalkError("%s: cannot use it as the demo's folder: %s" % (base, e.strerror or e),
-                             hint="name a folder with --dir") from None
+                             hint="name another folder with: %s" % OTHER_FOLDER) from None
     try:
         _lock(mark, base)
     except BaseException:
@@ -82,7 +83,7 @@ def _lock(mark, base):
         fcntl.flock(mark, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         raise RetrowalkError("another demo is running in %s" % base,
-                             hint="wait for it to end, or give this one another folder with --dir") from None
+                             hint="wait for it to end, or run this one in another folder: %s" % OTHER_FOLDER) from None
     except OSError:
         pass  # a file system without locks: one demo at a time is then up to the user
 
@@ -163,7 +164,7 @@ def _walk_example(base, speed, say=print, program=None, plan=None):
             db_path.unlink()
     except OSError as e:
         raise RetrowalkError("%s: cannot use it as the demo's folder: %s" % (base, e.strerror or e),
-                             hint="name a folder with --dir") from None
+                             hint="name another folder with: %s" % OTHER_FOLDER) from None
     csv = base / "example-walk.csv"
     seconds = example_walk(csv, plan=plan)
     say("example walk: %s (%.0f s, made by retrowalk.synthwalk)" % (csv, seconds))
