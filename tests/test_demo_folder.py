@@ -122,3 +122,14 @@ def test_a_cache_folder_the_demo_cannot_use_names_the_option_that_picks_another(
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("retrowalk: %s: cannot use it as the demo's folder: " % (afile / "retrowalk" / "demo"))
     assert err.endswith(" (name another folder with: retrowalk demo --dir DIR)\n")
+
+
+def test_an_empty_dir_name_is_refused_as_an_empty_db_is(capsys, tmp_path, monkeypatch, no_walk):
+    # `demo --dir "$D"` with D unset ran the demo in the default folder, replacing its history
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code, out, err = run(capsys, "demo", "--dir", "")
+    assert code == 2 and out == ""
+    assert err == "retrowalk: --dir '': an empty folder name (name the demo's folder, or leave --dir out)\n"
+    assert not (tmp_path / "cache").exists()
+    code, out, err = run(capsys, "walks", "--db", "")  # its model
+    assert err.startswith("retrowalk: --db '': an empty file name (")

@@ -90,7 +90,9 @@ def _lock(mark, base):
 
 def demo_dir(workdir=None):
     """The demo's folder: `workdir`, else retrowalk's folder in the user's cache directory."""
-    if workdir:
+    if workdir is not None:
+        if str(workdir) == "":  # (`--dir "$D"` with D unset, as history.check_name refuses --db '')
+            raise RetrowalkError("--dir '': an empty folder name", hint="name the demo's folder, or leave --dir out")
         return Path(workdir)
     import platformdirs
     return Path(platformdirs.user_cache_dir("retrowalk", appauthor=False)) / "demo"
@@ -111,7 +113,7 @@ def run(workdir=None, speed=None, say=print):
 
     speed = check_speed(DEMO_SPEED if speed is None else speed)
     base = demo_dir(workdir)
-    with hold(base, default=not workdir):  # (held to the end: the plots are the demo's too)
+    with hold(base, default=workdir is None):  # (held to the end: the plots are the demo's too)
         for p in (base / "walk.png", base / "weeks.png"):
             if p.exists():
                 p.unlink()
