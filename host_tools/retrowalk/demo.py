@@ -135,9 +135,12 @@ def run(workdir=None, speed=None, say=print):
 
 def check_speed(speed):
     """`speed` if the virtual board can run at it, else RetrowalkError naming --speed."""
-    if not 0 < speed <= MAX_SPEED:
-        raise RetrowalkError("--speed %g: must be above 0 and at most %d (simulated seconds per real second)"
-                             % (speed, MAX_SPEED), hint="the demo's default is %g" % DEMO_SPEED)
+    from .vboard.board import MIN_SPEED
+
+    if not MIN_SPEED <= speed <= MAX_SPEED:  # (NaN too)
+        raise RetrowalkError("--speed %g: must be above 0 (at least %g, the slowest the virtual board's clock keeps) "
+                             "and at most %d (simulated seconds per real second)" % (speed, MIN_SPEED, MAX_SPEED),
+                             hint="the demo's default is %g" % DEMO_SPEED)
     return speed
 
 
@@ -147,6 +150,7 @@ def walk_example(base, speed, say=print, program=None, plan=None):
 
     The board's clock is the repeatable one: the walk's steps and figures are the same on every
     run, at any speed and however busy the host (tests/test_demo_repeatable.py)."""
+    check_speed(speed)
     with hold(base):
         return _walk_example(base, speed, say, program, plan)
 
@@ -171,7 +175,11 @@ def _walk_example(base, speed, say=print, program=None, plan=None):
     seconds = example_walk(csv, plan=plan)
     say("example walk: %s (%.0f s, made by retrowalk.synthwalk)" % (csv, seconds))
     with VirtualBoard(board_dir, board=BOARD, speed=speed, rtc_battery=True, repeatable=True) as vb:
-        say("virtual board on %s, running %g times faster than real time" % (vb.port, vb.speed))
+        said = "virtual board on %s, running %g times faster than real time" % (vb.port, vb.speed)
+        if vb.speed != speed:  # (its clock keeps the speed as a fraction: vboard.board.clock_speed)
+            said += " (--speed %g runs as %d/%d, the nearest speed the virtual board's clock keeps)" % (
+                speed, vb.clock.num, vb.clock.den)
+        say(said)
         flasher.flash(port=vb.port, board=BOARD, program=program, say=lambda s: say("flash: " + s))
         for press_s in BUTTON_PRESS_S:
             vb.set_imu(csv)

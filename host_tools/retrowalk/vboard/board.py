@@ -14,6 +14,7 @@ is told at start).
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import struct
 import subprocess
@@ -43,6 +44,22 @@ def _launcher():
     return [sys.executable, "-S", "-c", code]
 
 
+# The clock keeps its speed (simulated seconds per real second) as a fraction num/den, den at most
+# SPEED_DENOMINATOR: the slowest it keeps is 1/SPEED_DENOMINATOR (a slower one would round to 0, or
+# to that and run faster than asked).
+SPEED_DENOMINATOR = 1000
+MIN_SPEED = Fraction(1, SPEED_DENOMINATOR)
+
+
+def clock_speed(speed):
+    """The speed the board's clock runs at for `speed` (simulated s per real s), a Fraction: the
+    nearest with a denominator up to SPEED_DENOMINATOR; RetrowalkError below MIN_SPEED, or not finite."""
+    if not MIN_SPEED <= speed < math.inf:  # (NaN too)
+        raise RetrowalkError("speed %g: not one the virtual board's clock keeps (from %g up, in simulated "
+                             "seconds per real second)" % (speed, MIN_SPEED))
+    return Fraction(speed).limit_denominator(SPEED_DENOMINATOR)
+
+
 class SimClock:
     """The board's simulated clock as the host sees it: the time its interpreter last published.
 
@@ -53,9 +70,7 @@ class SimClock:
     """
 
     def __init__(self, speed, path):
-        frac = Fraction(speed).limit_denominator(1000)
-        if frac <= 0:
-            raise RetrowalkError("speed must be positive (got %r)" % (speed,))
+        frac = clock_speed(speed)
         self.num = frac.numerator
         self.den = frac.denominator
         self.speed = float(frac)
