@@ -532,6 +532,27 @@ def test_another_commands_option_is_named_as_such(capsys):
     assert code == 2 and "this command has no --json" in err and "did you mean" not in err
 
 
+@pytest.mark.parametrize("argv, line", [
+    # the command has the option: it was said to have none
+    (["--json", "walks", "--db", "{db}"], "--json is before the command; options go after it, as in: "
+                                          "retrowalk walks --json --db {db} (see retrowalk walks --help)"),
+    (["--db", "{db}", "walks"], "--db {db} is before the command; options go after it, as in: "
+                                "retrowalk walks --db {db} (see retrowalk walks --help)"),
+    (["capture", "--json", "list"], "--json is before the command; options go after it, as in: "
+                                    "retrowalk capture list --json (see retrowalk capture list --help)"),
+    (["--json"], "unrecognized arguments: --json; options go after the command, as in: retrowalk COMMAND --json "
+                 "(see retrowalk --help)"),
+    # a near option of this command is what was meant, though another command has --weeks
+    (["report", "--weeks"], "unrecognized arguments: --weeks; did you mean --week? (see retrowalk report --help)"),
+    # walks has no --week to mean; and an option before the command that is not the command's either
+    (["walks", "--weak"], "unrecognized arguments: --weak (see retrowalk walks --help)"),
+    (["--keep", "walks"], "unrecognized arguments: --keep; this command has no --keep (see retrowalk walks --help)"),
+])
+def test_an_option_before_the_command_or_near_one_of_its_own_is_told_so(capsys, db, argv, line):
+    code, out, err = run(capsys, *[a.format(db=db) for a in argv])
+    assert code == 2 and out == "" and err == "retrowalk: %s\n" % line.format(db=db), err
+
+
 def test_the_demo_leaves_a_folder_it_did_not_make_alone(capsys, tmp_path):
     # a folder holding someone's history and files: the demo would replace them, so it refuses
     work = tmp_path / "mine"

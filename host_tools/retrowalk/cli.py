@@ -6,6 +6,7 @@ import difflib
 import json
 import os
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -339,7 +340,8 @@ def _add_db(p):
 
 class _Parser(argparse.ArgumentParser):
     """argparse with usage errors as one stderr line (like every other retrowalk error), exit 2,
-    and a "did you mean" for a mistyped command or option."""
+    and a "did you mean" for a mistyped command (main's _unrecognized and _before_command tell
+    about options)."""
 
     def error(self, message):
         m = re.match(r"argument (\S+): invalid choice: '?(.*?)'? \(choose from (.*)\)", message)
@@ -349,18 +351,64 @@ class _Parser(argparse.ArgumentParser):
                 what, typed)
             near = difflib.get_close_matches(typed, choices, n=1, cutoff=0.6)
             message += "; did you mean %s?" % near[0] if near else "; choose from %s" % ", ".join(choices)
-        m = re.match(r"unrecognized arguments: (\S+)", message)
-        if m and m.group(1).startswith("-"):
-            typed = m.group(1).split("=")[0]
-            near = difflib.get_close_matches(typed, _OPTIONS, n=1, cutoff=0.6)
-            if typed in _OPTIONS:  # another command's option
-                message += "; this command has no %s" % typed
-            elif near:
-                message += "; did you mean %s?" % near[0]
         self.exit(2, "retrowalk: %s (see %s --help)\n" % (message, self.prog))
 
 
 _OPTIONS = []  # every option string of every command, for "did you mean" (filled by build_parser)
+
+
+def _subcommands(p):
+    """Parser p's commands (or a command's actions): {name: parser}, {} for none."""
+    return next((a.choices for a in p._actions if isinstance(a, argparse._SubParsersAction)), {})
+
+
+def _options(p):
+    """Parser p's own option strings."""
+    return {o for a in p._actions for o in a.option_strings}
+
+
+def _before_command(parser, argv):
+    """(message, parser) for options of a command put before its name, where argparse takes
+    them for the top level's (`retrowalk --json walks`, `retrowalk capture --json list`); None
+    when there are none."""
+    p, words, moved, at = parser, [], [], 0
+    while _subcommands(p):
+        subs = _subcommands(p)
+        i = next((k for k in range(at, len(argv)) if argv[k] in subs), None)
+        if i is None or (i > at and (not argv[at].startswith("-") or argv[at].split("=")[0] in _options(p))):
+            break  # no command word, or what comes before it is no option or the parser's own (-h, --version)
+        moved += argv[at:i]
+        words.append(argv[i])
+        p, at = subs[argv[i]], i + 1
+    if not moved or any(a.startswith("-") and a.split("=")[0] not in _options(p) for a in moved):
+        return None  # (an option the command has not either: told as unrecognized)
+    return "%s is before the command; options go after it, as in: retrowalk %s" % (
+        " ".join(moved), " ".join(shlex.quote(a) for a in words + moved + argv[at:])), p
+
+
+def _unrecognized(parser, args, extra):
+    """The usage error for `extra`, arguments the command has no place for: with the option of
+    this command that was meant, or that the option is another command's."""
+    message = "unrecognized arguments: %s" % " ".join(extra)
+    typed = extra[0].split("=")[0]
+    if not typed.startswith("-") or typed == "--":
+        return message
+    p = parser
+    for name in (getattr(args, "command", None), getattr(args, "action", None)):
+        p = _subcommands(p).get(name, p)
+    if p is parser:  # no command: any command's option may be meant
+        near = difflib.get_close_matches(typed, _OPTIONS, n=1, cutoff=0.6)
+        if typed in _OPTIONS:
+            return message + "; options go after the command, as in: retrowalk COMMAND %s" % extra[0]
+        return message + ("; did you mean %s?" % near[0] if near else "")
+    # another command's option is taken for a slip only when nearly the same (--weeks for report's
+    # --week), not when they share a few letters (--json and replay's --mount)
+    near = difflib.get_close_matches(typed, sorted(_options(p)), n=1, cutoff=0.8 if typed in _OPTIONS else 0.6)
+    if near:
+        return message + "; did you mean %s?" % near[0]
+    if typed in _OPTIONS:
+        return message + "; this command has no %s" % typed
+    return message
 
 
 EXIT_STATUS = ("exit status: 0 done; 1 done, but something needs attention (status, doctor or start found a "
@@ -528,11 +576,14 @@ def main(argv=None):
     """Entry point; returns the process exit status (0 ok, 2 expected failure)."""
     argv = _joined_axes(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser()
+    before = _before_command(parser, argv)
+    if before:
+        before[1].error(before[0])
     args, extra = parser.parse_known_args(argv or ["start"])
     if extra:  # as parse_args would say it, pointing at the command's own --help
         cmd = " ".join(x for x in (getattr(args, "command", None), getattr(args, "action", None)) if x)
         parser.prog = "retrowalk " + cmd if cmd else parser.prog
-        parser.error("unrecognized arguments: %s" % " ".join(extra))
+        parser.error(_unrecognized(parser, args, extra))
     if getattr(args, "func", None) is None:
         args = build_parser().parse_args(["start"])
     stdout = sys.stdout
