@@ -273,7 +273,8 @@ def _wait_walk_end(vb, mark, seconds):
 
 def start(port=None, db=None, say=print):
     """The main job: with a board, status + pull + report; with none, the demo. Returns the exit
-    status: 0, or 1 when the status found a problem (the walks are pulled and reported anyway)."""
+    status: 0, or 1 when the status found a problem (the walks are pulled and reported anyway)
+    that is still there after the pull (a clock the pull set is not)."""
     from . import boardstatus
     from .history import History, describe_path
     from .link import Link, list_ports
@@ -294,7 +295,11 @@ def start(port=None, db=None, say=print):
     try:
         info = boardstatus.read_status(link, port)
         found = boardstatus.problems(info)
-        for line in boardstatus.status_lines(info, found):
+        # A board without a clock battery (a Pico) loses its clock at each power-up: the pull
+        # below sets it, then reads it back.
+        clock = [p for p, _ in found if p.startswith("clock: ")] if info.get("firmware") else []
+        for line in boardstatus.status_lines(info, [(p, "the pull below sets it" if p in clock else h)
+                                                    for p, h in found]):
             say(line)
         if not info.get("firmware"):
             raise RetrowalkError("the board on %s has no retrowalk firmware yet" % port,
@@ -302,6 +307,7 @@ def start(port=None, db=None, say=print):
         with History(db) as hist:
             res = pull.pull(link, hist)
             pull.set_clock(link, res)
+            rtc, clock_ok = _clock_read_back(link) if clock else (None, True)
             say("")
             kinds = [k for _, _, k in res.stored]
             say("pulled %s, %s into %s" % (plural(kinds.count("walk"), "walk"),
@@ -310,6 +316,9 @@ def start(port=None, db=None, say=print):
                 say("left on the board: %s: %s" % (name, why))
             for w in res.warnings:
                 say("warning: %s" % w)
+            if clock:
+                say("clock        set to this laptop's time: %s" % rtc if clock_ok else
+                    "problem      clock: still %s -> retrowalk flash sets it; retrowalk doctor checks the board" % rtc)
             items = report.walk_measures(hist)
     finally:
         link.close(run_app=True)
@@ -317,4 +326,19 @@ def start(port=None, db=None, say=print):
     lines, _ = report.week_report(items)
     for line in lines:
         say(line)
-    return 1 if found else 0  # like status: something on the board needs attention
+    left = [p for p, _ in found if p not in clock or not clock_ok]
+    return 1 if left else 0  # like status: something on the board needs attention
+
+
+def _clock_read_back(link):
+    # -> (the board's clock as it says it, or why it could not be read; whether it is in step
+    # with this laptop's, as status checks it)
+    from . import boardstatus
+    try:
+        rtc = link.probe().get("rtc", "")
+    except RetrowalkError as e:
+        return "unreadable (%s)" % e, False
+    off = boardstatus.clock_offset_s(rtc)
+    if off is None:
+        return "unreadable (%r)" % rtc[:30], False
+    return rtc, abs(off) <= boardstatus.CLOCK_TOLERANCE_S
