@@ -18,8 +18,9 @@ PLAN = [("still", 1), ("forward", 21), ("backward", 10), ("forward", 16), ("stil
 # The clock keeps its speed as a fraction p/q with q <= 1000, so 1/1000 is its slowest: 0.0001
 # rounded to 0 (the demo failed after deleting the earlier demo's history and plots), and
 # 0.0005 to 0.001 ran at 0.001 without a word.
+@pytest.mark.usefixtures("no_walk")
 @pytest.mark.parametrize("speed", ["0.0001", "0.0007", "0.00099", "0", "-2", "nan"])
-def test_a_speed_the_clock_cannot_keep_is_refused_before_anything_is_deleted(capsys, tmp_path, no_walk, speed):
+def test_a_speed_the_clock_cannot_keep_is_refused_before_anything_is_deleted(capsys, tmp_path, speed):
     work = tmp_path / "demo"
     earlier_demo(work)
     before = snapshot(work)
