@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import RetrowalkError
+from .errors import RetrowalkError, check_not_empty
 from .words import plural
 
 
@@ -531,8 +531,8 @@ def build_parser():
 
     d = sub.add_parser("demo", help="no board needed: a virtual board walks an example, then pull, report, plot")
     d.add_argument("--dir", default=None, help="work folder (default: retrowalk's cache folder)")
-    d.add_argument("--speed", type=float, default=None, help="simulated seconds per real second (above 0, at most "
-                                                             "200; default 25)")
+    d.add_argument("--speed", type=float, default=None, help="simulated seconds per real second (0.001 to 200; "
+                                                             "default 25)")
     d.set_defaults(func=do_demo)
 
     rp = sub.add_parser("replay", help="run a recorded IMU CSV through the board's step classifier")
@@ -592,10 +592,9 @@ def main(argv=None):
         if stdout is None:  # (file descriptor 1 closed: Python has no sys.stdout; a file opened now would take it)
             raise _OutputError("cannot write the output: standard output is closed",
                                hint="send it to a file, or to /dev/null, instead of closing it")
-        if getattr(args, "output", None) == "":  # an unset shell variable, quoted
-            what = "folder" if args.command == "capture" else "file"
-            raise RetrowalkError("-o '': an empty %s name" % what, hint="name the %s to write to%s" % (
-                what, "" if args.command == "program" else ", or leave -o out"))  # (program preset: to the board)
+        what = "folder" if args.command == "capture" else "file"
+        check_not_empty(getattr(args, "output", None), "-o", what, "name the %s to write to%s" % (
+            what, "" if args.command == "program" else ", or leave -o out"))  # (program preset: to the board)
         if hasattr(args, "db"):  # (before a pull looks for the board)
             from .history import check_name
             check_name(args.db)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from . import flasher, pull, report, synthwalk, walkstats
-from .errors import RetrowalkError
+from .errors import RetrowalkError, check_not_empty
 from .words import plural
 
 DEMO_SPEED = 25.0  # simulated seconds per real second
@@ -91,8 +91,7 @@ def _lock(mark, base):
 def demo_dir(workdir=None):
     """The demo's folder: `workdir`, else retrowalk's folder in the user's cache directory."""
     if workdir is not None:
-        if str(workdir) == "":  # (`--dir "$D"` with D unset, as history.check_name refuses --db '')
-            raise RetrowalkError("--dir '': an empty folder name", hint="name the demo's folder, or leave --dir out")
+        check_not_empty(workdir, "--dir", "folder", "name the demo's folder, or leave --dir out")
         return Path(workdir)
     import platformdirs
     return Path(platformdirs.user_cache_dir("retrowalk", appauthor=False)) / "demo"

@@ -14,3 +14,10 @@ class RetrowalkError(Exception):
         if self.hint:
             text += " (" + self.hint + ")"
         return "retrowalk: " + text
+
+
+def check_not_empty(value, option, what, hint):
+    """RetrowalkError for an empty name given to `option` (`"$X"` with X unset: a mistake, never
+    a wish for the default); `what` says what it names (file, folder)."""
+    if value is not None and str(value) == "":
+        raise RetrowalkError("%s '': an empty %s name" % (option, what), hint=hint)

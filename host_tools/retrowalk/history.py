@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import walkstats
-from .errors import RetrowalkError
+from .errors import RetrowalkError, check_not_empty
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -115,8 +115,7 @@ def _locked(e):
 
 def check_name(path):
     """RetrowalkError for an empty history name (`--db "$DB"` with DB unset, as -o '' is)."""
-    if path is not None and str(path) == "":
-        raise RetrowalkError("--db '': an empty file name", hint="name the history file, or leave --db out")
+    check_not_empty(path, "--db", "file", "name the history file, or leave --db out")
 
 
 def _failure(path, e, what="damaged or not a retrowalk history"):
