@@ -172,10 +172,6 @@ class Coach:
         d = now - self._last
         return self.credit + (d if d < self._grace else self._grace)
 
-    def seg_active(self, now):
-        """Walking time counted in the current segment, in samples, as of sample `now`."""
-        return self.active(now) - self.seg_start_credit
-
     def _commit(self, sample):
         # Count walking time from the last step up to `sample`, ending timed segments on the way.
         if sample > self._last:

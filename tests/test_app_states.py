@@ -303,7 +303,7 @@ walk_on(0.4, False)  # a short press: the walk starts
 started = A.STATE_NAMES[app.state]
 def nearly_done():
     c = app.session.coach
-    return c.seg_target - c.seg_active(app.session.now()) < 52  # 0.5 s of walking left
+    return c.seg_target - (c.active(app.session.now()) - c.seg_start_credit) < 52  # 0.5 s of walking left
 walk_on(60, False, nearly_done)
 near = A.STATE_NAMES[app.state]
 walk_on(%r, True)
