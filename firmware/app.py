@@ -63,7 +63,6 @@ from .version import VERSION
 IDLE = const(0)
 WALK = const(1)
 CAPTURE = const(2)
-STATE_NAMES = ("idle", "walk", "capture")
 
 SERVICE_MS = 200  # FIFO service period: ~21 samples at 104 Hz; the FIFO holds 2.4 s or more
 BUTTON_MS = 10

@@ -53,6 +53,7 @@ from vbimu import SampleFile
 from firmware.logstore import Store
 
 A.sleep_ms = lambda ms: None  # IMU retries: no real waiting
+STATE_NAMES = {A.IDLE: "idle", A.WALK: "walk", A.CAPTURE: "capture"}
 
 
 ''' + FAKE_MOTOR + r'''
@@ -154,7 +155,7 @@ def files(app):
 
 
 def result(app, hw, **kw):
-    out = {"state": A.STATE_NAMES[app.state], "played": app.player.played, "files": files(app),
+    out = {"state": STATE_NAMES[app.state], "played": app.player.played, "files": files(app),
            "last_log": app.last_log, "reset_pending": app.reset_pending, "resets": hw.resets,
            "watchdog": hw.watchdog is not None, "ctrl1_xl": hw.chip.regs[0x10],
            "prog_error": app.prog.error, "opened": hw.opened, "errors_log": errors_log()}
@@ -214,7 +215,7 @@ def test_short_press_walks_pause_resume_long_press_ends(vm):
     res = vm("""
 app.boot()
 app.on_button(B.SHORT)
-seen = [A.STATE_NAMES[app.state], hw.watchdog is not None, hw.chip.regs[0x10] >> 4]
+seen = [STATE_NAMES[app.state], hw.watchdog is not None, hw.chip.regs[0x10] >> 4]
 run_for(app, hw, 10)
 app.on_button(B.SHORT)
 seen.append(app.session.paused())
@@ -246,7 +247,7 @@ app.on_button(B.SHORT)
 run_for(app, hw, 3)
 app.on_button(B.LONG)
 app.on_button(B.SHORT)
-second = A.STATE_NAMES[app.state]
+second = STATE_NAMES[app.state]
 run_for(app, hw, 3)
 app.on_button(B.LONG)
 print(json.dumps(result(app, hw, second=second)))
@@ -300,14 +301,14 @@ app.boot()
 walk_on(0.4, False)
 walk_on(0.4, True)
 walk_on(0.4, False)  # a short press: the walk starts
-started = A.STATE_NAMES[app.state]
+started = STATE_NAMES[app.state]
 def nearly_done():
     c = app.session.coach
     return c.seg_target - (c.active(app.session.now()) - c.seg_start_credit) < 52  # 0.5 s of walking left
 walk_on(60, False, nearly_done)
-near = A.STATE_NAMES[app.state]
+near = STATE_NAMES[app.state]
 walk_on(%r, True)
-held = A.STATE_NAMES[app.state]
+held = STATE_NAMES[app.state]
 walk_on(1, False)
 print(json.dumps(result(app, hw, started=started, near=near, held=held)))
 """ % hold_s, program={"version": 1, "name": "short", "segments": [{"direction": "forward", "time_s": 10}]},
@@ -327,7 +328,7 @@ walk_on(0.4, False)
 walk_on(60, False, lambda: app.state == A.IDLE)
 walk_on(0.4, True)
 walk_on(0.4, False)
-again = A.STATE_NAMES[app.state]
+again = STATE_NAMES[app.state]
 walk_on(2, True)  # a long press ends it
 walk_on(0.4, False)
 print(json.dumps(result(app, hw, again=again)))
@@ -359,7 +360,7 @@ def test_long_press_in_idle_captures_and_any_press_ends_it(vm):
     res = vm("""
 app.boot()
 app.on_button(B.LONG)
-state = A.STATE_NAMES[app.state]
+state = STATE_NAMES[app.state]
 run_for(app, hw, 5)
 app.on_button(B.SHORT)
 print(json.dumps(result(app, hw, during=state)))
@@ -388,7 +389,7 @@ hw.bus.failing = True
 run_for(app, hw, 0.4)    # two failed services, each followed by a restart attempt
 hw.bus.failing = False
 run_for(app, hw, 3)
-recovered = A.STATE_NAMES[app.state]
+recovered = STATE_NAMES[app.state]
 hw.bus.failing = True
 run_for(app, hw, 1)
 hw.bus.failing = False
@@ -436,7 +437,7 @@ n0 = app.session.samples
 hw.bus.plan = [("r", None), ("w", 0x10)]
 run_for(app, hw, 30)
 n1 = app.session.samples
-state = A.STATE_NAMES[app.state]
+state = STATE_NAMES[app.state]
 app.on_button(B.LONG)
 print(json.dumps(result(app, hw, walked=n1 - n0, during=state)))
 """, program={"version": 1, "name": "long", "segments": [{"direction": "forward", "time_s": 3600}]})
@@ -679,7 +680,7 @@ app.boot()
 broken = Broken(app.store(), "new_capture")
 app.on_button(B.SHORT if cfg["program_capture"] else B.LONG)
 run_for(app, hw, 15)
-during = A.STATE_NAMES[app.state]
+during = STATE_NAMES[app.state]
 broken.heal()
 if cfg["program_capture"]:
     app.prog.mode = "walk"
@@ -745,7 +746,7 @@ app.boot()
 Broken(app.store(), "new_walk")
 app.on_button(B.SHORT)
 run_for(app, hw, 15)
-during = A.STATE_NAMES[app.state]
+during = STATE_NAMES[app.state]
 app.on_button(B.LONG)
 print(json.dumps(result(app, hw, during=during)))
 """, ok=20)
@@ -760,7 +761,7 @@ def test_full_flash_walks_without_a_log(vm):
 app.boot()
 app.store().free_bytes = lambda: 1000    # below what a new log needs
 app.on_button(B.SHORT)
-state = A.STATE_NAMES[app.state]
+state = STATE_NAMES[app.state]
 run_for(app, hw, 3)
 app.on_button(B.LONG)
 print(json.dumps(result(app, hw, during=state)))
