@@ -460,26 +460,73 @@ def test_all_board_rates(sc, rate):
     assert sum(1 for _, d, _ in events if d == BWD) >= sum(1 for _, k in contacts if k == "backward") - 1
 
 
-@pytest.mark.parametrize("walk, turn_signal, called", [("backward", "forward", BWD),
-                                                        ("forward", "backward", FWD)])
-def test_turning_steps_keep_the_direction(sc, walk, turn_signal, called):
-    # a U-turn on the spot at 2 rad/s inside a walk one way, its steps built as the other way's:
-    # a turning step's cue is no evidence, so the turn is called the way the walk goes and
-    # never switches it (walking backward down a corridor, the walker turns and goes on backward)
+def _u_turn(sc, walk, turn_signal, secs, rate):
+    # a U-turn on the spot (pi rad: secs at rate rad/s) inside a walk one way, its steps built
+    # as the other way's -> (calls of the turn's steps, calls of the steps after it)
     segs = [("still", 2), ("forward", 15)]
     if walk == "backward":
         segs.append(("backward", 10))
-    segs += [(turn_signal, 1.6, 2.0), (walk, 8), ("still", 2)]
+    segs += [(turn_signal, secs, rate), (walk, 8), ("still", 2)]
     counts, n, contacts = gs.build(segs)
     events = gs.run(counts, n)
     assert len(events) == len(contacts)
     t_turn0 = int(sum(seg[1] for seg in segs[:-3]) * 104)
-    t_turn1 = t_turn0 + int(1.6 * 104)
+    t_turn1 = t_turn0 + int(secs * 104)
     turning = [d for s, d, _ in events if t_turn0 <= s <= t_turn1]
-    assert len(turning) >= 2 and all(d == called for d in turning)
-    # and the walk after the turn is still called its own way
     after = [d for s, d, _ in events if s > t_turn1]
+    return turning, after
+
+
+# a U-turn at 2 rad/s takes two steps; at 1 rad/s five, enough to switch had their cues counted
+@pytest.mark.parametrize("secs, rate, n_steps", [(1.6, 2.0, 2), (3.2, 1.0, 5)])
+@pytest.mark.parametrize("walk, turn_signal, called", [("backward", "forward", BWD),
+                                                        ("forward", "backward", FWD)])
+def test_turning_steps_keep_the_direction(sc, walk, turn_signal, called, secs, rate, n_steps):
+    # a turning step's cue is no evidence, so the turn is called the way the walk goes and
+    # never switches it (walking backward down a corridor, the walker turns and goes on backward)
+    turning, after = _u_turn(sc, walk, turn_signal, secs, rate)
+    assert len(turning) >= n_steps and all(d == called for d in turning)
+    # and the walk after the turn is still called its own way
     assert after and all(d == called for d in after)
+
+
+def test_the_slower_u_turn_needs_the_turning_step_rule(sc, monkeypatch):
+    # with no step too fast to have a cue, the slower turn's five steps, their cues all forward,
+    # outvote the backward walk: three in a row disagree, and the turn is called forward
+    monkeypatch.setattr(sc, "_TURN_MRAD", 10 ** 6)
+    turning, _ = _u_turn(sc, "backward", "forward", 3.2, 1.0)
+    assert sum(1 for d in turning if d == FWD) >= 3
+
+
+def _turn_at_the_warm_up(sc, secs, rate):
+    # the walker presses start facing a wall, turns round on the spot (pi rad, its steps'
+    # cues saying backward) and walks forward: the warm-up's first steps are the turn's
+    segs = [("still", 2), ("backward", secs, rate), ("forward", 15), ("still", 2)]
+    counts, n, contacts = gs.build(segs)
+    res = replay.classify_cpython(counts, n, 104, "auto")
+    assert len(res.steps) == len(contacts)
+    return res
+
+
+# at 1.25 rad/s every step turns over 0.75 rad/s; at 0.7 every stride over 0.5 rad/s, but
+# every other step under 0.75 (the pelvis's own swing takes about 0.19 rad/s off its mean)
+@pytest.mark.parametrize("secs, rate", [(2.5, 1.25), (4.5, 0.7)])
+def test_steps_taken_while_turning_teach_no_facing(sc, secs, rate):
+    # a turning step teaches no facing: it is learned from the walk after the turn, body
+    # forward being the model's +x, and every step is called forward
+    res = _turn_at_the_warm_up(sc, secs, rate)
+    fx, fy, fz = (v / 4096 for v in res.forward_q12)
+    assert fx > 0.95
+    assert all(d == FWD for _, d, _ in res.steps)
+
+
+def test_the_slow_turn_at_the_warm_up_needs_the_stride_rule(sc, monkeypatch):
+    # at 0.7 rad/s only the strides tell that every other step turns: without the stride rule
+    # those steps teach the turn's backward cues as the facing, and the walk is called backward
+    monkeypatch.setattr(sc, "_TURN_STRIDE_MRAD", 10 ** 6)
+    res = _turn_at_the_warm_up(sc, 4.5, 0.7)
+    assert res.forward_q12[0] < 0
+    assert sum(1 for _, d, _ in res.steps[-20:] if d == BWD) >= 15
 
 
 def test_batch_size_does_not_change_the_result(sc):
