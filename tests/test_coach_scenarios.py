@@ -524,6 +524,39 @@ def test_wrong_direction_cue_after_four_steps_then_quiet_until_walking_right():
     assert c.wrong_cues == 2
 
 
+# 5 s forward, then 10 min backward: a step every 52 samples (0.5 s) from 52, forward until the
+# switch at 520; after it the walker's steps in `after`, from 572. The switch's cue comes at the
+# update of the batch ending at 520, so steps before 728 (its 2 s settle time) do not count.
+def _after_the_switch(after):
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "time_s": 5},
+                                                  {"direction": "backward", "time_s": 600}]})
+    assert prog["wrong_direction_steps"] == 4  # the documented default
+    steps = [(52 * k, F) for k in range(1, 11)] + [(520 + 52 * (i + 1), d) for i, d in enumerate(after)]
+    c, ev = run(prog, RATE, steps, steps[-1][0] + 104)
+    assert switches(ev) == [("segment", 520, "switch_backward")]
+    return c, [s for name, s, a, cue in ev if name == "wrong_direction"]
+
+
+def test_a_stumbling_walker_gets_one_wrong_direction_cue():
+    # turned round (5 steps backward, the last at 780), the walker keeps stumbling: 4 steps
+    # forward, 3 backward, six times over. The cue comes at the 4th wrong step in a row, the
+    # first round's 4th (index 8 of `after`); no round has 10 right steps in a row to re-arm it.
+    after = [B] * 5 + ([F] * 4 + [B] * 3) * 6
+    c, wrong = _after_the_switch(after)
+    assert wrong == [520 + 52 * 9] and c.wrong_cues == 1
+
+
+def test_the_wrong_direction_cue_re_arms_after_ten_right_steps_in_a_row():
+    # after the cue, 9 right steps are not enough (the next 4 wrong give none); 10 are (the
+    # next 4 wrong give it at their 4th)
+    assert C.REARM_STEPS == 10
+    after = [B] * 5 + [F] * 4 + [B] * 9 + [F] * 4 + [B] * 10 + [F] * 4 + [B] * 3
+    c, wrong = _after_the_switch(after)
+    first = 5 + 3                    # index in `after` of the first run's 4th wrong step ...
+    second = first + 9 + 4 + 10 + 4  # ... and of the third run's (after 9 right, 4 wrong, 10 right)
+    assert wrong == [520 + 52 * (first + 1), 520 + 52 * (second + 1)] and c.wrong_cues == 2
+
+
 def test_the_turning_time_after_a_step_segment_s_cue_runs_from_the_cue():
     # 20 steps forward, then 20 backward. A step every 55 samples from 55, each called 220
     # samples (~2 s) after its contact, as the board's classifier calls them. The 20th forward
