@@ -337,6 +337,21 @@ def test_weeks_totals_gaps_and_changes():
     assert weeks[3]["adherence"] is None and weeks[3]["monday"] == "2025-03-24" and weeks[3]["sunday"] == "2025-03-30"
 
 
+def test_a_stand_between_steps_is_not_walking_time():
+    # 20 backward steps 0.5 s apart (52 samples at 104 Hz), then the walker stands 90 s without
+    # the walk pausing (a board file with a long pause_after_s), then 20 more backward steps.
+    # Each step owns the time to the next one, at most 2 s (STEP_GAP_MAX_S: a longer gap is
+    # standing), the last one the median gap (the 20th of the 39 gaps sorted: 0.5 s):
+    # 38 gaps of 0.5 s = 19 s, + 2 s for the step before the stand (not its 90 s), + 0.5 s = 21.5 s.
+    steps = [(52 * k, "backward", 90) for k in range(1, 21)]
+    t = 52 * 20 + 90 * 104
+    steps += [(t + 52 * k, "backward", 90) for k in range(20)]
+    m = measures(walk_bytes(steps=steps, segments=[(0, 0, "backward", 600, "s")], end=(t + 52 * 20, "stopped")))
+    assert m["backward_s"] == 21.5 and m["forward_s"] == 0.0
+    assert m["intervals"][0]["done"] == 21.5  # seconds walked the asked way: the same rule
+    assert m["active_s"] == 110.0  # the stand is active time all the same: the walk was not paused
+
+
 @pytest.mark.parametrize("share, text", [(None, "-"), (0, "0 %"), (0.004, "<1 %"), (0.5, "50 %"), (0.946, "95 %"),
                                          (0.995, ">99 %"), (0.9999, ">99 %"), (1, "100 %")])
 def test_percentages_say_all_only_when_it_is_all(share, text):
