@@ -352,6 +352,106 @@ def test_a_stand_between_steps_is_not_walking_time():
     assert m["active_s"] == 110.0  # the stand is active time all the same: the walk was not paused
 
 
+def test_the_last_step_owns_the_median_step_interval():
+    # Forward steps 1.0, 0.25, 0.75, 1.5 and 0.5 s apart (104, 26, 78, 156 and 52 samples), then
+    # the last step, backward: it owns the median of those 5 gaps, 0.75 s (not the shortest,
+    # 0.25, the longest, 1.5, the last, 0.5, nor their mean, 0.8); the forward steps own their
+    # gaps, 1.0 + 0.25 + 0.75 + 1.5 + 0.5 = 4.0 s.
+    times = [52, 156, 182, 260, 416, 468]
+    steps = [(t, "forward", 90) for t in times[:-1]] + [(times[-1], "backward", 90)]
+    m = measures(walk_bytes(steps=steps, segments=[(0, 0, "forward", 60, "s")], end=(520, "stopped")))
+    assert (m["steps_forward"], m["steps_backward"]) == (5, 1)
+    assert m["backward_s"] == 0.75 and m["forward_s"] == 4.0
+
+
+@pytest.mark.parametrize("first_resume", [True, False])
+def test_a_resume_without_an_open_pause_is_no_pause(first_resume):
+    # Pauses pair each pause record with the next resume, in file order: a resume with no pause
+    # open (before any pause, or a second one after a pause's own) ends nothing. A step every
+    # 52 samples (0.5 s); paused from 520 (5 s) to 1040 (10 s); no end record: the walk ends at
+    # its last step, 1560 (15 s), and its active time is that less the 5 s paused.
+    f = io.BytesIO()
+    f.close = lambda: None
+    w = W.WalkWriter(f, 104, start=(2025, 3, 3, 10, 0, 0))
+    for t in range(52, 1561, 52):
+        if t == 260 and first_resume:
+            w.resume(260)  # a resume before any pause
+        if t == 520:
+            w.pause(520)
+        if t == 1040:
+            w.resume(1040)
+        if t == 1300 and not first_resume:
+            w.resume(1300)  # a second resume after the pause's own
+        w.step(t, False, 90)
+    w.close()
+    m = measures(f.getvalue())
+    assert not m["complete"] and m["duration_s"] == 15.0
+    assert m["pauses"] == 1 and m["pause_spans"] == [[5.0, 10.0]]
+    assert m["paused_s"] == 5.0 and m["active_s"] == 10.0
+
+
+def test_the_goal_counts_a_timed_backward_cool_down():
+    # The goal is the backward walking time the program asks for: 3 x 30 s backward in its
+    # segments and a 45 s backward cool-down = 135 s; the forward warm-up and segments add nothing.
+    prog = {"version": 1, "warmup": {"time_s": 60},
+            "segments": [{"direction": "backward", "time_s": 30}, {"direction": "forward", "time_s": 60}],
+            "repeat": 3, "cooldown": {"direction": "backward", "time_s": 45}}
+    assert walkstats.backward_goal_s(P.validate(prog)) == 135.0
+    # a forward cool-down is no backward time: 90 s
+    assert walkstats.backward_goal_s(P.validate(dict(prog, cooldown={"direction": "forward", "time_s": 45}))) == 90.0
+    # a program whose only timed backward walking is its cool-down still has a goal: 45 s
+    only = dict(prog, segments=[{"direction": "backward", "steps": 40}], repeat=1)
+    assert walkstats.backward_goal_s(P.validate(only)) == 45.0
+    # and a walk reads it from the program in its header
+    m = measures(walk_bytes(steps=[(52, "forward", 90)], segments=[(0, 0, "warmup", 60, "s")],
+                            end=(104, "stopped"), program=P.validate(prog)))
+    assert m["backward_goal_s"] == 135.0
+
+
+def test_a_clock_more_than_a_day_ahead_of_the_pull_is_not_trusted():
+    # A start up to a day after the pull is kept; more than a day after it, the board's clock ran
+    # ahead: not trusted (walkstats.trusted), the walk is dated by its pull.
+    from datetime import datetime
+    pulled = "2025-03-12T08:00:00"
+    assert walkstats.trusted(datetime(2025, 3, 13, 8, 0, 0), pulled) == datetime(2025, 3, 13, 8, 0, 0)  # a day: kept
+    assert walkstats.trusted(datetime(2025, 3, 13, 8, 0, 1), pulled) is None  # a day and a second
+    assert walkstats.trusted(datetime(2025, 3, 13, 20, 0, 0), pulled) is None  # a day and a half
+    assert walkstats.trusted(datetime(2025, 3, 11, 8, 0, 0), pulled) == datetime(2025, 3, 11, 8, 0, 0)
+    m = measures(simple_walk(start=(2025, 3, 13, 20, 0, 0)), pulled_at=pulled)
+    assert m["start"] is None and m["day"] == "2025-03-12"  # dated by its pull
+    m = measures(simple_walk(start=(2025, 3, 13, 7, 0, 0)), pulled_at=pulled)
+    assert m["start"] == "2025-03-13T07:00:00" and m["day"] == "2025-03-13"
+
+
+def _week_walk(day, cadence):
+    return {"day": day, "active_s": 600.0, "backward_s": 60.0, "forward_s": 540.0, "steps_forward": 100,
+            "steps_backward": 10, "backward_interval_steps": 10, "backward_interval_steps_backward": 10,
+            "cadence_spm": cadence, "backward_goal_s": None}
+
+
+def test_a_weeks_cadence_is_the_mean_of_its_walks():
+    # Three walks in week 2025-W11 at 90, 100 and 125 steps/min: the week's cadence is their
+    # mean, 105 (not the fastest, 125, nor the middle one, 100).
+    (week,) = walkstats.weeks([_week_walk("2025-03-10", 90.0), _week_walk("2025-03-12", 100.0),
+                               _week_walk("2025-03-16", 125.0)])
+    assert week["walks"] == 3 and week["cadence_spm"] == 105.0
+
+
+def test_empty_weeks_are_listed_only_up_to_the_fill_span():
+    # Empty weeks between walked weeks are listed while the walked weeks span at most
+    # MAX_FILL_WEEKS weeks: two walks that far apart give every week from the first to the
+    # last, one more apart gives the two walked weeks alone.
+    from datetime import date, timedelta
+    first = date(2025, 3, 3)  # a Monday
+    n = walkstats.MAX_FILL_WEEKS
+    for apart, rows in [(n, n + 1), (n + 1, 2)]:
+        last = (first + timedelta(weeks=apart)).isoformat()
+        weeks = walkstats.weeks([_week_walk(first.isoformat(), 100.0), _week_walk(last, 100.0)])
+        assert len(weeks) == rows
+        assert (weeks[0]["monday"], weeks[-1]["monday"]) == (first.isoformat(), last)
+        assert sum(w["walks"] for w in weeks) == 2
+
+
 @pytest.mark.parametrize("share, text", [(None, "-"), (0, "0 %"), (0.004, "<1 %"), (0.5, "50 %"), (0.946, "95 %"),
                                          (0.995, ">99 %"), (0.9999, ">99 %"), (1, "100 %")])
 def test_percentages_say_all_only_when_it_is_all(share, text):
