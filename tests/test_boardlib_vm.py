@@ -1,12 +1,14 @@
 """The host's board helpers (micropython_scripts/boardlib.py) in the real MicroPython VM: a file
-written over an old one survives a power cut at every flash operation, and a filesystem that
-refuses to rename onto an existing file still gets it replaced."""
+written over an old one survives a power cut at every flash operation, a filesystem that
+refuses to rename onto an existing file still gets it replaced, and a port without hashlib
+hashes files with crc32."""
 
 import hashlib
+import zlib
 
 from retrowalk import link
 
-from test_walklog_flash import FLASHSIM
+from test_walklog_flash import FLASHSIM, files_to_hash, without_hashlib
 
 OLD = b"old " * 300  # 1200 bytes: the program file already on the board
 NEW = b"new!" * 900  # 3600 bytes, written in base64 pieces as Link.write_file sends them
@@ -140,3 +142,19 @@ def test_the_listing_leaves_out_names_no_retrowalk_file_has(mp_run):
     # break made the host read a second, made-up entry
     lines = mp_run(LS).splitlines()
     assert lines == ["F 0 board.json"]
+
+
+FILES = link.BOARDLIB.read_text() + r'''
+print("HASHLIB", "no" if hashlib is None else "yes")
+rw_files(NAMES)
+'''
+
+
+def test_the_file_hash_is_crc32_where_the_port_has_no_hashlib(mp_run, tmp_path):
+    # rw_files on a port without hashlib: each file's size and the crc32 of all of it, as zlib
+    # has it (the host compares it with the crc32 of the bytes it sent or pulled)
+    files = files_to_hash(tmp_path / "f")
+    paths = {str(tmp_path / "f" / name): data for name, data in files.items()}
+    lines = mp_run("NAMES = %r\n" % sorted(paths) + FILES, path=[without_hashlib(tmp_path)]).splitlines()
+    assert lines[0] == "HASHLIB no"
+    assert sorted(lines[1:]) == sorted("F %s %d crc32:%08x" % (p, len(d), zlib.crc32(d)) for p, d in paths.items())

@@ -2,7 +2,9 @@
 flash full, zero allocation per step/poll/flush, and the log directory helpers."""
 
 import hashlib
+import random
 import re
+import zlib
 
 import pytest
 
@@ -570,3 +572,52 @@ def test_a_name_that_is_no_text_is_passed_over_on_real_littlefs(mp_run):
     assert out["BOOT"] == "[]"  # the stray .tmp is no text either: not ours to remove
     assert out["LIST"].startswith("[('000001.rwl', ") and out["LIST"].count("(") == 1
     assert out["OPEN"] == "/fl/walks/000002.rwl.part"
+
+
+# Sizes around the store's 512-byte and boardlib's 768-byte read chunks, and several chunks.
+HASHED_SIZES = (0, 1, 511, 512, 513, 767, 768, 769, 1536, 5000)
+
+
+def files_to_hash(folder):
+    """Log files of HASHED_SIZES random bytes in `folder` -> {name: bytes}."""
+    rnd = random.Random(7)
+    folder.mkdir()
+    files = {}
+    for k, size in enumerate(HASHED_SIZES, 1):
+        data = bytes(rnd.getrandbits(8) for _ in range(size))
+        name = "%06d.rwl" % k
+        (folder / name).write_bytes(data)
+        files[name] = data
+    return files
+
+
+def without_hashlib(tmp_path):
+    """A folder for the VM's path whose hashlib.py shadows the built-in one: `import hashlib`
+    raises ImportError, as on a port built without it."""
+    d = tmp_path / "nohashlib"
+    d.mkdir()
+    (d / "hashlib.py").write_text('raise ImportError("no module named \'hashlib\'")\n')
+    return d
+
+
+HASH_NO_HASHLIB = r'''
+try:
+    import hashlib
+    print("HASHLIB yes")
+except ImportError:
+    print("HASHLIB no")
+from firmware import logstore
+st = logstore.Store(%(root)r)
+for name in %(names)r:
+    print("H", name, st.hash(name))
+'''
+
+
+def test_the_store_hashes_with_crc32_where_the_port_has_no_hashlib(mp_run, tmp_path):
+    # the board's hash of each log, with no hashlib: crc32 of the whole file, as zlib has it
+    files = files_to_hash(tmp_path / "walks")
+    code = HASH_NO_HASHLIB % {"root": str(tmp_path / "walks"), "names": sorted(files)}
+    lines = mp_run(code, path=[without_hashlib(tmp_path)]).splitlines()
+    assert lines[0] == "HASHLIB no"
+    got = dict(ln.split()[1:] for ln in lines[1:])
+    assert got == {name: "crc32:%08x" % zlib.crc32(data) for name, data in files.items()}
