@@ -988,8 +988,9 @@ class StepClassifier:
             self._learn(self._ps[0])
         s = self._ps[0]
         s1 = self._ps[1] if self._np > 1 else 0
-        if more and self._np == _WAIT:
-            # every waiting step and the newest (s_new) disagree: the direction switches
+        if more and self._np == _WAIT and not turning:
+            # every waiting step and the newest (s_new) disagree: the direction switches (not in
+            # a turn: a slow one's every other step is under _turn, its cue kept)
             sign = -1 if self._dir == FORWARD else 1
             k = 0
             while k < _WAIT and sign * self._ps[k] > _SWITCH:

@@ -490,10 +490,13 @@ def test_turning_steps_keep_the_direction(sc, walk, turn_signal, called, secs, r
     assert after and all(d == called for d in after)
 
 
-def test_the_slower_u_turn_needs_the_turning_step_rule(sc, monkeypatch):
-    # with no step too fast to have a cue, the slower turn's five steps, their cues all forward,
-    # outvote the backward walk: three in a row disagree, and the turn is called forward
+def test_the_slower_u_turn_needs_the_turning_rules(sc, monkeypatch):
+    # with no step or stride turning too fast to vote, the slower turn's five steps, their cues
+    # all forward, outvote the backward walk: three in a row disagree, and the turn is called
+    # forward (either rule alone keeps it backward: a stride of two steps over 0.75 rad/s turns
+    # over 0.5 rad/s)
     monkeypatch.setattr(sc, "_TURN_MRAD", 10 ** 6)
+    monkeypatch.setattr(sc, "_TURN_STRIDE_MRAD", 10 ** 6)
     turning, _ = _u_turn(sc, "backward", "forward", 3.2, 1.0)
     assert sum(1 for d in turning if d == FWD) >= 3
 
@@ -506,6 +509,20 @@ def _turn_at_the_warm_up(sc, secs, rate):
     res = replay.classify_cpython(counts, n, 104, "auto")
     assert len(res.steps) == len(contacts)
     return res
+
+
+# U-turns too slow for every step to top 0.75 rad/s (the pelvis's own swing takes every other
+# step's mean yaw rate about 0.19 rad/s off the turn's), whose strides all turn over 0.5 rad/s:
+# README: "Steps while turning (yaw rate over a stride > 0.5 rad/s, or a single step > 0.75
+# rad/s) keep the walk's direction"; so none of the turn's steps may switch the walk
+@pytest.mark.parametrize("secs, rate", [(3.9, 0.8), (4.5, 0.7)])
+@pytest.mark.parametrize("walk, turn_signal, called", [("backward", "forward", BWD),
+                                                        ("forward", "backward", FWD)])
+def test_a_turn_whose_strides_turn_keeps_the_direction(sc, walk, turn_signal, called, secs, rate):
+    turning, after = _u_turn(sc, walk, turn_signal, secs, rate)
+    assert len(turning) >= 6
+    assert [d for d in turning if d != called] == []
+    assert after and all(d == called for d in after)
 
 
 # at 1.25 rad/s every step turns over 0.75 rad/s; at 0.7 every stride over 0.5 rad/s, but
