@@ -132,12 +132,6 @@ class Store:
         os.rename(w.path, final)
         return final[len(self.root):].lstrip("/")
 
-    def refresh_budget(self, w):
-        """Re-check free space while writing (allocates: call rarely, outside the hot path)."""
-        b = w.size + self.free_bytes()
-        if w.budget is None or b < w.budget:
-            w.budget = b
-
     def list(self):
         """Finished walks and captures as [(name, size in bytes)], oldest first (none before
         boot() first made the directory: a board whose app has not yet run)."""
