@@ -36,12 +36,43 @@ def due(t_us, rate_hz):
     return ((t_us + 1) * rate_hz - 1) // 1000000
 
 
+# The chip's bus with failing FIFO data reads (EIO; reads of its status go through): every one
+# while `failing`, or the `at`-th from when `at` is set. Source text, so that the MicroPython VM's
+# scripts (MP_PRELUDE) and CPython (failing_bus()) run the same class.
+FAILING_BUS = """
+class FailingBus:
+    def __init__(self, chip):
+        self.chip = chip
+        self.failing = False
+        self.at = 0
+    def readfrom_mem_into(self, addr, reg, buf):
+        if reg == 0x78 or reg == 0x3E:  # FIFO_DATA_OUT_TAG, pattern FIFO_DATA_OUT_L
+            if self.at:
+                self.at -= 1
+                if not self.at:
+                    raise OSError(5)
+            if self.failing:
+                raise OSError(5)
+        self.chip.readfrom_mem_into(addr, reg, buf)
+    def writeto_mem(self, addr, reg, buf):
+        self.chip.writeto_mem(addr, reg, buf)
+"""
+
+
+def failing_bus(chip):
+    """FAILING_BUS's class on CPython, wrapping `chip`."""
+    ns = {}
+    exec(FAILING_BUS, ns)
+    return ns["FailingBus"](chip)
+
+
 # MicroPython prelude for VM tests: the same sample() and a chip + driver factory.
 MP_PRELUDE = """
 import json, micropython
 from array import array
 from firmware.lsm6ds import LSM6DS
 from sim_lsm6ds import SimLSM6DS, ListSource, ManualClock
+""" + FAILING_BUS + """
 
 def sample(i):
     return (i, 5000 + i, 10000 + i, -1 - i, -5001 - i, -10001 - i)

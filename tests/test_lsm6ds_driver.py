@@ -4,7 +4,7 @@ from array import array
 
 import pytest
 
-from lsm6ds_helpers import CHIPS, PATTERN, RATES, TAGGED, due, sample, samples, sim_module
+from lsm6ds_helpers import CHIPS, PATTERN, RATES, TAGGED, due, failing_bus, sample, samples, sim_module
 
 sim_lsm6ds = sim_module()
 ODR_CODE = {26: 0x2, 52: 0x3, 104: 0x4}  # datasheet ODR_XL/ODR_G/BDR/ODR_FIFO codes
@@ -233,22 +233,6 @@ def test_overrun_detected_and_lost_samples_estimated(lsm6ds, who):
     assert len(second) >= imu.fifo_samples - 1
 
 
-class DataFails:
-    """Wraps the chip's bus: reads of FIFO data (not of its status) fail with EIO while `failing`."""
-
-    def __init__(self, chip):
-        self.chip = chip
-        self.failing = False
-
-    def readfrom_mem_into(self, addr, reg, buf):
-        if self.failing and reg in (0x78, 0x3E):  # FIFO_DATA_OUT_TAG, pattern FIFO_DATA_OUT_L
-            raise OSError(5)
-        self.chip.readfrom_mem_into(addr, reg, buf)
-
-    def writeto_mem(self, addr, reg, buf):
-        self.chip.writeto_mem(addr, reg, buf)
-
-
 @pytest.mark.parametrize("who", CHIPS)
 def test_a_restart_counts_the_samples_it_cost_from_the_last_read_that_found_any(lsm6ds, who):
     # The app restarts the chip after a bus error (app_transitions.imu_error) and logs what that
@@ -258,7 +242,7 @@ def test_a_restart_counts_the_samples_it_cost_from_the_last_read_that_found_any(
     from retrowalk.firmware import lsm6ds_setup
     clk = sim_lsm6ds.ManualClock()
     chip = sim_lsm6ds.SimLSM6DS(sim_lsm6ds.ListSource(samples(4000)), clk, whoami=who)
-    bus = DataFails(chip)
+    bus = failing_bus(chip)
     imu = lsm6ds.LSM6DS(bus, clock_ms=lambda: clk.us // 1000)
     clk.advance(1000000)
     assert drain(imu) == samples(104)  # 1.0 s
@@ -282,24 +266,6 @@ def test_a_restart_counts_the_samples_it_cost_from_the_last_read_that_found_any(
     assert imu.overruns == 0 and imu.lost_samples == 0  # the driver's counts are its FIFO's
 
 
-class FailsOnce:
-    """Wraps the chip's bus: the `at`-th FIFO data read (tagged) from when it is set fails with EIO."""
-
-    def __init__(self, chip):
-        self.chip = chip
-        self.at = 0
-
-    def readfrom_mem_into(self, addr, reg, buf):
-        if reg == 0x78 and self.at:
-            self.at -= 1
-            if not self.at:
-                raise OSError(5)
-        self.chip.readfrom_mem_into(addr, reg, buf)
-
-    def writeto_mem(self, addr, reg, buf):
-        self.chip.writeto_mem(addr, reg, buf)
-
-
 @pytest.mark.parametrize("who", TAGGED)
 def test_a_read_that_raised_while_its_sample_waited_for_its_gyro_word(lsm6ds, who):
     # Accel words first: the failing read decoded A0 (no gyro reading yet: it waits for G0)
@@ -310,7 +276,7 @@ def test_a_read_that_raised_while_its_sample_waited_for_its_gyro_word(lsm6ds, wh
     clk = sim_lsm6ds.ManualClock()
     chip = sim_lsm6ds.SimLSM6DS(sim_lsm6ds.ListSource(samples(4000)), clk, whoami=who)
     chip.accel_first = True
-    bus = FailsOnce(chip)
+    bus = failing_bus(chip)
     imu = lsm6ds.LSM6DS(bus, clock_ms=lambda: clk.us // 1000)
     clk.advance(100000)
     buf = array("h", bytes(2 * 6))

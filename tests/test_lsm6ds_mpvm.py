@@ -127,23 +127,10 @@ def test_vm_read_after_a_read_that_raised_writes_only_its_buffer(mp_run):
     # outlive the raise: the count went to -1, read back by viper as 65535, and the sample was
     # written at buf[6 * 65535], ~786 KB on (the guard here; on the board, anything).
     out = mp_run(MP_PRELUDE + """
-class FailsOnce:
-    def __init__(self, chip):
-        self.chip = chip
-        self.at = 0
-    def readfrom_mem_into(self, addr, reg, buf):
-        if reg == 0x78 and self.at:
-            self.at -= 1
-            if not self.at:
-                raise OSError(5)
-        self.chip.readfrom_mem_into(addr, reg, buf)
-    def writeto_mem(self, addr, reg, buf):
-        self.chip.writeto_mem(addr, reg, buf)
-
 clk = ManualClock()
 sim = SimLSM6DS(Ramp(200), clk, whoami=0x6C)
 sim.accel_first = True
-bus = FailsOnce(sim)
+bus = FailingBus(sim)
 imu = LSM6DS(bus, clock_ms=lambda: clk.us // 1000)
 big = array("h", bytes(2 * 6 * 65540))  # the buffer is its first 6 values, the rest a guard
 buf = memoryview(big)[:6]
