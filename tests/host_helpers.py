@@ -3,7 +3,7 @@
 import io
 import json
 
-from retrowalk import flasher
+from retrowalk import cli, flasher
 from retrowalk.link import Link
 from retrowalk.vboard import VirtualBoard
 
@@ -18,6 +18,16 @@ class _Keep(io.BytesIO):
 
     def close(self):
         pass
+
+
+def run_cli(capsys, *argv):
+    """Run `retrowalk ARGV...` in this process -> (exit status, stdout, stderr)."""
+    try:
+        code = cli.main([str(a) for a in argv])
+    except SystemExit as e:  # argparse usage errors
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def walk_bytes(walk_no=1, start=(2025, 3, 3, 10, 0, 0), steps=(), segments=(), cues=(), pauses=(), end=None,

@@ -6,8 +6,10 @@ import sys
 
 import pytest
 
-from retrowalk import cli, demo, link
+from retrowalk import demo, link
 from retrowalk.errors import RetrowalkError
+
+from host_helpers import run_cli
 
 # Holds an exclusive flock on the file argv[1] until its stdin closes: another process's demo.
 HOLD = ("import fcntl, sys\n"
@@ -15,15 +17,6 @@ HOLD = ("import fcntl, sys\n"
         "fcntl.flock(f, fcntl.LOCK_EX)\n"
         "print('held', flush=True)\n"
         "sys.stdin.read()\n")
-
-
-def run(capsys, *argv):
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as e:  # argparse usage errors
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def earlier_demo(work):
@@ -74,14 +67,14 @@ def test_a_second_demo_in_the_same_folder_is_refused_and_touches_nothing(capsys,
     before = snapshot(work)
     other = hold(work / demo.MARK)  # a demo running there
     try:
-        code, out, err = run(capsys, "demo", "--dir", str(work))
+        code, out, err = run_cli(capsys, "demo", "--dir", str(work))
     finally:
         release(other)
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith("retrowalk: another demo is running in %s (wait for it" % work) and "--dir" in err
     assert snapshot(work) == before
     # once it has ended, the folder is the demo's again (here it stops at the example walk)
-    code, out, err = run(capsys, "demo", "--dir", str(work))
+    code, out, err = run_cli(capsys, "demo", "--dir", str(work))
     assert code == 2 and "stopped by the test" in err
 
 
@@ -94,8 +87,8 @@ def test_plain_retrowalk_waits_for_the_demo_in_the_cache_folder(capsys, tmp_path
     before = snapshot(work)
     other = hold(work / demo.MARK)
     try:
-        code, out, err = run(capsys)
-        code2, out2, err2 = run(capsys, "demo")
+        code, out, err = run_cli(capsys)
+        code2, out2, err2 = run_cli(capsys, "demo")
     finally:
         release(other)
     assert code == code2 == 2 and err == err2 and err.count("\n") == 1
@@ -106,7 +99,7 @@ def test_plain_retrowalk_waits_for_the_demo_in_the_cache_folder(capsys, tmp_path
 def test_a_demo_that_fails_leaves_its_folder_to_the_next(capsys, tmp_path, no_walk):
     work = tmp_path / "demo"
     for _ in range(2):  # (the first run's lock is gone with it)
-        code, out, err = run(capsys, "demo", "--dir", str(work))
+        code, out, err = run_cli(capsys, "demo", "--dir", str(work))
         assert code == 2 and "stopped by the test" in err
 
 
@@ -118,7 +111,7 @@ def test_a_cache_folder_the_demo_cannot_use_names_the_option_that_picks_another(
     afile.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(afile))  # (no folder can be made under a file)
     monkeypatch.setattr(link, "list_ports", lambda: [])
-    code, out, err = run(capsys, *argv)
+    code, out, err = run_cli(capsys, *argv)
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("retrowalk: %s: cannot use it as the demo's folder: " % (afile / "retrowalk" / "demo"))
     assert err.endswith(" (name another folder with: retrowalk demo --dir DIR)\n")
@@ -127,9 +120,9 @@ def test_a_cache_folder_the_demo_cannot_use_names_the_option_that_picks_another(
 def test_an_empty_dir_name_is_refused_as_an_empty_db_is(capsys, tmp_path, monkeypatch, no_walk):
     # `demo --dir "$D"` with D unset ran the demo in the default folder, replacing its history
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    code, out, err = run(capsys, "demo", "--dir", "")
+    code, out, err = run_cli(capsys, "demo", "--dir", "")
     assert code == 2 and out == ""
     assert err == "retrowalk: --dir '': an empty folder name (name the demo's folder, or leave --dir out)\n"
     assert not (tmp_path / "cache").exists()
-    code, out, err = run(capsys, "walks", "--db", "")  # its model
+    code, out, err = run_cli(capsys, "walks", "--db", "")  # its model
     assert err.startswith("retrowalk: --db '': an empty file name (")

@@ -12,16 +12,7 @@ from retrowalk import cli, demo, link, paths, walkstats
 from retrowalk.firmware import logreader
 from retrowalk.history import History
 
-from host_helpers import capture_bytes, simple_walk
-
-
-def run(capsys, *argv):
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as e:  # argparse usage errors
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from host_helpers import capture_bytes, run_cli, simple_walk
 
 
 @pytest.fixture
@@ -79,7 +70,7 @@ def test_errors_are_one_line(capsys, tmp_path, monkeypatch, db, argv, text):
     notdb = tmp_path / "notdb"
     notdb.write_text("x" * 5000)
     argv = [a.format(db=db, missing=tmp_path / "missing.json", out=tmp_path / "o.json", notdb=notdb) for a in argv]
-    code, out, err = run(capsys, *argv)
+    code, out, err = run_cli(capsys, *argv)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("retrowalk: ") and text in err, err
     assert err.count("presets:") <= 1  # a hint is given once
@@ -121,14 +112,14 @@ def test_each_expected_failure_has_a_next_step(capsys, tmp_path, monkeypatch, db
     before = sorted(tmp_path.iterdir())
     argv = [a.format(tmp=tmp_path) for a in argv]
     db_args = [] if argv[0] == "program" or "--db" in argv else ["--db", db]
-    code, out, err = run(capsys, *argv, *db_args)
+    code, out, err = run_cli(capsys, *argv, *db_args)
     text, hint = text.format(tmp=tmp_path), hint.format(tmp=tmp_path)
     assert code == 2 and err.count("\n") == 1 and err.startswith("retrowalk: ") and text + " (" in err, err
     assert hint in err and err.endswith(")\n"), err
     if "--json" in argv:
         assert json.loads(out)["error"] == text and hint in json.loads(out)["hint"]
     assert sorted(tmp_path.iterdir()) == before  # nothing written
-    code, out, _ = run(capsys, "report", "1", "--json", "--db", db, "-o", str(tmp_path / "no" / "r.json"))
+    code, out, _ = run_cli(capsys, "report", "1", "--json", "--db", db, "-o", str(tmp_path / "no" / "r.json"))
     assert code == 2 and "there is no folder" in json.loads(out)["hint"]  # (it was null)
 
 
@@ -150,12 +141,12 @@ def test_a_board_file_the_board_would_refuse_for_its_size_is_refused_before_the_
     big = tmp_path / "mine.json"
     big.write_text(json.dumps(cfg))
     assert len(big.read_bytes()) > 4096
-    code, out, err = run(capsys, "flash", "--board", str(big), "--port", "/dev/retrowalk-no-such-port")
+    code, out, err = run_cli(capsys, "flash", "--board", str(big), "--port", "/dev/retrowalk-no-such-port")
     assert code == 2 and err.count("\n") == 1
     assert "mine.json: larger than 4096 bytes (the board refuses it)" in err and "notes" in err
     cfg["notes"] = "wired with the long leads"  # the same file, short: it gets as far as the port
     big.write_text(json.dumps(cfg))
-    code, out, err = run(capsys, "flash", "--board", str(big), "--port", "/dev/retrowalk-no-such-port")
+    code, out, err = run_cli(capsys, "flash", "--board", str(big), "--port", "/dev/retrowalk-no-such-port")
     assert code == 2 and "no such port" in err
 
 
@@ -166,11 +157,11 @@ def test_a_board_file_error_names_the_file_once_and_a_missing_one_as_missing(cap
     cfg["version"] = 1
     f = tmp_path / "x.json"
     f.write_text(json.dumps(cfg))
-    code, out, err = run(capsys, command, "--board", str(f), "--port", "/dev/retrowalk-no-such-port")
+    code, out, err = run_cli(capsys, command, "--board", str(f), "--port", "/dev/retrowalk-no-such-port")
     assert code == 2 and err.count("\n") == 1 and err.startswith("retrowalk: %s: version: unknown key" % f), err
     assert err.count("x.json") == 1 and "boards/README.md" in err
     for missing in (tmp_path / "missing.json", tmp_path / "boards" / "mine"):
-        code, out, err = run(capsys, command, "--board", str(missing), "--port", "/dev/retrowalk-no-such-port")
+        code, out, err = run_cli(capsys, command, "--board", str(missing), "--port", "/dev/retrowalk-no-such-port")
         assert code == 2 and err.count("\n") == 1 and "unknown board" not in err, err
         assert err.startswith("retrowalk: %s: no such file (" % missing) and "pico_lsm6dsox" in err, err
 
@@ -179,7 +170,7 @@ def test_a_board_file_error_names_the_file_once_and_a_missing_one_as_missing(cap
 def test_a_board_file_nested_too_deeply_is_one_line_not_a_traceback(capsys, tmp_path, command):
     deep = tmp_path / "mine.json"
     deep.write_text("[" * 4000)  # within the size limit; the JSON parser gives up (RecursionError)
-    code, out, err = run(capsys, command, "--board", str(deep), "--port", "/dev/retrowalk-no-such-port")
+    code, out, err = run_cli(capsys, command, "--board", str(deep), "--port", "/dev/retrowalk-no-such-port")
     assert code == 2 and err.count("\n") == 1 and "mine.json: not valid JSON: nested too deeply" in err
 
 
@@ -187,18 +178,18 @@ def test_a_board_file_nested_too_deeply_is_one_line_not_a_traceback(capsys, tmp_
                                   ["export", "--csv"], ["capture", "list"]])
 def test_commands_that_read_the_history_create_nothing(capsys, tmp_path, argv):
     missing = tmp_path / "no" / "such" / "dir" / "h.sqlite"
-    code, out, err = run(capsys, *argv, "--db", str(missing))
+    code, out, err = run_cli(capsys, *argv, "--db", str(missing))
     assert code == 2 and err.count("\n") == 1
     assert "%s: no walk history there yet" % missing in err and "--db" in err
     assert not (tmp_path / "no").exists()
     missing = tmp_path / "h2.sqlite"  # in a folder that exists: no file made either
-    assert run(capsys, *argv, "--db", str(missing))[0] == 2
+    assert run_cli(capsys, *argv, "--db", str(missing))[0] == 2
     assert not missing.exists()
 
 
 def test_json_commands_give_their_error_as_json_too(capsys, monkeypatch):
     monkeypatch.setattr(link, "list_ports", lambda: [])
-    code, out, err = run(capsys, "status", "--json")
+    code, out, err = run_cli(capsys, "status", "--json")
     assert code == 2 and err.count("\n") == 1 and "no board found" in err
     got = json.loads(out)
     assert got["error"] == "no board found" and "--port" in got["hint"]
@@ -240,7 +231,7 @@ def test_the_command_name_printed_is_the_one_running(tmp_path, monkeypatch):
 def test_several_boards_are_listed(capsys, monkeypatch, db):
     monkeypatch.setattr(link, "list_ports", lambda: [("/dev/ttyACM0", "MicroPython Board"),
                                                      ("/dev/ttyACM1", "MicroPython Board")])
-    code, _, err = run(capsys, "pull", "--db", db)
+    code, _, err = run_cli(capsys, "pull", "--db", db)
     assert code == 2 and "/dev/ttyACM0" in err and "/dev/ttyACM1" in err and "--port" in err
 
 
@@ -255,8 +246,8 @@ def test_start_without_a_board_runs_the_demo(capsys, monkeypatch):
     calls = []
     monkeypatch.setattr(link, "list_ports", lambda: [])
     monkeypatch.setattr(demo, "run", lambda **kw: calls.append(kw))
-    assert run(capsys, )[0] == 0  # plain `retrowalk`
-    assert run(capsys, "start")[0] == 0
+    assert run_cli(capsys, )[0] == 0  # plain `retrowalk`
+    assert run_cli(capsys, "start")[0] == 0
     assert len(calls) == 2
 
 
@@ -266,27 +257,27 @@ def test_history_commands(capsys, tmp_path, db):
         for i, day in enumerate((3, 11)):
             data = simple_walk(i + 1, start=(2025, 3, day, 8, 30, 0))
             h.add("00ff", "%06d.rwl" % (i + 1), data, walkstats.facts(logreader.read(data)))
-    code, out, _ = run(capsys, "walks", "--db", db, "--json")
+    code, out, _ = run_cli(capsys, "walks", "--db", db, "--json")
     walks = json.loads(out)
     assert code == 0 and [w["id"] for w in walks] == [1, 2] and walks[0]["steps_forward"] == 40
-    code, out, _ = run(capsys, "report", "1", "--db", db, "--json")
+    code, out, _ = run_cli(capsys, "report", "1", "--db", db, "--json")
     assert json.loads(out)["start"] == "2025-03-03T08:30:00"
-    code, out, _ = run(capsys, "report", "--week", "--db", db, "--json")
+    code, out, _ = run_cli(capsys, "report", "--week", "--db", db, "--json")
     week = json.loads(out)
     assert week["week"]["week"] == "2025-W11" and week["previous"]["week"] == "2025-W10"
-    code, out, _ = run(capsys, "report", "--all", "--db", db)
+    code, out, _ = run_cli(capsys, "report", "--all", "--db", db)
     assert "2025-W10" in out and "2025-W11" in out
-    code, out, _ = run(capsys, "export", "--csv", "--db", db, "-o", str(tmp_path / "w.csv"))
+    code, out, _ = run_cli(capsys, "export", "--csv", "--db", db, "-o", str(tmp_path / "w.csv"))
     assert code == 0 and (tmp_path / "w.csv").read_text().count("\n") == 3
     png = tmp_path / "w.png"
-    code, out, _ = run(capsys, "plot", "2", "--db", db, "-o", str(png))
+    code, out, _ = run_cli(capsys, "plot", "2", "--db", db, "-o", str(png))
     assert code == 0 and out.strip() == str(png) and png.stat().st_size > 10000
-    code, out, _ = run(capsys, "program", "preset", "one-in-ten", "--start", "2025-03-03", "-o",
+    code, out, _ = run_cli(capsys, "program", "preset", "one-in-ten", "--start", "2025-03-03", "-o",
                        str(tmp_path / "p.json"))
     assert code == 0
-    code, out, _ = run(capsys, "program", "show", str(tmp_path / "p.json"))
+    code, out, _ = run_cli(capsys, "program", "show", str(tmp_path / "p.json"))
     assert code == 0 and "1 min backward in a 10-min walk" in out
-    code, out, _ = run(capsys, "program", "preset")
+    code, out, _ = run_cli(capsys, "program", "preset")
     assert code == 0 and "one-in-ten" in out and "five-one" in out
 
 
@@ -300,9 +291,9 @@ def test_a_history_path_with_a_tilde_is_in_the_home_folder(capsys, tmp_path, mon
         h.see_board("00ff", {})
         data = simple_walk(1)
         h.add("00ff", "000001.rwl", data, walkstats.facts(logreader.read(data)))
-    code, out, err = run(capsys, "walks", "--json")
+    code, out, err = run_cli(capsys, "walks", "--json")
     assert code == 0 and [w["id"] for w in json.loads(out)] == [1], err
-    assert run(capsys, "walks", "--db", "~/walks.sqlite")[0] == 0
+    assert run_cli(capsys, "walks", "--db", "~/walks.sqlite")[0] == 0
     assert not (tmp_path / "~").exists()
 
 
@@ -320,18 +311,18 @@ def _walk_unreadable_and_capture(db):
 def test_walks_lists_a_log_kept_unreadable_but_no_capture(capsys, db):
     # a pull keeps a file without a readable header "as it came": walks lists it, as such
     walk = _walk_unreadable_and_capture(db)
-    code, out, _ = run(capsys, "walks", "--db", db)
+    code, out, _ = run_cli(capsys, "walks", "--db", db)
     lines = out.splitlines()
     assert code == 0 and len(lines) == 3 and lines[2].split()[0] == "2"
     assert "unreadable log (%d bytes)" % len(walk) in lines[2]
-    code, out, _ = run(capsys, "walks", "--db", db, "--json")
+    code, out, _ = run_cli(capsys, "walks", "--db", db, "--json")
     assert [(w["id"], w["readable"]) for w in json.loads(out)] == [(1, True), (2, False)]
 
 
 def test_export_json_lists_a_log_kept_unreadable_as_walks_does(capsys, db):
     # export --json ("everything as JSON") left it out, where walks lists it
     walk = _walk_unreadable_and_capture(db)
-    code, out, _ = run(capsys, "export", "--json", "--db", db)
+    code, out, _ = run_cli(capsys, "export", "--json", "--db", db)
     items = json.loads(out)
     assert code == 0 and [(w["id"], w["readable"]) for w in items] == [(1, True), (2, False)]
     assert items[0]["records"] and items[0]["measures"]["steps_forward"] == 40
@@ -340,9 +331,9 @@ def test_export_json_lists_a_log_kept_unreadable_as_walks_does(capsys, db):
     assert bad["error"] == "no readable header: the file's header frame is missing or damaged"
     assert "records" not in bad and bad["warnings"][-1] == bad["error"]
     # the CSV has a row of measures per walk it can read, and its help says so
-    code, out, _ = run(capsys, "export", "--csv", "--db", db)
+    code, out, _ = run_cli(capsys, "export", "--csv", "--db", db)
     assert code == 0 and [ln.split(",")[0] for ln in out.splitlines()] == ["id", "1"]
-    code, out, _ = run(capsys, "export", "--help")
+    code, out, _ = run_cli(capsys, "export", "--help")
     assert code == 0 and "per walk read (a log kept unreadable has none" in " ".join(out.split()), out
 
 
@@ -364,10 +355,10 @@ def test_export_json_decodes_each_log_once_and_writes_a_walk_at_a_time(capsys, m
     real_read, real_walk = logreader.read, walkstats.walk
     monkeypatch.setattr(logreader, "read", lambda data: reads.append(len(data)) or real_read(data))
     monkeypatch.setattr(walkstats, "walk", lambda *a: measured.append(1) or real_walk(*a))
-    code, out, _ = run(capsys, "export", "--json", "--db", db)
+    code, out, _ = run_cli(capsys, "export", "--json", "--db", db)
     assert code == 0 and out == want
     assert len(reads) == 4 and len(measured) == 3  # the 3 walks and the unreadable log, once each; no capture
-    code, out, _ = run(capsys, "export", "--json", "--db", db, "-o", str(tmp_path / "w.json"))
+    code, out, _ = run_cli(capsys, "export", "--json", "--db", db, "-o", str(tmp_path / "w.json"))
     assert code == 0 and (tmp_path / "w.json").read_text(encoding="utf-8") == want
     assert len(reads) == 8 and len(measured) == 3  # the measures the first export kept: none worked out again
     del reads[:]
@@ -385,7 +376,7 @@ def test_walks_table_keeps_its_columns_for_a_walk_dated_by_the_pull(capsys, db):
         h.see_board("00ff", {})
         for name, data in (("000001.rwl", simple_walk()), ("000002.rwl", walk), ("000003.rwl", walk[:5] + b"X")):
             h.add("00ff", name, data, walkstats.facts(logreader.read(data)))
-    code, out, _ = run(capsys, "walks", "--db", db)
+    code, out, _ = run_cli(capsys, "walks", "--db", db)
     lines = out.splitlines()
     assert code == 0 and len(lines) == 4 and "T" not in lines[3] and lines[2][22:23] == "?"
     assert len({ln.index("board" if i == 0 else "00ff") for i, ln in enumerate(lines)}) == 1, out
@@ -398,14 +389,14 @@ def test_a_timed_part_of_a_few_seconds_is_shown_with_a_check_line(capsys, tmp_pa
     p.write_text(json.dumps({"version": 1, "segments": [{"direction": "forward", "time_s": 300},
                                                         {"direction": "backward", "time_s": 5}],
                              "cooldown": {"time_s": 120}}))
-    code, out, _ = run(capsys, "program", "show", str(p))
+    code, out, _ = run_cli(capsys, "program", "show", str(p))
     checks = [ln for ln in out.splitlines() if ln.startswith("check:")]
     assert code == 0 and checks == ["check: segments[1] lasts 5 s (time_s counts seconds: 5 min is 300)"]
     # the presets, and ten seconds or more, raise no doubt
     for name, start in (("one-in-ten", ["--start", "2025-03-03"]), ("five-one", [])):
         f = str(tmp_path / (name + ".json"))
-        assert run(capsys, "program", "preset", name, *start, "-o", f)[0] == 0
-        code, out, _ = run(capsys, "program", "show", f)
+        assert run_cli(capsys, "program", "preset", name, *start, "-o", f)[0] == 0
+        code, out, _ = run_cli(capsys, "program", "show", f)
         assert code == 0 and "forward" in out and "check:" not in out
 
 
@@ -417,9 +408,9 @@ def test_a_program_file_with_a_byte_order_mark_is_read(capsys, tmp_path):
     plain.write_text(json.dumps(prog))
     marked = tmp_path / "marked.json"
     marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
-    code, out, err = run(capsys, "program", "show", str(marked), "--json")
+    code, out, err = run_cli(capsys, "program", "show", str(marked), "--json")
     assert code == 0 and err == ""
-    assert out == run(capsys, "program", "show", str(plain), "--json")[1]
+    assert out == run_cli(capsys, "program", "show", str(plain), "--json")[1]
     assert json.loads(out)["program"]["name"] == "marked"
 
 
@@ -438,10 +429,10 @@ def test_an_output_file_that_is_the_history_is_refused(capsys, tmp_path, db, arg
     _one_walk(db)
     before = open(db, "rb").read()
     (tmp_path / "link.sqlite").symlink_to(db)
-    code, out, err = run(capsys, *argv, "--db", db, "-o", str(tmp_path / "." / "link.sqlite"))
+    code, out, err = run_cli(capsys, *argv, "--db", db, "-o", str(tmp_path / "." / "link.sqlite"))
     assert code == 2 and err.count("\n") == 1 and "that is the walk history itself" in err
     assert open(db, "rb").read() == before
-    code, out, _ = run(capsys, "walks", "--db", db, "--json")
+    code, out, _ = run_cli(capsys, "walks", "--db", db, "--json")
     assert code == 0 and len(json.loads(out)) == 1
 
 
@@ -528,7 +519,7 @@ def test_a_standard_output_that_cannot_be_written_is_one_error_line_in_a_real_pr
 
 
 def test_another_commands_option_is_named_as_such(capsys):
-    code, out, err = run(capsys, "replay", "x.csv", "--json")
+    code, out, err = run_cli(capsys, "replay", "x.csv", "--json")
     assert code == 2 and "this command has no --json" in err and "did you mean" not in err
 
 
@@ -549,7 +540,7 @@ def test_another_commands_option_is_named_as_such(capsys):
     (["--keep", "walks"], "unrecognized arguments: --keep; this command has no --keep (see retrowalk walks --help)"),
 ])
 def test_an_option_before_the_command_or_near_one_of_its_own_is_told_so(capsys, db, argv, line):
-    code, out, err = run(capsys, *[a.format(db=db) for a in argv])
+    code, out, err = run_cli(capsys, *[a.format(db=db) for a in argv])
     assert code == 2 and out == "" and err == "retrowalk: %s\n" % line.format(db=db), err
 
 
@@ -559,7 +550,7 @@ def test_the_demo_leaves_a_folder_it_did_not_make_alone(capsys, tmp_path):
     (work / "board").mkdir(parents=True)
     (work / "board" / "notes.txt").write_text("mine")
     (work / "history.sqlite").write_bytes(b"my walks")
-    code, out, err = run(capsys, "demo", "--dir", str(work))
+    code, out, err = run_cli(capsys, "demo", "--dir", str(work))
     assert code == 2 and err.count("\n") == 1 and "holds files the demo did not make" in err
     assert (work / "board" / "notes.txt").read_text() == "mine"
     assert (work / "history.sqlite").read_bytes() == b"my walks"
@@ -575,7 +566,7 @@ def test_the_demo_leaves_a_folder_it_did_not_make_alone(capsys, tmp_path):
 
 def test_a_pull_that_finds_no_board_makes_no_history(capsys, tmp_path):
     new = tmp_path / "new" / "h.sqlite"
-    code, out, err = run(capsys, "pull", "--db", str(new), "--port", "/dev/retrowalk-no-such-port")
+    code, out, err = run_cli(capsys, "pull", "--db", str(new), "--port", "/dev/retrowalk-no-such-port")
     assert code == 2 and "no such port" in err
     assert not new.parent.exists()
 
@@ -589,7 +580,7 @@ def test_capture_export_goes_on_past_one_it_cannot_write_and_says_so(capsys, tmp
             h.add("00ff", "%06d.rwc" % i, capture_bytes([(i, 0, 8197, 0, 0, 0)] * 50, i), {"kind": "capture"})
     out = tmp_path / "csv"
     (out / "capture-1-00ff-000001.csv").mkdir(parents=True)  # a folder where the first CSV goes
-    code, printed, err = run(capsys, "capture", "pull", "--all", "--db", db, "-o", str(out))
+    code, printed, err = run_cli(capsys, "capture", "pull", "--all", "--db", db, "-o", str(out))
     assert code == 1 and err.startswith("capture #1: ") and err.count("\n") == 1
     assert printed.strip() == str(out / "capture-2-00ff-000002.csv")
 
@@ -601,7 +592,7 @@ def test_capture_list_keeps_a_label_with_control_characters_on_its_row(capsys, d
         h.see_board("00ff", {})
         h.add("00ff", "000001.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 5, 1, label="wet\ngrass\x1b[2J"),
               {"kind": "capture"})
-    code, printed, err = run(capsys, "capture", "list", "--db", db)
+    code, printed, err = run_cli(capsys, "capture", "list", "--db", db)
     assert code == 0 and err == ""
     lines = printed.splitlines()
     assert len(lines) == 2 and lines[1].endswith("  wet\\ngrass\\x1b[2J") and "\x1b" not in printed, printed
@@ -614,7 +605,7 @@ def test_capture_list_shows_a_no_break_space_and_an_emoji_sequence_as_they_are(c
     with History(db) as h:
         h.see_board("00ff", {})
         h.add("00ff", "000001.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 5, 1, label=label), {"kind": "capture"})
-    code, printed, err = run(capsys, "capture", "list", "--db", db)
+    code, printed, err = run_cli(capsys, "capture", "list", "--db", db)
     assert code == 0 and err == ""
     assert printed.splitlines()[1].endswith("  5\u00a0km \U0001f469\u200d\U0001f9b0 \\u202eevil"), printed
 
@@ -667,7 +658,7 @@ def test_each_file_written_with_o_is_told_by_its_path_alone(capsys, tmp_path, db
     # report and plot printed the path, export and program preset "wrote PATH"
     _one_walk(db)
     db_args = [] if argv[0] == "program" else ["--db", db]
-    code, out, err = run(capsys, *argv, *db_args, "-o", str(tmp_path / name))
+    code, out, err = run_cli(capsys, *argv, *db_args, "-o", str(tmp_path / name))
     assert code == 0 and out == "%s\n" % (tmp_path / name) and (tmp_path / name).stat().st_size > 100, err
 
 
@@ -678,14 +669,14 @@ def test_an_output_that_is_no_regular_file_is_written_in_place(capsys, tmp_path,
 
     _one_walk(db)
     db_args = [] if argv[0] == "program" else ["--db", db]
-    code, out, err = run(capsys, *argv, *db_args, "-o", "/dev/null")
+    code, out, err = run_cli(capsys, *argv, *db_args, "-o", "/dev/null")
     assert code == 0 and err == "", err
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     got = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
     reader.start()
-    code, out, err = run(capsys, *argv, *db_args, "-o", str(fifo))
+    code, out, err = run_cli(capsys, *argv, *db_args, "-o", str(fifo))
     reader.join(10)
     assert code == 0 and err == "" and got and len(got[0]) > 100, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "h.sqlite"]
@@ -701,7 +692,7 @@ def test_a_capture_too_short_for_a_csv_says_how_many_samples_it_holds(capsys, tm
     with History(db) as h:
         h.see_board("00ff", {})
         h.add("00ff", "000001.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)], 1), {"kind": "capture"})
-    code, printed, err = run(capsys, "capture", "pull", "--all", "--db", db, "-o", str(tmp_path / "csv"))
+    code, printed, err = run_cli(capsys, "capture", "pull", "--all", "--db", db, "-o", str(tmp_path / "csv"))
     assert code == 1 and printed == "" and err.count("\n") == 1, err
     assert err.startswith("capture #1: the capture holds 1 sample and no 2 in a row"), err
 
@@ -710,18 +701,18 @@ def test_capture_pull_into_a_folder_that_cannot_be_made_is_one_line(capsys, tmp_
     monkeypatch.setattr(link, "list_ports", lambda: [])  # no USB board on this machine
     (tmp_path / "notes.txt").write_text("mine")
     out = tmp_path / "notes.txt" / "csv"
-    code, printed, err = run(capsys, "capture", "pull", "--all", "--db", db, "-o", str(out))
+    code, printed, err = run_cli(capsys, "capture", "pull", "--all", "--db", db, "-o", str(out))
     assert code == 2 and printed == "" and err.count("\n") == 1, err
     assert err.startswith("retrowalk: -o %s: %s is not a folder" % (out, tmp_path / "notes.txt")), err
     # told before a pull, which would delete the captures from the board, not after it
-    code, printed, err = run(capsys, "capture", "pull", "--db", db, "-o", str(out / "deeper"),
+    code, printed, err = run_cli(capsys, "capture", "pull", "--db", db, "-o", str(out / "deeper"),
                              "--port", "/dev/retrowalk-no-such-port")
     assert code == 2 and "is not a folder" in err and "port" not in err, err
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, where no folder can be made")
 def test_capture_pull_says_when_the_folder_cannot_be_made(capsys, db):
-    code, printed, err = run(capsys, "capture", "pull", "--all", "--db", db, "-o", "/proc/retrowalk-csv")
+    code, printed, err = run_cli(capsys, "capture", "pull", "--all", "--db", db, "-o", "/proc/retrowalk-csv")
     assert code == 2 and printed == "" and err.count("\n") == 1, err
     assert err.startswith("retrowalk: -o /proc/retrowalk-csv: cannot make the folder: "), err
 
@@ -778,9 +769,9 @@ def test_an_output_whose_encoding_lacks_a_letter_is_one_error_line(db):
 def test_a_plot_is_written_in_the_format_its_name_asks_for(capsys, tmp_path, db):
     _one_walk(db)
     for name, magic in (("w.pdf", b"%PDF"), ("w.svg", b"<?xml"), ("w.png", b"\x89PNG")):
-        code, out, _ = run(capsys, "plot", "1", "--db", db, "-o", str(tmp_path / name))
+        code, out, _ = run_cli(capsys, "plot", "1", "--db", db, "-o", str(tmp_path / name))
         assert code == 0 and (tmp_path / name).read_bytes()[:len(magic)] == magic
-    code, out, err = run(capsys, "plot", "1", "--db", db, "-o", str(tmp_path / "w.txt"))
+    code, out, err = run_cli(capsys, "plot", "1", "--db", db, "-o", str(tmp_path / "w.txt"))
     assert code == 2 and "a figure is written as .png, .svg or .pdf" in err and not (tmp_path / "w.txt").exists()
 
 
@@ -788,7 +779,7 @@ def test_a_negative_axis_is_taken_as_the_mounts_value(capsys, tmp_path):
     # argparse takes "-z" for an option of its own; `--mount -z` is `--mount=-z`
     f = tmp_path / "still.csv"
     f.write_text("t,ax,ay,az,gx,gy,gz\n" + "".join("%.2f,0,0,9.8,0,0,0\n" % (i / 100) for i in range(50)))
-    code, out, err = run(capsys, "replay", str(f), "--mount", "-z")
+    code, out, err = run_cli(capsys, "replay", str(f), "--mount", "-z")
     assert code == 0, err
     assert json.loads(out.splitlines()[-1])["summary"]["mount"] == "-z"
 

@@ -9,21 +9,15 @@ import sys
 
 import pytest
 
-from retrowalk import cli, history, pull, walkstats
+from retrowalk import history, pull, walkstats
 from retrowalk.errors import RetrowalkError
 from retrowalk.firmware import logreader
 from retrowalk.history import History
 from retrowalk.link import Link
 
-from host_helpers import board_logs, put_logs, simple_walk, start_board
+from host_helpers import board_logs, put_logs, run_cli, simple_walk, start_board
 
 UID = bytes.fromhex("c0ffee0000000001")
-
-
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def facts(data):
@@ -137,7 +131,7 @@ def killed_pull(path):
 def test_a_read_only_command_rolls_back_a_pull_killed_mid_write(tmp_path, capsys):
     path = tmp_path / "h.sqlite"
     journal = killed_pull(path)
-    code, out, err = run(capsys, "walks", "--db", path)
+    code, out, err = run_cli(capsys, "walks", "--db", path)
     assert (code, err) == (0, "") and "damaged" not in out
     assert len([line for line in out.splitlines() if line.strip().startswith("1 ")]) == 1
     assert not journal.exists()
@@ -158,12 +152,12 @@ def test_a_hot_journal_that_cannot_be_rolled_back_is_named_so(tmp_path, capsys, 
     journal = killed_pull(path)
     before = path.read_bytes(), journal.read_bytes()
     monkeypatch.setattr(history, "_ROLLBACK_MODE", "ro")
-    code, out, err = run(capsys, "walks", "--db", path)
+    code, out, err = run_cli(capsys, "walks", "--db", path)
     assert code == 2 and out == ""
     _says_interrupted(err, path)
     assert (path.read_bytes(), journal.read_bytes()) == before  # nothing lost: the rollback still possible
     monkeypatch.undo()
-    code, out, err = run(capsys, "walks", "--db", path)
+    code, out, err = run_cli(capsys, "walks", "--db", path)
     assert code == 0 and not journal.exists()
 
 
@@ -173,7 +167,7 @@ def test_a_hot_journal_of_a_read_only_file_is_named_so(tmp_path, capsys):
     journal = killed_pull(path)
     path.chmod(0o444)
     try:
-        code, out, err = run(capsys, "walks", "--db", path)
+        code, out, err = run_cli(capsys, "walks", "--db", path)
     finally:
         path.chmod(0o644)
     assert code == 2
@@ -251,14 +245,14 @@ def test_an_empty_db_is_refused_as_an_empty_o_is(argv, tmp_path, capsys, monkeyp
     default = tmp_path / "default" / "history.sqlite"
     monkeypatch.delenv("RETROWALK_DB", raising=False)
     monkeypatch.setattr(history, "default_path", lambda: default)
-    code, out, err = run(capsys, *argv, "--db", "")
+    code, out, err = run_cli(capsys, *argv, "--db", "")
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("retrowalk: --db '': an empty file name (name the history file, or leave --db out)")
     assert not default.parent.exists()
     default.parent.mkdir()
     one_walk_history(default)
     before = default.read_bytes()
-    code, out, err = run(capsys, *argv, "--db", "")
+    code, out, err = run_cli(capsys, *argv, "--db", "")
     assert code == 2 and "--db '': an empty file name" in err and "000001" not in out
     assert default.read_bytes() == before
 
@@ -270,7 +264,7 @@ def test_an_empty_retrowalk_db_is_as_unset(tmp_path, capsys, monkeypatch):
     one_walk_history(default)
     monkeypatch.setenv("RETROWALK_DB", "")
     monkeypatch.setattr(history, "default_path", lambda: default)
-    code, out, err = run(capsys, "walks")
+    code, out, err = run_cli(capsys, "walks")
     assert (code, err) == (0, "") and "2025-03-03 10:00   ab" in out
 
 

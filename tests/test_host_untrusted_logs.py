@@ -7,23 +7,17 @@ import sqlite3
 
 import pytest
 
-from retrowalk import cli, history, plots, pull, walkstats
+from retrowalk import history, plots, pull, walkstats
 from retrowalk.firmware import logformat as F
 from retrowalk.firmware import logreader as R
 from retrowalk.firmware import walklog as W
 from retrowalk.history import History
 
-from host_helpers import RATE, _Keep, capture_bytes, simple_walk, walk_bytes
+from host_helpers import RATE, _Keep, capture_bytes, run_cli, simple_walk, walk_bytes
 
 DEEP = b"[" * 1500 + b"]" * 1500
 CAPTURE_PROGRAM = {"version": 1, "mode": "capture"}
 HUGE_ID = "99999999999999999999999"
-
-
-def run(capsys, *argv):
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def raw_program_walk(monkeypatch, program, steps=((100, "forward"), (160, "backward")), end_t=6240):
@@ -101,7 +95,7 @@ def test_pull_and_reports_go_on_past_unusable_programs(monkeypatch, tmp_path, ca
     for argv in (["walks"], ["report"], ["report", "1"], ["report", "2"], ["report", "--week"],
                  ["report", "2", "--html", "-o", str(tmp_path / "w.html")], ["export", "--csv"], ["export", "--json"],
                  ["plot", "1", "-o", str(tmp_path / "w1.png")], ["plot", "2", "-o", str(tmp_path / "w2.png")]):
-        code, out, err = run(capsys, *argv, "--db", db)
+        code, out, err = run_cli(capsys, *argv, "--db", db)
         assert (code, err) == (0, ""), argv
 
 
@@ -137,7 +131,7 @@ def _one_walk_history(tmp_path, *walks):
 
 def test_a_walk_report_shows_the_boards_text_escaped(tmp_path, capsys):
     db = _one_walk_history(tmp_path, hostile_walk())
-    code, out, err = run(capsys, "report", "1", "--db", db)
+    code, out, err = run_cli(capsys, "report", "1", "--db", db)
     assert (code, err) == (0, "")
     assert 'program "%s"' % HOSTILE_SHOWN in out.splitlines()[0], out
     assert "  error      %s" % HOSTILE_SHOWN in out.splitlines(), out
@@ -149,14 +143,14 @@ def test_an_end_reason_past_the_table_is_shown_by_its_number(tmp_path, capsys):
     db = _one_walk_history(tmp_path, hostile_walk(reason=code) + b"\x00" * 9)  # and damaged: "9, damaged"
     for argv in (["walks"], ["report", "--week"], ["report", "--html", "-o", str(tmp_path / "w.html")],
                  ["report", "--week", "--html", "-o", str(tmp_path / "k.html")]):
-        assert run(capsys, *argv, "--db", db)[:3:2] == (0, ""), argv
-    assert "  %d, damaged" % code in run(capsys, "walks", "--db", db)[1]
-    assert "  ended      %d (an end reason this retrowalk does not know)" % code in run(capsys, "report", "--db", db)[1]
+        assert run_cli(capsys, *argv, "--db", db)[:3:2] == (0, ""), argv
+    assert "  %d, damaged" % code in run_cli(capsys, "walks", "--db", db)[1]
+    assert "  ended      %d (an end reason this retrowalk does not know)" % code in run_cli(capsys, "report", "--db", db)[1]
 
 
 def test_export_csv_keeps_a_program_name_on_its_row_and_off_the_terminal(tmp_path, capsys):
     db = _one_walk_history(tmp_path, hostile_walk(walk_no=1), hostile_walk(walk_no=2))
-    code, out, err = run(capsys, "export", "--csv", "--db", db)
+    code, out, err = run_cli(capsys, "export", "--csv", "--db", db)
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert len(lines) == 3 and ",%s," % HOSTILE_SHOWN in lines[1], out
@@ -166,7 +160,7 @@ def test_export_csv_keeps_a_program_name_on_its_row_and_off_the_terminal(tmp_pat
 @pytest.mark.parametrize("name", ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)"])
 def test_export_csv_keeps_a_spreadsheet_from_taking_a_program_name_for_a_formula(tmp_path, capsys, name):
     db = _one_walk_history(tmp_path, hostile_walk(name=name))
-    code, out, err = run(capsys, "export", "--csv", "--db", db)
+    code, out, err = run_cli(capsys, "export", "--csv", "--db", db)
     assert (code, err) == (0, "")
     assert [r["program"] for r in csv.DictReader(io.StringIO(out))] == ["'" + name]
 
@@ -181,7 +175,7 @@ def test_capture_csv_keeps_a_spreadsheet_from_taking_a_label_for_a_formula(tmp_p
     with History(db) as h:
         h.see_board("00ff", {})
         h.add("00ff", "000001.rwc", capture_bytes([(0, 0, 8197, 0, 0, 0)] * 5, 1, label=label), {"kind": "capture"})
-    code, out, err = run(capsys, "capture", "pull", "--all", "-o", str(tmp_path / "out"), "--db", db)
+    code, out, err = run_cli(capsys, "capture", "pull", "--all", "-o", str(tmp_path / "out"), "--db", db)
     assert (code, err) == (0, ""), err
     rows = list(csv.DictReader(open(tmp_path / "out" / "capture-1-00ff-000001.csv", encoding="utf-8")))
     assert len(rows) == 5 and {r["label"] for r in rows} == {cell}
@@ -271,7 +265,7 @@ def test_damaged_history_gives_one_line_naming_it(damage, tmp_path, capsys):
     before = path.read_bytes()
     for argv in COMMANDS:
         argv = [a.replace("{out}", str(tmp_path / "out")) for a in argv]
-        code, out, err = run(capsys, *argv, "--db", str(path))
+        code, out, err = run_cli(capsys, *argv, "--db", str(path))
         assert code == 2, argv
         assert err.count("\n") == 1, argv
         assert err.startswith("retrowalk: %s: damaged or not a retrowalk history (" % path), argv
@@ -282,7 +276,7 @@ def test_damaged_column_is_named(tmp_path, capsys):
     path = tmp_path / "h.sqlite"
     _history(path)
     _edit("UPDATE logs SET pulled_at='yesterday' WHERE id=2")(path)
-    code, out, err = run(capsys, "walks", "--db", str(path))
+    code, out, err = run_cli(capsys, "walks", "--db", str(path))
     assert code == 2 and "log #2: pulled_at is not a date: 'yesterday'" in err
 
 
@@ -294,7 +288,7 @@ def test_history_in_use_says_so(tmp_path, capsys, monkeypatch):
     other = connect(str(path), isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # another retrowalk storing a walk
     try:
-        code, out, err = run(capsys, "walks", "--db", str(path))
+        code, out, err = run_cli(capsys, "walks", "--db", str(path))
     finally:
         other.close()
     assert code == 2 and err.count("\n") == 1
@@ -306,7 +300,7 @@ def test_walk_id_beyond_sqlite_integers_is_no_walk(argv, tmp_path, capsys):
     path = tmp_path / "h.sqlite"
     _history(path)
     argv = [a.replace("{out}", str(tmp_path / "w.png")) for a in argv]
-    code, out, err = run(capsys, *argv, "--db", str(path))
+    code, out, err = run_cli(capsys, *argv, "--db", str(path))
     assert code == 2 and err.count("\n") == 1 and "no walk %s in the history" % HUGE_ID in err
     with History(path, create=False) as h:
         assert h.logs(ids=[int(HUGE_ID), 1])[0]["id"] == 1 and len(h.logs(ids=[int(HUGE_ID)])) == 0
