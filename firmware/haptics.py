@@ -52,19 +52,6 @@ except AttributeError:  # CPython's asyncio has no sleep_ms
         await asyncio.sleep(ms / 1000)
 
 
-def pattern_id(name):
-    """The id of the pattern called `name`; ValueError if there is none."""
-    for i in range(1, len(PATTERNS)):
-        if PATTERNS[i][0] == name:
-            return i
-    raise ValueError("no haptic pattern named %r (patterns: %s)" % (name, ", ".join(NAMES[1:])))
-
-
-def duration_ms(pid):
-    """Total length of pattern `pid` in ms, without the quiet gap after it."""
-    return sum(PATTERNS[pid][2])
-
-
 def duty(strength, full):
     """full x strength / 100: a motor's drive at strength 1..100 (%); ValueError otherwise."""
     if isinstance(strength, bool) or not isinstance(strength, int) or not 1 <= strength <= 100:

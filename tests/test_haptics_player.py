@@ -178,14 +178,12 @@ def test_pattern_table():
     rhythms = set()
     for pid in ids:
         name, prio, steps = H.PATTERNS[pid]
-        assert H.pattern_id(name) == pid
+        assert H.NAMES[pid] == name
         assert len(steps) % 2 == 1                       # on, off, ..., on
         assert min(steps) >= 150                         # felt through clothing
-        assert H.duration_ms(pid) == sum(steps) <= 4000
+        assert sum(steps) <= 4000
         rhythms.add(steps)
     assert len(rhythms) == 8                             # all distinct
-    with pytest.raises(ValueError, match="no haptic pattern named"):
-        H.pattern_id("buzz")
 
 
 def test_one_cue(results):
