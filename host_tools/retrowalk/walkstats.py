@@ -9,8 +9,8 @@ log) is that many samples later: on_the_clock):
   samples lost before it while the walk was not paused (those lost inside a pause are paused time:
   that pause's span holds them), or without an end record, duration_s less the time from each
   pause record to the next resume (on the walk's clock: with the samples lost inside it).
-- paused_s: duration_s - active_s; pauses: the number of pause records; pause_spans: each
-  pause as [from_s, to_s].
+- paused_s: duration_s - active_s; pauses: the number of times the walk stood paused (a press
+  while it is auto-paused adds none); pause_spans: each pause as [from_s, to_s].
 - forward_s / backward_s: walking time by direction: each step owns the time until the next
   step, at most STEP_GAP_MAX_S (a longer gap is standing, not walking); the last step owns
   the median step interval.
