@@ -23,8 +23,7 @@ Walking time: the time between two steps counts up to GRACE_MS (and from start()
 to the first step likewise), so standing still eats at most that much of a timed segment;
 after `pause_after_s` without steps the coach reports an auto-pause (cue PAUSED, none before
 the walk's first step is called; declared SEEN_MS later, when any step taken before it would have been seen, and dated when it began),
-and the next step taken after it resumes it (a button pause ends it at the newest step seen
-since, if any: the steps before the press count). Steps taken before a button pause still count;
+and the next step taken after it resumes it. Steps taken before a button pause still count;
 steps taken during it count for nothing, also those called after the resume.
 A walker who walks on, the button pause forgotten, is reminded (_EV_REMIND, cue PAUSED again,
 dated at the step that gives it): at the 30th step in a row taken during the pause (a stop of
@@ -335,13 +334,6 @@ class Coach:
         """Button: pause the walk at `sample`; steps do not resume it (cue PAUSED)."""
         if not self.started or self.stopped or self.done or self.user_paused:
             return
-        # Auto-paused, the walker may have set off again, the steps seen but not yet called
-        # (_quiet, not committed by update()): walking time up to the newest, which also ends
-        # the auto-pause (log its resume there, so the host counts the steps the coach does)
-        q = self._quiet
-        self._commit(q)
-        if self.paused and q >= self._paused_at:
-            self._emit(EV_RESUME, q, 0, haptics.NONE)
         self._commit(sample)
         if self.done:
             return
