@@ -23,7 +23,8 @@ Walking time: the time between two steps counts up to GRACE_MS (and from start()
 to the first step likewise), so standing still eats at most that much of a timed segment;
 after `pause_after_s` without steps the coach reports an auto-pause (cue PAUSED, none before
 the walk's first step is called; declared SEEN_MS later, when any step taken before it would have been seen, and dated when it began),
-and the next step taken after it resumes it. Steps taken before a button pause still count;
+and the next step taken after it resumes it. Steps taken before a button pause still count
+(not those since an auto-pause it came in);
 steps taken during it count for nothing, also those called after the resume.
 A walker who walks on, the button pause forgotten, is reminded (_EV_REMIND, cue PAUSED again,
 dated at the step that gives it): at the 30th step in a row taken during the pause (a stop of
@@ -338,8 +339,11 @@ class Coach:
         if self.done:
             return
         self.user_paused = True
+        if not self.paused:
+            # (auto-paused, the pause began then: the steps since count for nothing, though
+            # taken before the press, as walkstats leaves out the time up to the resume)
+            self._paused_at = sample
         self.paused = False
-        self._paused_at = sample
         self._walked = 0
         self._reminded = sample - _REMIND_S * self.rate_hz
         self._quiet = sample

@@ -470,6 +470,30 @@ def test_an_auto_pause_needs_no_reminder_but_a_press_while_standing_does():
                              ("pause", 10561, 0, "paused"), ("pause", 12000, 1, "paused"),
                              ("remind", 16595, 0, "paused")]
 
+def test_a_press_just_after_setting_off_from_an_auto_pause_keeps_the_pause_from_its_start():
+    # 100 steps forward, then 60 s backward. Steps every 55 from 55 to 1100 (20), standing: the
+    # auto-pause begins at 1100 + 416 = 1516 (buzz). The walker sets off at 2000 (steps to
+    # 2495), presses pause at 2100 and resume at 2300.
+    prog = P.validate({"version": 1, "segments": [{"direction": "forward", "steps": 100},
+                                                  {"direction": "backward", "time_s": 60}]})
+    steps = stream(55, 55, 1101, [(10 ** 9, F)]) + stream(2000, 55, 2500, [(10 ** 9, F)])
+    press = [(2100, "pause"), (2300, "resume")]
+    # Steps called at once: the one at 2000 resumes the walk, so the two before the press count
+    # (walkstats counts from that resume), and the 4 from 2330 to 2495 after it: 26.
+    c, ev = run(prog, RATE, steps, 2600, batch=21, buttons=press)
+    assert reminders(ev) == [("pause", 1516, 0, "paused"), ("resume", 2000, 0, "none"),
+                             ("pause", 2100, 1, "paused"), ("resume", 2300, 1, "start")]
+    assert c.seg_steps == 26
+    # Called 220 late: none is called before the press, so no resume is logged before it, and
+    # walkstats leaves out the steps in [1516, 2300): the coach counts none of them either, those
+    # taken before the press included (it counted them): 20 + the one after the resume called
+    # by 2600 (2330, called at 2550; 2385 is called at 2605).
+    c, ev = run(prog, RATE, steps, 2600, batch=21, buttons=press, delay=220, seen_delay=68)
+    assert reminders(ev) == [("pause", 1516, 0, "paused"), ("pause", 2100, 1, "paused"),
+                             ("resume", 2300, 1, "start")]
+    assert c.seg_steps == 21
+
+
 def test_stop_ends_the_walk():
     steps = stream(30, 55, 8000, [(10 ** 9, F)])
     c, ev = run(P.preset("one-one"), RATE, steps, 8000, buttons=[(6000, "stop")])
@@ -641,6 +665,9 @@ tt = program.validate({"version": 1, "segments": [{"direction": "forward", "step
                                                   {"direction": "backward", "time_s": 10}]})
 c, ev = run(tt, 104, stream(55, 55, 4000, [(1100, 1), (10 ** 9, 2)]), 4000, delay=220, seen_delay=68)
 print(ev, c.active(4000))
+c, ev = run(tt, 104, stream(55, 55, 1101, [(10 ** 9, 1)]) + stream(2000, 55, 2500, [(10 ** 9, 1)]), 2600,
+            batch=21, delay=220, seen_delay=68, buttons=[(2100, "pause"), (2300, "resume")])
+print(ev, c.seg_steps)
 '''
 
 
