@@ -531,6 +531,9 @@ def test_another_commands_option_is_named_as_such(capsys):
                                 "retrowalk walks --db {db} (see retrowalk walks --help)"),
     (["capture", "--json", "list"], "--json is before the command; options go after it, as in: "
                                     "retrowalk capture list --json (see retrowalk capture list --help)"),
+    # a history file named like a command is --db's value, no command word: report is the command
+    (["--db", "walks", "report"], "--db walks is before the command; options go after it, as in: "
+                                  "retrowalk report --db walks (see retrowalk report --help)"),
     (["--json"], "unrecognized arguments: --json; options go after the command, as in: retrowalk COMMAND --json "
                  "(see retrowalk --help)"),
     # a near option of this command is what was meant, though another command has --weeks

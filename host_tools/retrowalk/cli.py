@@ -367,14 +367,25 @@ def _options(p):
     return {o for a in p._actions for o in a.option_strings}
 
 
+def _valued(p):
+    """Option strings that take a value, in parser p or any command under it."""
+    out = {o for a in p._actions if a.nargs != 0 for o in a.option_strings}
+    for sub in _subcommands(p).values():
+        out |= _valued(sub)
+    return out
+
+
 def _before_command(parser, argv):
     """(message, parser) for options of a command put before its name, where argparse takes
     them for the top level's (`retrowalk --json walks`, `retrowalk capture --json list`); None
     when there are none."""
     p, words, moved, at = parser, [], [], 0
+    valued = _valued(parser)
     while _subcommands(p):
         subs = _subcommands(p)
-        i = next((k for k in range(at, len(argv)) if argv[k] in subs), None)
+        # (a command's name given as an option's value, `--db walks`, is no command word)
+        i = next((k for k in range(at, len(argv)) if argv[k] in subs and not (k > at and argv[k - 1] in valued)),
+                 None)
         if i is None or (i > at and (not argv[at].startswith("-") or argv[at].split("=")[0] in _options(p))):
             break  # no command word, or what comes before it is no option or the parser's own (-h, --version)
         moved += argv[at:i]
