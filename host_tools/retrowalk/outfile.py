@@ -69,4 +69,6 @@ def _next_step(path, e):
         return "that is a folder: name a file in it"
     if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return "make room on the disk, or name a file on another one"
+    if e.errno == errno.ELOOP:
+        return "its symbolic links lead round in a loop: name the file itself"
     return "name a file in a folder you may write to"
