@@ -561,9 +561,9 @@ def test_the_demo_leaves_a_folder_it_did_not_make_alone(capsys, tmp_path):
     for d in (tmp_path / "new", tmp_path / "empty"):
         if d.name == "empty":
             d.mkdir()
-        demo.claim(d)
+        demo.hold(d).close()
         (d / "history.sqlite").write_bytes(b"the demo's")
-        demo.claim(d)
+        demo.hold(d).close()
         assert (d / demo.MARK).exists()
 
 

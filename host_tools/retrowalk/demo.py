@@ -48,15 +48,10 @@ MARK = ".retrowalk-demo"  # in a folder the demo made: it may delete and remake 
 OTHER_FOLDER = "retrowalk demo --dir DIR"  # (plain `retrowalk` and `start` run the demo too, with no --dir)
 
 
-def claim(base, default=False):
+def hold(base, default=False):
     """Make `base` the demo's folder: new, empty, marked by an earlier demo, or (default) the
     demo's own in the cache; else RetrowalkError, as the demo deletes a history there (and
-    while another demo runs there)."""
-    hold(base, default).close()
-
-
-def hold(base, default=False):
-    """claim() `base`, and hold it: -> its mark file, open and locked against another demo
+    while another demo runs there). -> its mark file, open and locked against another demo
     until it is closed (or this process ends, however it ends)."""
     try:
         base.mkdir(parents=True, exist_ok=True)
