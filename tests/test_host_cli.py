@@ -686,7 +686,14 @@ def test_an_output_that_is_no_regular_file_is_written_in_place(capsys, tmp_path,
     # /dev/stdout names the file or pipe the output goes to (a link to it): written there, not replaced
     proc = subprocess.run([sys.executable, "-m", "retrowalk"] + argv + db_args + ["-o", "/dev/stdout"],
                           capture_output=True, timeout=60)
-    assert proc.returncode == 0 and proc.stdout[:len(got[0])] == got[0], proc.stderr
+    assert proc.returncode == 0 and proc.stdout == got[0], proc.stderr
+    # ... also when it goes to a file (`> out`, where /dev/stdout opens the file anew, at its
+    # start): the file is what was written, whole (the path said after it landed over its start)
+    out_file = tmp_path / "out"
+    with open(out_file, "wb") as f:
+        proc = subprocess.run([sys.executable, "-m", "retrowalk"] + argv + db_args + ["-o", "/dev/stdout"],
+                              stdout=f, stderr=subprocess.PIPE, timeout=60)
+    assert proc.returncode == 0 and out_file.read_bytes() == got[0], proc.stderr
 
 
 def test_a_capture_too_short_for_a_csv_says_how_many_samples_it_holds(capsys, tmp_path, db):

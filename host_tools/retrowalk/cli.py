@@ -151,6 +151,15 @@ def do_doctor(args):
     return 0 if all(c.ok is not False for c in found) else 1
 
 
+def _told(path):
+    """Say the path of a file a command wrote (not when it is the file standard output goes to:
+    the line would land over the file's first bytes)."""
+    from . import outfile
+
+    if not outfile.is_stdout(path):
+        print(path)
+
+
 def do_program(args):
     from . import programs
     from .untrusted import shown
@@ -180,7 +189,7 @@ def do_program(args):
 
         with outfile.replacing(args.output) as name:
             Path(name).write_bytes(programs.file_bytes(prog))
-        print(args.output)
+        _told(args.output)
         return
     with _board(args.port) as link:
         programs.send(link, prog)
@@ -218,7 +227,7 @@ def do_report(args):
             if path is None:  # -o -: the page itself
                 sys.stdout.write(page)
             else:
-                print(path)
+                _told(path)
             return
         if args.week or args.all:
             items = report.walk_measures(hist)
@@ -230,7 +239,7 @@ def do_report(args):
     if exporter.write_text(args.output, text) is None:
         sys.stdout.write(text)
     else:
-        print(args.output)
+        _told(args.output)
 
 
 def do_plot(args):
@@ -247,7 +256,7 @@ def do_plot(args):
             row, m, log = report.one_walk(hist, args.walk)
             title = "Walk #%d, %s" % (row["id"], (m["start"] or row["pulled_at"]).replace("T", " ")[:16])
             path = plots.walk_timeline(log, m, args.output or "walk-%d.png" % row["id"], title=title)
-    print(path)
+    _told(path)
 
 
 def do_export(args):
@@ -259,7 +268,7 @@ def do_export(args):
             for piece in exporter.pieces(text):
                 sys.stdout.write(piece)
             return
-    print(args.output)
+    _told(args.output)
 
 
 def _check_folder(out):

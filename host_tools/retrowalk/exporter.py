@@ -80,8 +80,9 @@ def pieces(text):
 
 
 def write_text(path, text):
-    """Write text (a str, or an iterable of str pieces) to `path` ('-' = return it for stdout); -> path or None."""
-    if path in (None, "-"):
+    """Write text (a str, or an iterable of str pieces) to `path` ('-', or the file standard output
+    goes to: return it for stdout); -> path or None."""
+    if path in (None, "-") or outfile.is_stdout(path):
         return None
     with outfile.replacing(path) as name:
         with open(name, "w", encoding="utf-8") as f:  # (not the locale's: cp1252 on Windows)

@@ -47,6 +47,17 @@ def replacing(path):
                 os.unlink(name)
 
 
+def is_stdout(path):
+    """Whether `path` names the file standard output goes to (/dev/stdout, or the file's own name
+    with the output redirected to it): what is written there must go through standard output, and
+    no line after it, which would land over its first bytes."""
+    try:
+        a, b = os.stat(path), os.fstat(1)
+    except (OSError, ValueError):
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
 def _link_target(path):
     """The file symbolic link `path` leads to, a link at a time; None when the way goes through
     /proc (/dev/stdout, /dev/fd/N: a file open in this process, under no name to replace)."""
